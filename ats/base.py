@@ -1,0 +1,102 @@
+"""The one interface every ATS adapter implements, and what an adapter is built from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+    Vendor,
+)
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """What an adapter needs to reach one customer's ATS.
+
+    `secrets` holds decrypted credentials (API key, client secret …) and `fields` the non-secret vendor
+    fields (acting user, subdomain, source id). Neither is ever logged: `repr` hides both.
+    """
+
+    vendor: Vendor
+    secrets: Mapping[str, str] = field(repr=False)
+    fields: Mapping[str, str] = field(default_factory=dict, repr=False)
+    base_url: str | None = None
+
+
+class RateBudget(Protocol):
+    """A request budget shared by everything that calls one ATS connection."""
+
+    def acquire(self) -> None:
+        """Block until one more request may be sent."""
+
+    def penalize(self, retry_after: float) -> None:
+        """Tell every user of the budget to hold off for `retry_after` seconds (after a 429)."""
+
+
+@runtime_checkable
+class AtsAdapter(Protocol):
+    """One ATS vendor behind one interface; all methods raise `ats.errors.AtsError` subclasses."""
+
+    vendor: Vendor
+    capabilities: Capabilities
+
+    def check(self) -> AccountInfo:
+        """Verify the credentials with a cheap authenticated call."""
+        ...
+
+    def iter_jobs(self) -> Iterator[Job]:
+        """Yield every open job, following the vendor's pagination to the end."""
+        ...
+
+    def get_job(self, job_id: str) -> Job:
+        """Return one job whatever its status; raise `NotFound` when it is gone."""
+        ...
+
+    def list_stages(self, job_id: str) -> list[Stage]:
+        """Return the stages a candidate can be placed in for `job_id`, in pipeline order."""
+        ...
+
+    def find_candidates(self, *, email: str | None = None, linkedin_url: str | None = None) -> list[AtsCandidate]:
+        """Return candidates matching the email (case-insensitive, trimmed) or the LinkedIn URL."""
+        ...
+
+    def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+        """Yield candidates changed since the cursor `since` (all when None); the last page's cursor is next."""
+        ...
+
+    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+        """Create a prospect (lead), attached to `job_id` where the vendor allows it."""
+        ...
+
+    def create_applicant(self, person: NewCandidate, *, job_id: str, stage_id: str | None) -> CreatedApplication:
+        """Create a candidate with an application on `job_id` at `stage_id` (the first stage when None)."""
+        ...
+
+    def add_to_job(
+        self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
+    ) -> CreatedApplication:
+        """Add an existing ATS candidate to `job_id` (used when an export finds a duplicate)."""
+        ...
+
+    def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
+        """Return the candidate, or None while it is not (yet) visible."""
+        ...
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        ...
+
+
+def list_jobs(adapter: AtsAdapter) -> list[Job]:
+    """Return every open job of `adapter` as a list."""
+    return list(adapter.iter_jobs())

@@ -1,0 +1,177 @@
+"""Typed values exchanged with ATS adapters: vendors, capabilities, jobs, stages and candidates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Vendor(StrEnum):
+    """ATS vendors the app can connect to; the value is what a connection row stores."""
+
+    GREENHOUSE = "greenhouse"
+    LEVER = "lever"
+    ASHBY = "ashby"
+    WORKABLE = "workable"
+    BAMBOOHR = "bamboohr"
+
+    @property
+    def label(self) -> str:
+        """Return the vendor's name as recruiters write it."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    Vendor.GREENHOUSE: "Greenhouse",
+    Vendor.LEVER: "Lever",
+    Vendor.ASHBY: "Ashby",
+    Vendor.WORKABLE: "Workable",
+    Vendor.BAMBOOHR: "BambooHR",
+}
+
+
+class EmailType(StrEnum):
+    """Kinds of email address a candidate may carry; the order here is the export preference order."""
+
+    PRIMARY = "primary"
+    WORK = "work"
+    PERSONAL = "personal"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a vendor's API lets the app do.
+
+    Attributes:
+        export_prospects: can create a candidate not (yet) applied to a job.
+        export_applicants: can create an application on a job at a chosen stage.
+        exclusion_only: the vendor cannot take exports; it is only used to exclude known people.
+        multiple_emails: a created candidate can carry several email addresses.
+        linkedin_search: candidates can be looked up by LinkedIn URL.
+        candidate_sync: the vendor has a changed-since listing the dedupe mirror can use.
+        add_to_job: an existing candidate can be added to a job (used for duplicates).
+        delayed_visibility: a new record may not be readable at once (export stays `processing`).
+        tags: created candidates can be tagged.
+        notes: a note can be attached to the created candidate.
+        profile_links: the vendor has a web URL for a candidate that recruiters can open.
+    """
+
+    export_prospects: bool
+    export_applicants: bool
+    exclusion_only: bool = False
+    multiple_emails: bool = True
+    linkedin_search: bool = False
+    candidate_sync: bool = True
+    add_to_job: bool = True
+    delayed_visibility: bool = False
+    tags: bool = True
+    notes: bool = False
+    profile_links: bool = True
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """Who the credentials act as, returned by a successful credential check."""
+
+    vendor: Vendor
+    account_name: str | None = None
+    acting_user: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job (Lever: posting) that candidates can be exported to."""
+
+    id: str
+    name: str
+    status: str
+    is_open: bool
+    location: str | None = None
+    department: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage; `job_id` is None where the vendor's stages are account-wide (Lever)."""
+
+    id: str
+    name: str
+    order: int
+    job_id: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class AtsCandidate:
+    """A person as the ATS knows them; emails are lower-cased and trimmed."""
+
+    id: str
+    name: str
+    emails: tuple[str, ...] = ()
+    linkedin_url: str | None = None
+    profile_url: str | None = None
+    updated_at: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """One page of the changed-since listing; `cursor` on the last page is what the next sync starts from."""
+
+    candidates: tuple[AtsCandidate, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class EmailAddress:
+    """An address to send, with the type the candidate's record gives it."""
+
+    address: str
+    type: EmailType
+
+
+@dataclass(frozen=True)
+class NewCandidate:
+    """Everything the app sends to create a person in the ATS.
+
+    `emails` are already validated and ordered by preference; the first is the primary one sent.
+    `external_id` is the export's idempotency key, sent where the vendor can store it.
+    """
+
+    first_name: str
+    last_name: str
+    emails: tuple[EmailAddress, ...]
+    external_id: str
+    linkedin_url: str | None = None
+    title: str | None = None
+    company: str | None = None
+    location: str | None = None
+    phone: str | None = None
+    tags: tuple[str, ...] = ()
+    note: str | None = None
+    source: str | None = None
+
+    @property
+    def full_name(self) -> str:
+        """Return first and last name joined, for vendors that take a single name field."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part).strip()
+
+
+@dataclass(frozen=True)
+class CreatedApplication:
+    """The outcome of a create or add-to-job call.
+
+    `visible` is False where the vendor accepted the record but may not show it yet (export stays
+    `processing` until a later `get_candidate` finds it).
+    """
+
+    candidate_id: str
+    application_id: str | None = None
+    profile_url: str | None = None
+    visible: bool = True
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
