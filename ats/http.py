@@ -1,0 +1,456 @@
+"""HTTP plumbing shared by every ATS adapter: client factory, classify-then-retry requests, paginators.
+
+Adapters never call `httpx` directly: they get an `AtsHttp` (built by `ats.registry.create_adapter`) and
+pass it a per-vendor classifier that turns a response into a typed `ats.errors.AtsError` or None.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from ats.base import ConnectionConfig, RateBudget
+from ats.errors import (
+    AlreadyExists,
+    AtsError,
+    AuthFailed,
+    NotFound,
+    PermissionMissing,
+    RateLimited,
+    ValidationFailed,
+    VendorUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+Classifier = Callable[[httpx.Response], AtsError | None]
+"""Map a response to the typed error it means, or None when it is a success."""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# A POST that timed out or got a 500 may still have created the candidate; retrying it in-line could
+# create a duplicate. Only these outcomes prove the vendor did nothing, so only they are retried for writes
+# (the export engine retries later, after a dedupe look-up, for everything else).
+_SAFE_WRITE_RETRY_STATUSES = frozenset({429, 503})
+_SAFE_WRITE_RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+_RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+_MAX_MESSAGE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """Timeouts, retry policy and injectable clock/sleep for one adapter's HTTP calls.
+
+    Attributes:
+        timeout: read/write/pool timeout in seconds.
+        connect_timeout: TCP connect timeout in seconds.
+        max_tries: total attempts per request (1 = no retry).
+        backoff_base: first back-off in seconds; doubles per attempt, with jitter.
+        backoff_cap: longest back-off between two attempts.
+        max_retry_after: a 429 asking to wait longer than this is raised at once as `RateLimited`
+            (the export engine reschedules) instead of blocking the caller.
+        sleep, rand, now: injected in tests so back-off takes no real time.
+    """
+
+    timeout: float = 20.0
+    connect_timeout: float = 5.0
+    max_tries: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    max_retry_after: float = 60.0
+    max_connections: int = 10
+    user_agent: str = "ScaleUp-ATS-Export/0.1"
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    rand: Callable[[], float] = field(default=random.random, repr=False)
+    now: Callable[[], float] = field(default=time.time, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Return the jittered delay before try `attempt + 1` (attempt counts from 1)."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        # "Equal jitter": never less than half the ceiling, so bursts of clients still spread out.
+        return ceiling / 2 + self.rand() * ceiling / 2
+
+
+def make_http_client(
+    config: ConnectionConfig, *, default_base_url: str, options: HttpOptions
+) -> httpx.Client:
+    """Build the pooled client for one connection; `config.base_url` overrides the vendor's URL."""
+    return httpx.Client(
+        base_url=config.base_url or default_base_url,
+        timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
+        limits=httpx.Limits(
+            max_connections=options.max_connections, max_keepalive_connections=options.max_connections
+        ),
+        headers={"User-Agent": options.user_agent, "Accept": "application/json"},
+        follow_redirects=False,
+    )
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Return the seconds a `Retry-After` header asks for (delta-seconds or HTTP-date form), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def scrub(text: str, secrets: Sequence[str]) -> str:
+    """Return `text` cut to a safe length with every secret value replaced by `***`."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    if len(text) > _MAX_MESSAGE_CHARS:
+        text = text[: _MAX_MESSAGE_CHARS - 1] + "…"
+    return text
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """Return the decoded JSON body, or None when the body is empty or not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def error_details(body: Any) -> tuple[str | None, dict[str, str]]:
+    """Extract (message, field_errors) from the error bodies vendors send, whatever their shape.
+
+    Accepts `{"message": …}`, `{"error": …}`, `{"error_description": …}`, `{"errors": ["…"]}`,
+    `{"errors": [{"field": …, "message": …}]}`, `{"errors": {"field": ["…"]}}` and Lever's `{code, message}`.
+    """
+    if not isinstance(body, Mapping):
+        return None, {}
+    messages: list[str] = []
+    fields: dict[str, str] = {}
+    for key in ("message", "error_description", "error"):
+        value = body.get(key)
+        if isinstance(value, str) and value:
+            messages.append(value)
+        elif isinstance(value, Mapping) and isinstance(value.get("message"), str):
+            messages.append(value["message"])
+    errors = body.get("errors")
+    if isinstance(errors, Mapping):
+        for name, text in errors.items():
+            fields[str(name)] = "; ".join(map(str, text)) if isinstance(text, list) else str(text)
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, str):
+                messages.append(item)
+            elif isinstance(item, Mapping):
+                text = str(item.get("message") or item.get("detail") or item.get("code") or "invalid")
+                name = item.get("field") or item.get("attribute") or item.get("param")
+                if name:
+                    fields[str(name)] = text
+                else:
+                    messages.append(text)
+    message = "; ".join(dict.fromkeys(messages)) or None
+    return message, fields
+
+
+@dataclass(frozen=True)
+class StatusClassifier:
+    """The default classifier: map an HTTP status to an error class, with the vendor's messages."""
+
+    vendor: str
+    overrides: Mapping[int, type[AtsError]] = field(default_factory=dict)
+    details: Callable[[Any], tuple[str | None, dict[str, str]]] = error_details
+    now: Callable[[], float] = field(default=time.time, repr=False)
+
+    def __call__(self, response: httpx.Response) -> AtsError | None:
+        """Return the typed error `response` stands for, or None for 1xx-3xx."""
+        status = response.status_code
+        if status < 400:
+            return None
+        message, fields = self.details(json_or_none(response))
+        kind = self.overrides.get(status) or _default_error_class(status)
+        what = message or f"the request failed with HTTP {status}"
+        if kind is RateLimited:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self.now())
+            return RateLimited(self.vendor, "rate limit reached", retry_after=retry_after)
+        if kind is ValidationFailed:
+            return ValidationFailed(self.vendor, f"rejected the data: {what}", field_errors=fields)
+        if kind is VendorUnavailable:
+            return VendorUnavailable(self.vendor, f"answered with a server error (HTTP {status})")
+        if kind is AuthFailed:
+            return AuthFailed(self.vendor, f"refused the credentials (HTTP {status})")
+        return kind(self.vendor, what)
+
+
+def _default_error_class(status: int) -> type[AtsError]:
+    if status >= 500:
+        return VendorUnavailable
+    return {
+        401: AuthFailed,
+        403: PermissionMissing,
+        404: NotFound,
+        409: AlreadyExists,
+        410: NotFound,
+        429: RateLimited,
+    }.get(status, ValidationFailed)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    error: AtsError
+    retry: bool
+    delay: float
+
+
+class AtsHttp:
+    """Send requests for one ATS connection: budget, classify, bounded retry with back-off.
+
+    Args:
+        client: the pooled `httpx.Client` (see `make_http_client`); closed by `close()`.
+        vendor: display name put in every error ("Greenhouse").
+        classifier: the vendor's status/body → error mapping; requests may pass their own.
+        budget: the connection's rate budget; `acquire()` is called before every try.
+        options: retry policy and injected sleep/clock.
+        secrets: credential values scrubbed from every error message.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        vendor: str,
+        classifier: Classifier,
+        budget: RateBudget,
+        options: HttpOptions,
+        secrets: Sequence[str] = (),
+    ) -> None:
+        self.client = client
+        self.vendor = vendor
+        self.classifier = classifier
+        self.budget = budget
+        self.options = options
+        self._secrets = tuple(secrets)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: httpx.Auth | tuple[str, str] | None = None,
+        classifier: Classifier | None = None,
+        idempotent: bool | None = None,
+    ) -> httpx.Response:
+        """Send one request and return the successful response.
+
+        Raises:
+            AtsError: the classified error once it is not retryable or the tries ran out; transport
+                failures become `VendorUnavailable`.
+        """
+        method = method.upper()
+        classify = classifier or self.classifier
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        tries = max(1, self.options.max_tries)
+        path = httpx.URL(url).path or url
+        for attempt in range(1, tries + 1):
+            self.budget.acquire()
+            try:
+                response = self.client.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    auth=auth or httpx.USE_CLIENT_DEFAULT,
+                )
+            except httpx.HTTPError as exc:
+                outcome = self._transport_failure(exc, method, path, attempt, safe)
+            else:
+                error = classify(response)
+                if error is None:
+                    return response
+                outcome = self._http_failure(error, response, attempt, safe)
+            if not outcome.retry or attempt == tries:
+                raise self._clean(outcome.error)
+            log.info(
+                "%s %s %s failed (%s), try %d of %d in %.2fs",
+                self.vendor,
+                method,
+                path,
+                outcome.error.code,
+                attempt,
+                tries,
+                outcome.delay,
+            )
+            self.options.sleep(outcome.delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a GET (see `request`)."""
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        """Send a POST (see `request`)."""
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.client.close()
+
+    def _transport_failure(
+        self, exc: httpx.HTTPError, method: str, path: str, attempt: int, safe: bool
+    ) -> _Attempt:
+        # The exception text can carry the URL; only its class name reaches the error.
+        kind = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else "could not be reached"
+        error = VendorUnavailable(self.vendor, f"{kind} ({type(exc).__name__} on {method} {path})")
+        retry = isinstance(exc, _SAFE_WRITE_RETRY_EXCEPTIONS) or (safe and isinstance(exc, _RETRY_EXCEPTIONS))
+        return _Attempt(error, retry, self.options.backoff(attempt))
+
+    def _http_failure(self, error: AtsError, response: httpx.Response, attempt: int, safe: bool) -> _Attempt:
+        status = response.status_code
+        retry_ok = safe or status in _SAFE_WRITE_RETRY_STATUSES
+        if isinstance(error, RateLimited):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self.options.now())
+            if retry_after is None:
+                retry_after = error.retry_after
+            wait = self.options.backoff(attempt) if retry_after is None else retry_after
+            self.budget.penalize(wait)
+            error.retry_after = wait
+            # A little jitter on top of Retry-After keeps workers that were told the same instant apart.
+            delay = wait + self.options.rand() * min(1.0, self.options.backoff_base)
+            return _Attempt(error, retry_ok and wait <= self.options.max_retry_after, delay)
+        if isinstance(error, VendorUnavailable) or status >= 500:
+            return _Attempt(error, retry_ok, self.options.backoff(attempt))
+        return _Attempt(error, False, 0.0)
+
+    def _clean(self, error: AtsError) -> AtsError:
+        error.message = scrub(error.message, self._secrets)
+        error.hint = scrub(error.hint, self._secrets)
+        error.args = (error.message,)
+        if isinstance(error, ValidationFailed):
+            error.field_errors = {k: scrub(v, self._secrets) for k, v in error.field_errors.items()}
+        return error
+
+
+# --- pagination -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: its items, the token for the next page (None on the last) and the response."""
+
+    items: Sequence[Any]
+    next_token: str | None
+    response: httpx.Response = field(repr=False)
+
+
+def paginate(
+    fetch: Callable[[str | None], httpx.Response],
+    *,
+    items: Callable[[httpx.Response], Sequence[Any]],
+    next_token: Callable[[httpx.Response], str | None],
+    vendor: str,
+    max_pages: int = 100_000,
+) -> Iterator[Page]:
+    """Yield pages from `fetch(token)` (token None first) until a page is empty or has no next token.
+
+    Raises:
+        VendorUnavailable: the vendor handed back a token it already gave (it would loop forever).
+    """
+    seen: set[str] = set()
+    token: str | None = None
+    for _ in range(max_pages):
+        response = fetch(token)
+        page_items = items(response)
+        token = next_token(response) if page_items else None
+        yield Page(page_items, token, response)
+        if not token:
+            return
+        if token in seen:
+            raise VendorUnavailable(
+                vendor, "returned the same page twice while listing; stopped to avoid a loop"
+            )
+        seen.add(token)
+    raise VendorUnavailable(vendor, f"listing did not end after {max_pages} pages")
+
+
+def link_next(response: httpx.Response) -> str | None:
+    """Return the RFC 5988 `Link` header's rel="next" URL, or None."""
+    return response.links.get("next", {}).get("url") or None
+
+
+def body_token(key: str, *, more: str | None = None) -> Callable[[httpx.Response], str | None]:
+    """Return a `next_token` reading `body[key]`, and only while `body[more]` is true when `more` is given."""
+
+    def read(response: httpx.Response) -> str | None:
+        body = json_or_none(response)
+        if not isinstance(body, Mapping):
+            return None
+        if more is not None and not body.get(more):
+            return None
+        value = body.get(key)
+        return str(value) if value not in (None, "") else None
+
+    return read
+
+
+def iter_link_pages(
+    http: AtsHttp,
+    path: str,
+    *,
+    params: Mapping[str, Any],
+    items: Callable[[httpx.Response], Sequence[Any]],
+    **kwargs: Any,
+) -> Iterator[Page]:
+    """Yield pages of a `Link: <…>; rel="next"` listing, requesting each next URL exactly as given."""
+
+    def fetch(token: str | None) -> httpx.Response:
+        return http.get(token, **kwargs) if token else http.get(path, params=params, **kwargs)
+
+    return paginate(fetch, items=items, next_token=link_next, vendor=http.vendor)
+
+
+def iter_token_pages(
+    http: AtsHttp,
+    method: str,
+    path: str,
+    *,
+    items: Callable[[httpx.Response], Sequence[Any]],
+    next_token: Callable[[httpx.Response], str | None],
+    token_param: str,
+    params: Mapping[str, Any] | None = None,
+    json: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> Iterator[Page]:
+    """Yield pages of a cursor/offset-token listing, sending the token as `token_param` (query, or body for POST)."""
+
+    def fetch(token: str | None) -> httpx.Response:
+        if json is not None:
+            body = dict(json) | ({token_param: token} if token else {})
+            return http.request(method, path, params=params, json=body, idempotent=True, **kwargs)
+        query = dict(params or {}) | ({token_param: token} if token else {})
+        return http.request(method, path, params=query, **kwargs)
+
+    return paginate(fetch, items=items, next_token=next_token, vendor=http.vendor)
