@@ -1,0 +1,64 @@
+"""The `scaleup` command: parses arguments, configures logging, builds services and runs a subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import SettingsError
+from storage.crypto import SecretKeyInvalid, SecretKeyMissing
+
+#: Modules that each add one subcommand with `register(subparsers)`; a new command is one line here.
+COMMAND_MODULES = (
+    "bot.cli.db",
+    "bot.cli.keygen",
+)
+
+
+class CommandError(Exception):
+    """A command failed for a reason the operator can fix; printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="scaleup", description="ScaleUp ATS Export for Slack: serve the app, run exports, manage data."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def configure_logging(verbose: bool, level: str = "INFO") -> None:
+    """Configure logging for the CLI process (only here, never at import)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs every request URL at INFO; URLs can carry cursors and emails, so keep them at debug.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `scaleup` command; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except (CommandError, SettingsError, SecretKeyMissing, SecretKeyInvalid) as exc:
+        print(f"scaleup {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

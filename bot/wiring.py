@@ -1,0 +1,52 @@
+"""Explicit wiring: build the shared services once, in order, and pass them down."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from storage import migrate
+from storage.crypto import SecretBox
+from storage.db import make_engine, make_session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The process-wide services: settings, database and the secret box. Built by `build_services`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    _closers: list = field(default_factory=list, repr=False)
+
+    @cached_property
+    def secret_box(self) -> SecretBox:
+        """Return the box that encrypts credentials; raises SecretKeyMissing when no key is set."""
+        return SecretBox(self.settings.secret_key_value)
+
+    def on_close(self, closer) -> None:  # noqa: ANN001 - any zero-argument callable
+        """Register something to release when the services close."""
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        """Release everything the services opened, newest first."""
+        for closer in reversed(self._closers):
+            closer()
+        self._closers.clear()
+        self.engine.dispose()
+
+
+def build_services(settings: Settings, *, auto_upgrade: bool = False) -> Services:
+    """Create the engine and session factory for `settings`; optionally bring a SQLite schema up to date."""
+    engine = make_engine(settings.database_url)
+    if auto_upgrade and engine.dialect.name == "sqlite" and not migrate.is_up_to_date(engine):
+        log.info("Upgrading the SQLite database schema")
+        migrate.upgrade(engine)
+    return Services(settings=settings, engine=engine, sessions=make_session_factory(engine))

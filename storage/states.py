@@ -1,0 +1,83 @@
+"""Export states and the one table of allowed transitions.
+
+Every count the app shows is a GROUP BY over these states, so a candidate is always in exactly one of them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ExportState(StrEnum):
+    """Where one candidate stands for one link."""
+
+    PENDING = "pending"
+    REACHOUT_ON_LINKEDIN = "reachout_on_linkedin"
+    EXCLUDED = "excluded"
+    EXPORTING = "exporting"
+    PROCESSING = "processing"
+    EXPORTED = "exported"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        """Return the state as recruiters read it."""
+        return _LABELS[self]
+
+    @property
+    def is_final(self) -> bool:
+        """Return True when nothing more happens to the candidate without a person acting."""
+        return self in FINAL_STATES
+
+
+_LABELS = {
+    ExportState.PENDING: "Pending",
+    ExportState.REACHOUT_ON_LINKEDIN: "Reachout on LinkedIn",
+    ExportState.EXCLUDED: "Excluded (already in ATS)",
+    ExportState.EXPORTING: "Exporting",
+    ExportState.PROCESSING: "Processing",
+    ExportState.EXPORTED: "Exported",
+    ExportState.DUPLICATE: "Duplicate (linked)",
+    ExportState.FAILED: "Failed",
+}
+
+FINAL_STATES = frozenset({ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.EXCLUDED, ExportState.FAILED})
+
+S = ExportState
+
+#: state -> states it may move to. `None` is a record that does not exist yet.
+TRANSITIONS: dict[ExportState | None, frozenset[ExportState]] = {
+    None: frozenset({S.PENDING, S.REACHOUT_ON_LINKEDIN, S.EXCLUDED, S.DUPLICATE}),
+    # From pending: claimed for an export, or settled by the dedupe mirror / email rule without an ATS call.
+    S.PENDING: frozenset({S.EXPORTING, S.REACHOUT_ON_LINKEDIN, S.EXCLUDED, S.DUPLICATE}),
+    # An email arriving puts the candidate back in line; the mirror may also show they are in the ATS.
+    S.REACHOUT_ON_LINKEDIN: frozenset({S.PENDING, S.EXCLUDED, S.DUPLICATE}),
+    # The ATS call's outcome; `pending` is a transient failure to be retried, `exporting` is a lease takeover.
+    S.EXPORTING: frozenset(
+        {S.PROCESSING, S.EXPORTED, S.DUPLICATE, S.EXCLUDED, S.FAILED, S.PENDING, S.REACHOUT_ON_LINKEDIN}
+    ),
+    # Sent but not visible yet: a later look-up confirms it, or it never shows up.
+    S.PROCESSING: frozenset({S.EXPORTED, S.FAILED}),
+    # Retry (a person pressed it, or the link's options changed).
+    S.FAILED: frozenset({S.PENDING}),
+    # The link now allows candidates already in the ATS.
+    S.EXCLUDED: frozenset({S.PENDING}),
+    S.EXPORTED: frozenset(),
+    S.DUPLICATE: frozenset(),
+}
+
+
+class IllegalTransition(Exception):
+    """A state change that the transition table does not allow."""
+
+    def __init__(self, current: ExportState | None, target: ExportState) -> None:
+        super().__init__(f"export cannot move from {current.value if current else 'new'} to {target.value}")
+        self.current = current
+        self.target = target
+
+
+def check_transition(current: ExportState | None, target: ExportState) -> None:
+    """Raise IllegalTransition unless `current` may move to `target`."""
+    if target not in TRANSITIONS[current]:
+        raise IllegalTransition(current, target)
