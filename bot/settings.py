@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str) -> str:
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("use a sqlite:/// path or a postgresql+psycopg:// URL")
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        if value.startswith(("postgresql://", "postgres://")):
             # The driver shipped with the app is psycopg 3; a bare URL would ask for psycopg2.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,14 +25,14 @@ class Services:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    _closers: list = field(default_factory=list, repr=False)
+    _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     @cached_property
     def secret_box(self) -> SecretBox:
         """Return the box that encrypts credentials; raises SecretKeyMissing when no key is set."""
         return SecretBox(self.settings.secret_key_value)
 
-    def on_close(self, closer) -> None:  # noqa: ANN001 - any zero-argument callable
+    def on_close(self, closer: Callable[[], object]) -> None:
         """Register something to release when the services close."""
         self._closers.append(closer)
 

@@ -15,6 +15,7 @@ from storage.crypto import SecretKeyInvalid, SecretKeyMissing
 COMMAND_MODULES = (
     "bot.cli.db",
     "bot.cli.keygen",
+    "bot.cli.ats",
 )
 
 

@@ -1,0 +1,162 @@
+"""`scaleup ats connect|check|emulate`: set up and verify an ATS connection without Slack."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ats import registry
+from ats.base import ConnectionConfig
+from ats.credentials import CREDENTIALS, PRIMARY_SECRET, CredentialsIncomplete, split_credentials
+from ats.errors import AtsError
+from ats.types import Vendor
+from bot.cli import CommandError
+from bot.settings import load_settings
+from bot.wiring import Services, build_services
+from storage.base import utcnow
+from storage.db import unit_of_work
+from storage.repositories import ConnectionRepository, ensure_workspace
+
+SEEDS_DIR = Path(registry.__file__).parent / "emulators" / "seeds"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `ats` command."""
+    parser = subparsers.add_parser("ats", help="connect, check or emulate an ATS")
+    actions = parser.add_subparsers(dest="ats_command", metavar="ACTION", required=True)
+
+    connect = actions.add_parser("connect", help="check credentials against the ATS, then store them encrypted")
+    connect.add_argument("--team", required=True, help="Slack team id (T…)")
+    connect.add_argument("--vendor", required=True, choices=[v.value for v in Vendor])
+    connect.add_argument("--api-key", help="the vendor's main secret; '-' reads it from standard input")
+    connect.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a vendor field")
+    connect.add_argument("--base-url", help="override the vendor's API base URL (emulators, sandboxes)")
+    connect.set_defaults(func=run_connect)
+
+    check = actions.add_parser("check", help="list open jobs and their stages through the stored connection")
+    check.add_argument("--team", required=True)
+    check.set_defaults(func=run_check)
+
+    emulate = actions.add_parser("emulate", help="run a loopback emulator of a vendor's API")
+    emulate.add_argument("vendor", choices=[v.value for v in Vendor])
+    emulate.add_argument("--port", type=int, default=8001)
+    emulate.add_argument("--host", default="127.0.0.1")
+    emulate.add_argument("--seed", type=Path, help="JSON seed file (default: the packaged demo seed)")
+    emulate.add_argument("--rate-limit", type=int, help="requests allowed per the vendor's window")
+    emulate.set_defaults(func=run_emulate)
+
+
+def _parse_values(vendor: Vendor, api_key: str | None, pairs: list[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"--set takes NAME=VALUE, got {pair.split('=')[0]!r}")
+        values[name.strip()] = value
+    if api_key is not None:
+        values[PRIMARY_SECRET[vendor]] = sys.stdin.readline().strip() if api_key == "-" else api_key
+    return values
+
+
+def run_connect(args: argparse.Namespace) -> int:
+    """Check the credentials against the ATS, then store the connection encrypted."""
+    vendor = Vendor(args.vendor)
+    services = build_services(load_settings(), auto_upgrade=True)
+    try:
+        box = services.secret_box  # fail before touching the ATS when no key is configured
+        try:
+            secrets, fields = split_credentials(vendor, _parse_values(vendor, args.api_key, args.set))
+        except CredentialsIncomplete as exc:
+            names = ", ".join(f.name for f in CREDENTIALS[vendor])
+            raise CommandError(f"{exc} (vendor fields for {vendor.label}: {names})") from None
+        config = ConnectionConfig(vendor=vendor, secrets=secrets, fields=fields, base_url=args.base_url)
+        adapter = registry.create_adapter(config)
+        try:
+            account = adapter.check()
+        except AtsError as exc:
+            raise CommandError(exc.user_message()) from None
+        finally:
+            adapter.close()
+        with unit_of_work(services.sessions) as session:
+            ensure_workspace(session, args.team)
+            ConnectionRepository(session, args.team).save(
+                box, vendor=vendor, secrets=secrets, fields=fields, base_url=args.base_url, connected_by="cli"
+            )
+        who = f" as {account.acting_user}" if account.acting_user else ""
+        print(f"Connected {vendor.label}{who} for team {args.team}; credentials stored encrypted.")
+        return 0
+    finally:
+        services.close()
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """List open jobs and their stages through the stored connection; non-zero exit on failure."""
+    services = build_services(load_settings(), auto_upgrade=True)
+    console = Console()
+    try:
+        with unit_of_work(services.sessions) as session:
+            repo = ConnectionRepository(session, args.team)
+            connection = repo.get_current()
+            if connection is None:
+                raise CommandError(f"team {args.team} has no ATS connection; run `scaleup ats connect` first")
+            config = ConnectionConfig(
+                vendor=connection.vendor,
+                secrets=repo.secrets_of(services.secret_box, connection),
+                fields=connection.fields or {},
+                base_url=connection.base_url,
+            )
+        adapter = registry.create_adapter(config)
+        table = Table(title=f"{config.vendor.label}: open jobs")
+        table.add_column("job id")
+        table.add_column("job")
+        table.add_column("stages")
+        try:
+            jobs = list(adapter.iter_jobs())
+            for job in jobs:
+                stages = adapter.list_stages(job.id)
+                table.add_row(job.id, job.name, ", ".join(s.name for s in stages) or "—")
+        except AtsError as exc:
+            _record_health(services, args.team, exc.user_message())
+            raise CommandError(exc.user_message()) from None
+        finally:
+            adapter.close()
+        _record_health(services, args.team, None)
+        console.print(table)
+        console.print(f"{len(jobs)} open job(s).")
+        return 0
+    finally:
+        services.close()
+
+
+def _record_health(services: Services, team_id: str, error: str | None) -> None:
+    with unit_of_work(services.sessions) as session:
+        connection = ConnectionRepository(session, team_id).get_current()
+        if connection is not None:
+            connection.healthy = error is None
+            connection.last_error = error
+            connection.last_checked_at = utcnow()
+
+
+def run_emulate(args: argparse.Namespace) -> int:
+    """Run a vendor emulator in the foreground until Ctrl-C."""
+    vendor = Vendor(args.vendor)
+    emulator = registry.create_emulator(vendor, host=args.host, port=args.port, rate_limit=args.rate_limit)
+    seed = args.seed or SEEDS_DIR / f"{vendor.value}.json"
+    if seed.exists():
+        emulator.seed_file(seed)
+    elif args.seed:
+        raise CommandError(f"seed file {args.seed} does not exist")
+    emulator.start()
+    config = emulator.connection_config()
+    print(f"{vendor.label} emulator on {emulator.base_url} (seed: {seed.name if seed.exists() else 'none'})")
+    print("Accepts: " + ", ".join(f"{k}={v}" for k, v in {**config.secrets, **config.fields}.items()))
+    print("Control: GET/POST " + emulator.url + "/_emulator/state  — Ctrl-C stops it.")
+    try:
+        emulator.wait()
+    finally:
+        emulator.stop()
+    return 0
