@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every ATS adapter: client factory, classify-then-retry requests, paginators.
+"""HTTP plumbing shared by every ATS adapter: client factory, error classification, bounded retries.
 
 Adapters never call `httpx` directly: they get an `AtsHttp` (built by `ats.registry.create_adapter`) and
 pass it a per-vendor classifier that turns a response into a typed `ats.errors.AtsError` or None.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -27,6 +27,26 @@ from ats.errors import (
     ValidationFailed,
     VendorUnavailable,
 )
+from ats.pagination import Page, body_token, iter_link_pages, iter_token_pages, link_next, paginate
+
+__all__ = [  # the paginators live in ats.pagination; adapters may import them from either module
+    "AtsHttp",
+    "Classifier",
+    "HttpOptions",
+    "Page",
+    "StatusClassifier",
+    "body_token",
+    "build_http",
+    "error_details",
+    "iter_link_pages",
+    "iter_token_pages",
+    "json_or_none",
+    "link_next",
+    "make_http_client",
+    "paginate",
+    "parse_retry_after",
+    "scrub",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +117,25 @@ def make_http_client(
         ),
         headers={"User-Agent": options.user_agent, "Accept": "application/json"},
         follow_redirects=False,
+    )
+
+
+def build_http(
+    config: ConnectionConfig,
+    *,
+    default_base_url: str,
+    classifier: Classifier,
+    budget: RateBudget,
+    options: HttpOptions,
+) -> AtsHttp:
+    """Build the `AtsHttp` an adapter uses for `config`; every secret value is scrubbed from its errors."""
+    return AtsHttp(
+        make_http_client(config, default_base_url=default_base_url, options=options),
+        vendor=config.vendor.label,
+        classifier=classifier,
+        budget=budget,
+        options=options,
+        secrets=tuple(config.secrets.values()),
     )
 
 
@@ -352,105 +391,3 @@ class AtsHttp:
         if isinstance(error, ValidationFailed):
             error.field_errors = {k: scrub(v, self._secrets) for k, v in error.field_errors.items()}
         return error
-
-
-# --- pagination -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a listing: its items, the token for the next page (None on the last) and the response."""
-
-    items: Sequence[Any]
-    next_token: str | None
-    response: httpx.Response = field(repr=False)
-
-
-def paginate(
-    fetch: Callable[[str | None], httpx.Response],
-    *,
-    items: Callable[[httpx.Response], Sequence[Any]],
-    next_token: Callable[[httpx.Response], str | None],
-    vendor: str,
-    max_pages: int = 100_000,
-) -> Iterator[Page]:
-    """Yield pages from `fetch(token)` (token None first) until a page is empty or has no next token.
-
-    Raises:
-        VendorUnavailable: the vendor handed back a token it already gave (it would loop forever).
-    """
-    seen: set[str] = set()
-    token: str | None = None
-    for _ in range(max_pages):
-        response = fetch(token)
-        page_items = items(response)
-        token = next_token(response) if page_items else None
-        yield Page(page_items, token, response)
-        if not token:
-            return
-        if token in seen:
-            raise VendorUnavailable(
-                vendor, "returned the same page twice while listing; stopped to avoid a loop"
-            )
-        seen.add(token)
-    raise VendorUnavailable(vendor, f"listing did not end after {max_pages} pages")
-
-
-def link_next(response: httpx.Response) -> str | None:
-    """Return the RFC 5988 `Link` header's rel="next" URL, or None."""
-    return response.links.get("next", {}).get("url") or None
-
-
-def body_token(key: str, *, more: str | None = None) -> Callable[[httpx.Response], str | None]:
-    """Return a `next_token` reading `body[key]`, and only while `body[more]` is true when `more` is given."""
-
-    def read(response: httpx.Response) -> str | None:
-        body = json_or_none(response)
-        if not isinstance(body, Mapping):
-            return None
-        if more is not None and not body.get(more):
-            return None
-        value = body.get(key)
-        return str(value) if value not in (None, "") else None
-
-    return read
-
-
-def iter_link_pages(
-    http: AtsHttp,
-    path: str,
-    *,
-    params: Mapping[str, Any],
-    items: Callable[[httpx.Response], Sequence[Any]],
-    **kwargs: Any,
-) -> Iterator[Page]:
-    """Yield pages of a `Link: <…>; rel="next"` listing, requesting each next URL exactly as given."""
-
-    def fetch(token: str | None) -> httpx.Response:
-        return http.get(token, **kwargs) if token else http.get(path, params=params, **kwargs)
-
-    return paginate(fetch, items=items, next_token=link_next, vendor=http.vendor)
-
-
-def iter_token_pages(
-    http: AtsHttp,
-    method: str,
-    path: str,
-    *,
-    items: Callable[[httpx.Response], Sequence[Any]],
-    next_token: Callable[[httpx.Response], str | None],
-    token_param: str,
-    params: Mapping[str, Any] | None = None,
-    json: Mapping[str, Any] | None = None,
-    **kwargs: Any,
-) -> Iterator[Page]:
-    """Yield pages of a cursor/offset-token listing, sending the token as `token_param` (query, or body for POST)."""
-
-    def fetch(token: str | None) -> httpx.Response:
-        if json is not None:
-            body = dict(json) | ({token_param: token} if token else {})
-            return http.request(method, path, params=params, json=body, idempotent=True, **kwargs)
-        query = dict(params or {}) | ({token_param: token} if token else {})
-        return http.request(method, path, params=query, **kwargs)
-
-    return paginate(fetch, items=items, next_token=next_token, vendor=http.vendor)
