@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "bot.cli.db",
     "bot.cli.keygen",
     "bot.cli.ats",
+    "bot.cli.status",
 )
 
 
