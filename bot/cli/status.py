@@ -14,7 +14,6 @@ from bot.wiring import build_services
 from exports.report import LinkReport, link_reports
 from storage.db import unit_of_work
 from storage.models import Workspace
-from storage.states import ExportState
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
