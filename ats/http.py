@@ -83,6 +83,7 @@ class HttpOptions:
         backoff_cap: longest back-off between two attempts.
         max_retry_after: a 429 asking to wait longer than this is raised at once as `RateLimited`
             (the export engine reschedules) instead of blocking the caller.
+        page_size: overrides each vendor's page size for listings (tests use a tiny one).
         sleep, rand, now: injected in tests so back-off takes no real time.
     """
 
@@ -94,6 +95,7 @@ class HttpOptions:
     max_retry_after: float = 60.0
     max_connections: int = 10
     user_agent: str = "ScaleUp-ATS-Export/0.1"
+    page_size: int | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     rand: Callable[[], float] = field(default=random.random, repr=False)
     now: Callable[[], float] = field(default=time.time, repr=False)

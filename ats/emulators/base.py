@@ -7,6 +7,7 @@ a redacted request log, and control endpoints under `/_emulator/` for out-of-pro
 
     GET  /_emulator/state              counts per collection, created records per email, faults, limits
     GET  /_emulator/requests           the redacted request log
+    GET  /_emulator/created            every record created through the API (kind, id, emails, job, stage)
     GET  /_emulator/records/<name>     every record of a collection
     POST /_emulator/faults             {"kind": "error"|"hang", "count"?: n, "duration"?: s, "status"?: 503,
                                         "seconds"?: s, "method"?: "POST", "path"?: "/v3/candidates"}
@@ -40,12 +41,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CreatedRecord:
-    """A record created through the vendor API (not seeded), for tests and the control API to count."""
+    """A record created through the vendor API (not seeded), for tests and the control API to inspect.
+
+    `job_id`/`stage_id` say where an application (Lever: opportunity) was placed, in the vendor's ids, so the
+    contract suite can check placement without knowing each vendor's record shape.
+    """
 
     kind: str
     id: str
     emails: tuple[str, ...]
     at: float
+    job_id: str | None = None
+    stage_id: str | None = None
+    prospect: bool | None = None
 
 
 class Emulator:
@@ -221,11 +229,29 @@ class Emulator:
         if seed:
             self.seed(seed)
 
-    def record_created(self, kind: str, record_id: str, emails: Iterable[str]) -> None:
-        """Note a record created through the API, for `created_by_email()` and the state endpoint."""
+    def record_created(
+        self,
+        kind: str,
+        record_id: str,
+        emails: Iterable[str],
+        *,
+        job_id: Any = None,
+        stage_id: Any = None,
+        prospect: bool | None = None,
+    ) -> None:
+        """Note a record created through the API, for `created_by_email()`, `created_for()` and `/_emulator/`."""
         with self.lock:
             normalized = tuple(e.strip().lower() for e in emails if e)
-            self.created.append(CreatedRecord(kind, str(record_id), normalized, self.clock()))
+            job = None if job_id is None else str(job_id)
+            stage = None if stage_id is None else str(stage_id)
+            record = CreatedRecord(kind, str(record_id), normalized, self.clock(), job, stage, prospect)
+            self.created.append(record)
+
+    def created_for(self, email: str, kind: str | None = None) -> list[CreatedRecord]:
+        """Return what the API created for `email` (any case), optionally only of `kind`."""
+        wanted = email.strip().lower()
+        with self.lock:
+            return [c for c in self.created if wanted in c.emails and kind in (None, c.kind)]
 
     def created_by_email(self) -> dict[str, dict[str, int]]:
         """Return {email: {kind: count}} of records created through the API."""
@@ -320,6 +346,9 @@ class Emulator:
                 return Reply(200, self.state())
             if action == "requests":
                 return Reply(200, [asdict(r) for r in self.requests()])
+            if action == "created":
+                with self.lock:
+                    return Reply(200, [asdict(c) for c in self.created])
             if action.startswith("records/"):
                 return Reply(200, self.records(action.removeprefix("records/")))
             return Reply(404, {"error": f"unknown control resource {action!r}"})

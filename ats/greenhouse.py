@@ -1,0 +1,354 @@
+"""Greenhouse Harvest **v3** adapter (v1/v2 were switched off on 2026-08-31).
+
+Auth is OAuth client credentials: `POST https://auth.greenhouse.io/token` with Basic client_id:client_secret
+and `grant_type=client_credentials` (+ `sub`, the acting user), then `Authorization: Bearer …`
+(https://harvestdocs.greenhouse.io/docs/authentication). Lists use cursor pagination through the `Link`
+header (https://harvestdocs.greenhouse.io/docs/pagination).
+
+Connection: secrets `client_id`, `client_secret`; fields `user_id` (sent as `sub`), `source_id`, and
+optionally `auth_url`. Token URL choice: `auth_url` when set; else, when `base_url` is overridden (an
+emulator or proxy), `<scheme://host of base_url>/token`; else the real auth server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any, Self
+
+import httpx
+
+from ats.base import ConnectionConfig, RateBudget
+from ats.errors import AuthFailed, NotFound, NotSupported
+from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
+from ats.pagination import Page, link_next, paginate
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    EmailType,
+    Job,
+    NewCandidate,
+    Stage,
+    Vendor,
+)
+
+log = logging.getLogger(__name__)
+
+BASE_URL = "https://harvest.greenhouse.io"
+TOKEN_URL = "https://auth.greenhouse.io/token"
+PROFILE_URL = "https://app.greenhouse.io/people/{id}"
+PAGE_SIZE = 100  # per_page is 1–500, default 100 (HD-OAS, every list operation)
+TOKEN_MARGIN = 60.0  # refresh this many seconds before `expires_at`
+DEFAULT_TOKEN_LIFETIME = 3600.0  # no lifetime is documented for client credentials; partner tokens live 1 h
+
+# v3 email types are personal|work|other; there is no "primary" — the first address listed leads.
+EMAIL_TYPES: Mapping[EmailType, str] = {
+    EmailType.PRIMARY: "personal",
+    EmailType.PERSONAL: "personal",
+    EmailType.WORK: "work",
+    EmailType.OTHER: "other",
+}
+
+CAPABILITIES = Capabilities(
+    export_prospects=True,
+    export_applicants=True,
+    multiple_emails=True,
+    linkedin_search=False,  # GET /v3/candidates has no LinkedIn/social filter
+    candidate_sync=True,
+    add_to_job=True,
+    # v1 documented delayed, truncated creates; unconfirmed for v3, so the adapter reads back to check.
+    delayed_visibility=True,
+    tags=True,
+    notes=False,
+    profile_links=True,
+)
+
+
+class GreenhouseAdapter:
+    """Greenhouse Harvest v3 behind `ats.base.AtsAdapter`."""
+
+    vendor = Vendor.GREENHOUSE
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = PAGE_SIZE) -> None:
+        self._config = config
+        self.http = http
+        self._page_size = page_size
+        self._token_url = config.fields.get("auth_url") or _default_token_url(config.base_url)
+        self._token: tuple[str, float] | None = None
+        self._token_lock = threading.Lock()
+        self._now = http.options.now
+
+    @classmethod
+    def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> Self:
+        """Build the adapter and its HTTP client for `config`."""
+        http = build_http(
+            config,
+            default_base_url=BASE_URL,
+            classifier=StatusClassifier(Vendor.GREENHOUSE.label, now=options.now),
+            budget=budget,
+            options=options,
+        )
+        return cls(config, http, page_size=options.page_size or PAGE_SIZE)
+
+    # --- AtsAdapter ------------------------------------------------------------------------------------
+
+    def check(self) -> AccountInfo:
+        """Mint a token and list one job, proving both the credentials and the jobs scope."""
+        self._request("GET", "/v3/jobs", params={"per_page": 1})
+        return AccountInfo(vendor=self.vendor, acting_user=self._config.fields.get("user_id"))
+
+    def iter_jobs(self) -> Iterator[Job]:
+        """Yield every open job."""
+        for page in self._pages("/v3/jobs", {"status": "open"}):
+            yield from (_to_job(item) for item in page.items)
+
+    def get_job(self, job_id: str) -> Job:
+        """Return one job whatever its status (v3 has no single-record GET: filter by `ids`)."""
+        found = self._request("GET", "/v3/jobs", params={"ids": _int_id(job_id, "job")}).json()
+        if not found:
+            raise NotFound(self.vendor.label, f"job {job_id} does not exist")
+        return _to_job(found[0])
+
+    def list_stages(self, job_id: str) -> list[Stage]:
+        """Return the job's active interview stages in `sort_order`."""
+        params = {"job_ids": _int_id(job_id, "job"), "active": "true"}
+        stages = [
+            _to_stage(item) for page in self._pages("/v3/job_interview_stages", params) for item in page.items
+        ]
+        if not stages:
+            # Every job plan has at least "Application Review" and "Offer", so none means no such job.
+            raise NotFound(self.vendor.label, f"job {job_id} does not exist or has no stages")
+        return sorted(stages, key=lambda s: s.order)
+
+    def find_candidates(
+        self, *, email: str | None = None, linkedin_url: str | None = None
+    ) -> list[AtsCandidate]:
+        """Return candidates (prospects too) having `email` among their addresses."""
+        if email is None:
+            raise NotSupported(self.vendor.label, "cannot search candidates by LinkedIn URL")
+        params = {"email": email.strip().lower()}
+        return [_to_candidate(item) for page in self._pages("/v3/candidates", params) for item in page.items]
+
+    def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+        """Yield candidates updated at or after `since` (an ISO time); each page's cursor is the newest seen."""
+        params = {"updated_at": f"gte|{since}"} if since else {}
+        newest = since
+        for page in self._pages("/v3/candidates", params):
+            candidates = tuple(_to_candidate(item) for item in page.items)
+            # Results come newest id first, not by updated_at, so the cursor is a running maximum.
+            stamps = [c.updated_at for c in candidates if c.updated_at]
+            newest = max([newest, *stamps], key=_sort_time) if stamps else newest
+            yield CandidatePage(candidates, newest)
+
+    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+        """Create a prospect, on `job_id` when given (a prospect application cannot sit in a stage)."""
+        application: dict[str, Any] = {
+            "prospect": True,
+            "job_ids": [_int_id(job_id, "job")] if job_id else [],
+        }
+        return self._create(person, application)
+
+    def create_applicant(
+        self, person: NewCandidate, *, job_id: str, stage_id: str | None
+    ) -> CreatedApplication:
+        """Create a candidate with one application on `job_id` at `stage_id` in a single call."""
+        application: dict[str, Any] = {"job_id": _int_id(job_id, "job")}
+        if stage_id:
+            application["initial_stage_id"] = _int_id(stage_id, "stage")
+        return self._create(person, application)
+
+    def add_to_job(
+        self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
+    ) -> CreatedApplication:
+        """Add an existing candidate to `job_id` with `POST /v3/applications`."""
+        body: dict[str, Any] = {"candidate_id": _int_id(candidate_id, "candidate")}
+        if prospect:
+            body |= {"prospect": True, "job_ids": [_int_id(job_id, "job")]}
+        else:
+            body["job_id"] = _int_id(job_id, "job")
+            if stage_id:
+                body["initial_stage_id"] = _int_id(stage_id, "stage")
+        body |= self._source()
+        created = self._request("POST", "/v3/applications", json=body).json()
+        return CreatedApplication(
+            candidate_id=str(candidate_id),
+            application_id=str(created["id"]),
+            profile_url=PROFILE_URL.format(id=candidate_id),
+            raw=created,
+        )
+
+    def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
+        """Return the candidate, or None while Greenhouse does not show it yet."""
+        found = self._request(
+            "GET", "/v3/candidates", params={"ids": _int_id(candidate_id, "candidate")}
+        ).json()
+        return _to_candidate(found[0]) if found else None
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.http.close()
+
+    # --- internals -------------------------------------------------------------------------------------
+
+    def _create(self, person: NewCandidate, application: dict[str, Any]) -> CreatedApplication:
+        body = _person_body(person) | {"application": application | self._source()}
+        created = self._request("POST", "/v3/candidates", json=body).json()
+        candidate_id = str(created["candidate"]["id"])
+        app = created.get("application") or {}
+        # Treat the 201's ids as authoritative, then read back: a create may not be readable at once.
+        return CreatedApplication(
+            candidate_id=candidate_id,
+            application_id=str(app["id"]) if app.get("id") is not None else None,
+            profile_url=PROFILE_URL.format(id=candidate_id),
+            visible=self.get_candidate(candidate_id) is not None,
+            raw=created,
+        )
+
+    def _source(self) -> dict[str, Any]:
+        source_id = self._config.fields.get("source_id")
+        return {"source_id": int(source_id)} if source_id and source_id.isdigit() else {}
+
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Page]:
+        first = {**params, "per_page": self._page_size}
+
+        def fetch(next_url: str | None) -> httpx.Response:
+            # Follow rel="next" exactly as given: with a cursor, no other query parameter is allowed.
+            return self._request("GET", next_url) if next_url else self._request("GET", path, params=first)
+
+        return paginate(
+            fetch, items=lambda r: json_or_none(r) or [], next_token=link_next, vendor=self.vendor.label
+        )
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        token = self._access_token()
+        try:
+            return self.http.request(method, url, headers=_bearer(token), **kwargs)
+        except AuthFailed:
+            # A token can die before `expires_at` (secret rotated, revoked): mint one more, once.
+            log.info("Greenhouse refused the access token; minting a new one")
+            fresh = self._access_token(stale=token)
+            return self.http.request(method, url, headers=_bearer(fresh), **kwargs)
+
+    def _access_token(self, *, stale: str | None = None) -> str:
+        with self._token_lock:
+            cached = self._token
+            if cached and cached[0] != stale and self._now() < cached[1] - TOKEN_MARGIN:
+                return cached[0]
+            self._token = self._mint_token()
+            return self._token[0]
+
+    def _mint_token(self) -> tuple[str, float]:
+        form = {"grant_type": "client_credentials"}
+        if self._config.fields.get("user_id"):
+            form["sub"] = self._config.fields["user_id"]
+        auth = (self._config.secrets.get("client_id", ""), self._config.secrets.get("client_secret", ""))
+        response = self.http.request("POST", self._token_url, data=form, auth=auth, idempotent=True)
+        body = json_or_none(response) or {}
+        token = body.get("access_token")
+        if not token:
+            raise AuthFailed(self.vendor.label, "the token endpoint answered without an access token")
+        return str(token), self._expiry(body)
+
+    def _expiry(self, body: Mapping[str, Any]) -> float:
+        # PHP client and most integrators read `expires_at` (ISO); one falls back to `expires_in` (UNSURE).
+        if body.get("expires_at"):
+            try:
+                return datetime.fromisoformat(str(body["expires_at"])).timestamp()
+            except ValueError:
+                pass
+        if isinstance(body.get("expires_in"), int | float):
+            return self._now() + float(body["expires_in"])
+        return self._now() + DEFAULT_TOKEN_LIFETIME
+
+
+def _default_token_url(base_url: str | None) -> str:
+    if not base_url:
+        return TOKEN_URL
+    url = httpx.URL(base_url)
+    return str(url.copy_with(path="/token", query=None, fragment=None))
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _int_id(value: str, kind: str) -> int:
+    """Return a Greenhouse id as the integer v3 expects; anything else cannot exist there."""
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise NotFound(Vendor.GREENHOUSE.label, f"{kind} {value!r} does not exist") from None
+
+
+def _sort_time(value: str | None) -> float:
+    return datetime.fromisoformat(value).timestamp() if value else 0.0
+
+
+def _person_body(person: NewCandidate) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "email_addresses": [{"value": e.address, "type": EMAIL_TYPES[e.type]} for e in person.emails],
+    }
+    if person.title:
+        body["title"] = person.title
+    if person.company:
+        body["company"] = person.company
+    if person.phone:
+        body["phone_numbers"] = [{"value": person.phone, "type": "mobile"}]
+    if person.linkedin_url:
+        # v3 social_media_addresses are untyped {value} (HD-OAS); v1's `type` would be rejected.
+        body["social_media_addresses"] = [{"value": person.linkedin_url}]
+    if person.tags:
+        body["tags"] = list(person.tags)  # unknown tags are created on the fly
+    return body
+
+
+def _to_job(item: Mapping[str, Any]) -> Job:
+    return Job(
+        id=str(item["id"]),
+        name=str(item.get("name") or ""),
+        status=str(item.get("status") or ""),
+        is_open=item.get("status") == "open",
+        raw=item,
+    )
+
+
+def _to_stage(item: Mapping[str, Any]) -> Stage:
+    return Stage(
+        id=str(item["id"]),
+        name=str(item.get("name") or ""),
+        order=int(item.get("sort_order") or 0),
+        job_id=str(item["job_id"]) if item.get("job_id") is not None else None,
+        raw=item,
+    )
+
+
+def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
+    emails = tuple(
+        str(e["value"]).strip().lower() for e in item.get("email_addresses") or [] if e.get("value")
+    )
+    linkedin = next(
+        (
+            s["value"]
+            for s in item.get("social_media_addresses") or []
+            if "linkedin." in str(s.get("value", ""))
+        ),
+        None,
+    )
+    name = " ".join(p for p in (item.get("first_name"), item.get("last_name")) if p)
+    return AtsCandidate(
+        id=str(item["id"]),
+        name=name,
+        emails=emails,
+        linkedin_url=linkedin,
+        profile_url=PROFILE_URL.format(id=item["id"]),
+        updated_at=item.get("updated_at"),
+        raw=item,
+    )

@@ -1,0 +1,148 @@
+"""Rigs for the ATS adapter contract suite: one (emulator, adapter) pair per vendor over loopback HTTP.
+
+A vendor joins the contract suite by adding a `VendorProfile` to `PROFILES` below: the demo seed's facts the
+tests rely on, and how to make its credentials wrong. Vendors without a profile (or whose modules do not
+exist yet) are skipped, never failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ats import registry
+from ats.base import AtsAdapter, RateBudget
+from ats.emulators.base import Emulator
+from ats.errors import NotSupported
+from ats.http import HttpOptions
+from ats.ratelimit import NullBudget
+from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+
+SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    """What the contract suite needs to know about one vendor's emulator and its demo seed.
+
+    Attributes:
+        open_job_ids: ids of the seed's open jobs (and only those).
+        closed_job_id: a seeded job that is not open.
+        missing_job_id: an id shaped like the vendor's that no job has.
+        existing_email: an address a seeded candidate has (any case).
+        bad_secrets: secrets that replace the demo ones to make auth fail.
+        emulator_kwargs: extra `Emulator.__init__` arguments.
+    """
+
+    vendor: Vendor
+    open_job_ids: frozenset[str]
+    closed_job_id: str
+    missing_job_id: str
+    existing_email: str
+    bad_secrets: Mapping[str, str]
+    emulator_kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+PROFILES: dict[Vendor, VendorProfile] = {
+    Vendor.GREENHOUSE: VendorProfile(
+        vendor=Vendor.GREENHOUSE,
+        open_job_ids=frozenset({"4001", "4002", "4003"}),
+        closed_job_id="4004",
+        missing_job_id="999999",
+        existing_email="ada@example.com",
+        bad_secrets={"client_secret": "wrong-secret-value"},
+    ),
+    Vendor.LEVER: VendorProfile(
+        vendor=Vendor.LEVER,
+        open_job_ids=frozenset(
+            {
+                "a1b2c3d4-0000-4000-8000-000000000001",
+                "a1b2c3d4-0000-4000-8000-000000000002",
+                "a1b2c3d4-0000-4000-8000-000000000003",
+            }
+        ),
+        closed_job_id="a1b2c3d4-0000-4000-8000-000000000004",
+        missing_job_id="a1b2c3d4-0000-4000-8000-00000000ffff",
+        existing_email="ada@example.com",
+        bad_secrets={"api_key": "wrong-lever-key-value"},
+    ),
+}
+
+
+def fast_options(**overrides: Any) -> HttpOptions:
+    """Return options with a tiny page size and back-off, and no real sleeping between tries."""
+    values: dict[str, Any] = {
+        "page_size": 2,
+        "max_tries": 3,
+        "timeout": 2.0,
+        "backoff_base": 0.001,
+        "backoff_cap": 0.01,
+        "sleep": lambda seconds: None,
+    }
+    return HttpOptions(**(values | overrides))
+
+
+@dataclass
+class VendorRig:
+    """A started emulator, its profile, and a factory for adapters pointed at it."""
+
+    profile: VendorProfile
+    emulator: Emulator
+    adapters: list[AtsAdapter] = field(default_factory=list)
+
+    def adapter(
+        self,
+        *,
+        options: HttpOptions | None = None,
+        budget: RateBudget | None = None,
+        secrets: Mapping[str, str] | None = None,
+    ) -> AtsAdapter:
+        """Return an adapter for the emulator (closed at teardown)."""
+        config = self.emulator.connection_config(secrets=secrets)
+        adapter = registry.create_adapter(
+            config, budget=budget or NullBudget(), http_options=options or fast_options()
+        )
+        self.adapters.append(adapter)
+        return adapter
+
+
+def open_rig(vendor: Vendor, **emulator_kwargs: Any) -> Iterator[VendorRig]:
+    """Yield a started rig for `vendor` (skip when it has no profile or modules), stopping it afterwards."""
+    profile = PROFILES.get(vendor)
+    if profile is None:
+        pytest.skip(f"{vendor.label} has no contract profile in tests/ats/ats_rig.py yet")
+    try:
+        registry.adapter_class(vendor)
+        emulator_class = registry.emulator_class(vendor)
+    except NotSupported:
+        pytest.skip(f"{vendor.label} adapter or emulator is not written yet")
+    seed = json.loads((SEEDS / f"{vendor.value}.json").read_text())
+    emulator = emulator_class(seed=seed, **(dict(profile.emulator_kwargs) | emulator_kwargs))
+    rig = VendorRig(profile, emulator.start())
+    try:
+        yield rig
+    finally:
+        for adapter in rig.adapters:
+            adapter.close()
+        emulator.stop()
+
+
+def person(email: str = "new.person@example.org", **overrides: Any) -> NewCandidate:
+    """Return a candidate to export, with one primary email."""
+    values: dict[str, Any] = {
+        "first_name": "New",
+        "last_name": "Person",
+        "emails": (EmailAddress(email, EmailType.PRIMARY),),
+        "external_id": "export-1",
+        "linkedin_url": "https://www.linkedin.com/in/new-person",
+        "title": "Engineer",
+        "company": "Acme",
+        "tags": ("ScaleUp",),
+        "source": "ScaleUp",
+    }
+    return NewCandidate(**(values | overrides))
