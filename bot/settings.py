@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -24,6 +24,18 @@ class Settings(BaseSettings):
     export_interval_minutes: int = Field(default=5, ge=1, le=24 * 60, alias="SCALEUP_EXPORT_INTERVAL_MINUTES")
     listener_threads: int = Field(default=16, ge=2, le=256, alias="SCALEUP_LISTENER_THREADS")
     log_level: str = Field(default="INFO", alias="SCALEUP_LOG_LEVEL")
+    # Scheduled exports (`scaleup worker`): how often due links are looked for, how long a claim on a link
+    # or candidate lasts before another worker may take it over (must outlast one link's bounded pass),
+    # and the bounds of one link's pass so a huge search cannot starve the others.
+    worker_tick_seconds: float = Field(default=30.0, gt=0, le=3600, alias="SCALEUP_WORKER_TICK_SECONDS")
+    worker_lease_seconds: float = Field(default=300.0, gt=0, alias="SCALEUP_WORKER_LEASE_SECONDS")
+    worker_link_batch: int = Field(default=100, ge=1, le=10_000, alias="SCALEUP_WORKER_LINK_BATCH")
+    worker_link_seconds: float = Field(default=60.0, gt=0, alias="SCALEUP_WORKER_LINK_SECONDS")
+    # SQLite allows one worker: it renews its lock this often and a lock silent for 3 beats is taken over.
+    worker_heartbeat_seconds: float = Field(default=10.0, gt=0, alias="SCALEUP_WORKER_HEARTBEAT_SECONDS")
+    # Per-vendor request budgets replacing ats.ratelimit.VENDOR_LIMITS, as JSON: {"lever": "8/1"} means
+    # 8 requests per 1 second (e.g. Workable OAuth tokens are allowed 50/10).
+    ats_rate_limits: dict[str, str] = Field(default_factory=dict, alias="SCALEUP_ATS_RATE_LIMITS")
 
     @field_validator("database_url")
     @classmethod
@@ -34,6 +46,15 @@ class Settings(BaseSettings):
             # The driver shipped with the app is psycopg 3; a bare URL would ask for psycopg2.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_link_pass(self) -> Settings:
+        if self.worker_lease_seconds <= self.worker_link_seconds:
+            raise ValueError(
+                "SCALEUP_WORKER_LEASE_SECONDS: must be longer than SCALEUP_WORKER_LINK_SECONDS, or another "
+                "worker could take over a link that is still being exported"
+            )
+        return self
 
     @field_validator("slack_api_url")
     @classmethod

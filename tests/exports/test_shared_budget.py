@@ -1,0 +1,150 @@
+"""The shared rate budget: one bucket per connection for every thread and process, and a shared 429 hold."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+from ats.ratelimit import VENDOR_LIMITS, VendorLimit
+from ats.types import Vendor
+from exports.shared_budget import Backend, SharedBudgets, parse_limits
+from storage.db import make_engine
+
+LIMIT = 5
+WINDOW = 1.0
+# Stamps are taken just after `acquire()` returns, so scheduling jitter can only spread them out or pull
+# two together by the jitter; checking a slightly narrower window keeps the check exact yet not flaky.
+CHECK_WINDOW = 0.85
+
+
+def busiest_window(stamps: list[float], window: float = CHECK_WINDOW) -> int:
+    """Return the most stamps that fall in any interval of `window` seconds."""
+    stamps = sorted(stamps)
+    best = 0
+    for i, start in enumerate(stamps):
+        best = max(best, sum(1 for t in stamps[i:] if t < start + window))
+    return best
+
+
+def test_parse_limits_overrides_one_vendor_and_names_bad_values() -> None:
+    limits = parse_limits({"Lever": "100/2"})
+    assert limits[Vendor.LEVER] == VendorLimit(limit=100, window=2.0)
+    assert limits[Vendor.ASHBY] == VENDOR_LIMITS[Vendor.ASHBY]
+    with pytest.raises(ValueError, match="unknown vendor 'nope'"):
+        parse_limits({"nope": "1/1"})
+    with pytest.raises(ValueError, match="lever must be REQUESTS/SECONDS"):
+        parse_limits({"lever": "fast"})
+
+
+@pytest.fixture(params=["memory", "database"])
+def budgets(request: pytest.FixtureRequest, database_url: str):
+    """Return budgets of each backend: in memory, and in the test database (PostgreSQL or SQLite file)."""
+    engine = make_engine(database_url)
+    backend = Backend.MEMORY if request.param == "memory" else Backend.AUTO
+    shared = SharedBudgets(engine, limits={Vendor.LEVER: VendorLimit(LIMIT, WINDOW)}, backend=backend)
+    yield shared
+    shared.close()
+    engine.dispose()
+
+
+def test_threads_sharing_a_budget_never_exceed_its_limit(budgets: SharedBudgets) -> None:
+    budget = budgets.get(f"test_{uuid.uuid4().hex[:12]}", Vendor.LEVER)
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def take(n: int) -> None:
+        for _ in range(n):
+            budget.acquire()
+            with lock:
+                stamps.append(time.time())
+
+    threads = [threading.Thread(target=take, args=(4,)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(stamps) == 12
+    assert busiest_window(stamps) <= LIMIT
+
+
+def test_budgets_are_one_per_connection(budgets: SharedBudgets) -> None:
+    assert budgets.for_connection(7, Vendor.LEVER) is budgets.for_connection(7, Vendor.LEVER)
+    assert budgets.for_connection(7, Vendor.LEVER) is not budgets.for_connection(8, Vendor.LEVER)
+
+
+def test_a_429_seen_by_one_user_holds_back_the_others(database_url: str) -> None:
+    # Two SharedBudgets on two engines behave like two worker processes.
+    engines = [make_engine(database_url) for _ in range(2)]
+    first, second = (SharedBudgets(e, limits={Vendor.LEVER: VendorLimit(100, 1.0)}) for e in engines)
+    try:
+        key = f"test_{uuid.uuid4().hex[:12]}"
+        seen = second.get(key, Vendor.LEVER)
+        seen.acquire()
+        slept: list[float] = []
+        seen._sleep = lambda seconds: (slept.append(seconds), time.sleep(seconds))  # observe, still wait
+
+        first.get(key, Vendor.LEVER).penalize(0.4)
+        seen.acquire()
+
+        assert slept, "the second worker sent without waiting for the first one's 429"
+        assert second._holds.remaining(key) == 0
+    finally:
+        for shared in (first, second):
+            shared.close()
+        for engine in engines:
+            engine.dispose()
+
+
+CLIENT = """
+import json, sys, time
+from ats.ratelimit import VendorLimit
+from ats.types import Vendor
+from exports.shared_budget import SharedBudgets
+from storage.db import make_engine
+url, key, n, limit, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+engine = make_engine(url)
+budgets = SharedBudgets(engine, limits={Vendor.LEVER: VendorLimit(limit, window)})
+budget = budgets.get(key, Vendor.LEVER)
+print("ready", flush=True)
+sys.stdin.readline()
+stamps = []
+for _ in range(n):
+    budget.acquire()
+    stamps.append(time.time())
+budgets.close()
+print(json.dumps(stamps), flush=True)
+"""
+
+
+def test_processes_sharing_a_connection_stay_under_its_limit_together(database_url: str) -> None:
+    key = f"test_{uuid.uuid4().hex[:12]}"
+    args = [sys.executable, "-c", CLIENT, database_url, key, "5", str(LIMIT), str(WINDOW)]
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    procs = [
+        subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(3)
+    ]
+    try:
+        for proc in procs:  # every process has its bucket before any sends: they start together
+            assert proc.stdout.readline().strip() == "ready"
+        for proc in procs:
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        stamps = []
+        for proc in procs:
+            out, _ = proc.communicate(timeout=60)
+            assert proc.returncode == 0
+            stamps += json.loads(out.strip().splitlines()[-1])
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    assert len(stamps) == 15
+    assert busiest_window(stamps) <= LIMIT
