@@ -1,0 +1,306 @@
+"""Which candidates of a linked search are eligible, and what the email rule and the mirror say about each.
+
+Every export row is created here, under a lock on the link, so concurrent passes, manual exports and
+ingest updates never race to create the same (link, candidate) row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, selectinload
+
+from ats.registry import adapter_class
+from ats.types import Capabilities, EmailAddress, Vendor
+from exports.emails import choose_emails
+from exports.mirror import Key, MirrorHit, first_hit, match_many, person_keys
+from exports.types import LinkNotFound
+from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+from storage.models import (
+    AtsConnection,
+    Campaign,
+    CampaignResponse,
+    Candidate,
+    Export,
+    Link,
+    Search,
+    SearchCandidate,
+)
+from storage.repositories import ExportRepository
+from storage.states import ExportState
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A read-only snapshot of a link and its connection, safe to use outside the session it came from."""
+
+    team_id: str
+    id: int
+    search_id: int
+    search_name: str
+    connection_id: int
+    vendor: Vendor
+    job_id: str | None
+    job_name: str | None
+    stage_id: str | None
+    export_as: ExportAs
+    mode: LinkMode
+    audience: Audience
+    response_types: tuple[str, ...]
+    email_types: tuple[str, ...]
+    include_ats_candidates: bool
+    alert_channel: str | None
+    paused: bool
+    paused_reason: str | None
+    interval_minutes: int | None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Return what the link's vendor can do (without building an adapter)."""
+        return adapter_class(self.vendor).capabilities
+
+
+def load_link(session: Session, team_id: str, link_id: int, *, lock: bool = False) -> tuple[Link, LinkView]:
+    """Return the link row and its snapshot; with `lock`, hold its row lock until the transaction ends.
+
+    Raises:
+        LinkNotFound: the link is not one of this workspace's.
+    """
+    stmt = (
+        select(Link, Search.name, AtsConnection.vendor)
+        .join(Search, Search.id == Link.search_id)
+        .join(AtsConnection, AtsConnection.id == Link.connection_id)
+        .where(Link.team_id == team_id, Link.id == link_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=Link)
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        raise LinkNotFound("That linked search no longer exists.", hint="Link it again with /scaleup link.")
+    link, search_name, vendor = row
+    view = LinkView(
+        team_id=link.team_id,
+        id=link.id,
+        search_id=link.search_id,
+        search_name=search_name,
+        connection_id=link.connection_id,
+        vendor=Vendor(vendor),
+        job_id=link.job_id,
+        job_name=link.job_name,
+        stage_id=link.stage_id,
+        export_as=ExportAs(link.export_as),
+        mode=LinkMode(link.mode),
+        audience=Audience(link.audience),
+        response_types=tuple(link.response_types or ()),
+        email_types=tuple(link.email_types or ()),
+        include_ats_candidates=link.include_ats_candidates,
+        alert_channel=link.alert_channel,
+        paused=link.paused,
+        paused_reason=link.paused_reason,
+        interval_minutes=link.interval_minutes,
+    )
+    return link, view
+
+
+class Verdict(StrEnum):
+    """What the email rule and the dedupe mirror say should happen to a candidate."""
+
+    EXPORT = "export"  # send it: valid email, not in the ATS
+    LINK_EXISTING = "link_existing"  # in the ATS: add the existing record to the job
+    DUPLICATE = "duplicate"  # in the ATS and nothing to call: record the existing id
+    EXCLUDED = "excluded"  # in the ATS and the link excludes ATS candidates (or the vendor only excludes)
+    REACHOUT = "reachout"  # no valid email of the link's types
+    NONE = "none"  # exclusion-only vendor and not in the ATS: no record at all
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict for one candidate, with the addresses to send and the mirror keys looked up."""
+
+    verdict: Verdict
+    emails: tuple[EmailAddress, ...] = ()
+    keys: tuple[Key, ...] = ()
+    hit: MirrorHit | None = field(default=None)
+
+
+def decide(view: LinkView, caps: Capabilities, candidate: Candidate, hits: dict[Key, MirrorHit]) -> Decision:
+    """Apply the email rule and the mirror to one candidate (no I/O; `hits` comes from `mirror.match_many`)."""
+    emails = choose_emails(((e.address, e.type, e.valid) for e in candidate.emails), view.email_types)
+    keys = tuple(person_keys([e.address for e in emails], candidate.linkedin_url))
+    hit = first_hit(keys, hits)
+    if caps.exclusion_only:
+        verdict = Verdict.EXCLUDED if hit else Verdict.NONE
+    elif hit is not None and not view.include_ats_candidates:
+        verdict = Verdict.EXCLUDED
+    elif hit is not None:
+        verdict = Verdict.LINK_EXISTING if caps.add_to_job and view.job_id else Verdict.DUPLICATE
+    elif not emails:
+        verdict = Verdict.REACHOUT
+    else:
+        verdict = Verdict.EXPORT
+    return Decision(verdict, emails, keys, hit)
+
+
+def load_candidates(session: Session, team_id: str, candidate_ids: Iterable[int]) -> dict[int, Candidate]:
+    """Return the candidates with their emails loaded, by id."""
+    ids = sorted(set(candidate_ids))
+    found: dict[int, Candidate] = {}
+    for start in range(0, len(ids), _CHUNK):
+        stmt = (
+            select(Candidate)
+            .where(Candidate.team_id == team_id, Candidate.id.in_(ids[start : start + _CHUNK]))
+            .options(selectinload(Candidate.emails))
+        )
+        found.update((c.id, c) for c in session.scalars(stmt))
+    return found
+
+
+def decide_many(
+    session: Session, view: LinkView, caps: Capabilities, candidates: Iterable[Candidate]
+) -> dict[int, Decision]:
+    """Return the decision for each candidate, with one mirror query for all of them."""
+    people = list(candidates)
+    keys: list[Key] = []
+    for candidate in people:
+        emails = choose_emails(((e.address, e.type, e.valid) for e in candidate.emails), view.email_types)
+        keys.extend(person_keys([e.address for e in emails], candidate.linkedin_url))
+    hits = match_many(session, view.connection_id, keys)
+    return {candidate.id: decide(view, caps, candidate, hits) for candidate in people}
+
+
+def search_candidate_ids(session: Session, view: LinkView, candidate_ids: Sequence[int]) -> list[int]:
+    """Return those of `candidate_ids` that are in the link's search, in the order given."""
+    stmt = select(SearchCandidate.candidate_id).where(
+        SearchCandidate.team_id == view.team_id,
+        SearchCandidate.search_id == view.search_id,
+        SearchCandidate.candidate_id.in_(list(candidate_ids)),
+    )
+    present = set(session.scalars(stmt))
+    return [cid for cid in dict.fromkeys(candidate_ids) if cid in present]
+
+
+def new_eligible_ids(
+    session: Session,
+    view: LinkView,
+    candidate_ids: Sequence[int] | None = None,
+    *,
+    any_audience: bool = False,
+) -> list[int]:
+    """Return the link's eligible candidates that have no export record yet (an indexed anti-join).
+
+    Args:
+        candidate_ids: only consider these.
+        any_audience: ignore the responders filter (a recruiter chose these candidates by hand).
+    """
+    member = SearchCandidate
+    has_export = exists().where(Export.link_id == view.id, Export.candidate_id == member.candidate_id)
+    stmt = select(member.candidate_id).where(
+        member.team_id == view.team_id, member.search_id == view.search_id, ~has_export
+    )
+    if view.audience == Audience.RESPONDERS and not any_audience:
+        responded = (
+            select(CampaignResponse.id)
+            .join(Campaign, Campaign.id == CampaignResponse.campaign_id)
+            .where(
+                Campaign.search_id == view.search_id,
+                CampaignResponse.team_id == view.team_id,
+                CampaignResponse.candidate_id == member.candidate_id,
+            )
+        )
+        if view.response_types:
+            responded = responded.where(
+                CampaignResponse.type.in_([ResponseType(t) for t in view.response_types])
+            )
+        stmt = stmt.where(exists(responded))
+    if candidate_ids is not None:
+        stmt = stmt.where(member.candidate_id.in_(list(candidate_ids)))
+    return list(session.scalars(stmt.order_by(member.candidate_id)))
+
+
+@dataclass
+class SyncResult:
+    """Which candidates a sync put in which state (new records and released Reachout candidates)."""
+
+    by_state: dict[ExportState, list[int]] = field(default_factory=dict)
+
+    def add(self, state: ExportState, candidate_id: int) -> None:
+        """Note that `candidate_id` entered `state`."""
+        self.by_state.setdefault(state, []).append(candidate_id)
+
+    def of(self, state: ExportState) -> list[int]:
+        """Return the candidates that entered `state`."""
+        return self.by_state.get(state, [])
+
+
+_VERDICT_STATE = {
+    Verdict.EXPORT: ExportState.PENDING,
+    Verdict.LINK_EXISTING: ExportState.PENDING,
+    Verdict.DUPLICATE: ExportState.DUPLICATE,
+    Verdict.EXCLUDED: ExportState.EXCLUDED,
+    Verdict.REACHOUT: ExportState.REACHOUT_ON_LINKEDIN,
+}
+
+
+def sync_rows(
+    session: Session,
+    view: LinkView,
+    *,
+    actor: str,
+    candidate_ids: Sequence[int] | None = None,
+    any_audience: bool = False,
+) -> SyncResult:
+    """Create records for newly eligible candidates and release Reachout ones that now have an email.
+
+    The caller must hold the link's row lock (`load_link(lock=True)`) so no two syncs create one row twice.
+    """
+    caps = view.capabilities
+    repo = ExportRepository(session, view.team_id)
+    result = SyncResult()
+    new_ids = new_eligible_ids(session, view, candidate_ids, any_audience=any_audience)
+    waiting_stmt = repo.base_statement().where(
+        Export.link_id == view.id, Export.state == ExportState.REACHOUT_ON_LINKEDIN
+    )
+    if candidate_ids is not None:
+        waiting_stmt = waiting_stmt.where(Export.candidate_id.in_(list(candidate_ids)))
+    waiting = list(session.scalars(waiting_stmt))
+    candidates = load_candidates(session, view.team_id, [*new_ids, *(row.candidate_id for row in waiting)])
+    decisions = decide_many(session, view, caps, candidates.values())
+    for candidate_id in new_ids:
+        decision = decisions.get(candidate_id)
+        if decision is None or decision.verdict == Verdict.NONE:
+            continue
+        state = _VERDICT_STATE[decision.verdict]
+        export = repo.create(
+            link_id=view.id, candidate_id=candidate_id, state=state, actor=actor, reason=_reason(decision)
+        )
+        _note_hit(export, decision)
+        result.add(state, candidate_id)
+    for export in waiting:
+        decision = decisions.get(export.candidate_id)
+        if decision is None or decision.verdict in (Verdict.REACHOUT, Verdict.NONE):
+            continue
+        state = _VERDICT_STATE[decision.verdict]
+        repo.transition(export, state, actor=actor, reason=_reason(decision))
+        _note_hit(export, decision)
+        result.add(state, export.candidate_id)
+    session.flush()
+    return result
+
+
+def _note_hit(export: Export, decision: Decision) -> None:
+    if decision.hit is not None and decision.verdict in (Verdict.DUPLICATE, Verdict.EXCLUDED):
+        export.ats_candidate_id = decision.hit.ats_candidate_id
+        export.ats_profile_url = decision.hit.profile_url
+
+
+def _reason(decision: Decision) -> str:
+    if decision.verdict == Verdict.REACHOUT:
+        return "no valid email of the link's types"
+    if decision.hit is not None:
+        return f"already in the ATS (matched by {decision.hit.matched[0]})"
+    return "eligible"

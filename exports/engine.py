@@ -1,0 +1,609 @@
+"""The export engine: what the scheduler, Slack actions and the importer call to export candidates.
+
+One code path for every caller: `run_pass` (automatic links), `export_candidates` and `retry` (a recruiter
+asked) all sync the link's records, check the job, refresh the dedupe mirror, then claim → send → record
+through `exports.batch.BatchExporter`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ats.base import AtsAdapter
+from ats.errors import TRANSIENT_ERRORS, AtsError, AuthFailed, NotFound, PermissionMissing
+from ats.types import CreatedApplication
+from exports import claims, mirror
+from exports.adapters import AdapterFactory
+from exports.alerts import PassAlerts, raise_alert
+from exports.batch import BatchExporter, Stop, Work
+from exports.eligibility import (
+    LinkView,
+    Verdict,
+    decide_many,
+    load_candidates,
+    load_link,
+    new_eligible_ids,
+    search_candidate_ids,
+    sync_rows,
+)
+from exports.types import (
+    EngineConfig,
+    ExportEngineError,
+    ExportNotFound,
+    ExportOutcome,
+    PassResult,
+    Preflight,
+)
+from storage.db import unit_of_work
+from storage.enums import AlertKind, ExportAs, LinkMode
+from storage.models import AtsConnection, Export, Link, SearchCandidate
+from storage.repositories import ExportRepository
+from storage.states import ExportState
+
+log = logging.getLogger(__name__)
+
+S = ExportState
+DONE_STATES = frozenset({S.EXPORTED, S.PROCESSING, S.DUPLICATE, S.EXCLUDED, S.EXPORTING})
+CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing)
+
+__all__ = [
+    "AdapterFactory",
+    "EngineConfig",
+    "ExportEngine",
+    "ExportOutcome",
+    "PassResult",
+    "Preflight",
+]
+
+
+class LinkPaused(ExportEngineError):
+    """The link is paused (its job closed, its stage is gone…), so nothing is exported until it is fixed."""
+
+
+class ExportEngine:
+    """Export candidates of linked searches to the workspace's ATS, recording every outcome.
+
+    Args:
+        sessions: opens the units of work; the engine commits its own transactions.
+        adapters: builds the ATS adapter of a connection.
+        worker_id: names this worker on leases (host:pid:random by default).
+        config: batch sizes, leases, back-off and clocks.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        adapters: AdapterFactory,
+        *,
+        worker_id: str | None = None,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.adapters = adapters
+        self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")[:64]
+        self.config = config or EngineConfig()
+
+    # --- records ----------------------------------------------------------------------------------------
+
+    def sync_link(self, team_id: str, link_id: int) -> None:
+        """Create records for the link's newly eligible candidates and release those that got an email."""
+        with unit_of_work(self.sessions) as session:
+            _, view = load_link(session, team_id, link_id, lock=True)
+            self._sync(session, view, actor="sync", alerts=self._alerts(view))
+
+    def candidate_updated(self, team_id: str, candidate_ids: Sequence[int]) -> None:
+        """Re-evaluate these candidates on every link of theirs (an email or a response arrived)."""
+        ids = sorted(set(candidate_ids))
+        if not ids:
+            return
+        with unit_of_work(self.sessions) as session:
+            link_ids = list(
+                session.scalars(
+                    select(Link.id)
+                    .join(SearchCandidate, SearchCandidate.search_id == Link.search_id)
+                    .where(
+                        Link.team_id == team_id,
+                        SearchCandidate.team_id == team_id,
+                        SearchCandidate.candidate_id.in_(ids),
+                    )
+                    .distinct()
+                    .order_by(Link.id)
+                )
+            )
+        for link_id in link_ids:
+            with unit_of_work(self.sessions) as session:
+                _, view = load_link(session, team_id, link_id, lock=True)
+                self._sync(session, view, actor="ingest", alerts=self._alerts(view), candidate_ids=ids)
+
+    def _sync(
+        self,
+        session: Session,
+        view: LinkView,
+        *,
+        actor: str,
+        alerts: PassAlerts,
+        candidate_ids: Sequence[int] | None = None,
+        any_audience: bool = False,
+    ) -> None:
+        result = sync_rows(session, view, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience)
+        for candidate_id in result.of(S.REACHOUT_ON_LINKEDIN):
+            alerts.add(AlertKind.MISSING_EMAIL, candidate_id=candidate_id)
+        alerts.flush(session)
+
+    # --- reads ------------------------------------------------------------------------------------------
+
+    def status(self, team_id: str, link_id: int) -> dict[ExportState, int]:
+        """Return how many of the link's candidates are in each state (one GROUP BY; zeros included)."""
+        with unit_of_work(self.sessions) as session:
+            return ExportRepository(session, team_id).count_by_state(link_id)
+
+    def due_links(self, now: datetime) -> list[tuple[str, int]]:
+        """Return (team_id, link_id) of automatic, unpaused links whose pass is due, least recent first."""
+        with unit_of_work(self.sessions) as session:
+            return claims.due_links(session, now)
+
+    def preflight(self, team_id: str, link_id: int, candidate_ids: Sequence[int] | None = None) -> Preflight:
+        """Say what exporting these candidates (all the link's eligible ones when None) would do.
+
+        Uses the database and the dedupe mirror only, so it answers at once.
+        """
+        with unit_of_work(self.sessions) as session:
+            _, view = load_link(session, team_id, link_id)
+            if candidate_ids is None:
+                rows = ExportRepository(session, team_id).list(Export.link_id == link_id)
+                ids = [*(row.candidate_id for row in rows), *new_eligible_ids(session, view)]
+            else:
+                ids = search_candidate_ids(session, view, candidate_ids)
+            states = dict(
+                session.execute(
+                    select(Export.candidate_id, Export.state).where(
+                        Export.team_id == team_id, Export.link_id == link_id, Export.candidate_id.in_(ids)
+                    )
+                ).all()
+            )
+            open_ids = [cid for cid in ids if states.get(cid) not in DONE_STATES]
+            decisions = decide_many(
+                session, view, view.capabilities, load_candidates(session, team_id, open_ids).values()
+            )
+        done = len(ids) - len(open_ids)
+        verdicts = [decisions[cid].verdict for cid in open_ids if cid in decisions]
+        in_ats = sum(v in (Verdict.EXCLUDED, Verdict.LINK_EXISTING, Verdict.DUPLICATE) for v in verdicts)
+        missing = sum(v == Verdict.REACHOUT for v in verdicts)
+        will = sum(v == Verdict.EXPORT for v in verdicts)
+        return Preflight(
+            total=done + in_ats + missing + will,
+            will_export=will,
+            missing_email=missing,
+            already_in_ats=in_ats,
+            already_done=done,
+        )
+
+    # --- exports ----------------------------------------------------------------------------------------
+
+    def run_pass(
+        self,
+        team_id: str,
+        link_id: int,
+        *,
+        limit: int | None = None,
+        deadline: float | None = None,
+        actor: str = "scheduler",
+    ) -> PassResult:
+        """Run one pass of a link: check its job, refresh the mirror, sync, then export a bounded batch.
+
+        Args:
+            limit: candidates to export at most (the config's `pass_limit` when None).
+            deadline: stop claiming and sending at this time, in seconds since the epoch (`config.clock`).
+            actor: who runs the pass, recorded on every state change ("scheduler" for automatic passes).
+        """
+        started = self.config.now()
+        with unit_of_work(self.sessions) as session:
+            link, view = load_link(session, team_id, link_id)
+            link.last_pass_started_at = started
+        result = self._pass(view, limit=limit, deadline=deadline, actor=actor)
+        finished = self.config.now()
+        with unit_of_work(self.sessions) as session:
+            link = session.get(Link, link_id)
+            if link is not None:
+                interval = timedelta(minutes=view.interval_minutes or self.config.interval_minutes)
+                link.last_pass_finished_at = finished
+                link.last_pass_cut_short = result.cut_short
+                link.next_pass_at = finished if result.cut_short else finished + interval
+                link.last_error = None if result.message is None or result.cut_short else result.message
+        return result
+
+    def _pass(self, view: LinkView, *, limit: int | None, deadline: float | None, actor: str) -> PassResult:
+        if view.paused:
+            return PassResult(view.team_id, view.id, paused=True, message=view.paused_reason)
+        alerts = self._alerts(view)
+        prepared = self._prepare(view, actor=actor, alerts=alerts)
+        if isinstance(prepared, PassResult):
+            return prepared
+        adapter = prepared
+        if view.capabilities.exclusion_only or (view.mode == LinkMode.MANUAL and actor == "scheduler"):
+            return self._result(view, None, [])
+        exporter = self._exporter(view, adapter, actor, alerts)
+        budget = self.config.pass_limit if limit is None else limit
+        claimed_total = 0
+        cut_short = False
+        while exporter.stop is None:
+            if budget - claimed_total <= 0 or (deadline is not None and self.config.clock() >= deadline):
+                cut_short = self._has_due_work(view)
+                break
+            work, claimed = exporter.claim(min(self.config.batch_size, budget - claimed_total))
+            if claimed == 0:
+                break
+            claimed_total += claimed
+            exporter.run(work, deadline=deadline)
+        if exporter.stop is not None and exporter.stop.reason == "the pass ran out of time":
+            cut_short = True
+        self._after_stop(view, exporter.stop, actor)
+        return self._result(view, exporter, [], claimed=claimed_total, cut_short=cut_short)
+
+    def export_candidates(
+        self, team_id: str, link_id: int, candidate_ids: Sequence[int], *, actor: str
+    ) -> list[ExportOutcome]:
+        """Export these candidates of the link now, through the same path as a pass.
+
+        Candidates without a valid email wait in Reachout on LinkedIn instead of failing the batch; failed
+        ones are tried again; candidates not in the link's search are left out of the answer.
+
+        Raises:
+            LinkPaused: the link is paused (for instance its job closed); nothing was sent.
+            AtsError: the ATS could not be reached or refused the connection before anything was sent.
+        """
+        with unit_of_work(self.sessions) as session:
+            _, view = load_link(session, team_id, link_id)
+        if view.paused:
+            raise LinkPaused(f"This link is paused: {view.paused_reason}", hint="Fix it with /scaleup link.")
+        alerts = self._alerts(view)
+        prepared = self._prepare(view, actor=actor, alerts=alerts, raise_errors=True)
+        if isinstance(prepared, PassResult):
+            raise LinkPaused(f"This link is paused: {prepared.message}", hint="Fix it with /scaleup link.")
+        with unit_of_work(self.sessions) as session:
+            _, view = load_link(session, team_id, link_id, lock=True)
+            ids = search_candidate_ids(session, view, candidate_ids)
+            self._sync(session, view, actor=actor, alerts=alerts, candidate_ids=ids, any_audience=True)
+            repo = ExportRepository(session, team_id)
+            for export in repo.list(
+                Export.link_id == link_id, Export.candidate_id.in_(ids), Export.state == S.FAILED
+            ):
+                repo.transition(
+                    export,
+                    S.PENDING,
+                    actor=actor,
+                    reason="exported again by hand",
+                    attempts=0,
+                    next_attempt_at=None,
+                )
+        if not view.capabilities.exclusion_only:
+            exporter = self._exporter(view, prepared, actor, alerts)
+            while exporter.stop is None:
+                work, claimed = exporter.claim(self.config.batch_size, candidate_ids=ids, due_only=False)
+                if claimed == 0:
+                    break
+                exporter.run(work)
+            self._after_stop(view, exporter.stop, actor)
+        return self._outcomes(view, ids)
+
+    def retry(self, team_id: str, export_id: int, *, actor: str) -> ExportOutcome:
+        """Put a failed export back in line and export it now.
+
+        Raises:
+            ExportNotFound: no such export in this workspace.
+        """
+        with unit_of_work(self.sessions) as session:
+            repo = ExportRepository(session, team_id)
+            export = repo.get(export_id)
+            if export is None:
+                raise ExportNotFound("That export no longer exists.")
+            link_id, candidate_id = export.link_id, export.candidate_id
+            if export.state == S.FAILED:
+                repo.transition(
+                    export, S.PENDING, actor=actor, reason="Retry pressed", attempts=0, next_attempt_at=None
+                )
+        outcomes = self.export_candidates(team_id, link_id, [candidate_id], actor=actor)
+        if outcomes:
+            return outcomes[0]
+        with unit_of_work(self.sessions) as session:
+            return _outcome(ExportRepository(session, team_id).get(export_id))
+
+    def confirm_processing(self, team_id: str | None = None) -> int:
+        """Move `processing` records the ATS now shows to `exported`; fail those invisible for too long.
+
+        Returns:
+            How many became `exported`.
+        """
+        with unit_of_work(self.sessions) as session:
+            stmt = (
+                select(
+                    Export.team_id, Export.id, Export.ats_candidate_id, Export.updated_at, Link.connection_id
+                )
+                .join(Link, Link.id == Export.link_id)
+                .where(Export.state == S.PROCESSING)
+                .order_by(Export.id)
+            )
+            if team_id is not None:
+                stmt = stmt.where(Export.team_id == team_id)
+            rows = session.execute(stmt).all()
+        confirmed = 0
+        adapters: dict[int, AtsAdapter] = {}
+        timeout = timedelta(seconds=self.config.processing_timeout_seconds)
+        for team, export_id, ats_id, since, connection_id in rows:
+            try:
+                adapter = adapters.get(connection_id) or self._adapter_for(connection_id)
+                adapters[connection_id] = adapter
+                visible = ats_id is not None and adapter.get_candidate(ats_id) is not None
+            except AtsError as exc:
+                log.info("could not confirm export %s yet: %s", export_id, exc.code)
+                continue
+            expired = self.config.now() - since >= timeout
+            if not visible and not expired:
+                continue
+            with unit_of_work(self.sessions) as session:
+                export = session.scalars(select(Export).where(Export.id == export_id).with_for_update()).one()
+                if export.state != S.PROCESSING:
+                    continue
+                repo = ExportRepository(session, team)
+                if visible:
+                    repo.transition(export, S.EXPORTED, actor="confirm", reason="visible in the ATS")
+                    confirmed += 1
+                else:
+                    message = "The ATS accepted the candidate but never showed the record; check it there."
+                    repo.transition(
+                        export,
+                        S.FAILED,
+                        actor="confirm",
+                        reason=message,
+                        last_error_code="never_visible",
+                        last_error_message=message,
+                    )
+        return confirmed
+
+    # --- internals --------------------------------------------------------------------------------------
+
+    def _write(self, adapter: AtsAdapter, view: LinkView, item: Work) -> CreatedApplication:
+        """Create the candidate in the ATS (the one call whose outcome the claim protects)."""
+        assert item.person is not None
+        if view.export_as == ExportAs.APPLICANT:
+            if not view.job_id:
+                raise NotFound(view.vendor.label, "this link has no job to add applicants to")
+            return adapter.create_applicant(item.person, job_id=view.job_id, stage_id=view.stage_id)
+        return adapter.create_prospect(item.person, job_id=view.job_id)
+
+    def _exporter(self, view: LinkView, adapter: AtsAdapter, actor: str, alerts: PassAlerts) -> BatchExporter:
+        return BatchExporter(
+            sessions=self.sessions,
+            adapter=adapter,
+            view=view,
+            config=self.config,
+            worker_id=self.worker_id,
+            actor=actor,
+            alerts=alerts,
+            write=self._write,
+        )
+
+    def _alerts(self, view: LinkView) -> PassAlerts:
+        context = {"link_id": view.id, "search": view.search_name, "job": view.job_name}
+        return PassAlerts(view.team_id, view.id, uuid.uuid4().hex, view.alert_channel, context)
+
+    def _adapter_for(self, connection_id: int) -> AtsAdapter:
+        with unit_of_work(self.sessions) as session:
+            connection = session.get(AtsConnection, connection_id)
+            if connection is None:
+                raise ExportEngineError(
+                    "The ATS connection was removed.", hint="Reconnect with /scaleup connect."
+                )
+            return self.adapters.for_connection(connection)
+
+    def _prepare(
+        self, view: LinkView, *, actor: str, alerts: PassAlerts, raise_errors: bool = False
+    ) -> AtsAdapter | PassResult:
+        """Check the job and stage, refresh the mirror and sync records; a PassResult means stop here."""
+        adapter = self._adapter_for(view.connection_id)
+        try:
+            problem = self._job_problem(view, adapter)
+            if problem is not None:
+                self._pause(view, problem, actor)
+                return PassResult(view.team_id, view.id, paused=True, message=problem)
+            mirror.refresh(
+                self.sessions,
+                adapter,
+                team_id=view.team_id,
+                connection_id=view.connection_id,
+                now=self.config.now(),
+                max_age_seconds=self.config.mirror_max_age_seconds,
+            )
+        except AtsError as exc:
+            if isinstance(exc, CONNECTION_ERRORS):
+                self._connection_failed(view, exc)
+            if raise_errors:
+                raise
+            return PassResult(view.team_id, view.id, message=exc.user_message())
+        self._connection_ok(view)
+        with unit_of_work(self.sessions) as session:
+            _, view = load_link(session, view.team_id, view.id, lock=True)
+            self._sync(session, view, actor=actor, alerts=alerts)
+            claims.reap_expired(session, view.team_id, view.id, now=self.config.now(), actor=actor)
+        return adapter
+
+    def _job_problem(self, view: LinkView, adapter: AtsAdapter) -> str | None:
+        """Return why the link cannot export to its job any more, or None when the job is fine."""
+        if adapter.capabilities.exclusion_only or not view.job_id:
+            return None
+        vendor, name = view.vendor.label, view.job_name or view.job_id
+        try:
+            job = adapter.get_job(view.job_id)
+        except NotFound:
+            return f"The job “{name}” no longer exists in {vendor}."
+        if not job.is_open:
+            return f"The job “{job.name or name}” is {job.status or 'closed'} in {vendor}."
+        if view.stage_id and view.export_as == ExportAs.APPLICANT:
+            try:
+                stages = adapter.list_stages(view.job_id)
+            except NotFound:
+                stages = []
+            if view.stage_id not in {stage.id for stage in stages}:
+                stage = view.stage_id if view.stage_id else "the chosen stage"
+                return f"The stage {stage} of “{job.name or name}” no longer exists in {vendor}."
+        return None
+
+    def _pause(self, view: LinkView, reason: str, actor: str) -> None:
+        """Pause the link and raise one alert for the incident (a second call changes nothing)."""
+        now = self.config.now()
+        with unit_of_work(self.sessions) as session:
+            link, _ = load_link(session, view.team_id, view.id, lock=True)
+            if link.paused:
+                return
+            link.paused, link.paused_reason, link.last_error = True, reason, reason
+            raise_alert(
+                session,
+                view.team_id,
+                kind=AlertKind.LINK_PAUSED,
+                incident_key=f"link_paused:link-{view.id}:{now.isoformat()}",
+                link_id=view.id,
+                channel=view.alert_channel,
+                payload={
+                    "link_id": view.id,
+                    "search": view.search_name,
+                    "job": view.job_name,
+                    "reason": reason,
+                    "paused_by": actor,
+                },
+            )
+        log.info("link %s paused: %s", view.id, reason)
+
+    def _connection_failed(self, view: LinkView, error: AtsError) -> None:
+        now = self.config.now()
+        with unit_of_work(self.sessions) as session:
+            connection = session.get(AtsConnection, view.connection_id, with_for_update=True)
+            if connection is None:
+                return
+            connection.last_error, connection.last_checked_at = error.user_message(), now
+            if connection.healthy:
+                connection.healthy = False
+                raise_alert(
+                    session,
+                    view.team_id,
+                    kind=AlertKind.CONNECTION,
+                    incident_key=f"connection:{connection.id}:{now.isoformat()}",
+                    link_id=None,
+                    channel=view.alert_channel,
+                    payload={
+                        "vendor": view.vendor.label,
+                        "code": error.code,
+                        "message": error.user_message(),
+                    },
+                )
+
+    def _connection_ok(self, view: LinkView) -> None:
+        now = self.config.now()
+        with unit_of_work(self.sessions) as session:
+            connection = session.get(AtsConnection, view.connection_id)
+            if connection is None or connection.healthy:
+                return
+            connection.healthy, connection.last_error, connection.last_checked_at = True, None, now
+            raise_alert(
+                session,
+                view.team_id,
+                kind=AlertKind.RECOVERED,
+                incident_key=f"recovered:{connection.id}:{now.isoformat()}",
+                link_id=None,
+                channel=view.alert_channel,
+                payload={"vendor": view.vendor.label},
+            )
+
+    def _after_stop(self, view: LinkView, stop: Stop | None, actor: str) -> None:
+        if stop is None:
+            return
+        if stop.pause_link:
+            self._pause(view, stop.reason, actor)
+        elif isinstance(stop.error, CONNECTION_ERRORS):
+            self._connection_failed(view, stop.error)
+
+    def _has_due_work(self, view: LinkView) -> bool:
+        now = self.config.now()
+        with unit_of_work(self.sessions) as session:
+            return bool(claims.lock_pending(session, view.team_id, view.id, now=now, limit=1))
+
+    def _result(
+        self,
+        view: LinkView,
+        exporter: BatchExporter | None,
+        outcomes: list[ExportOutcome],
+        *,
+        claimed: int = 0,
+        cut_short: bool = False,
+    ) -> PassResult:
+        if exporter is None:
+            return PassResult(view.team_id, view.id)
+        counts, stop = exporter.counts, exporter.stop
+        transient = stop is not None and isinstance(stop.error, TRANSIENT_ERRORS)
+        return PassResult(
+            view.team_id,
+            view.id,
+            claimed=claimed,
+            exported=counts.get(S.EXPORTED, 0),
+            processing=counts.get(S.PROCESSING, 0),
+            duplicate=counts.get(S.DUPLICATE, 0),
+            excluded=counts.get(S.EXCLUDED, 0),
+            reachout=counts.get(S.REACHOUT_ON_LINKEDIN, 0),
+            retrying=exporter.retrying,
+            failed=counts.get(S.FAILED, 0),
+            released=exporter.released,
+            paused=stop is not None and stop.pause_link,
+            cut_short=cut_short or transient,
+            message=stop.reason if stop is not None else None,
+            outcomes=tuple(outcomes),
+        )
+
+    def _outcomes(self, view: LinkView, candidate_ids: Sequence[int]) -> list[ExportOutcome]:
+        with unit_of_work(self.sessions) as session:
+            rows = ExportRepository(session, view.team_id).list(
+                Export.link_id == view.id, Export.candidate_id.in_(list(candidate_ids))
+            )
+        by_candidate = {row.candidate_id: row for row in rows}
+        outcomes = []
+        for candidate_id in candidate_ids:
+            row = by_candidate.get(candidate_id)
+            if row is not None:
+                outcomes.append(_outcome(row))
+        return outcomes
+
+
+_MESSAGES = {
+    S.PENDING: "Waiting for the next export pass.",
+    S.REACHOUT_ON_LINKEDIN: "No valid email of the selected types: reach out on LinkedIn; "
+    "they are exported as soon as an email arrives.",
+    S.EXCLUDED: "Already in the ATS, and this link excludes candidates already there.",
+    S.EXPORTING: "Being exported right now.",
+    S.PROCESSING: "Sent; waiting for the ATS to show the record.",
+    S.EXPORTED: "Exported.",
+    S.DUPLICATE: "Already in the ATS: the existing record was linked instead of creating a second one.",
+    S.FAILED: "Failed.",
+}
+
+
+def _outcome(export: Export) -> ExportOutcome:
+    state = ExportState(export.state)
+    message = _MESSAGES[state]
+    if state in (S.FAILED, S.PENDING) and export.last_error_message:
+        message = (
+            export.last_error_message if state == S.FAILED else f"Will retry: {export.last_error_message}"
+        )
+    return ExportOutcome(
+        candidate_id=export.candidate_id,
+        state=state,
+        ats_candidate_id=export.ats_candidate_id,
+        profile_url=export.ats_profile_url,
+        message=message,
+        export_id=export.id,
+    )

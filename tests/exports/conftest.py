@@ -1,0 +1,242 @@
+"""Fixtures for the export engine: a workspace, a linked search and a started ATS emulator, on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from ats import registry
+from ats.emulators.base import Emulator
+from ats.errors import NotSupported
+from ats.http import HttpOptions
+from ats.ratelimit import NullBudget
+from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+from exports.adapters import AdapterFactory
+from exports.engine import ExportEngine
+from exports.types import EngineConfig
+from storage.base import utcnow
+from storage.crypto import SecretBox
+from storage.db import unit_of_work
+from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Link
+from storage.repositories import (
+    CandidateRepository,
+    ConnectionRepository,
+    SearchRepository,
+    ensure_workspace,
+)
+
+SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
+TEAM = "T0EXPORT"
+
+#: Vendors the engine exports to, and the open job of each demo seed the tests link to.
+EXPORTING = {
+    Vendor.GREENHOUSE: "4001",
+}
+
+
+def fast_http() -> HttpOptions:
+    """Return HTTP options with tiny pages and no real sleeping, so faults cost no time."""
+    return HttpOptions(
+        page_size=2, max_tries=2, timeout=3.0, backoff_base=0.001, backoff_cap=0.01, sleep=lambda s: None
+    )
+
+
+class Clock:
+    """A settable UTC clock for leases and back-off."""
+
+    def __init__(self) -> None:
+        self.at = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.at += timedelta(seconds=seconds)
+
+
+def start_emulator(vendor: Vendor, **kwargs: Any) -> Emulator:
+    """Start `vendor`'s emulator with its demo seed, or skip when it is not written yet."""
+    try:
+        registry.adapter_class(vendor)
+        cls = registry.emulator_class(vendor)
+    except NotSupported:
+        pytest.skip(f"{vendor.label} adapter or emulator is not written yet")
+    seed = json.loads((SEEDS / f"{vendor.value}.json").read_text())
+    return cls(seed=seed, **kwargs).start()
+
+
+@dataclass
+class World:
+    """One workspace connected to a running emulator, with helpers to add candidates and links."""
+
+    sessions: sessionmaker[Session]
+    box: SecretBox
+    emulator: Emulator
+    clock: Clock = field(default_factory=Clock)
+    team_id: str = TEAM
+    connection_id: int = 0
+    search_id: int = 0
+    _factories: list[AdapterFactory] = field(default_factory=list)
+    _people: int = 0
+
+    @property
+    def vendor(self) -> Vendor:
+        """Return the emulated vendor."""
+        return self.emulator.vendor
+
+    def connect(self) -> None:
+        """Create the workspace, its connection to the emulator and a search."""
+        config = self.emulator.connection_config()
+        with unit_of_work(self.sessions) as session:
+            ensure_workspace(session, self.team_id, "Export tests")
+            connection = ConnectionRepository(session, self.team_id).save(
+                self.box,
+                vendor=self.vendor,
+                secrets=config.secrets,
+                fields=config.fields,
+                base_url=config.base_url,
+            )
+            self.connection_id = connection.id
+            self.search_id = SearchRepository(session, self.team_id).get_or_create("Backend engineers").id
+
+    def link(self, **options: Any) -> int:
+        """Link the search to the vendor's open job with these options (applicants, all candidates)."""
+        values: dict[str, Any] = {
+            "job_id": EXPORTING.get(self.vendor),
+            "job_name": "Senior Backend Engineer",
+            "export_as": ExportAs.APPLICANT,
+            "mode": LinkMode.AUTOMATIC,
+            "audience": Audience.ALL,
+            "email_types": [],
+            "include_ats_candidates": False,
+            "alert_channel": "C0ALERTS",
+        }
+        with unit_of_work(self.sessions) as session:
+            link = Link(
+                team_id=self.team_id,
+                search_id=self.search_id,
+                connection_id=self.connection_id,
+                **(values | options),
+            )
+            session.add(link)
+            session.flush()
+            return link.id
+
+    def add_candidate(
+        self,
+        emails: Sequence[tuple[str, EmailType | str, bool]] | Sequence[str] = (),
+        *,
+        last_name: str = "Tester",
+        linkedin_url: str | None = None,
+        responses: Sequence[ResponseType] = (),
+    ) -> int:
+        """Add a candidate to the search; `emails` are addresses (primary, valid) or (address, type, valid)."""
+        self._people += 1
+        with unit_of_work(self.sessions) as session:
+            candidate = Candidate(
+                team_id=self.team_id,
+                first_name=f"Person{self._people}",
+                last_name=last_name,
+                linkedin_url=linkedin_url,
+            )
+            session.add(candidate)
+            session.flush()
+            for item in emails:
+                address, type_, valid = (item, EmailType.PRIMARY, True) if isinstance(item, str) else item
+                session.add(
+                    CandidateEmail(
+                        team_id=self.team_id,
+                        candidate_id=candidate.id,
+                        address=address,
+                        type=EmailType(type_),
+                        valid=valid,
+                    )
+                )
+            CandidateRepository(session, self.team_id).add_to_search(self.search_id, candidate.id)
+            for response in responses:
+                campaign = (
+                    session.query(Campaign).filter_by(team_id=self.team_id, search_id=self.search_id).first()
+                )
+                if campaign is None:
+                    campaign = Campaign(
+                        team_id=self.team_id, search_id=self.search_id, name="Autumn outreach"
+                    )
+                    session.add(campaign)
+                    session.flush()
+                session.add(
+                    CampaignResponse(
+                        team_id=self.team_id,
+                        campaign_id=campaign.id,
+                        candidate_id=candidate.id,
+                        type=response,
+                    )
+                )
+            return candidate.id
+
+    def add_email(self, candidate_id: int, address: str, type_: EmailType = EmailType.PRIMARY) -> None:
+        """Give a candidate one more (valid) email, as ingest would."""
+        with unit_of_work(self.sessions) as session:
+            session.add(
+                CandidateEmail(
+                    team_id=self.team_id, candidate_id=candidate_id, address=address, type=type_, valid=True
+                )
+            )
+
+    def engine(self, worker_id: str = "worker-1", **config: Any) -> ExportEngine:
+        """Return an engine on this world (fast HTTP, the world's clock)."""
+        factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
+        self._factories.append(factory)
+        base = EngineConfig(now=self.clock, backoff_seconds=60.0, visibility_grace_seconds=120.0)
+        return ExportEngine(self.sessions, factory, worker_id=worker_id, config=replace(base, **config))
+
+    def adapter(self):
+        """Return an adapter on the emulator, for arranging and checking the ATS side."""
+        factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
+        self._factories.append(factory)
+        with unit_of_work(self.sessions) as session:
+            from storage.models import AtsConnection
+
+            return factory.for_connection(session.get(AtsConnection, self.connection_id))
+
+    def put_in_ats(self, email: str, *, last_name: str = "Existing") -> str:
+        """Create a person in the ATS directly (as a recruiter would), and return its ATS id."""
+        person = NewCandidate(
+            first_name="Already",
+            last_name=last_name,
+            emails=(EmailAddress(email, EmailType.PRIMARY),),
+            external_id="outside",
+        )
+        return self.adapter().create_prospect(person, job_id=None).candidate_id
+
+    def ats_records(self, email: str) -> int:
+        """Return how many ATS candidates carry `email` (read over HTTP, like any client)."""
+        return len({c.id for c in self.adapter().find_candidates(email=email)})
+
+    def close(self) -> None:
+        """Close every adapter the world opened."""
+        for factory in self._factories:
+            factory.close()
+
+
+@pytest.fixture(params=list(EXPORTING), ids=lambda v: v.value)
+def world(
+    request: pytest.FixtureRequest, sessions: sessionmaker[Session], secret_box: SecretBox
+) -> Iterator[World]:
+    """Yield a connected world for each exporting vendor, on each database."""
+    emulator = start_emulator(request.param)
+    world = World(sessions, secret_box, emulator)
+    try:
+        world.connect()
+        yield world
+    finally:
+        world.close()
+        emulator.stop()

@@ -1,0 +1,25 @@
+"""A pass exports new candidates once, waits for an email where there is none, and counts add up."""
+
+from __future__ import annotations
+
+from storage.states import ExportState as S
+
+
+def test_pass_exports_each_candidate_once_and_counts_add_up(world) -> None:
+    alice = world.add_candidate(["alice@example.org"])
+    world.add_candidate([])
+    link = world.link()
+    engine = world.engine()
+
+    first = engine.run_pass(world.team_id, link)
+    second = engine.run_pass(world.team_id, link)
+
+    assert (first.claimed, first.exported) == (1, 1)
+    assert (second.claimed, second.exported) == (0, 0)
+    assert world.ats_records("alice@example.org") == 1
+    counts = engine.status(world.team_id, link)
+    assert counts[S.EXPORTED] == 1 and counts[S.REACHOUT_ON_LINKEDIN] == 1
+    assert sum(counts.values()) == 2
+    [outcome] = engine.export_candidates(world.team_id, link, [alice], actor="U0RECRUITER")
+    assert outcome.state == S.EXPORTED and outcome.ats_candidate_id
+    assert world.ats_records("alice@example.org") == 1
