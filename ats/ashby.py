@@ -1,0 +1,540 @@
+"""Ashby adapter: an RPC API where every call is `POST /<object>.<action>` with a JSON body.
+
+Reference: https://developers.ashbyhq.com/ (mirrored as OpenAPI 3.1 in shared/specs/ashby-openapi.yml).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from ats.base import ConnectionConfig, RateBudget
+from ats.errors import (
+    AlreadyExists,
+    AtsError,
+    NotFound,
+    PermissionMissing,
+    RateLimited,
+    ValidationFailed,
+    VendorUnavailable,
+)
+from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
+from ats.pagination import paginate
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+    Vendor,
+)
+
+log = logging.getLogger(__name__)
+
+VENDOR = Vendor.ASHBY
+DEFAULT_BASE_URL = "https://api.ashbyhq.com"
+MAX_PAGE_SIZE = 100  # job.list / candidate.list `limit`: "The maximum and default value is 100."
+
+CAPABILITIES = Capabilities(
+    export_prospects=True,
+    export_applicants=True,
+    multiple_emails=True,  # candidate.create `alternateEmailAddresses`
+    linkedin_search=False,  # candidate.search takes only `email` and `name`
+    candidate_sync=True,  # candidate.list with `syncToken`
+    add_to_job=True,  # application.create on an existing candidate
+    delayed_visibility=False,
+    tags=True,
+    notes=True,
+    profile_links=True,
+)
+
+# --- vendor vocabulary ---------------------------------------------------------------------------------
+
+OPEN_JOB_STATUSES = ("Open",)
+"""`job.list` `status` filter for jobs candidates can be exported to (Draft/Closed/Archived are not)."""
+
+UNPLACEABLE_STAGE_TYPES = frozenset({"Archived"})
+"""Stage types `application.create` cannot take without more data (Archived needs an archive reason)."""
+
+APPLICANT_STAGE_TYPES = ("PreInterviewScreen", "Active")
+"""Stage types that make an application an applicant rather than a lead, in the order they are preferred."""
+
+# errorInfo.code → error class for the HTTP-200 `success: false` answers. Only these codes are documented
+# (the error schema and report.generate examples in ashby-openapi.yml); others fall back to the suffix rules
+# in `_error_class` (`*_not_found` is the spec's family: interview_stage_not_found, application_not_found…).
+ERROR_CODES: Mapping[str, type[AtsError]] = {
+    "invalid_input": ValidationFailed,
+    "rate_limit_exceeded": RateLimited,
+    "concurrent_limit_exceeded": RateLimited,
+}
+
+SYNC_TOKEN_EXPIRED = "sync_token_expired"
+"""Ashby's answer to a too-old `syncToken`: start a full sync again. From the sync guide, not the OpenAPI
+document (UNSURE of the exact code). https://developers.ashbyhq.com/docs/pagination-and-incremental-sync"""
+
+SOCIAL_LINKEDIN = "LinkedIn"
+
+
+class SyncTokenExpired(ValidationFailed):
+    """The stored candidate sync token is too old for Ashby; a full listing is needed."""
+
+    code = "sync_token_expired"
+
+
+# --- classification ------------------------------------------------------------------------------------
+
+
+def _error_class(code: str) -> type[AtsError]:
+    if code in ERROR_CODES:
+        return ERROR_CODES[code]
+    if code.endswith("_not_found"):
+        return NotFound
+    if "already_exists" in code or code.startswith("duplicate"):
+        return AlreadyExists
+    if "permission" in code:
+        return PermissionMissing
+    return AtsError  # an undocumented refusal: permanent, shown with Ashby's own message
+
+
+def _error_info(body: Any) -> tuple[str, str]:
+    """Return (code, message) of an Ashby error body."""
+    if not isinstance(body, Mapping):
+        return "unknown_error", "no details"
+    info = body.get("errorInfo") if isinstance(body.get("errorInfo"), Mapping) else {}
+    # `errors` is the deprecated list of codes; older endpoints still send only that.
+    legacy = [str(e) for e in body.get("errors") or [] if isinstance(e, str)]
+    code = str(info.get("code") or (legacy[0] if legacy else "unknown_error"))
+    return code, str(info.get("message") or "; ".join(legacy) or code)
+
+
+def _field_errors(body: Any, message: str) -> dict[str, str]:
+    # `errorInfo.meta` is a free-form object in the spec; when it names a field, attach the message to it.
+    info = body.get("errorInfo") if isinstance(body, Mapping) else None
+    meta = info.get("meta") if isinstance(info, Mapping) else None
+    if not isinstance(meta, Mapping):
+        return {}
+    if isinstance(meta.get("field"), str):
+        return {meta["field"]: message}
+    fields = meta.get("fields")
+    return {str(k): str(v) for k, v in fields.items()} if isinstance(fields, Mapping) else {}
+
+
+def _status_details(body: Any) -> tuple[str | None, dict[str, str]]:
+    code, message = _error_info(body)
+    return (None if code == "unknown_error" else message), {}
+
+
+class AshbyClassifier:
+    """Turn an Ashby response into a typed error, reading the body of HTTP-200 answers too.
+
+    Ashby answers most failures with HTTP 200 and `{"success": false, "errorInfo": {"code", "message"}}`;
+    only 401, 403 and 429 use real status codes (every operation's 200 response is `oneOf` success or the
+    error schema in ashby-openapi.yml; https://developers.ashbyhq.com/reference).
+    """
+
+    def __init__(self) -> None:
+        self._status = StatusClassifier(VENDOR.label, details=_status_details)
+
+    def __call__(self, response: httpx.Response) -> AtsError | None:
+        """Return the error `response` stands for, or None for a successful answer."""
+        if response.status_code >= 300:
+            return self._status(response)
+        body = json_or_none(response)
+        if not isinstance(body, Mapping):
+            return VendorUnavailable(
+                VENDOR.label, f"answered HTTP {response.status_code} without a JSON body"
+            )
+        if body.get("success") is not False:
+            return None
+        code, message = _error_info(body)
+        if code == SYNC_TOKEN_EXPIRED:
+            return SyncTokenExpired(VENDOR.label, "the candidate sync token expired")
+        kind = _error_class(code)
+        if kind is RateLimited:
+            return RateLimited(VENDOR.label, f"rate limit reached ({code})")
+        if kind is ValidationFailed:
+            fields = _field_errors(body, message)
+            # With field messages the summary stays short: ValidationFailed appends them itself.
+            text = f"rejected the request ({code})" if fields else f"rejected the request: {message} ({code})"
+            return ValidationFailed(VENDOR.label, text, field_errors=fields)
+        return kind(VENDOR.label, f"{message} ({code})")
+
+
+# --- payload converters --------------------------------------------------------------------------------
+
+
+def _norm_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def _to_job(item: Mapping[str, Any]) -> Job:
+    location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
+    status = str(item.get("status") or "")
+    return Job(
+        id=str(item["id"]),
+        name=str(item.get("title") or ""),
+        status=status,
+        is_open=status in OPEN_JOB_STATUSES,
+        location=location.get("name") or None,
+        # job.list only gives `departmentId`; the name needs department.info (organizationRead), skipped.
+        department=None,
+        raw=item,
+    )
+
+
+def _to_stage(item: Mapping[str, Any], job_id: str) -> Stage:
+    return Stage(
+        id=str(item["id"]),
+        name=str(item.get("title") or ""),
+        order=int(item.get("orderInInterviewPlan") or 0),
+        job_id=job_id,
+        raw=item,
+    )
+
+
+def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
+    emails: list[str] = []
+    primary = item.get("primaryEmailAddress")
+    for entry in [primary, *(item.get("emailAddresses") or [])]:
+        if isinstance(entry, Mapping) and entry.get("value"):
+            address = _norm_email(str(entry["value"]))
+            if address not in emails:
+                emails.append(address)
+    linkedin = next(
+        (
+            str(link["url"])
+            for link in item.get("socialLinks") or []
+            if isinstance(link, Mapping) and link.get("type") == SOCIAL_LINKEDIN and link.get("url")
+        ),
+        None,
+    )
+    return AtsCandidate(
+        id=str(item["id"]),
+        name=str(item.get("name") or ""),
+        emails=tuple(emails),
+        linkedin_url=linkedin,
+        profile_url=item.get("profileUrl") or None,
+        updated_at=item.get("updatedAt") or None,
+        raw=item,
+    )
+
+
+def _candidate_body(person: NewCandidate, source_id: str | None) -> dict[str, Any]:
+    emails = [e.address.strip() for e in person.emails]
+    body: dict[str, Any] = {"name": person.full_name}
+    if emails:
+        body["email"] = emails[0]
+    if len(emails) > 1:
+        body["alternateEmailAddresses"] = emails[1:]
+    if person.phone:
+        body["phoneNumber"] = person.phone
+    if person.linkedin_url:
+        body["linkedInUrl"] = person.linkedin_url
+    if source_id:
+        body["sourceId"] = source_id
+    # `location` wants {city, region, country}; a free-text location cannot be split reliably, so it is left
+    # to the note rather than guessed into the wrong field.
+    return body
+
+
+def _results(response: httpx.Response) -> Any:
+    body = json_or_none(response)
+    return body.get("results") if isinstance(body, Mapping) else None
+
+
+def _result_list(response: httpx.Response) -> Sequence[Mapping[str, Any]]:
+    results = _results(response)
+    return [r for r in results if isinstance(r, Mapping)] if isinstance(results, list) else []
+
+
+def _next_cursor(response: httpx.Response) -> str | None:
+    body = json_or_none(response)
+    if not isinstance(body, Mapping) or not body.get("moreDataAvailable"):
+        return None
+    cursor = body.get("nextCursor")
+    return str(cursor) if cursor else None
+
+
+# --- adapter -------------------------------------------------------------------------------------------
+
+
+class AshbyAdapter:
+    """Ashby behind `ats.base.AtsAdapter`.
+
+    Connection: `secrets["api_key"]` (HTTP Basic user, empty password); optional `fields["source_id"]`, the
+    Ashby source every export is credited to unless the candidate names a known source.
+    """
+
+    vendor = VENDOR
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = MAX_PAGE_SIZE) -> None:
+        self._http = http
+        # "Send your Ashby API key as the username and leave the password blank."
+        self._auth = httpx.BasicAuth(config.secrets["api_key"], "")
+        self._default_source_id = config.fields.get("source_id") or None
+        self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self._sources: dict[str, str] | None = None
+        self._tags: dict[str, str] = {}
+        self._stages: dict[str, list[Stage]] = {}
+
+    @classmethod
+    def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> AshbyAdapter:
+        """Build the adapter with its own HTTP client for `config` (the registry's factory)."""
+        http = build_http(
+            config,
+            default_base_url=DEFAULT_BASE_URL,
+            classifier=AshbyClassifier(),
+            budget=budget,
+            options=options,
+        )
+        return cls(config, http, page_size=options.page_size or MAX_PAGE_SIZE)
+
+    def __repr__(self) -> str:
+        return f"AshbyAdapter(base_url={str(self._http.client.base_url)!r})"
+
+    # --- transport ---
+
+    def _call(self, action: str, body: Mapping[str, Any], *, write: bool = False) -> httpx.Response:
+        # Every Ashby call is a POST, reads included; only reads may be retried after a timeout or 5xx.
+        return self._http.post(f"/{action}", json=dict(body), auth=self._auth, idempotent=not write)
+
+    def _pages(
+        self, action: str, body: Mapping[str, Any]
+    ) -> Iterator[tuple[Sequence[Mapping[str, Any]], Any]]:
+        def fetch(cursor: str | None) -> httpx.Response:
+            return self._call(action, dict(body) | ({"cursor": cursor} if cursor else {}))
+
+        for page in paginate(fetch, items=_result_list, next_token=_next_cursor, vendor=VENDOR.label):
+            yield page.items, json_or_none(page.response)
+
+    # --- AtsAdapter ---
+
+    def check(self) -> AccountInfo:
+        """Verify the API key with `apiKey.info`, or a one-job listing when the key may not read itself."""
+        try:
+            info = _results(self._call("apiKey.info", {})) or {}
+        except PermissionMissing:
+            # apiKey.info needs the optional `apiKeysRead` permission; a key without it still works for
+            # exports, so prove it with the cheapest call the app needs anyway.
+            self._call("job.list", {"limit": 1})
+            return AccountInfo(vendor=VENDOR)
+        return AccountInfo(vendor=VENDOR, acting_user=info.get("title") or None, raw=info)
+
+    def iter_jobs(self) -> Iterator[Job]:
+        """Yield every open job, following `nextCursor` while `moreDataAvailable`."""
+        body = {"status": list(OPEN_JOB_STATUSES), "limit": self._page_size, "expand": ["location"]}
+        for items, _ in self._pages("job.list", body):
+            yield from (_to_job(item) for item in items)
+
+    def get_job(self, job_id: str) -> Job:
+        """Return one job by id, whatever its status."""
+        results = _results(self._call("job.info", {"id": job_id, "expand": ["location"]}))
+        if not isinstance(results, Mapping):
+            raise NotFound(VENDOR.label, f"job {job_id} was not found")
+        return _to_job(results)
+
+    def list_stages(self, job_id: str) -> list[Stage]:
+        """Return the stages of the job's default interview plan, in plan order."""
+        cached = self._stages.get(job_id)
+        if cached is not None:
+            return list(cached)
+        job = _results(self._call("job.info", {"id": job_id})) or {}
+        plan_id = job.get("defaultInterviewPlanId")
+        if not plan_id:
+            # Older jobs may lack the field; jobInterviewPlan.info names the plan the job uses.
+            plan = _results(self._call("jobInterviewPlan.info", {"jobId": job_id})) or {}
+            plan_id = plan.get("interviewPlanId")
+        if not plan_id:
+            raise NotFound(
+                VENDOR.label,
+                f"job {job_id} has no interview plan",
+                hint="Give the job an interview plan in Ashby.",
+            )
+        items = _result_list(self._call("interviewStage.list", {"interviewPlanId": plan_id}))
+        stages = sorted(
+            (_to_stage(item, job_id) for item in items if item.get("type") not in UNPLACEABLE_STAGE_TYPES),
+            key=lambda stage: stage.order,
+        )
+        self._stages[job_id] = stages
+        return list(stages)
+
+    def find_candidates(
+        self, *, email: str | None = None, linkedin_url: str | None = None
+    ) -> list[AtsCandidate]:
+        """Return candidates whose email matches exactly (Ashby cannot search by LinkedIn URL)."""
+        if not email:
+            return []
+        wanted = _norm_email(email)
+        # candidate.search returns at most 100 results and has no pagination; an email narrows it to a few.
+        items = _result_list(self._call("candidate.search", {"email": wanted}))
+        found = [_to_candidate(item) for item in items]
+        return [c for c in found if wanted in c.emails]
+
+    def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+        """Yield candidates changed since the sync token `since`; the last page carries the next token."""
+        try:
+            yield from self._candidate_pages(since)
+        except SyncTokenExpired:
+            if since is None:
+                raise
+            # Tokens expire after a while; Ashby's guide says to start over with a full sync.
+            log.info("Ashby sync token expired; listing every candidate again")
+            yield from self._candidate_pages(None)
+
+    def _candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+        body: dict[str, Any] = {"limit": self._page_size}
+        if since:
+            body["syncToken"] = since
+        pending: CandidatePage | None = None
+        for items, payload in self._pages("candidate.list", body):
+            if pending is not None:
+                yield pending
+            token = payload.get("syncToken") if isinstance(payload, Mapping) else None
+            pending = CandidatePage(tuple(_to_candidate(i) for i in items), str(token) if token else None)
+        if pending is None:
+            pending = CandidatePage((), since)
+        if pending.cursor is None:
+            # The sync token comes with the last page; keep the old one if Ashby sent none.
+            pending = CandidatePage(pending.candidates, since)
+        yield pending
+
+    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+        """Create the candidate; with a job, also an application left in the job's first "Lead" stage."""
+        candidate = self._create_candidate(person)
+        application = self._apply(candidate["id"], job_id, None, person) if job_id else None
+        self._decorate(candidate["id"], person)
+        return _created(candidate, application)
+
+    def create_applicant(
+        self, person: NewCandidate, *, job_id: str, stage_id: str | None
+    ) -> CreatedApplication:
+        """Create the candidate and an application on `job_id` at `stage_id` (first screening stage when None)."""
+        stage = stage_id or self._first_applicant_stage(job_id)
+        candidate = self._create_candidate(person)
+        application = self._apply(candidate["id"], job_id, stage, person)
+        self._decorate(candidate["id"], person)
+        return _created(candidate, application)
+
+    def add_to_job(
+        self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
+    ) -> CreatedApplication:
+        """Create an application for an existing candidate (a lead when `prospect` and no stage is given)."""
+        stage = stage_id or (None if prospect else self._first_applicant_stage(job_id))
+        application = self._apply(candidate_id, job_id, stage, None)
+        candidate = application.get("candidate") if isinstance(application.get("candidate"), Mapping) else {}
+        return CreatedApplication(
+            candidate_id=candidate_id,
+            application_id=str(application["id"]) if application.get("id") else None,
+            profile_url=candidate.get("profileUrl") or None,
+            raw=application,
+        )
+
+    def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
+        """Return the candidate, or None when Ashby does not know the id."""
+        try:
+            results = _results(self._call("candidate.info", {"id": candidate_id}))
+        except NotFound:
+            return None
+        return _to_candidate(results) if isinstance(results, Mapping) else None
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._http.close()
+
+    # --- helpers ---
+
+    def _create_candidate(self, person: NewCandidate) -> Mapping[str, Any]:
+        body = _candidate_body(person, self._source_id(person))
+        results = _results(self._call("candidate.create", body, write=True))
+        if not isinstance(results, Mapping) or not results.get("id"):
+            raise VendorUnavailable(VENDOR.label, "created a candidate but returned no id")
+        return results
+
+    def _apply(
+        self, candidate_id: str, job_id: str, stage_id: str | None, person: NewCandidate | None
+    ) -> Mapping[str, Any]:
+        body: dict[str, Any] = {"candidateId": candidate_id, "jobId": job_id}
+        if stage_id:
+            body["interviewStageId"] = stage_id
+        source_id = self._source_id(person) if person is not None else self._default_source_id
+        if source_id:
+            body["sourceId"] = source_id
+        results = _results(self._call("application.create", body, write=True))
+        if not isinstance(results, Mapping):
+            raise VendorUnavailable(VENDOR.label, "created an application but returned no record")
+        return results
+
+    def _first_applicant_stage(self, job_id: str) -> str | None:
+        # application.create also accepts the magic value "FirstPreInterviewScreen", but the spec types the
+        # field as a UUID; choosing the stage here keeps every request inside the published schema.
+        stages = self.list_stages(job_id)
+        for wanted in APPLICANT_STAGE_TYPES:
+            for stage in stages:
+                if stage.raw.get("type") == wanted:
+                    return stage.id
+        return None  # no screening stage: Ashby places the application in the first Lead stage
+
+    def _source_id(self, person: NewCandidate | None) -> str | None:
+        if person is None or not person.source:
+            return self._default_source_id
+        return self._sources_by_title().get(person.source.strip().casefold(), self._default_source_id)
+
+    def _sources_by_title(self) -> dict[str, str]:
+        if self._sources is None:
+            try:
+                items = _result_list(self._call("source.list", {}))
+            except PermissionMissing:
+                # source.list needs hiringProcessMetadataRead; without it the configured source is used.
+                items = []
+            self._sources = {
+                str(i.get("title", "")).strip().casefold(): str(i["id"])
+                for i in items
+                if i.get("id") and not i.get("isArchived")
+            }
+        return self._sources
+
+    def _decorate(self, candidate_id: str, person: NewCandidate) -> None:
+        # Tags and the note are extras: the candidate and application already exist, so a failure here is
+        # logged instead of failing an export whose retry would only find a duplicate.
+        try:
+            titles = {t.strip().casefold(): t.strip() for t in reversed(person.tags) if t.strip()}
+            for title in reversed(titles.values()):
+                self._call(
+                    "candidate.addTag",
+                    {"candidateId": candidate_id, "tagId": self._tag_id(title)},
+                    write=True,
+                )
+            if person.note:
+                note = {"type": "text/plain", "value": person.note}
+                self._call("candidate.createNote", {"candidateId": candidate_id, "note": note}, write=True)
+        except AtsError as exc:
+            log.warning(
+                "Ashby candidate %s created, but tagging or the note failed: %s", candidate_id, exc.code
+            )
+
+    def _tag_id(self, title: str) -> str:
+        key = title.casefold()
+        if key not in self._tags:
+            # candidateTag.create returns the existing tag when the title is taken: no list call is needed,
+            # and repeating it is harmless, so it is retried like a read.
+            results = _results(self._call("candidateTag.create", {"title": title})) or {}
+            if not results.get("id"):
+                raise VendorUnavailable(VENDOR.label, "created a tag but returned no id")
+            self._tags[key] = str(results["id"])
+        return self._tags[key]
+
+
+def _created(candidate: Mapping[str, Any], application: Mapping[str, Any] | None) -> CreatedApplication:
+    return CreatedApplication(
+        candidate_id=str(candidate["id"]),
+        application_id=str(application["id"]) if application and application.get("id") else None,
+        profile_url=candidate.get("profileUrl") or None,
+        raw={"candidate": candidate, "application": application},
+    )

@@ -1,0 +1,520 @@
+"""A loopback Ashby: RPC `POST /<object>.<action>` with JSON, Basic auth (key, empty password).
+
+Built to the OpenAPI document in shared/specs/ashby-openapi.yml (https://developers.ashbyhq.com/). Like
+Ashby, it answers most failures with HTTP 200 and `{"success": false, "errorInfo": {...}}`; only bad keys
+(401), missing permissions (403) and the rate limit (429) use HTTP status codes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ats.emulators.base import Emulator
+from ats.emulators.wire import EmuRequest, Reply, Route, iso
+from ats.types import Vendor
+
+SEED_FILE = Path(__file__).with_name("seeds") / "ashby.json"
+DEMO_API_KEY = "ashby-demo-key"
+MAX_LIMIT = 100
+SYNC_TOKEN_TTL = 7 * 24 * 3600.0  # Ashby expires sync tokens after "about a week" (sync guide)
+PROFILE_URL = "https://app.ashbyhq.com/candidate-searches/new/right-side/candidates/{id}"
+
+# action → the API-key permission it needs (the "Requires the … permission" line of each operation).
+PERMISSIONS: Mapping[str, str] = {
+    "apiKey.info": "apiKeysRead",
+    "job.list": "jobsRead",
+    "job.info": "jobsRead",
+    "jobInterviewPlan.info": "jobsRead",
+    "interviewStage.list": "interviewsRead",
+    "candidate.search": "candidatesRead",
+    "candidate.list": "candidatesRead",
+    "candidate.info": "candidatesRead",
+    "candidate.create": "candidatesWrite",
+    "candidate.addTag": "candidatesWrite",
+    "candidate.createNote": "candidatesWrite",
+    "application.create": "candidatesWrite",
+    "candidateTag.create": "hiringProcessMetadataWrite",
+    "source.list": "hiringProcessMetadataRead",
+}
+ALL_PERMISSIONS = tuple(sorted(set(PERMISSIONS.values())))
+
+
+class InputError(Exception):
+    """A request the emulator answers with `invalid_input` (or another code); `field` names the culprit."""
+
+    def __init__(self, message: str, code: str = "invalid_input", *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
+
+
+def _uuid_field(body: Mapping[str, Any], name: str, *, required: bool = True) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not _is_uuid(value):
+        raise InputError(f"{name} must be a UUID", field=name)
+    return str(value)
+
+
+def _encode(data: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error) as exc:
+        raise InputError("cursor or syncToken is malformed") from exc
+    if not isinstance(data, dict):
+        raise InputError("cursor or syncToken is malformed")
+    return data
+
+
+def load_seed() -> dict[str, Any]:
+    """Return the default Ashby seed (jobs, plans, stages, candidates, sources, tags, API keys)."""
+    return json.loads(SEED_FILE.read_text())
+
+
+class AshbyEmulator(Emulator):
+    """Ashby's candidate, job, interview-plan, tag, note and source endpoints, in memory.
+
+    Collections: `api_keys` (id = the key; `permissions`), `jobs`, `locations`, `interview_stages`,
+    `candidates`, `applications`, `candidate_tags`, `notes`, `sources`.
+    """
+
+    vendor = Vendor.ASHBY
+    default_rate_window = 60.0
+    demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_API_KEY}
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.sync_token_ttl = SYNC_TOKEN_TTL
+        self._sequence = 0
+        kwargs.setdefault("seed", load_seed())
+        super().__init__(**kwargs)
+
+    # --- framework hooks ---
+
+    def routes(self) -> list[Route]:
+        """Return one POST route per supported action."""
+        handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "apiKey.info": self._api_key_info,
+            "job.list": self._job_list,
+            "job.info": self._job_info,
+            "jobInterviewPlan.info": self._job_interview_plan_info,
+            "interviewStage.list": self._interview_stage_list,
+            "candidate.search": self._candidate_search,
+            "candidate.list": self._candidate_list,
+            "candidate.info": self._candidate_info,
+            "candidate.create": self._candidate_create,
+            "candidate.addTag": self._candidate_add_tag,
+            "candidate.createNote": self._candidate_create_note,
+            "application.create": self._application_create,
+            "candidateTag.create": self._candidate_tag_create,
+            "source.list": self._source_list,
+        }
+        return [
+            Route("POST", "/" + action.replace(".", r"\."), self._rpc(action, fn))
+            for action, fn in handlers.items()
+        ]
+
+    def error_reply(
+        self, status: int, message: str, *, field_errors: Mapping[str, str] | None = None
+    ) -> Reply:
+        """Return Ashby's error envelope (`errorInfo` plus the deprecated `errors` list)."""
+        code = {
+            401: "invalid_api_key",
+            403: "missing_permission",
+            404: "not_found",
+            429: "rate_limit_exceeded",
+        }.get(status, "internal_error" if status >= 500 else "invalid_input")
+        return Reply(status, self._failure(code, message))
+
+    def authenticate(self, request: EmuRequest) -> Reply | None:
+        """Accept HTTP Basic with a known API key as the user and an empty password."""
+        key = self._basic_user(request)
+        if key is None or key not in self.table("api_keys"):
+            return self.error_reply(401, "The API key is invalid or was revoked")
+        action = request.path.lstrip("/")
+        needed = PERMISSIONS.get(action)
+        if needed and needed not in self.table("api_keys")[key].get("permissions", ALL_PERMISSIONS):
+            return self.error_reply(403, f"Missing permission: {needed}")
+        return None
+
+    def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+        """Return the `X-RateLimit-*` headers a 3rd-party report says Ashby sends (UNSURE)."""
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(int(reset_at)),
+        }
+
+    def normalize_seed(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Give seeded records UUID ids, timestamps and the candidate fields Ashby always returns."""
+        record.setdefault("id", str(uuid.uuid4()))
+        if collection == "candidates":
+            self._fill_candidate(record)
+        if collection in ("jobs", "candidates", "applications"):
+            record.setdefault("createdAt", iso(self.clock()))
+            record.setdefault("updatedAt", record["createdAt"])
+        return record
+
+    # --- plumbing ---
+
+    @staticmethod
+    def _basic_user(request: EmuRequest) -> str | None:
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            user, sep, password = base64.b64decode(encoded).decode().partition(":")
+        except (ValueError, binascii.Error):
+            return None
+        # The spec: "Send your Ashby API key as the username and leave the password blank."
+        return user if sep and not password else None
+
+    @staticmethod
+    def _failure(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+        info: dict[str, Any] = {"code": code, "message": message, "requestId": uuid.uuid4().hex[:26].upper()}
+        if field:
+            # The spec types `meta` as a free object; naming the field there is this emulator's choice (UNSURE).
+            info["meta"] = {"field": field}
+        return {"success": False, "errors": [code], "errorInfo": info}
+
+    def _rpc(self, action: str, handler: Callable[[dict[str, Any]], Any]) -> Callable[..., Reply]:
+        def serve(request: EmuRequest) -> Reply:
+            if request.body and not isinstance(request.json, dict):
+                return Reply(200, self._failure("invalid_input", "Request payload is malformed"))
+            try:
+                result = handler(dict(request.json or {}))
+            except InputError as exc:
+                return Reply(200, self._failure(exc.code, str(exc), exc.field))
+            return Reply(200, {"success": True, **result})
+
+        serve.__name__ = action
+        return serve
+
+    def _touch(self, record: dict[str, Any]) -> None:
+        self._sequence += 1
+        record["_seq"] = self._sequence
+        record["updatedAt"] = iso(self.clock())
+
+    def _get(self, collection: str, record_id: str | None, code: str) -> dict[str, Any]:
+        record = self.table(collection).get(str(record_id))
+        if record is None or not self.is_visible(record):
+            raise InputError(f"No {collection[:-1].replace('_', ' ')} with id {record_id}", code)
+        return record
+
+    def _page(
+        self, rows: list[dict[str, Any]], body: Mapping[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        limit = body.get("limit", MAX_LIMIT)
+        if not isinstance(limit, int | float) or not 1 <= limit <= MAX_LIMIT:
+            raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
+        offset = int(state.get("offset", 0))
+        chunk = rows[offset : offset + int(limit)]
+        more = offset + len(chunk) < len(rows)
+        page: dict[str, Any] = {"results": chunk, "moreDataAvailable": more}
+        if more:
+            page["nextCursor"] = _encode({**state, "offset": offset + len(chunk)})
+        return page
+
+    # --- jobs and stages ---
+
+    def _api_key_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "results": {
+                "title": "ScaleUp emulator key",
+                "createdAt": "2026-01-05T09:00:00.000Z",
+                "scopes": ["candidates:write", "jobs:read"],
+            }
+        }
+
+    def _job_view(self, job: Mapping[str, Any], expand: Any) -> dict[str, Any]:
+        view = self.public(job)
+        if (
+            isinstance(expand, list)
+            and "location" in expand
+            and job.get("locationId") in self.table("locations")
+        ):
+            view["location"] = self.public(self.table("locations")[job["locationId"]])
+        return view
+
+    def _job_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        statuses = body.get("status")
+        if statuses is not None and not isinstance(statuses, list):
+            raise InputError("status must be an array")
+        state = _decode(body["cursor"]) if body.get("cursor") else {}
+        # Drafts only appear when asked for by name (job.list description).
+        wanted = set(statuses or ("Open", "Closed", "Archived"))
+        jobs = [j for j in self.table("jobs").values() if j.get("status") in wanted]
+        jobs.sort(key=lambda j: (j.get("createdAt", ""), j["id"]))
+        page = self._page([self._job_view(j, body.get("expand")) for j in jobs], body, state)
+        if not page["moreDataAvailable"]:
+            page["syncToken"] = _encode({"seq": self._sequence, "at": self.clock()})
+        return page
+
+    def _job_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        job = self._get("jobs", _uuid_field(body, "id"), "job_not_found")
+        return {"results": self._job_view(job, body.get("expand"))}
+
+    @staticmethod
+    def _plan_of(job: Mapping[str, Any]) -> str | None:
+        return job.get("defaultInterviewPlanId") or next(iter(job.get("interviewPlanIds") or []), None)
+
+    def _stages_of(self, plan_id: str) -> list[dict[str, Any]]:
+        stages = [s for s in self.table("interview_stages").values() if s.get("interviewPlanId") == plan_id]
+        return sorted(stages, key=lambda s: s.get("orderInInterviewPlan", 0))
+
+    def _job_interview_plan_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        job = self._get("jobs", _uuid_field(body, "jobId"), "job_not_found")
+        plan_id = self._plan_of(job)
+        if not plan_id:
+            raise InputError("The job has no interview plan", "interview_plan_not_found")
+        stages = [{**self.public(s), "activities": []} for s in self._stages_of(plan_id)]
+        return {"results": {"jobId": job["id"], "interviewPlanId": plan_id, "stages": stages}}
+
+    def _interview_stage_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        plan_id = _uuid_field(body, "interviewPlanId")
+        stages = self._stages_of(str(plan_id))
+        if not stages:
+            raise InputError(f"No interview plan with id {plan_id}", "interview_plan_not_found")
+        return {"results": [self.public(s) for s in stages], "moreDataAvailable": False}
+
+    def _source_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        sources = [
+            self.public(s)
+            for s in self.table("sources").values()
+            if body.get("includeArchived") or not s.get("isArchived")
+        ]
+        return {"results": sources, "moreDataAvailable": False}
+
+    # --- candidates ---
+
+    def _fill_candidate(self, record: dict[str, Any]) -> None:
+        record.setdefault("name", "")
+        for key in (
+            "emailAddresses",
+            "phoneNumbers",
+            "socialLinks",
+            "tags",
+            "applicationIds",
+            "fileHandles",
+            "customFields",
+        ):
+            record.setdefault(key, [])
+        if record["emailAddresses"] and "primaryEmailAddress" not in record:
+            record["primaryEmailAddress"] = record["emailAddresses"][0]
+        record.setdefault("profileUrl", PROFILE_URL.format(id=record["id"]))
+        self._sequence += 1
+        record.setdefault("_seq", self._sequence)
+
+    def _candidate_view(self, candidate: Mapping[str, Any]) -> dict[str, Any]:
+        view = self.public(candidate)
+        view["tags"] = [
+            self.public(self.table("candidate_tags")[t])
+            for t in candidate.get("tags", [])
+            if t in self.table("candidate_tags")
+        ]
+        return view
+
+    def _candidate_search(self, body: dict[str, Any]) -> dict[str, Any]:
+        email = str(body.get("email") or "").strip().lower()
+        name = str(body.get("name") or "").strip().lower()
+        if not email and not name:
+            raise InputError("Provide an email and/or a name to search by")
+        found = []
+        for candidate in self.table("candidates").values():
+            addresses = {str(e.get("value", "")).strip().lower() for e in candidate.get("emailAddresses", [])}
+            if email and email not in addresses:
+                continue
+            if name and name not in str(candidate.get("name", "")).lower():
+                continue
+            if self.is_visible(candidate):
+                found.append(self._candidate_view(candidate))
+        return {"results": found[:MAX_LIMIT]}
+
+    def _candidate_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("cursor"):
+            state = _decode(str(body["cursor"]))
+        else:
+            since = 0
+            if body.get("syncToken"):
+                token = _decode(str(body["syncToken"]))
+                if self.clock() - float(token.get("at", 0)) > self.sync_token_ttl:
+                    raise InputError("The sync token has expired; run a full sync", "sync_token_expired")
+                since = int(token.get("seq", 0))
+            # The snapshot point is fixed on the first page, so later pages and the next token agree.
+            state = {"since": since, "upto": self._sequence, "at": self.clock()}
+        rows = [
+            c
+            for c in self.table("candidates").values()
+            if state["since"] < c.get("_seq", 0) <= state["upto"] and self.is_visible(c)
+        ]
+        rows.sort(key=lambda c: (c["_seq"], c["id"]))
+        page = self._page([self._candidate_view(c) for c in rows], body, state)
+        if not page["moreDataAvailable"]:
+            page["syncToken"] = _encode({"seq": state["upto"], "at": state["at"]})
+        return page
+
+    def _candidate_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        candidate = self._get("candidates", _uuid_field(body, "id"), "candidate_not_found")
+        return {"results": self._candidate_view(candidate)}
+
+    def _candidate_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        name = body.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise InputError("name is required", field="name")
+        emails = [body["email"]] if body.get("email") else []
+        emails += [e for e in body.get("alternateEmailAddresses") or [] if isinstance(e, str)]
+        if any("@" not in e for e in emails):
+            raise InputError("email is not a valid email address", field="email")
+        record: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "name": name.strip(),
+            "createdAt": iso(self.clock()),
+            "emailAddresses": [
+                {"value": e, "type": "Personal", "isPrimary": i == 0} for i, e in enumerate(emails)
+            ],
+            "phoneNumbers": [{"value": body["phoneNumber"], "type": "Personal", "isPrimary": True}]
+            if body.get("phoneNumber")
+            else [],
+            "socialLinks": [{"type": "LinkedIn", "url": body["linkedInUrl"]}]
+            if body.get("linkedInUrl")
+            else [],
+        }
+        if body.get("sourceId"):
+            record["source"] = self.public(
+                self._get("sources", _uuid_field(body, "sourceId"), "source_not_found")
+            )
+        if record["phoneNumbers"]:
+            record["primaryPhoneNumber"] = record["phoneNumbers"][0]
+        self._fill_candidate(record)
+        self._touch(record)
+        self.stamp_visibility(record)
+        self.table("candidates")[record["id"]] = record
+        self.record_created("candidate", record["id"], emails, prospect=True)
+        return {"results": self._candidate_view(record)}
+
+    def _candidate_add_tag(self, body: dict[str, Any]) -> dict[str, Any]:
+        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        tag = self._get("candidate_tags", _uuid_field(body, "tagId"), "tag_not_found")
+        if tag["id"] not in candidate["tags"]:
+            candidate["tags"].append(tag["id"])
+            self._touch(candidate)
+        return {"results": self._candidate_view(candidate)}
+
+    def _candidate_create_note(self, body: dict[str, Any]) -> dict[str, Any]:
+        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        note = body.get("note")
+        content = note.get("value") if isinstance(note, Mapping) else note
+        if not isinstance(content, str) or not content:
+            raise InputError("note is required")
+        record = {
+            "id": str(uuid.uuid4()),
+            "createdAt": iso(self.clock()),
+            "isPrivate": bool(body.get("isPrivate", False)),
+            "content": content,
+            "author": {
+                "id": "3ae2b801-19f6-41ef-ad28-214bd731948f",
+                "firstName": "ScaleUp",
+                "lastName": "API",
+            },
+            "_candidateId": candidate["id"],
+        }
+        self.table("notes")[record["id"]] = record
+        return {"results": self.public(record)}
+
+    def _candidate_tag_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        title = body.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise InputError("title is required")
+        for tag in self.table("candidate_tags").values():
+            if tag["title"].strip().lower() == title.strip().lower():
+                # "If a tag already exists with that title, the existing tag will be returned."
+                return {"results": self.public(tag)}
+        tag = {"id": str(uuid.uuid4()), "title": title.strip(), "isArchived": False}
+        self.table("candidate_tags")[tag["id"]] = tag
+        return {"results": tag}
+
+    # --- applications ---
+
+    def _application_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        job = self._get("jobs", _uuid_field(body, "jobId"), "job_not_found")
+        if job.get("status") != "Open":
+            raise InputError("Applications can only be created on open jobs", "job_not_open")
+        plan_id = _uuid_field(body, "interviewPlanId", required=False) or self._plan_of(job)
+        stages = self._stages_of(str(plan_id))
+        stage_id = body.get("interviewStageId")
+        if stage_id is None:
+            # "If none is provided, the application is placed in the first "Lead" stage."
+            stage = next((s for s in stages if s.get("type") == "Lead"), stages[0] if stages else None)
+        elif stage_id == "FirstPreInterviewScreen":
+            stage = next((s for s in stages if s.get("type") == "PreInterviewScreen"), None)
+        else:
+            stage = next((s for s in stages if s["id"] == stage_id), None)
+        if stage is None:
+            raise InputError(
+                f"No interview stage {stage_id} on the job's interview plan", "interview_stage_not_found"
+            )
+        for other in self.table("applications").values():
+            if other["candidate"]["id"] == candidate["id"] and other["job"]["id"] == job["id"]:
+                raise InputError(
+                    "The candidate already has an application for this job", "application_already_exists"
+                )
+        now = iso(self.clock())
+        application: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "createdAt": now,
+            "updatedAt": now,
+            "status": "Lead" if stage.get("type") == "Lead" else "Active",
+            "candidate": {
+                "id": candidate["id"],
+                "name": candidate["name"],
+                **(
+                    {"primaryEmailAddress": candidate["primaryEmailAddress"]}
+                    if candidate.get("primaryEmailAddress")
+                    else {}
+                ),
+            },
+            "currentInterviewStage": self.public(stage),
+            "job": {
+                "id": job["id"],
+                "title": job["title"],
+                **{k: job[k] for k in ("locationId", "departmentId") if job.get(k)},
+            },
+            "hiringTeam": [],
+            "customFields": [],
+        }
+        if body.get("sourceId"):
+            application["source"] = self.public(
+                self._get("sources", _uuid_field(body, "sourceId"), "source_not_found")
+            )
+        self.table("applications")[application["id"]] = application
+        candidate["applicationIds"].append(application["id"])
+        self._touch(candidate)
+        emails = [str(e.get("value", "")) for e in candidate.get("emailAddresses", [])]
+        self.record_created(
+            "application",
+            application["id"],
+            emails,
+            job_id=job["id"],
+            stage_id=stage["id"],
+            prospect=stage.get("type") == "Lead",
+        )
+        return {"results": application}
