@@ -1,0 +1,338 @@
+"""A loopback Workable SPI v3: bearer tokens, `paging.next` URLs, `{"error": …}` bodies, 10 req / 10 s.
+
+Modelled on https://workable.readme.io/reference (jobs, stages, job-candidates-index/-create/-show,
+talent-pool-candidates-create, copy-candidate) and https://workable.readme.io/docs/rate-limits.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from ats.emulators.base import Emulator
+from ats.emulators.wire import EmuRequest, Reply, Route, iso
+from ats.types import Vendor
+
+SEED_FILE = Path(__file__).with_name("seeds") / "workable.json"
+DEMO_TOKEN = "workable-demo-token"
+DEMO_SUBDOMAIN = "scaleup-demo"
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+# route → the token scope it needs (each reference page's "Required scope").
+SCOPES = {"jobs": "r_jobs", "candidates": "r_candidates", "write": "w_candidates"}
+
+
+def load_seed() -> dict[str, Any]:
+    """Return the default Workable seed (account, tokens, members, stages, jobs, candidates)."""
+    return json.loads(SEED_FILE.read_text())
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class WorkableEmulator(Emulator):
+    """Workable's job, stage and candidate endpoints under `/spi/v3`.
+
+    Collections: `accounts` (one; its `subdomain`), `tokens` (id = the token; `scopes`), `members`,
+    `stages` (account pipeline, in order), `jobs` (id = shortcode), `candidates` (one record per job, as
+    in Workable; `job` None for the talent pool). Candidates created with `sourced: false` are counted in
+    `applied_emails` — the "thank you for applying" mail Workable would send.
+    """
+
+    vendor = Vendor.WORKABLE
+    api_prefix = "/spi/v3"
+    default_rate_window = 10.0
+    demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_TOKEN}
+    demo_fields: ClassVar[Mapping[str, str]] = {"subdomain": DEMO_SUBDOMAIN}
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.applied_emails: list[str] = []
+        kwargs.setdefault("seed", load_seed())
+        super().__init__(**kwargs)
+
+    # --- framework hooks ---
+
+    def routes(self) -> list[Route]:
+        """Return the SPI v3 routes."""
+        p = self.api_prefix
+        return [
+            Route("GET", p + "/jobs", self._jobs),
+            Route("GET", p + r"/jobs/(?P<shortcode>[^/]+)", self._job),
+            Route("GET", p + r"/jobs/(?P<shortcode>[^/]+)/stages", self._job_stages),
+            Route("GET", p + "/stages", self._stages),
+            Route("POST", p + r"/jobs/(?P<shortcode>[^/]+)/candidates", self._create_in_job),
+            Route("POST", p + "/talent_pool/candidates", self._create_in_pool),
+            Route("GET", p + "/candidates", self._candidates),
+            Route("GET", p + r"/candidates/(?P<candidate_id>[^/]+)", self._candidate),
+            Route("POST", p + r"/candidates/(?P<candidate_id>[^/]+)/copy", self._copy),
+        ]
+
+    def error_reply(
+        self, status: int, message: str, *, field_errors: Mapping[str, str] | None = None
+    ) -> Reply:
+        """Return Workable's `{"error": "…"}` body (with `validation_errors` on 422)."""
+        body: dict[str, Any] = {"error": message}
+        if field_errors:
+            body["validation_errors"] = {k: [v] for k, v in field_errors.items()}
+        return Reply(status, body)
+
+    def authenticate(self, request: EmuRequest) -> Reply | None:
+        """Accept `Authorization: Bearer <token>` for a seeded token with the route's scope."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        record = self.table("tokens").get(token) if scheme.lower() == "bearer" else None
+        if record is None:
+            return self.error_reply(401, "Not authorized")
+        path = request.path.removeprefix(self.api_prefix)
+        needed = (
+            SCOPES["write"]
+            if request.method == "POST"
+            else SCOPES["jobs" if path.startswith(("/jobs", "/stages")) else "candidates"]
+        )
+        if needed not in record.get("scopes", list(SCOPES.values())):
+            return self.error_reply(403, f"The access token is missing the {needed} scope")
+        return None
+
+    def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+        """Return `X-Rate-Limit-*`; the reset is the epoch second the next interval starts."""
+        # Whole seconds like Workable; sub-second windows (tests) keep the fraction so retries stay short.
+        reset = str(int(reset_at + 0.999)) if self.limiter.window >= 1 else f"{reset_at:.3f}"
+        return {
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(remaining),
+            "X-Rate-Limit-Reset": reset,
+        }
+
+    def handle(self, request: EmuRequest) -> Reply:
+        """Answer like the base, minus `Retry-After` on 429s: Workable documents only `X-Rate-Limit-Reset`."""
+        reply = super().handle(request)
+        if reply.status != 429:
+            return reply
+        return Reply(429, reply.body, {k: v for k, v in reply.headers.items() if k.lower() != "retry-after"})
+
+    def normalize_seed(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Key jobs by shortcode and fill the candidate fields Workable always returns."""
+        if collection == "jobs":
+            record.setdefault("id", record["shortcode"])
+        if collection == "candidates":
+            record.setdefault("id", secrets.token_hex(4)[:7])
+            self._fill_candidate(record)
+        return record
+
+    # --- helpers ---
+
+    def _account(self) -> dict[str, Any]:
+        account = next(iter(self.table("accounts").values()), None)
+        return (
+            {"subdomain": DEMO_SUBDOMAIN, "name": "ScaleUp Demo"} if account is None else self.public(account)
+        )
+
+    def _fill_candidate(self, record: dict[str, Any]) -> None:
+        now = iso(self.clock())
+        record.setdefault("name", " ".join(filter(None, (record.get("firstname"), record.get("lastname")))))
+        record.setdefault("account", self._account())
+        record.setdefault("job", None)
+        record.setdefault("disqualified", False)
+        record.setdefault("sourced", True)
+        record.setdefault("social_profiles", [])
+        record.setdefault("tags", [])
+        record.setdefault("created_at", now)
+        record.setdefault("updated_at", record["created_at"])
+        record.setdefault(
+            "profile_url",
+            f"https://{record['account']['subdomain']}.workable.com/backend/candidates/{record['id']}",
+        )
+
+    def _limit(self, request: EmuRequest) -> int | Reply:
+        raw = request.arg("limit", str(DEFAULT_LIMIT)) or str(DEFAULT_LIMIT)
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            return self.error_reply(422, f"limit must be between 1 and {MAX_LIMIT}")
+        return int(raw)
+
+    def _page(self, request: EmuRequest, key: str, rows: list[dict[str, Any]]) -> Reply:
+        limit = self._limit(request)
+        if isinstance(limit, Reply):
+            return limit
+        since_id = request.arg("since_id")
+        if since_id:
+            # "Returns results with an ID greater than or equal to the specified ID", ids in creation order.
+            ids = [r["id"] for r in rows]
+            rows = rows[ids.index(since_id) :] if since_id in ids else []
+        chunk, rest = rows[:limit], rows[limit:]
+        body: dict[str, Any] = {key: [self.public(r) for r in chunk]}
+        if rest:
+            query = {k: v[0] for k, v in request.query.items() if k != "since_id"} | {
+                "since_id": rest[0]["id"]
+            }
+            body["paging"] = {"next": f"{request.host_url}{request.path}?{urlencode(query)}"}
+        return Reply(200, body)
+
+    def _job_or_404(self, shortcode: str) -> dict[str, Any] | None:
+        return self.table("jobs").get(shortcode)
+
+    def _pipeline(self, job: Mapping[str, Any]) -> list[dict[str, Any]]:
+        stages = sorted(self.table("stages").values(), key=lambda s: s.get("position", 0))
+        wanted = job.get("stage_slugs")
+        return [self.public(s) for s in stages if not wanted or s["slug"] in wanted]
+
+    # --- jobs and stages ---
+
+    def _jobs(self, request: EmuRequest) -> Reply:
+        state = request.arg("state")
+        rows = [j for j in self.table("jobs").values() if not state or j.get("state") == state]
+        return self._page(request, "jobs", rows)
+
+    def _job(self, request: EmuRequest, shortcode: str) -> Reply:
+        job = self._job_or_404(shortcode)
+        return Reply(200, self.public(job)) if job else self.error_reply(404, "Not found")
+
+    def _job_stages(self, request: EmuRequest, shortcode: str) -> Reply:
+        job = self._job_or_404(shortcode)
+        return Reply(200, {"stages": self._pipeline(job)}) if job else self.error_reply(404, "Not found")
+
+    def _stages(self, request: EmuRequest) -> Reply:
+        return Reply(200, {"stages": self._pipeline({})})
+
+    # --- candidates ---
+
+    def _candidates(self, request: EmuRequest) -> Reply:
+        rows = [c for c in self.table("candidates").values() if self.is_visible(c)]
+        email = (request.arg("email") or "").strip().lower()
+        if email:
+            rows = [c for c in rows if str(c.get("email", "")).strip().lower() == email]
+        if request.arg("shortcode"):
+            rows = [c for c in rows if (c.get("job") or {}).get("shortcode") == request.arg("shortcode")]
+        after = request.arg("updated_after")
+        if after:
+            cutoff = _parse_time(after)
+            if cutoff is None:
+                return self.error_reply(422, "updated_after is not a valid timestamp")
+            rows = [c for c in rows if (_parse_time(c["updated_at"]) or cutoff) > cutoff]
+        return self._page(request, "candidates", rows)
+
+    def _candidate(self, request: EmuRequest, candidate_id: str) -> Reply:
+        candidate = self.table("candidates").get(candidate_id)
+        if candidate is None or not self.is_visible(candidate):
+            return self.error_reply(404, "Not found")
+        return Reply(200, {"candidate": self.public(candidate)})
+
+    def _create_in_job(self, request: EmuRequest, shortcode: str) -> Reply:
+        job = self._job_or_404(shortcode)
+        if job is None:
+            return self.error_reply(404, "Not found")
+        if job.get("state") != "published":
+            return self.error_reply(422, f"The job is {job.get('state')} and does not accept candidates")
+        return self._create(request, job)
+
+    def _create_in_pool(self, request: EmuRequest) -> Reply:
+        return self._create(request, None)
+
+    def _create(self, request: EmuRequest, job: Mapping[str, Any] | None) -> Reply:
+        body = request.json if isinstance(request.json, Mapping) else {}
+        fields = body.get("candidate") if isinstance(body.get("candidate"), Mapping) else {}
+        errors: dict[str, str] = {}
+        if not fields.get("name") and not (fields.get("firstname") and fields.get("lastname")):
+            errors["name"] = "can't be blank"
+        if not fields.get("email"):
+            errors["email"] = "can't be blank"
+        elif "@" not in str(fields["email"]):
+            errors["email"] = "is invalid"
+        if errors:
+            return self.error_reply(422, "Validation failed", field_errors=errors)
+        # "if the sourced flag is not included, candidates are considered as uploaded" (no email sent).
+        sourced = body.get("sourced", True) is not False
+        stage = None
+        if job is not None:
+            pipeline = self._pipeline(job)
+            slug = request.arg("stage")
+            if slug:
+                stage = next((s for s in pipeline if s["slug"] == slug), None)
+                if stage is None:
+                    return self.error_reply(422, f"Stage {slug} does not exist in this job")
+            else:
+                default_kind = "sourced" if sourced else "applied"
+                stage = next(
+                    (s for s in pipeline if s.get("kind") == default_kind), pipeline[0] if pipeline else None
+                )
+        record = self._new_candidate(fields, job, stage, sourced=sourced)
+        if not sourced:
+            self.applied_emails.append(record["email"])
+        return Reply(201, {"status": "created", "candidate": self.public(record)})
+
+    def _new_candidate(
+        self,
+        fields: Mapping[str, Any],
+        job: Mapping[str, Any] | None,
+        stage: Mapping[str, Any] | None,
+        *,
+        sourced: bool,
+    ) -> dict[str, Any]:
+        allowed = (
+            "name",
+            "firstname",
+            "lastname",
+            "email",
+            "headline",
+            "summary",
+            "address",
+            "phone",
+            "social_profiles",
+            "tags",
+        )
+        record: dict[str, Any] = {k: fields[k] for k in allowed if k in fields}
+        record["id"] = secrets.token_hex(4)[:7]
+        record["sourced"] = sourced
+        record["job"] = {"shortcode": job["shortcode"], "title": job["title"]} if job else None
+        if stage is not None:
+            record |= {"stage": stage["name"], "stage_kind": stage.get("kind")}
+        record["created_at"] = iso(self.clock())
+        self._fill_candidate(record)
+        self.stamp_visibility(record)
+        self.table("candidates")[record["id"]] = record
+        self.record_created(
+            "candidate",
+            record["id"],
+            [str(record.get("email", ""))],
+            job_id=job["shortcode"] if job else None,
+            stage_id=stage["slug"] if stage else None,
+            prospect=stage is None or stage.get("kind") == "sourced",
+        )
+        return record
+
+    def _copy(self, request: EmuRequest, candidate_id: str) -> Reply:
+        source = self.table("candidates").get(candidate_id)
+        if source is None:
+            return self.error_reply(404, "Not found")
+        body = request.json if isinstance(request.json, Mapping) else {}
+        if str(body.get("member_id")) not in self.table("members"):
+            return self.error_reply(422, "Validation failed", field_errors={"member_id": "is invalid"})
+        job = self._job_or_404(str(body.get("target_job_shortcode")))
+        if job is None:
+            return self.error_reply(404, "Not found")
+        for other in self.table("candidates").values():
+            if (other.get("job") or {}).get("shortcode") == job["shortcode"] and other.get(
+                "email"
+            ) == source.get("email"):
+                return self.error_reply(409, "The candidate is already in this job")
+        pipeline = self._pipeline(job)
+        slug = body.get("target_stage")
+        stage = (
+            next((s for s in pipeline if s["slug"] == slug), None)
+            if slug
+            else (pipeline[0] if pipeline else None)
+        )
+        if slug and stage is None:
+            return self.error_reply(422, f"Stage {slug} does not exist in this job")
+        record = self._new_candidate(
+            self.public(source), job, stage, sourced=bool(source.get("sourced", True))
+        )
+        return Reply(201, {"candidate": self.public(record)})

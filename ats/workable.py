@@ -1,0 +1,437 @@
+"""Workable adapter: REST on the account's own subdomain, `https://{subdomain}.workable.com/spi/v3`.
+
+Reference: https://workable.readme.io/reference (jobs, stages, job-candidates-create,
+talent-pool-candidates-create, job-candidates-index, rate-limits).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ats.base import ConnectionConfig, RateBudget
+from ats.errors import (
+    AtsError,
+    NotFound,
+    NotSupported,
+    RateLimited,
+    ValidationFailed,
+    VendorUnavailable,
+)
+from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
+from ats.pagination import paginate
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+    Vendor,
+)
+
+log = logging.getLogger(__name__)
+
+VENDOR = Vendor.WORKABLE
+BASE_URL_TEMPLATE = "https://{subdomain}.workable.com/spi/v3"
+MAX_PAGE_SIZE = 100  # "The value specified cannot be more than 100 per page."
+RATE_WINDOW = 10.0  # account tokens: 10 requests per 10 s (https://workable.readme.io/docs/rate-limits)
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+CAPABILITIES = Capabilities(
+    export_prospects=True,  # talent pool, or a job candidate left in the "sourced" stage
+    export_applicants=True,  # `?stage=<slug>` places the candidate in one call
+    multiple_emails=False,  # a Workable candidate has one `email`
+    linkedin_search=False,  # GET /candidates filters by email only
+    candidate_sync=True,  # GET /candidates?updated_after=
+    add_to_job=False,  # /candidates/{id}/copy needs a `member_id`; enabled when the connection has one
+    delayed_visibility=False,
+    tags=True,
+    notes=False,  # comments need a member and are not part of the create call
+    profile_links=True,
+)
+
+# --- vendor vocabulary ---------------------------------------------------------------------------------
+
+OPEN_JOB_STATE = "published"
+"""Job `state` values are draft, published, closed and archived; only published jobs take candidates."""
+
+SOCIAL_LINKEDIN = "linkedin"
+"""`social_profiles[].type` for LinkedIn."""
+
+RATE_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
+"""Sent on every response; a 429 carries no Retry-After, only the reset timestamp."""
+
+
+def base_url(config: ConnectionConfig) -> str:
+    """Return the API root for `config`: its `base_url` override, else the account's subdomain URL.
+
+    Raises:
+        ValidationFailed: no override and the subdomain is missing or not a valid host label.
+    """
+    if config.base_url:
+        return config.base_url
+    subdomain = (config.fields.get("subdomain") or "").strip().lower()
+    subdomain = subdomain.removeprefix("https://").removesuffix("/").removesuffix(".workable.com")
+    if not _SUBDOMAIN.match(subdomain):
+        # Checked before any request: the bearer token must only ever be sent to a *.workable.com host.
+        raise ValidationFailed(
+            VENDOR.label,
+            "the connection's account subdomain is missing or invalid",
+            hint="Reconnect Workable with the NAME in NAME.workable.com: /scaleup connect.",
+        )
+    return BASE_URL_TEMPLATE.format(subdomain=subdomain)
+
+
+# --- classification ------------------------------------------------------------------------------------
+
+
+def _error_details(body: Any) -> tuple[str | None, dict[str, str]]:
+    # Errors look like {"error": "Not authorized"}; validation failures may add `validation_errors`
+    # ({field: [messages]}) next to it.
+    if not isinstance(body, Mapping):
+        return None, {}
+    message = body.get("error") if isinstance(body.get("error"), str) else body.get("message")
+    fields: dict[str, str] = {}
+    details = body.get("validation_errors") or body.get("errors")
+    if isinstance(details, Mapping):
+        for name, texts in details.items():
+            fields[str(name)] = "; ".join(map(str, texts)) if isinstance(texts, list) else str(texts)
+    return (str(message) if message else None), fields
+
+
+def reset_delay(value: str | None, now: float) -> float | None:
+    """Return seconds until `X-Rate-Limit-Reset` (epoch seconds, epoch millis or a delta), capped at a window."""
+    if not value:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if number > 1e12:  # milliseconds since the epoch
+        number /= 1000
+    delay = number - now if number > 1e9 else number
+    # Our clock and Workable's disagree a little; a fixed window never needs more than one window's wait.
+    return min(max(delay, 0.0), RATE_WINDOW)
+
+
+class WorkableClassifier:
+    """Map Workable statuses to typed errors; 429s wait for `X-Rate-Limit-Reset`."""
+
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self._status = StatusClassifier(VENDOR.label, details=_error_details, now=now)
+        self._now = now
+
+    def __call__(self, response: httpx.Response) -> AtsError | None:
+        """Return the error `response` stands for, or None for a success."""
+        error = self._status(response)
+        if isinstance(error, RateLimited) and error.retry_after is None:
+            error.retry_after = reset_delay(response.headers.get("X-Rate-Limit-Reset"), self._now())
+        return error
+
+
+# --- payload converters --------------------------------------------------------------------------------
+
+
+def _to_job(item: Mapping[str, Any]) -> Job:
+    location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
+    state = str(item.get("state") or "")
+    return Job(
+        # Every job call after the listing is keyed by `shortcode`, so it is the id the app stores.
+        id=str(item["shortcode"]),
+        name=str(item.get("title") or item.get("full_title") or ""),
+        status=state,
+        is_open=state == OPEN_JOB_STATE,
+        location=location.get("location_str") or location.get("city") or None,
+        department=item.get("department") or None,
+        raw=item,
+    )
+
+
+def _to_stage(item: Mapping[str, Any], index: int, job_id: str) -> Stage:
+    position = item.get("position")
+    return Stage(
+        id=str(item["slug"]),  # `?stage=` and moves take the slug
+        name=str(item.get("name") or item["slug"]),
+        order=int(position) if isinstance(position, int) else index,
+        job_id=job_id,
+        raw=item,
+    )
+
+
+def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
+    email = str(item.get("email") or "").strip().lower()
+    linkedin = next(
+        (
+            str(p["url"])
+            for p in item.get("social_profiles") or []
+            if isinstance(p, Mapping) and str(p.get("type", "")).lower() == SOCIAL_LINKEDIN and p.get("url")
+        ),
+        None,
+    )
+    name = item.get("name") or " ".join(filter(None, (item.get("firstname"), item.get("lastname"))))
+    return AtsCandidate(
+        id=str(item["id"]),
+        name=str(name or ""),
+        emails=(email,) if email else (),
+        linkedin_url=linkedin,
+        profile_url=item.get("profile_url") or None,
+        updated_at=item.get("updated_at") or None,
+        raw=item,
+    )
+
+
+def _candidate_body(person: NewCandidate) -> dict[str, Any]:
+    candidate: dict[str, Any] = {}
+    if person.first_name and person.last_name:
+        candidate |= {"firstname": person.first_name, "lastname": person.last_name}
+    else:
+        candidate["name"] = person.full_name
+    if person.emails:
+        candidate["email"] = person.emails[0].address.strip()
+    headline = " at ".join(filter(None, (person.title, person.company)))
+    if headline:
+        candidate["headline"] = headline
+    if person.location:
+        candidate["address"] = person.location
+    if person.phone:
+        candidate["phone"] = person.phone
+    if person.linkedin_url:
+        candidate["social_profiles"] = [{"type": SOCIAL_LINKEDIN, "url": person.linkedin_url}]
+    tags = list(dict.fromkeys(t.strip() for t in person.tags if t.strip()))
+    if tags:
+        candidate["tags"] = tags
+    # `sourced: true` makes Workable treat the person as uploaded by the team, so no "thank you for
+    # applying" email goes out (https://workable.readme.io/reference/job-candidates-create).
+    return {"sourced": True, "candidate": candidate}
+
+
+def _rows(key: str) -> Callable[[httpx.Response], Sequence[Mapping[str, Any]]]:
+    """Return an `items` reader for list answers shaped `{key: [...], "paging": {...}}`."""
+
+    def read(response: httpx.Response) -> Sequence[Mapping[str, Any]]:
+        body = json_or_none(response)
+        rows = body.get(key) if isinstance(body, Mapping) else None
+        return [r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
+
+    return read
+
+
+def _paging_next(response: httpx.Response) -> str | None:
+    body = json_or_none(response)
+    paging = body.get("paging") if isinstance(body, Mapping) else None
+    value = paging.get("next") if isinstance(paging, Mapping) else None
+    return str(value) if value else None
+
+
+def _q(value: str) -> str:
+    # Ids end up in the path; quoting keeps a stray "/" or "?" from changing which endpoint is called.
+    return quote(str(value), safe="")
+
+
+def _single(response: httpx.Response, key: str) -> Mapping[str, Any]:
+    # Single-record answers are wrapped ({"candidate": {...}}) on some endpoints and bare on others.
+    body = json_or_none(response)
+    if isinstance(body, Mapping) and isinstance(body.get(key), Mapping):
+        return body[key]
+    return body if isinstance(body, Mapping) else {}
+
+
+# --- adapter -------------------------------------------------------------------------------------------
+
+
+class WorkableAdapter:
+    """Workable behind `ats.base.AtsAdapter`.
+
+    Connection: `secrets["api_key"]` (bearer access token), `fields["subdomain"]`; optional
+    `fields["member_id"]`, the Workable member duplicates are copied into other jobs as.
+    """
+
+    vendor = VENDOR
+
+    def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = MAX_PAGE_SIZE) -> None:
+        self._http = http
+        self._root = str(http.client.base_url).rstrip("/")
+        self._headers = {"Authorization": f"Bearer {config.secrets['api_key']}"}
+        self._account = (config.fields.get("subdomain") or "").strip() or None
+        self._member_id = (config.fields.get("member_id") or "").strip() or None
+        self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self.capabilities = CAPABILITIES
+        if self._member_id:
+            self.capabilities = replace(CAPABILITIES, add_to_job=True)
+
+    @classmethod
+    def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> WorkableAdapter:
+        """Build the adapter with its own HTTP client for `config` (the registry's factory)."""
+        http = build_http(
+            config,
+            default_base_url=base_url(config),
+            classifier=WorkableClassifier(now=options.now),
+            budget=budget,
+            options=options,
+        )
+        return cls(config, http, page_size=options.page_size or MAX_PAGE_SIZE)
+
+    def __repr__(self) -> str:
+        return f"WorkableAdapter(base_url={self._root!r})"
+
+    # --- transport ---
+
+    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> httpx.Response:
+        return self._http.get(path, params=params, headers=self._headers)
+
+    def _post(
+        self, path: str, body: Mapping[str, Any], params: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
+        return self._http.post(path, json=dict(body), params=params, headers=self._headers)
+
+    def _listing(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        items: Callable[[httpx.Response], Sequence[Mapping[str, Any]]],
+    ) -> Iterator[Sequence[Mapping[str, Any]]]:
+        def fetch(next_url: str | None) -> httpx.Response:
+            if next_url is None:
+                return self._get(path, params)
+            # `paging.next` is an absolute URL; the token must never follow it to another host.
+            if not next_url.startswith(self._root + "/"):
+                raise AtsError(
+                    VENDOR.label,
+                    "pointed the next page at another host; stopped before sending the token there",
+                    hint="Check the connection's subdomain with /scaleup connect.",
+                )
+            return self._http.get(next_url, headers=self._headers)
+
+        for page in paginate(fetch, items=items, next_token=_paging_next, vendor=VENDOR.label):
+            yield page.items
+
+    # --- AtsAdapter ---
+
+    def check(self) -> AccountInfo:
+        """Verify the token and subdomain with a one-job listing."""
+        self._get("/jobs", {"limit": 1})
+        return AccountInfo(vendor=VENDOR, account_name=self._account)
+
+    def iter_jobs(self) -> Iterator[Job]:
+        """Yield every published job, following `paging.next`."""
+        for items in self._listing(
+            "/jobs", {"state": OPEN_JOB_STATE, "limit": self._page_size}, _rows("jobs")
+        ):
+            yield from (_to_job(item) for item in items)
+
+    def get_job(self, job_id: str) -> Job:
+        """Return the job with shortcode `job_id`, whatever its state."""
+        return _to_job(_single(self._get(f"/jobs/{_q(job_id)}"), "job"))
+
+    def list_stages(self, job_id: str) -> list[Stage]:
+        """Return the job's pipeline stages (id = slug) in pipeline order."""
+        body = json_or_none(self._get(f"/jobs/{_q(job_id)}/stages"))
+        rows = body.get("stages") if isinstance(body, Mapping) else None
+        stages = [
+            _to_stage(r, i, job_id)
+            for i, r in enumerate(rows or [])
+            if isinstance(r, Mapping) and r.get("slug")
+        ]
+        return sorted(stages, key=lambda stage: stage.order)
+
+    def find_candidates(
+        self, *, email: str | None = None, linkedin_url: str | None = None
+    ) -> list[AtsCandidate]:
+        """Return candidates (one per job they are in) whose email matches; LinkedIn search is not offered."""
+        if not email:
+            return []
+        wanted = email.strip().lower()
+        found: list[AtsCandidate] = []
+        for items in self._listing(
+            "/candidates", {"email": wanted, "limit": self._page_size}, _rows("candidates")
+        ):
+            found.extend(c for c in map(_to_candidate, items) if wanted in c.emails)
+        return found
+
+    def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+        """Yield candidates updated after `since` (an `updated_at` timestamp); the last page's cursor is the newest seen."""
+        params: dict[str, Any] = {"limit": self._page_size}
+        if since:
+            params["updated_after"] = since
+        newest = since
+        pending: tuple[AtsCandidate, ...] | None = None
+        for items in self._listing("/candidates", params, _rows("candidates")):
+            if pending is not None:
+                yield CandidatePage(pending, None)
+            pending = tuple(map(_to_candidate, items))
+            stamps = [c.updated_at for c in pending if c.updated_at]
+            # ISO-8601 UTC stamps in one format sort as text.
+            newest = max([newest, *stamps] if newest else stamps, default=newest)
+        yield CandidatePage(pending or (), newest)
+
+    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+        """Create a sourced candidate in the job's first stage, or in the talent pool without a job."""
+        path = f"/jobs/{_q(job_id)}/candidates" if job_id else "/talent_pool/candidates"
+        return self._create(path, person, params=None)
+
+    def create_applicant(
+        self, person: NewCandidate, *, job_id: str, stage_id: str | None
+    ) -> CreatedApplication:
+        """Create a sourced candidate on `job_id`, placed straight in the stage slug `stage_id`."""
+        return self._create(
+            f"/jobs/{_q(job_id)}/candidates", person, params={"stage": stage_id} if stage_id else None
+        )
+
+    def add_to_job(
+        self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
+    ) -> CreatedApplication:
+        """Copy an existing candidate into `job_id` (needs the connection's `member_id`)."""
+        if not self._member_id:
+            raise NotSupported(
+                VENDOR.label,
+                "cannot add an existing candidate to another job without a member to act as",
+                hint="Add a Workable member id to the connection (/scaleup connect), or add them by hand.",
+            )
+        body: dict[str, Any] = {"member_id": self._member_id, "target_job_shortcode": job_id}
+        if stage_id:
+            body["target_stage"] = stage_id
+        # Workable keeps one candidate record per job: the copy gets its own id.
+        # https://workable.readme.io/reference/copy-candidate
+        copied = _single(self._post(f"/candidates/{_q(candidate_id)}/copy", body), "candidate")
+        return CreatedApplication(
+            candidate_id=str(copied.get("id") or candidate_id),
+            profile_url=copied.get("profile_url") or None,
+            raw=copied,
+        )
+
+    def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
+        """Return the candidate, or None when Workable does not know the id."""
+        try:
+            item = _single(self._get(f"/candidates/{_q(candidate_id)}"), "candidate")
+        except NotFound:
+            return None
+        return _to_candidate(item) if item.get("id") else None
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._http.close()
+
+    # --- helpers ---
+
+    def _create(
+        self, path: str, person: NewCandidate, *, params: Mapping[str, Any] | None
+    ) -> CreatedApplication:
+        created = _single(self._post(path, _candidate_body(person), params=params), "candidate")
+        if not created.get("id"):
+            raise VendorUnavailable(VENDOR.label, "accepted the candidate but returned no id")
+        return CreatedApplication(
+            candidate_id=str(created["id"]),
+            profile_url=created.get("profile_url") or None,
+            raw=created,
+        )
