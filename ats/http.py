@@ -108,11 +108,16 @@ class HttpOptions:
 
 
 def make_http_client(
-    config: ConnectionConfig, *, default_base_url: str, options: HttpOptions
+    config: ConnectionConfig,
+    *,
+    default_base_url: str,
+    options: HttpOptions,
+    auth: httpx.Auth | tuple[str, str] | None = None,
 ) -> httpx.Client:
     """Build the pooled client for one connection; `config.base_url` overrides the vendor's URL."""
     return httpx.Client(
         base_url=config.base_url or default_base_url,
+        auth=auth,
         timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
         limits=httpx.Limits(
             max_connections=options.max_connections, max_keepalive_connections=options.max_connections
@@ -129,10 +134,14 @@ def build_http(
     classifier: Classifier,
     budget: RateBudget,
     options: HttpOptions,
+    auth: httpx.Auth | tuple[str, str] | None = None,
 ) -> AtsHttp:
-    """Build the `AtsHttp` an adapter uses for `config`; every secret value is scrubbed from its errors."""
+    """Build the `AtsHttp` an adapter uses for `config`; every secret value is scrubbed from its errors.
+
+    `auth` is sent with every request (e.g. Basic `(api_key, "")`); requests may pass their own.
+    """
     return AtsHttp(
-        make_http_client(config, default_base_url=default_base_url, options=options),
+        make_http_client(config, default_base_url=default_base_url, options=options, auth=auth),
         vendor=config.vendor.label,
         classifier=classifier,
         budget=budget,

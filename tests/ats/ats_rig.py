@@ -36,6 +36,7 @@ class VendorProfile:
         missing_job_id: an id shaped like the vendor's that no job has.
         existing_email: an address a seeded candidate has (any case).
         bad_secrets: secrets that replace the demo ones to make auth fail.
+        jobs_paginated: the vendor pages its job listing (BambooHR returns every opening at once).
         emulator_kwargs: extra `Emulator.__init__` arguments.
     """
 
@@ -45,6 +46,7 @@ class VendorProfile:
     missing_job_id: str
     existing_email: str
     bad_secrets: Mapping[str, str]
+    jobs_paginated: bool = True
     emulator_kwargs: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -70,6 +72,41 @@ PROFILES: dict[Vendor, VendorProfile] = {
         missing_job_id="a1b2c3d4-0000-4000-8000-00000000ffff",
         existing_email="ada@example.com",
         bad_secrets={"api_key": "wrong-lever-key-value"},
+    ),
+    Vendor.ASHBY: VendorProfile(
+        vendor=Vendor.ASHBY,
+        open_job_ids=frozenset(
+            {
+                "fe44a7d3-3d51-5f03-9423-c02b9707a62b",
+                "f186ba2b-5ad4-5a79-8806-010119eae646",
+                "1bccdc23-49c3-5ae1-92dc-cb17848cec9f",
+                "32b77641-8cd8-5c51-a82a-ee117cea72cf",
+                "f394e74c-4e4f-511d-836c-4aabd751fa13",
+            }
+        ),
+        closed_job_id="9a39d87b-1a3b-5601-be6a-c22792afbb89",
+        missing_job_id="00000000-0000-4000-8000-00000000ffff",
+        existing_email="grace.hopper@example.com",
+        bad_secrets={"api_key": "wrong-ashby-key-value"},
+    ),
+    Vendor.WORKABLE: VendorProfile(
+        vendor=Vendor.WORKABLE,
+        open_job_ids=frozenset({"A1B2C3D4E5", "B2C3D4E5F6", "C3D4E5F6A7", "D4E5F6A7B8"}),
+        closed_job_id="E5F6A7B8C9",
+        missing_job_id="FFFFFFFFFF",
+        existing_email="grace.hopper@example.com",
+        bad_secrets={"api_key": "wrong-workable-token-value"},
+    ),
+    Vendor.BAMBOOHR: VendorProfile(
+        vendor=Vendor.BAMBOOHR,
+        open_job_ids=frozenset({"18", "19"}),
+        closed_job_id="20",
+        missing_job_id="999999",
+        existing_email="grace.hopper@example.com",
+        bad_secrets={"api_key": "wrong-bamboohr-key-value"},
+        # Job openings come in one unpaginated list; applications are paged server-side.
+        jobs_paginated=False,
+        emulator_kwargs={"page_size": 2},
     ),
 }
 
@@ -101,9 +138,10 @@ class VendorRig:
         options: HttpOptions | None = None,
         budget: RateBudget | None = None,
         secrets: Mapping[str, str] | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> AtsAdapter:
-        """Return an adapter for the emulator (closed at teardown)."""
-        config = self.emulator.connection_config(secrets=secrets)
+        """Return an adapter for the emulator (closed at teardown); `secrets`/`fields` override the demo ones."""
+        config = self.emulator.connection_config(secrets=secrets, fields=fields)
         adapter = registry.create_adapter(
             config, budget=budget or NullBudget(), http_options=options or fast_options()
         )

@@ -22,7 +22,8 @@ def test_iter_jobs_follows_every_page(rig: VendorRig):
     jobs = list(adapter.iter_jobs())
     assert {job.id for job in jobs} == rig.profile.open_job_ids
     assert all(job.is_open and job.name for job in jobs)
-    assert len(rig.emulator.requests("GET")) >= len(rig.profile.open_job_ids)
+    if rig.profile.jobs_paginated:  # any method: Ashby lists with POST
+        assert len(rig.emulator.requests()) >= len(rig.profile.open_job_ids)
 
 
 def test_get_job_returns_closed_jobs_and_raises_not_found(rig: VendorRig):

@@ -1,0 +1,270 @@
+"""Lever adapter (https://hire.lever.co/developer/documentation).
+
+A Lever "candidate" is a contact; each pipeline it is in is an opportunity. The adapter's candidate id is the
+contact id, and a created application is an opportunity. Connection: secret `api_key` (Basic auth, empty
+password); field `perform_as`, the Lever user that writes act as (required on `POST /opportunities`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from ats.base import ConnectionConfig, RateBudget
+from ats.errors import NotFound, NotSupported, ValidationFailed
+from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
+from ats.pagination import Page, body_token, iter_token_pages
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+    Vendor,
+)
+
+log = logging.getLogger(__name__)
+
+BASE_URL = "https://api.lever.co/v1"
+PAGE_SIZE = 100  # `limit` is 1–100 (3rd-party: Mastra Lever OpenAPI; Nango docs)
+ORIGIN = "sourced"  # origin is one of agency|applied|internal|referred|sourced|university
+OPEN_STATE = "published"
+# Lever's error body is {code, message} with no field list; when the message starts with one of the fields
+# we send ("emails: …"), that becomes a field error so the recruiter sees which value to fix.
+REQUEST_FIELDS = ("name", "emails", "links", "tags", "sources", "postings", "stage", "origin", "perform_as")
+_FIELD_PREFIX = re.compile(r"^\s*(?P<field>[a-z_]+)\s*:\s*(?P<text>.+)$", re.DOTALL)
+
+CAPABILITIES = Capabilities(
+    export_prospects=True,
+    export_applicants=True,
+    multiple_emails=True,
+    linkedin_search=False,  # GET /opportunities filters by email, contact_id, posting_id… not by link
+    candidate_sync=True,  # updated_at_start
+    add_to_job=True,
+    delayed_visibility=False,
+    tags=True,
+    notes=False,
+    profile_links=True,
+)
+
+
+def lever_error_details(body: Any) -> tuple[str | None, dict[str, str]]:
+    """Extract (message, field_errors) from Lever's `{code, message}` error body."""
+    message, fields = error_details(body)
+    found = _FIELD_PREFIX.match(message or "")
+    if found and found["field"] in REQUEST_FIELDS and not fields:
+        fields = {found["field"]: found["text"].strip()}
+    return message, fields
+
+
+class LeverAdapter:
+    """Lever behind `ats.base.AtsAdapter`."""
+
+    vendor = Vendor.LEVER
+    capabilities = CAPABILITIES
+
+    def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = PAGE_SIZE) -> None:
+        self._perform_as = (config.fields.get("perform_as") or "").strip() or None
+        self.http = http
+        self._page_size = page_size
+
+    @classmethod
+    def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> Self:
+        """Build the adapter and its HTTP client (Basic auth: API key as username, empty password)."""
+        http = build_http(
+            config,
+            default_base_url=BASE_URL,
+            classifier=StatusClassifier(Vendor.LEVER.label, details=lever_error_details, now=options.now),
+            budget=budget,
+            options=options,
+            auth=(config.secrets.get("api_key", ""), ""),
+        )
+        return cls(config, http, page_size=options.page_size or PAGE_SIZE)
+
+    # --- AtsAdapter ------------------------------------------------------------------------------------
+
+    def check(self) -> AccountInfo:
+        """Verify the key, and that `perform_as` names a Lever user."""
+        if self._perform_as is None:
+            self.http.get("/postings", params={"limit": 1})
+            return AccountInfo(vendor=self.vendor)
+        try:
+            user = self.http.get(f"/users/{self._perform_as}").json()["data"]
+        except NotFound:
+            raise self._missing_perform_as(f"user {self._perform_as} does not exist") from None
+        return AccountInfo(vendor=self.vendor, acting_user=user.get("name") or user.get("email"), raw=user)
+
+    def iter_jobs(self) -> Iterator[Job]:
+        """Yield every published posting."""
+        for page in self._pages("/postings", {"state": OPEN_STATE}):
+            yield from (_to_job(item) for item in page.items)
+
+    def get_job(self, job_id: str) -> Job:
+        """Return one posting whatever its state."""
+        return _to_job(self.http.get(f"/postings/{job_id}").json()["data"])
+
+    def list_stages(self, job_id: str) -> list[Stage]:
+        """Return the account's stages in pipeline order (Lever stages are global, not per posting)."""
+        items = [item for page in self._pages("/stages", {}) for item in page.items]
+        return [
+            Stage(id=str(s["id"]), name=str(s.get("text") or ""), order=i, raw=s) for i, s in enumerate(items)
+        ]
+
+    def find_candidates(
+        self, *, email: str | None = None, linkedin_url: str | None = None
+    ) -> list[AtsCandidate]:
+        """Return the contacts having an opportunity with `email`."""
+        if email is None:
+            raise NotSupported(self.vendor.label, "cannot search candidates by LinkedIn URL")
+        opportunities = [
+            o for page in self._pages("/opportunities", {"email": email.strip().lower()}) for o in page.items
+        ]
+        return _to_candidates(opportunities)
+
+    def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+        """Yield contacts whose opportunities changed at or after the cursor (milliseconds since the epoch)."""
+        params = {"updated_at_start": since} if since else {}
+        newest = int(since) if since else None
+        for page in self._pages("/opportunities", params):
+            stamps = [int(o["updatedAt"]) for o in page.items if o.get("updatedAt") is not None]
+            newest = max([newest or 0, *stamps]) if stamps else newest
+            yield CandidatePage(
+                tuple(_to_candidates(page.items)), str(newest) if newest is not None else None
+            )
+
+    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+        """Create a lead: an opportunity left in Lever's default "New lead" stage, origin sourced."""
+        body = _person_body(person) | ({"postings": [job_id]} if job_id else {})
+        return self._create(body)
+
+    def create_applicant(
+        self, person: NewCandidate, *, job_id: str, stage_id: str | None
+    ) -> CreatedApplication:
+        """Create an opportunity on `job_id` at `stage_id` in one call (one posting per request)."""
+        body = _person_body(person) | {"postings": [job_id]} | ({"stage": stage_id} if stage_id else {})
+        return self._create(body)
+
+    def add_to_job(
+        self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
+    ) -> CreatedApplication:
+        """Open a new opportunity for an existing contact on `job_id`."""
+        body: dict[str, Any] = {"contact": candidate_id, "postings": [job_id], "origin": ORIGIN}
+        if stage_id and not prospect:
+            body["stage"] = stage_id
+        return self._create(body)
+
+    def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
+        """Return the contact, or None when no opportunity of it exists."""
+        opportunities = [
+            o for page in self._pages("/opportunities", {"contact_id": candidate_id}) for o in page.items
+        ]
+        found = _to_candidates(opportunities)
+        return found[0] if found else None
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self.http.close()
+
+    # --- internals -------------------------------------------------------------------------------------
+
+    def _create(self, body: Mapping[str, Any]) -> CreatedApplication:
+        if self._perform_as is None:
+            raise self._missing_perform_as("no acting user is set")
+        # perform_as is required on POST /opportunities (3rd-party, consistent across client libraries,
+        # e.g. Nango lever/actions/create-opportunity).
+        response = self.http.post("/opportunities", params={"perform_as": self._perform_as}, json=dict(body))
+        data = response.json()["data"]
+        return CreatedApplication(
+            candidate_id=str(data["contact"]),
+            application_id=str(data["id"]),
+            profile_url=(data.get("urls") or {}).get("show"),
+            raw=data,
+        )
+
+    def _missing_perform_as(self, why: str) -> ValidationFailed:
+        return ValidationFailed(
+            self.vendor.label,
+            "the connection's acting user is not usable",
+            field_errors={"perform_as": why},
+            hint="Reconnect Lever with the user id of an active Lever user: /scaleup connect.",
+        )
+
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Page]:
+        return iter_token_pages(
+            self.http,
+            "GET",
+            path,
+            params={**params, "limit": self._page_size},
+            items=lambda r: r.json().get("data") or [],
+            next_token=body_token("next", more="hasNext"),
+            token_param="offset",
+        )
+
+
+def _person_body(person: NewCandidate) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": person.full_name,
+        "emails": [e.address for e in person.emails],
+        "origin": ORIGIN,
+        "tags": list(person.tags),
+        "sources": [person.source] if person.source else [],
+    }
+    headline = " at ".join(p for p in (person.title, person.company) if p)
+    if headline:
+        body["headline"] = headline
+    if person.location:
+        body["location"] = person.location
+    if person.phone:
+        body["phones"] = [{"value": person.phone, "type": "mobile"}]
+    if person.linkedin_url:
+        body["links"] = [person.linkedin_url]
+    return body
+
+
+def _to_job(item: Mapping[str, Any]) -> Job:
+    categories = item.get("categories") or {}
+    return Job(
+        id=str(item["id"]),
+        name=str(item.get("text") or ""),
+        status=str(item.get("state") or ""),
+        is_open=item.get("state") == OPEN_STATE,
+        location=categories.get("location"),
+        department=categories.get("department") or categories.get("team"),
+        raw=item,
+    )
+
+
+def _to_candidates(opportunities: list[Mapping[str, Any]]) -> list[AtsCandidate]:
+    """Fold opportunities into one candidate per contact, keeping the most recently updated one's details."""
+    by_contact: dict[str, list[Mapping[str, Any]]] = {}
+    for opportunity in opportunities:
+        by_contact.setdefault(str(opportunity["contact"]), []).append(opportunity)
+    candidates = []
+    for contact, group in by_contact.items():
+        latest = max(group, key=lambda o: int(o.get("updatedAt") or 0))
+        emails = dict.fromkeys(str(e).strip().lower() for o in group for e in o.get("emails") or [])
+        links = [str(link) for o in group for link in o.get("links") or []]
+        candidates.append(
+            AtsCandidate(
+                id=contact,
+                name=str(latest.get("name") or ""),
+                emails=tuple(emails),
+                linkedin_url=next((link for link in links if "linkedin." in link), None),
+                profile_url=(latest.get("urls") or {}).get("show"),
+                updated_at=_iso_ms(latest.get("updatedAt")),
+                raw=latest,
+            )
+        )
+    return candidates
+
+
+def _iso_ms(value: Any) -> str | None:
+    if value is None:
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC).isoformat().replace("+00:00", "Z")
