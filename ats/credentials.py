@@ -74,6 +74,14 @@ CREDENTIALS: dict[Vendor, tuple[CredentialField, ...]] = {
     Vendor.WORKABLE: (
         CredentialField("api_key", "Access token", secret=True, hint="Settings → Integrations → Apps"),
         CredentialField("subdomain", "Account subdomain", secret=False, hint="the NAME in NAME.workable.com"),
+        # Copying a duplicate into another job acts as a member. https://workable.readme.io/reference/copy-candidate
+        CredentialField(
+            "member_id",
+            "Member ID",
+            secret=False,
+            required=False,
+            hint="Workable member that existing candidates are copied into jobs as (GET /members)",
+        ),
     ),
     Vendor.BAMBOOHR: (
         CredentialField("api_key", "API key", secret=True, hint="Your profile → API Keys"),

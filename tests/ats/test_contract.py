@@ -147,8 +147,8 @@ def test_timeout_is_retried(rig: VendorRig):
 
 
 def test_burst_through_the_budget_never_hits_a_429(rig: VendorRig):
-    adapter = rig.adapter(options=fast_options(max_tries=1), budget=SlidingWindowBudget(40, 0.4))
+    adapter = rig.adapter(options=fast_options(max_tries=1), budget=SlidingWindowBudget(45, 0.25))
     adapter.check()
-    rig.emulator.limiter.configure(50, 0.4)
+    rig.emulator.limiter.configure(50, 0.25)
     for _ in range(200):  # max_tries=1: a single 429 would raise RateLimited
         adapter.get_job(rig.profile.closed_job_id)
