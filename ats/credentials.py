@@ -48,6 +48,9 @@ CREDENTIALS: dict[Vendor, tuple[CredentialField, ...]] = {
             required=False,
             hint="Greenhouse source to credit exports to (default: none)",
         ),
+        CredentialField(
+            "auth_url", "Token URL", secret=False, required=False, hint="only for sandboxes and emulators"
+        ),
     ),
     # Lever writes require `perform_as`. https://hire.lever.co/developer/documentation
     Vendor.LEVER: (

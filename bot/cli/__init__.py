@@ -17,6 +17,9 @@ COMMAND_MODULES = (
     "bot.cli.keygen",
     "bot.cli.ats",
     "bot.cli.status",
+    "bot.cli.worker",
+    "bot.cli.importer",
+    "bot.cli.tokens",
 )
 
 
@@ -62,5 +65,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
