@@ -390,7 +390,8 @@ class AtsHttp:
             error.retry_after = wait
             # A little jitter on top of Retry-After keeps workers that were told the same instant apart.
             delay = wait + self.options.rand() * min(1.0, self.options.backoff_base)
-            return _Attempt(error, retry_ok and wait <= self.options.max_retry_after, delay)
+            # A rate-limited request was not processed, so even a write is safe to send again.
+            return _Attempt(error, wait <= self.options.max_retry_after, delay)
         if isinstance(error, VendorUnavailable) or status >= 500:
             return _Attempt(error, retry_ok, self.options.backoff(attempt))
         return _Attempt(error, False, 0.0)

@@ -233,3 +233,17 @@ def test_control_endpoints_drive_the_emulator(emulator):
     control.post("/_emulator/reset", json={})
     assert control.get("/_emulator/state").json()["counts"] == {}
     control.close()
+
+
+def test_latency_and_timed_outage_follow_the_emulator_clock():
+    now = [1000.0]
+    with ToyEmulator(seed={"items": [{"id": "1"}]}, clock=lambda: now[0]) as emu:
+        http = make_http(emu, max_tries=1)
+        emu.faults.fail_for(30.0, status=502, path="/items")
+        with pytest.raises(VendorUnavailable):
+            http.get("/items")
+        now[0] += 31.0  # the outage window has passed
+        assert http.get("/items").status_code == 200
+        emu.faults.set_latency(0.01)
+        assert http.get("/items").status_code == 200
+        assert emu.state()["latency"] == 0.01 and emu.state()["faults"] == []
