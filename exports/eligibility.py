@@ -13,7 +13,6 @@ from enum import StrEnum
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, selectinload
 
-from ats.registry import adapter_class
 from ats.types import Capabilities, EmailAddress, Vendor
 from exports.emails import choose_emails
 from exports.mirror import Key, MirrorHit, first_hit, match_many, person_keys
@@ -58,11 +57,6 @@ class LinkView:
     paused: bool
     paused_reason: str | None
     interval_minutes: int | None
-
-    @property
-    def capabilities(self) -> Capabilities:
-        """Return what the link's vendor can do (without building an adapter)."""
-        return adapter_class(self.vendor).capabilities
 
 
 def load_link(session: Session, team_id: str, link_id: int, *, lock: bool = False) -> tuple[Link, LinkView]:
@@ -249,6 +243,7 @@ _VERDICT_STATE = {
 def sync_rows(
     session: Session,
     view: LinkView,
+    caps: Capabilities,
     *,
     actor: str,
     candidate_ids: Sequence[int] | None = None,
@@ -258,7 +253,6 @@ def sync_rows(
 
     The caller must hold the link's row lock (`load_link(lock=True)`) so no two syncs create one row twice.
     """
-    caps = view.capabilities
     repo = ExportRepository(session, view.team_id)
     result = SyncResult()
     new_ids = new_eligible_ids(session, view, candidate_ids, any_audience=any_audience)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
 from ats.errors import TRANSIENT_ERRORS, AtsError, AuthFailed, NotFound, PermissionMissing
-from ats.types import CreatedApplication
+from ats.types import Capabilities, CreatedApplication
 from exports import claims, mirror
 from exports.adapters import AdapterFactory
 from exports.alerts import PassAlerts, raise_alert
@@ -51,7 +51,8 @@ from storage.states import ExportState
 log = logging.getLogger(__name__)
 
 S = ExportState
-DONE_STATES = frozenset({S.EXPORTED, S.PROCESSING, S.DUPLICATE, S.EXCLUDED, S.EXPORTING})
+DONE_STATES = frozenset({S.EXPORTED, S.PROCESSING, S.EXPORTING})
+IN_ATS_STATES = frozenset({S.DUPLICATE, S.EXCLUDED})
 CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing)
 
 __all__ = [
@@ -97,7 +98,8 @@ class ExportEngine:
         """Create records for the link's newly eligible candidates and release those that got an email."""
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, team_id, link_id, lock=True)
-            self._sync(session, view, actor="sync", alerts=self._alerts(view))
+            caps = self._adapter_in(session, view.connection_id).capabilities
+            self._sync(session, view, caps, actor="sync", alerts=self._alerts(view))
 
     def candidate_updated(self, team_id: str, candidate_ids: Sequence[int]) -> None:
         """Re-evaluate these candidates on every link of theirs (an email or a response arrived)."""
@@ -121,19 +123,23 @@ class ExportEngine:
         for link_id in link_ids:
             with unit_of_work(self.sessions) as session:
                 _, view = load_link(session, team_id, link_id, lock=True)
-                self._sync(session, view, actor="ingest", alerts=self._alerts(view), candidate_ids=ids)
+                caps = self._adapter_in(session, view.connection_id).capabilities
+                self._sync(session, view, caps, actor="ingest", alerts=self._alerts(view), candidate_ids=ids)
 
     def _sync(
         self,
         session: Session,
         view: LinkView,
+        caps: Capabilities,
         *,
         actor: str,
         alerts: PassAlerts,
         candidate_ids: Sequence[int] | None = None,
         any_audience: bool = False,
     ) -> None:
-        result = sync_rows(session, view, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience)
+        result = sync_rows(
+            session, view, caps, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience
+        )
         for candidate_id in result.of(S.REACHOUT_ON_LINKEDIN):
             alerts.add(AlertKind.MISSING_EMAIL, candidate_id=candidate_id)
         alerts.flush(session)
@@ -169,13 +175,13 @@ class ExportEngine:
                     )
                 ).all()
             )
-            open_ids = [cid for cid in ids if states.get(cid) not in DONE_STATES]
-            decisions = decide_many(
-                session, view, view.capabilities, load_candidates(session, team_id, open_ids).values()
-            )
-        done = len(ids) - len(open_ids)
+            open_ids = [cid for cid in ids if states.get(cid) not in DONE_STATES | IN_ATS_STATES]
+            caps = self._adapter_in(session, view.connection_id).capabilities
+            decisions = decide_many(session, view, caps, load_candidates(session, team_id, open_ids).values())
+        done = sum(states.get(cid) in DONE_STATES for cid in ids)
         verdicts = [decisions[cid].verdict for cid in open_ids if cid in decisions]
-        in_ats = sum(v in (Verdict.EXCLUDED, Verdict.LINK_EXISTING, Verdict.DUPLICATE) for v in verdicts)
+        in_ats = sum(states.get(cid) in IN_ATS_STATES for cid in ids)
+        in_ats += sum(v in (Verdict.EXCLUDED, Verdict.LINK_EXISTING, Verdict.DUPLICATE) for v in verdicts)
         missing = sum(v == Verdict.REACHOUT for v in verdicts)
         will = sum(v == Verdict.EXPORT for v in verdicts)
         return Preflight(
@@ -228,7 +234,7 @@ class ExportEngine:
         if isinstance(prepared, PassResult):
             return prepared
         adapter = prepared
-        if view.capabilities.exclusion_only or (view.mode == LinkMode.MANUAL and actor == "scheduler"):
+        if adapter.capabilities.exclusion_only or (view.mode == LinkMode.MANUAL and actor == "scheduler"):
             return self._result(view, None, [])
         exporter = self._exporter(view, adapter, actor, alerts)
         budget = self.config.pass_limit if limit is None else limit
@@ -271,7 +277,15 @@ class ExportEngine:
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, team_id, link_id, lock=True)
             ids = search_candidate_ids(session, view, candidate_ids)
-            self._sync(session, view, actor=actor, alerts=alerts, candidate_ids=ids, any_audience=True)
+            self._sync(
+                session,
+                view,
+                prepared.capabilities,
+                actor=actor,
+                alerts=alerts,
+                candidate_ids=ids,
+                any_audience=True,
+            )
             repo = ExportRepository(session, team_id)
             for export in repo.list(
                 Export.link_id == link_id, Export.candidate_id.in_(ids), Export.state == S.FAILED
@@ -284,7 +298,7 @@ class ExportEngine:
                     attempts=0,
                     next_attempt_at=None,
                 )
-        if not view.capabilities.exclusion_only:
+        if not prepared.capabilities.exclusion_only:
             exporter = self._exporter(view, prepared, actor, alerts)
             while exporter.stop is None:
                 work, claimed = exporter.claim(self.config.batch_size, candidate_ids=ids, due_only=False)
@@ -397,12 +411,16 @@ class ExportEngine:
 
     def _adapter_for(self, connection_id: int) -> AtsAdapter:
         with unit_of_work(self.sessions) as session:
-            connection = session.get(AtsConnection, connection_id)
-            if connection is None:
-                raise ExportEngineError(
-                    "The ATS connection was removed.", hint="Reconnect with /scaleup connect."
-                )
-            return self.adapters.for_connection(connection)
+            return self._adapter_in(session, connection_id)
+
+    def _adapter_in(self, session: Session, connection_id: int) -> AtsAdapter:
+        """Return the connection's adapter (building one does no I/O; capabilities may be per instance)."""
+        connection = session.get(AtsConnection, connection_id)
+        if connection is None:
+            raise ExportEngineError(
+                "The ATS connection was removed.", hint="Reconnect with /scaleup connect."
+            )
+        return self.adapters.for_connection(connection)
 
     def _prepare(
         self, view: LinkView, *, actor: str, alerts: PassAlerts, raise_errors: bool = False
@@ -431,7 +449,7 @@ class ExportEngine:
         self._connection_ok(view)
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, view.team_id, view.id, lock=True)
-            self._sync(session, view, actor=actor, alerts=alerts)
+            self._sync(session, view, adapter.capabilities, actor=actor, alerts=alerts)
             claims.reap_expired(session, view.team_id, view.id, now=self.config.now(), actor=actor)
         return adapter
 

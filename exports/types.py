@@ -59,8 +59,9 @@ class Preflight:
         total: candidates asked about (those in the search).
         will_export: would be sent to the ATS now.
         missing_email: have no valid email of the link's types; they wait for one (Reachout on LinkedIn).
-        already_in_ats: the dedupe mirror knows them; they are linked or excluded, never created again.
-        already_done: exported, linked, excluded or being exported already.
+        already_in_ats: the ATS has them already (dedupe mirror, or linked/excluded before); they are
+            linked or excluded, never created again.
+        already_done: exported, or being exported, already.
     """
 
     total: int

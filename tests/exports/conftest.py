@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,10 +25,12 @@ from storage.base import utcnow
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
-from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Link
+from storage.models import Alert, AtsConnection, Campaign, CampaignResponse, Candidate, CandidateEmail, Link
 from storage.repositories import (
+    AlertRepository,
     CandidateRepository,
     ConnectionRepository,
+    ExportRepository,
     SearchRepository,
     ensure_workspace,
 )
@@ -36,9 +38,52 @@ from storage.repositories import (
 SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
 TEAM = "T0EXPORT"
 
-#: Vendors the engine exports to, and the open job of each demo seed the tests link to.
+
+@dataclass(frozen=True)
+class VendorCase:
+    """What the engine tests need to know about one vendor's emulator and demo seed.
+
+    Attributes:
+        job_id: an open job of the seed, which links point at.
+        record_kind: the kind of created record that is "a person in the ATS" (emulator.created).
+        create_path: the path of the create call, where faults are injected.
+        jobs: the emulator collection holding jobs, and the field and value that close one.
+    """
+
+    vendor: Vendor
+    job_id: str
+    record_kind: str
+    create_path: str
+    jobs: tuple[str, str, str]
+
+    def close_job(self, emulator: Emulator) -> None:
+        """Close the linked job in the ATS, as a recruiter would."""
+        collection, name, value = self.jobs
+        with emulator.lock:
+            emulator.table(collection)[self.job_id][name] = value
+
+
+#: Vendors the engine exports to.
 EXPORTING = {
-    Vendor.GREENHOUSE: "4001",
+    case.vendor: case
+    for case in (
+        VendorCase(Vendor.GREENHOUSE, "4001", "candidate", "/v3/candidates", ("jobs", "status", "closed")),
+        VendorCase(
+            Vendor.ASHBY,
+            "fe44a7d3-3d51-5f03-9423-c02b9707a62b",
+            "candidate",
+            "/candidate.create",
+            ("jobs", "status", "Closed"),
+        ),
+        VendorCase(
+            Vendor.LEVER,
+            "a1b2c3d4-0000-4000-8000-000000000001",
+            "opportunity",
+            "/v1/opportunities",
+            ("postings", "state", "closed"),
+        ),
+        VendorCase(Vendor.WORKABLE, "A1B2C3D4E5", "candidate", "/spi/v3/jobs/", ("jobs", "state", "closed")),
+    )
 }
 
 
@@ -93,6 +138,11 @@ class World:
         """Return the emulated vendor."""
         return self.emulator.vendor
 
+    @property
+    def case(self) -> VendorCase:
+        """Return the vendor's test facts."""
+        return EXPORTING[self.vendor]
+
     def connect(self) -> None:
         """Create the workspace, its connection to the emulator and a search."""
         config = self.emulator.connection_config()
@@ -111,7 +161,7 @@ class World:
     def link(self, **options: Any) -> int:
         """Link the search to the vendor's open job with these options (applicants, all candidates)."""
         values: dict[str, Any] = {
-            "job_id": EXPORTING.get(self.vendor),
+            "job_id": EXPORTING[self.vendor].job_id if self.vendor in EXPORTING else None,
             "job_name": "Senior Backend Engineer",
             "export_as": ExportAs.APPLICANT,
             "mode": LinkMode.AUTOMATIC,
@@ -191,20 +241,20 @@ class World:
                 )
             )
 
-    def engine(self, worker_id: str = "worker-1", **config: Any) -> ExportEngine:
-        """Return an engine on this world (fast HTTP, the world's clock)."""
+    def engine(
+        self, worker_id: str = "worker-1", *, cls: type[ExportEngine] = ExportEngine, **config: Any
+    ) -> ExportEngine:
+        """Return an engine (or a test subclass) on this world: fast HTTP, the world's clock."""
         factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
         self._factories.append(factory)
         base = EngineConfig(now=self.clock, backoff_seconds=60.0, visibility_grace_seconds=120.0)
-        return ExportEngine(self.sessions, factory, worker_id=worker_id, config=replace(base, **config))
+        return cls(self.sessions, factory, worker_id=worker_id, config=replace(base, **config))
 
     def adapter(self):
         """Return an adapter on the emulator, for arranging and checking the ATS side."""
         factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
         self._factories.append(factory)
         with unit_of_work(self.sessions) as session:
-            from storage.models import AtsConnection
-
             return factory.for_connection(session.get(AtsConnection, self.connection_id))
 
     def put_in_ats(self, email: str, *, last_name: str = "Existing") -> str:
@@ -221,22 +271,53 @@ class World:
         """Return how many ATS candidates carry `email` (read over HTTP, like any client)."""
         return len({c.id for c in self.adapter().find_candidates(email=email)})
 
+    def created(self, email: str) -> int:
+        """Return how many people the ATS had created with `email` through its API (by anyone)."""
+        email = email.strip().lower()
+        with self.emulator.lock:
+            return len(
+                {r.id for r in self.emulator.created if r.kind == self.case.record_kind and email in r.emails}
+            )
+
+    def fail_creates(self, count: int = 1, *, status: int = 500) -> None:
+        """Make the next `count` create calls fail with `status`."""
+        self.emulator.faults.fail_next(count, status=status, method="POST", path=self.case.create_path)
+
+    def export_row(self, candidate_id: int, link_id: int):
+        """Return the export record of a candidate for a link."""
+        with unit_of_work(self.sessions) as session:
+            return ExportRepository(session, self.team_id).get_by_link_and_candidate(link_id, candidate_id)
+
+    def alerts(self, kind=None) -> list:
+        """Return the alert outbox rows (of one kind)."""
+        with unit_of_work(self.sessions) as session:
+            rows = AlertRepository(session, self.team_id).list(order_by=Alert.id)
+        return [a for a in rows if kind is None or a.kind == kind]
+
     def close(self) -> None:
         """Close every adapter the world opened."""
         for factory in self._factories:
             factory.close()
 
 
-@pytest.fixture(params=list(EXPORTING), ids=lambda v: v.value)
-def world(
-    request: pytest.FixtureRequest, sessions: sessionmaker[Session], secret_box: SecretBox
-) -> Iterator[World]:
-    """Yield a connected world for each exporting vendor, on each database."""
-    emulator = start_emulator(request.param)
-    world = World(sessions, secret_box, emulator)
-    try:
+@pytest.fixture
+def make_world(sessions: sessionmaker[Session], secret_box: SecretBox) -> Iterator[Callable[..., World]]:
+    """Return a factory of connected worlds: `make_world(vendor, **emulator_kwargs)`."""
+    opened: list[World] = []
+
+    def make(vendor: Vendor, **emulator_kwargs: Any) -> World:
+        world = World(sessions, secret_box, start_emulator(vendor, **emulator_kwargs))
+        opened.append(world)
         world.connect()
-        yield world
-    finally:
+        return world
+
+    yield make
+    for world in opened:
         world.close()
-        emulator.stop()
+        world.emulator.stop()
+
+
+@pytest.fixture(params=list(EXPORTING), ids=lambda v: v.value)
+def world(request: pytest.FixtureRequest, make_world: Callable[..., World]) -> World:
+    """Return a connected world for each exporting vendor, on each database."""
+    return make_world(request.param)

@@ -1,0 +1,339 @@
+"""The export engine against the ATS emulators over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ats.types import EmailType, Vendor
+from exports.engine import ExportEngine
+from storage.db import unit_of_work
+from storage.enums import AlertKind, Audience, ResponseType
+from storage.models import CampaignResponse, Link
+from storage.states import ExportState as S
+
+
+class Crash(BaseException):
+    """A process dying: not an error any handler catches."""
+
+
+class CrashAfterCreate(ExportEngine):
+    """Dies right after the ATS accepted the create, before the outcome is committed."""
+
+    def _write(self, adapter, view, item):
+        super()._write(adapter, view, item)
+        raise Crash
+
+
+class CrashBeforeCreate(ExportEngine):
+    """Dies after the claim was committed, before the ATS call."""
+
+    def _write(self, adapter, view, item):
+        raise Crash
+
+
+def test_responders_of_the_chosen_types_only(world) -> None:
+    keen = world.add_candidate(["keen@example.org"], responses=[ResponseType.INTERESTED])
+    world.add_candidate(["no@example.org"], responses=[ResponseType.NOT_INTERESTED])
+    silent = world.add_candidate(["silent@example.org"])
+    link = world.link(audience=Audience.RESPONDERS, response_types=["interested", "maybe"])
+    engine = world.engine()
+
+    engine.run_pass(world.team_id, link)
+
+    assert world.export_row(keen, link).state == S.EXPORTED
+    assert world.created("no@example.org") == world.created("silent@example.org") == 0
+    assert sum(engine.status(world.team_id, link).values()) == 1
+
+    # A late "maybe" makes the silent candidate eligible at once.
+    with unit_of_work(world.sessions) as session:
+        campaign_id = session.query(CampaignResponse.campaign_id).first()[0]
+        session.add(
+            CampaignResponse(
+                team_id=world.team_id, campaign_id=campaign_id, candidate_id=silent, type=ResponseType.MAYBE
+            )
+        )
+    engine.candidate_updated(world.team_id, [silent])
+    assert world.export_row(silent, link).state == S.PENDING
+    engine.run_pass(world.team_id, link)
+    assert world.export_row(silent, link).state == S.EXPORTED
+    assert world.created("silent@example.org") == 1
+
+
+def test_email_types_select_and_order_the_addresses_sent(world) -> None:
+    both = world.add_candidate(
+        [
+            ("home@example.org", EmailType.PERSONAL, True),
+            ("Broken@", EmailType.WORK, False),
+            ("desk@example.org", EmailType.WORK, True),
+            ("misc@example.org", EmailType.OTHER, True),
+        ]
+    )
+    other_only = world.add_candidate([("misc2@example.org", EmailType.OTHER, True)])
+    link = world.link(email_types=["personal", "work"])
+    engine = world.engine()
+
+    engine.run_pass(world.team_id, link)
+
+    row = world.export_row(both, link)
+    assert row.state == S.EXPORTED
+    assert row.email_sent == "desk@example.org"  # work comes before personal in the fixed order
+    [record] = world.adapter().find_candidates(email="desk@example.org")
+    if world.adapter().capabilities.multiple_emails:
+        assert "home@example.org" in record.emails
+    assert "misc@example.org" not in record.emails
+    assert world.export_row(other_only, link).state == S.REACHOUT_ON_LINKEDIN
+    assert world.created("misc2@example.org") == 0
+
+
+def test_reachout_on_linkedin_until_an_email_arrives(world) -> None:
+    ingest_path = world.add_candidate([], linkedin_url="https://linkedin.com/in/ingest-path")
+    next_pass = world.add_candidate([("bad@@example", EmailType.PRIMARY, False)])
+    link = world.link()
+    engine = world.engine()
+
+    result = engine.run_pass(world.team_id, link)
+    assert engine.status(world.team_id, link)[S.REACHOUT_ON_LINKEDIN] == 2
+    assert result.failed == 0
+    [alert] = world.alerts(AlertKind.MISSING_EMAIL)
+    assert {c["candidate_id"] for c in alert.payload["candidates"]} == {ingest_path, next_pass}
+
+    world.add_email(ingest_path, "found@example.org")
+    engine.candidate_updated(world.team_id, [ingest_path])  # what ingest calls after a new email
+    assert world.export_row(ingest_path, link).state == S.PENDING
+    world.add_email(next_pass, "later@example.org")  # nobody told the engine: the next pass notices
+    engine.run_pass(world.team_id, link)
+
+    assert world.export_row(ingest_path, link).state == S.EXPORTED
+    assert world.export_row(next_pass, link).state == S.EXPORTED
+    assert world.created("found@example.org") == world.created("later@example.org") == 1
+
+
+@pytest.mark.parametrize("include", [False, True], ids=["exclude", "include"])
+def test_candidates_already_in_the_ats_are_never_created_again(world, include: bool) -> None:
+    known_before = world.put_in_ats("known@example.org")  # found by the first, full mirror sync
+    first = world.add_candidate(["Known@Example.org"])
+    link = world.link(include_ats_candidates=include)
+    engine = world.engine()
+    engine.run_pass(world.team_id, link)
+
+    known_after = world.put_in_ats("later@example.org")  # found by the incremental refresh
+    second = world.add_candidate(["later@example.org"])
+    engine.run_pass(world.team_id, link)
+
+    expected = S.DUPLICATE if include else S.EXCLUDED
+    for candidate, ats_id, email in (
+        (first, known_before, "known@example.org"),
+        (second, known_after, "later@example.org"),
+    ):
+        row = world.export_row(candidate, link)
+        assert (row.state, row.ats_candidate_id) == (expected, ats_id)
+        assert world.created(email) == 1  # the one put there by hand
+    assert engine.status(world.team_id, link)[expected] == 2
+
+
+def test_crash_after_the_ats_call_never_creates_a_second_record(world) -> None:
+    candidate = world.add_candidate(["crash@example.org"])
+    link = world.link()
+    with pytest.raises(Crash):
+        world.engine("doomed", cls=CrashAfterCreate).run_pass(world.team_id, link)
+    assert world.export_row(candidate, link).state == S.EXPORTING
+    assert world.created("crash@example.org") == 1
+
+    survivor = world.engine("survivor")
+    assert survivor.run_pass(world.team_id, link).claimed == 0  # the lease still holds
+    world.clock.advance(survivor.config.lease_seconds + 1)
+    survivor.run_pass(world.team_id, link)
+    survivor.run_pass(world.team_id, link)
+
+    row = world.export_row(candidate, link)
+    assert row.state == S.EXPORTED and row.ats_candidate_id
+    assert world.created("crash@example.org") == 1
+
+
+def test_crash_before_the_ats_call_exports_after_the_lease(world) -> None:
+    candidate = world.add_candidate(["early@example.org"])
+    link = world.link()
+    with pytest.raises(Crash):
+        world.engine("doomed", cls=CrashBeforeCreate).run_pass(world.team_id, link)
+    world.clock.advance(400)
+
+    world.engine("survivor").run_pass(world.team_id, link)
+
+    assert world.export_row(candidate, link).state == S.EXPORTED
+    assert world.created("early@example.org") == 1
+
+
+def test_transient_failure_is_retried_then_exported(world) -> None:
+    candidate = world.add_candidate(["flaky@example.org"])
+    link = world.link()
+    engine = world.engine()
+    world.fail_creates(5, status=500)
+
+    first = engine.run_pass(world.team_id, link)
+    row = world.export_row(candidate, link)
+    assert (first.retrying, first.failed) == (1, 0)
+    assert (row.state, row.attempts, row.last_error_code) == (S.PENDING, 1, "vendor_unavailable")
+    assert engine.run_pass(world.team_id, link).claimed == 0  # backing off
+    world.emulator.faults.clear()
+
+    for _ in range(4):
+        world.clock.advance(90)
+        engine.run_pass(world.team_id, link)
+    row = world.export_row(candidate, link)
+    assert row.state == S.EXPORTED
+    assert world.created("flaky@example.org") == 1
+    assert not world.alerts(AlertKind.FAILED)
+
+
+def test_transient_failures_give_up_after_the_limit(world) -> None:
+    candidate = world.add_candidate(["down@example.org"])
+    link = world.link()
+    engine = world.engine(max_attempts=2, visibility_grace_seconds=0)
+    world.emulator.faults.fail_always(status=503, method="POST", path=world.case.create_path)
+
+    for _ in range(3):
+        engine.run_pass(world.team_id, link)
+        world.clock.advance(3600)
+
+    row = world.export_row(candidate, link)
+    assert (row.state, row.attempts, row.last_error_code) == (S.FAILED, 2, "vendor_unavailable")
+
+
+def test_permanent_failure_records_the_reason_and_retry_fixes_it(world) -> None:
+    candidate = world.add_candidate(["rejected@example.org"])
+    link = world.link()
+    engine = world.engine()
+    world.fail_creates(1, status=422)
+
+    result = engine.run_pass(world.team_id, link)
+
+    row = world.export_row(candidate, link)
+    assert result.failed == 1
+    assert row.state == S.FAILED and row.last_error_code == "validation_failed"
+    assert world.vendor.label in row.last_error_message and "Retry" in row.last_error_message
+    [alert] = world.alerts(AlertKind.FAILED)
+    assert alert.channel == "C0ALERTS"
+    assert alert.payload["candidates"][0]["message"] == row.last_error_message
+
+    outcome = engine.retry(world.team_id, row.id, actor="U0RECRUITER")
+    assert outcome.state == S.EXPORTED and outcome.ats_candidate_id
+    assert world.created("rejected@example.org") == 1
+
+
+def test_closed_job_pauses_the_link_with_one_alert_and_no_failures(world) -> None:
+    for n in range(5):
+        world.add_candidate([f"c{n}@example.org"])
+    link = world.link()
+    engine = world.engine()
+    world.case.close_job(world.emulator)
+
+    first = engine.run_pass(world.team_id, link)
+    second = engine.run_pass(world.team_id, link)
+
+    assert first.paused and second.paused and "closed" in first.message.lower()
+    counts = engine.status(world.team_id, link)
+    assert counts[S.FAILED] == counts[S.EXPORTED] == 0
+    assert len(world.alerts(AlertKind.LINK_PAUSED)) == 1
+    assert world.alerts(AlertKind.LINK_PAUSED)[0].payload["reason"] == first.message
+    with unit_of_work(world.sessions) as session:
+        assert session.get(Link, link).paused
+    assert (world.team_id, link) not in engine.due_links(world.clock())
+    assert all(world.created(f"c{n}@example.org") == 0 for n in range(5))
+
+
+def test_preflight_counts_then_bulk_export_keeps_the_rest_waiting(world) -> None:
+    world.put_in_ats("inats@example.org")
+    ready = [world.add_candidate([f"ready{n}@example.org"]) for n in range(2)]
+    waiting = world.add_candidate([])
+    in_ats = world.add_candidate(["inats@example.org"])
+    done = world.add_candidate(["done@example.org"])
+    link = world.link(mode="manual")
+    engine = world.engine()
+    engine.export_candidates(world.team_id, link, [done], actor="U0RECRUITER")
+
+    chosen = [*ready, waiting, in_ats, done]
+    preflight = engine.preflight(world.team_id, link, chosen)
+    assert (preflight.total, preflight.will_export, preflight.missing_email) == (5, 2, 1)
+    assert (preflight.already_in_ats, preflight.already_done) == (1, 1)
+
+    outcomes = {
+        o.candidate_id: o for o in engine.export_candidates(world.team_id, link, chosen, actor="U0RECRUITER")
+    }
+    assert [outcomes[c].state for c in ready] == [S.EXPORTED, S.EXPORTED]
+    assert outcomes[waiting].state == S.REACHOUT_ON_LINKEDIN and "LinkedIn" in outcomes[waiting].message
+    assert outcomes[in_ats].state == S.EXCLUDED
+    assert outcomes[done].state == S.EXPORTED
+    assert sum(engine.status(world.team_id, link).values()) == 5
+    # A manual link is never exported by the scheduler.
+    late = world.add_candidate(["late@example.org"])
+    engine.run_pass(world.team_id, link)
+    assert world.created("late@example.org") == 0 and world.export_row(late, link).state == S.PENDING
+
+
+def test_two_engines_on_one_link_at_once_create_each_person_once(world) -> None:
+    if world.sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("several workers share one database only on PostgreSQL")
+    emails = [f"race{n}@example.org" for n in range(24)]
+    for email in emails:
+        world.add_candidate([email])
+    link = world.link()
+    world.emulator.faults.set_latency(0.005)
+    engines = [world.engine(f"worker-{n}", batch_size=3) for n in range(3)]
+    results = []
+    start = threading.Barrier(len(engines))
+
+    def run(engine: ExportEngine) -> None:
+        start.wait()
+        results.append(engine.run_pass(world.team_id, link))
+
+    threads = [threading.Thread(target=run, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert len(results) == 3
+    assert sum(r.exported + r.processing for r in results) == len(emails)
+    assert sum(1 for r in results if r.claimed) >= 2  # the work really was shared
+    assert all(world.created(email) == 1 for email in emails)
+    assert engine_status_total(engines[0], world, link) == len(emails)
+
+
+def engine_status_total(engine: ExportEngine, world, link: int) -> int:
+    """Return the sum of the link's status counts."""
+    return sum(engine.status(world.team_id, link).values())
+
+
+def test_processing_until_the_ats_shows_the_record(make_world) -> None:
+    world = make_world(Vendor.GREENHOUSE, visibility_delay=0.3)
+    candidate = world.add_candidate(["slow@example.org"])
+    link = world.link()
+    engine = world.engine()
+
+    result = engine.run_pass(world.team_id, link)
+    assert result.processing == 1 and world.export_row(candidate, link).state == S.PROCESSING
+    assert engine.confirm_processing(world.team_id) == 0
+    threading.Event().wait(0.4)
+    assert engine.confirm_processing() == 1
+    assert world.export_row(candidate, link).state == S.EXPORTED
+    assert world.created("slow@example.org") == 1
+
+
+def test_bamboohr_only_excludes(make_world) -> None:
+    world = make_world(Vendor.BAMBOOHR)
+    known = world.add_candidate(["ada.lovelace@example.com"])
+    unknown = world.add_candidate(["someone.new@example.org"])
+    world.add_candidate([])
+    link = world.link(job_id=None, include_ats_candidates=True)
+    engine = world.engine()
+
+    engine.run_pass(world.team_id, link)
+    outcomes = engine.export_candidates(world.team_id, link, [known, unknown], actor="U0RECRUITER")
+
+    assert [(o.candidate_id, o.state) for o in outcomes] == [(known, S.EXCLUDED)]
+    counts = engine.status(world.team_id, link)
+    assert counts[S.EXCLUDED] == sum(counts.values()) == 1
+    assert not world.emulator.created
+    assert world.emulator.requests(method="POST") == []
