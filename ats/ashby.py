@@ -65,6 +65,9 @@ UNPLACEABLE_STAGE_TYPES = frozenset({"Archived"})
 APPLICANT_STAGE_TYPES = ("PreInterviewScreen", "Active")
 """Stage types that make an application an applicant rather than a lead, in the order they are preferred."""
 
+METADATA_TTL = 300.0
+"""Seconds the sources and the stages used for default placement are reused before being asked again."""
+
 # errorInfo.code → error class for the HTTP-200 `success: false` answers. Only these codes are documented
 # (the error schema and report.generate examples in ashby-openapi.yml); others fall back to the suffix rules
 # in `_error_class` (`*_not_found` is the spec's family: interview_stage_not_found, application_not_found…).
@@ -280,9 +283,10 @@ class AshbyAdapter:
         self._auth = httpx.BasicAuth(config.secrets["api_key"], "")
         self._default_source_id = config.fields.get("source_id") or None
         self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        self._sources: dict[str, str] | None = None
+        # Adapters live as long as their connection (exports.adapters), so looked-up metadata expires.
+        self._sources: tuple[float, dict[str, str]] | None = None
         self._tags: dict[str, str] = {}
-        self._stages: dict[str, list[Stage]] = {}
+        self._stages: dict[str, tuple[float, list[Stage]]] = {}
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> AshbyAdapter:
@@ -341,10 +345,7 @@ class AshbyAdapter:
         return _to_job(results)
 
     def list_stages(self, job_id: str) -> list[Stage]:
-        """Return the stages of the job's default interview plan, in plan order."""
-        cached = self._stages.get(job_id)
-        if cached is not None:
-            return list(cached)
+        """Return the stages of the job's default interview plan, in plan order (always asked afresh)."""
         job = _results(self._call("job.info", {"id": job_id})) or {}
         plan_id = job.get("defaultInterviewPlanId")
         if not plan_id:
@@ -362,7 +363,7 @@ class AshbyAdapter:
             (_to_stage(item, job_id) for item in items if item.get("type") not in UNPLACEABLE_STAGE_TYPES),
             key=lambda stage: stage.order,
         )
-        self._stages[job_id] = stages
+        self._stages[job_id] = (self._now() + METADATA_TTL, stages)
         return list(stages)
 
     def find_candidates(
@@ -474,7 +475,8 @@ class AshbyAdapter:
     def _first_applicant_stage(self, job_id: str) -> str | None:
         # application.create also accepts the magic value "FirstPreInterviewScreen", but the spec types the
         # field as a UUID; choosing the stage here keeps every request inside the published schema.
-        stages = self.list_stages(job_id)
+        cached = self._stages.get(job_id)
+        stages = cached[1] if cached and cached[0] > self._now() else self.list_stages(job_id)
         for wanted in APPLICANT_STAGE_TYPES:
             for stage in stages:
                 if stage.raw.get("type") == wanted:
@@ -487,18 +489,22 @@ class AshbyAdapter:
         return self._sources_by_title().get(person.source.strip().casefold(), self._default_source_id)
 
     def _sources_by_title(self) -> dict[str, str]:
-        if self._sources is None:
+        if self._sources is None or self._sources[0] <= self._now():
             try:
                 items = _result_list(self._call("source.list", {}))
             except PermissionMissing:
                 # source.list needs hiringProcessMetadataRead; without it the configured source is used.
                 items = []
-            self._sources = {
+            by_title = {
                 str(i.get("title", "")).strip().casefold(): str(i["id"])
                 for i in items
                 if i.get("id") and not i.get("isArchived")
             }
-        return self._sources
+            self._sources = (self._now() + METADATA_TTL, by_title)
+        return self._sources[1]
+
+    def _now(self) -> float:
+        return self._http.options.now()
 
     def _decorate(self, candidate_id: str, person: NewCandidate) -> None:
         # Tags and the note are extras: the candidate and application already exist, so a failure here is

@@ -101,10 +101,9 @@ class AshbyEmulator(Emulator):
     default_rate_window = 60.0
     demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_API_KEY}
 
-    def __init__(self, **kwargs: Any) -> None:
-        self.sync_token_ttl = SYNC_TOKEN_TTL
-        self._sequence = 0
-        kwargs.setdefault("seed", load_seed())
+    def __init__(self, *, sync_token_ttl: float = SYNC_TOKEN_TTL, **kwargs: Any) -> None:
+        self.sync_token_ttl = sync_token_ttl  # seconds a syncToken stays usable; negative expires them all
+        self._sequence = 0  # bumped on every candidate change; sync tokens and cursors remember it
         super().__init__(**kwargs)
 
     # --- framework hooks ---

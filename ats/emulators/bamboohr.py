@@ -66,7 +66,6 @@ class BambooHREmulator(Emulator):
 
     def __init__(self, *, page_size: int = DEFAULT_PAGE_SIZE, **kwargs: Any) -> None:
         self.page_size = page_size
-        kwargs.setdefault("seed", load_seed())
         super().__init__(**kwargs)
 
     # --- framework hooks ---

@@ -57,8 +57,12 @@ class WorkableEmulator(Emulator):
 
     def __init__(self, **kwargs: Any) -> None:
         self.applied_emails: list[str] = []
-        kwargs.setdefault("seed", load_seed())
         super().__init__(**kwargs)
+
+    def reset(self, seed: Mapping[str, Any] | None = None) -> None:
+        """Forget everything (see `Emulator.reset`), including the "thank you for applying" mails."""
+        self.applied_emails.clear()
+        super().reset(seed)
 
     # --- framework hooks ---
 

@@ -24,7 +24,7 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from ats import registry
 from ats.ashby import AshbyAdapter, AshbyClassifier
-from ats.emulators.ashby import DEMO_API_KEY, AshbyEmulator
+from ats.emulators.ashby import DEMO_API_KEY, AshbyEmulator, load_seed
 from ats.errors import (
     AlreadyExists,
     AtsError,
@@ -100,7 +100,7 @@ def spec_errors(spec: tuple[OpenAPI, Mapping[str, Any]], method: str, path: str,
 @pytest.fixture
 def emulator(ashby_spec: tuple[OpenAPI, Mapping[str, Any]]) -> Iterator[AshbyEmulator]:
     """Serve a seeded Ashby; afterwards, fail if any request the adapter sent broke the published spec."""
-    with AshbyEmulator() as emu:
+    with AshbyEmulator(seed=load_seed()) as emu:
         yield emu
         bad = {
             f"{r.method} {r.path} {json.dumps(r.json)}": errors
@@ -420,3 +420,17 @@ def test_prospect_on_a_job_is_a_lead_with_source_tags_and_note(
     assert len(candidate["tags"]) == 1  # "Python" already exists; titles differing only in case are one tag
     assert [n["content"] for n in emulator.records("notes")] == ["Great fit"]
     assert created.profile_url and created.candidate_id in created.profile_url
+
+
+def test_default_placement_reuses_stages_for_a_while(emulator: AshbyEmulator) -> None:
+    clock = [1_000.0]
+    options = fast_options(now=lambda: clock[0])
+    adapter = registry.create_adapter(emulator.connection_config(), budget=NullBudget(), http_options=options)
+    job = job_ids(emulator)[0]
+
+    adapter.create_applicant(person("one@example.com"), job_id=job, stage_id=None)
+    adapter.create_applicant(person("two@example.com"), job_id=job, stage_id=None)
+    clock[0] += 301  # the adapter outlives a pass; stages added in Ashby meanwhile must show up
+    adapter.create_applicant(person("three@example.com"), job_id=job, stage_id=None)
+
+    assert len(emulator.requests(path="/interviewStage.list")) == 2

@@ -10,7 +10,7 @@ from ats_rig import VendorRig, fast_options, person
 
 from ats.base import ConnectionConfig
 from ats.emulators.wire import EmuRequest, Reply
-from ats.emulators.workable import WorkableEmulator
+from ats.emulators.workable import WorkableEmulator, load_seed
 from ats.errors import AlreadyExists, AtsError, NotSupported, PermissionMissing, RateLimited, ValidationFailed
 from ats.ratelimit import NullBudget
 from ats.types import Vendor
@@ -65,7 +65,7 @@ class OffHostPagingEmulator(WorkableEmulator):
 
 
 def test_the_token_never_follows_paging_to_another_host() -> None:
-    with OffHostPagingEmulator() as emu:
+    with OffHostPagingEmulator(seed=load_seed()) as emu:
         adapter = WorkableAdapter.create(
             emu.connection_config(), budget=NullBudget(), options=fast_options(page_size=1)
         )
