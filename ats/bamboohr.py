@@ -66,6 +66,9 @@ OPEN_JOB_STATUSES = frozenset({"open"})
 NEW_SINCE_FORMAT = "%Y-%m-%d %H:%M:%S"
 """`newSince`: "Only get applications newer than a given UTC timestamp, for example 2024-01-01 13:00:00"."""
 
+INDEX_TTL = 120.0
+"""Seconds an email index built by `find_candidates` is reused (exclusion tolerates that staleness)."""
+
 ERROR_MESSAGE_HEADER = "X-BambooHR-Error-Message"
 """BambooHR explains most errors in this header; bodies are often empty."""
 
@@ -222,6 +225,7 @@ class BambooHRAdapter:
         self._root = str(http.client.base_url).rstrip("/")
         self._auth = httpx.BasicAuth(config.secrets["api_key"], "x")
         self._company = (config.fields.get("subdomain") or "").strip() or None
+        self._index: tuple[float, dict[str, list[Mapping[str, Any]]]] | None = None
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> BambooHRAdapter:
@@ -306,21 +310,22 @@ class BambooHRAdapter:
     ) -> list[AtsCandidate]:
         """Return applicants whose email matches, comparing case-insensitively over every application page.
 
-        BambooHR has no email filter (and `searchString` is not documented to match emails), so this reads
-        every page; the dedupe mirror (`iter_candidate_pages`) is the cheap path for bulk checks.
+        BambooHR has no email filter (and `searchString` is not documented to match emails), so one scan of
+        every page builds an email index that later look-ups reuse for `INDEX_TTL` seconds: an export pass
+        checking many candidates reads the applications once, not once per candidate.
         """
         if not email:
             return []
-        wanted = email.strip().lower()
-        matches: list[Mapping[str, Any]] = []
-        for items in self._application_pages({}):
-            matches.extend(
-                a
-                for a in items
-                if isinstance(a.get("applicant"), Mapping)
-                and str(a["applicant"].get("email") or "").strip().lower() == wanted
-            )
-        return _merge_applicants(matches)
+        if self._index is None or self._index[0] <= self._http.options.now():
+            index: dict[str, list[Mapping[str, Any]]] = {}
+            for items in self._application_pages({}):
+                for application in items:
+                    applicant = application.get("applicant")
+                    address = str(applicant.get("email") or "") if isinstance(applicant, Mapping) else ""
+                    if address.strip():
+                        index.setdefault(address.strip().lower(), []).append(application)
+            self._index = (self._http.options.now() + INDEX_TTL, index)
+        return _merge_applicants(self._index[1].get(email.strip().lower(), []))
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
         """Yield applicants with applications newer than `since`; the last page's cursor is the newest `appliedDate`."""

@@ -199,3 +199,15 @@ def test_503_without_retry_after_is_an_outage(bhr: VendorRig) -> None:
     with pytest.raises(VendorUnavailable):
         adapter.check()
     assert len(bhr.emulator.requests()) == 2
+
+
+def test_look_ups_reuse_one_scan_for_a_while(bhr: VendorRig) -> None:
+    clock = [1_000.0]
+    adapter = bhr.adapter(options=fast_options(now=lambda: clock[0]))
+
+    adapter.find_candidates(email="grace.hopper@example.com")
+    assert [c.id for c in adapter.find_candidates(email="ALAN@turing.example")] == ["503"]
+    assert len(bhr.emulator.requests("GET", APPLICATIONS)) == 3  # one scan of three pages for both
+    clock[0] += 121
+    adapter.find_candidates(email="grace.hopper@example.com")
+    assert len(bhr.emulator.requests("GET", APPLICATIONS)) == 6
