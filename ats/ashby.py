@@ -241,8 +241,8 @@ def _candidate_body(person: NewCandidate, source_id: str | None) -> dict[str, An
         body["linkedInUrl"] = person.linkedin_url
     if source_id:
         body["sourceId"] = source_id
-    # `location` wants {city, region, country}; a free-text location cannot be split reliably, so it is left
-    # to the note rather than guessed into the wrong field.
+    # Not sent: `location` wants {city, region, country} and a free-text location cannot be split reliably;
+    # candidate.create has no title or company field.
     return body
 
 
@@ -409,7 +409,7 @@ class AshbyAdapter:
     def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
         """Create the candidate; with a job, also an application left in the job's first "Lead" stage."""
         candidate = self._create_candidate(person)
-        application = self._apply(candidate["id"], job_id, None, person) if job_id else None
+        application = self._apply_new(candidate, job_id, None, person) if job_id else None
         self._decorate(candidate["id"], person)
         return _created(candidate, application)
 
@@ -419,7 +419,7 @@ class AshbyAdapter:
         """Create the candidate and an application on `job_id` at `stage_id` (first screening stage when None)."""
         stage = stage_id or self._first_applicant_stage(job_id)
         candidate = self._create_candidate(person)
-        application = self._apply(candidate["id"], job_id, stage, person)
+        application = self._apply_new(candidate, job_id, stage, person)
         self._decorate(candidate["id"], person)
         return _created(candidate, application)
 
@@ -457,6 +457,19 @@ class AshbyAdapter:
         if not isinstance(results, Mapping) or not results.get("id"):
             raise VendorUnavailable(VENDOR.label, "created a candidate but returned no id")
         return results
+
+    def _apply_new(
+        self, candidate: Mapping[str, Any], job_id: str, stage_id: str | None, person: NewCandidate
+    ) -> Mapping[str, Any]:
+        # Two calls are not atomic: when the application fails the candidate stays in Ashby, and the
+        # export's retry finds them by email and adds them to the job instead of creating them twice.
+        try:
+            return self._apply(str(candidate["id"]), job_id, stage_id, person)
+        except AtsError as exc:
+            log.warning(
+                "Ashby candidate %s created, but application.create failed: %s", candidate["id"], exc.code
+            )
+            raise
 
     def _apply(
         self, candidate_id: str, job_id: str, stage_id: str | None, person: NewCandidate | None
@@ -508,22 +521,25 @@ class AshbyAdapter:
 
     def _decorate(self, candidate_id: str, person: NewCandidate) -> None:
         # Tags and the note are extras: the candidate and application already exist, so a failure here is
-        # logged instead of failing an export whose retry would only find a duplicate.
+        # logged instead of failing an export whose retry would only find a duplicate. They need different
+        # permissions (hiringProcessMetadataWrite for tags), so one failing does not skip the other.
+        titles: dict[str, str] = {}
+        for tag in person.tags:
+            if tag.strip():
+                titles.setdefault(tag.strip().casefold(), tag.strip())
         try:
-            titles = {t.strip().casefold(): t.strip() for t in reversed(person.tags) if t.strip()}
-            for title in reversed(titles.values()):
-                self._call(
-                    "candidate.addTag",
-                    {"candidateId": candidate_id, "tagId": self._tag_id(title)},
-                    write=True,
-                )
-            if person.note:
-                note = {"type": "text/plain", "value": person.note}
-                self._call("candidate.createNote", {"candidateId": candidate_id, "note": note}, write=True)
+            for title in titles.values():
+                body = {"candidateId": candidate_id, "tagId": self._tag_id(title)}
+                self._call("candidate.addTag", body, write=True)
         except AtsError as exc:
-            log.warning(
-                "Ashby candidate %s created, but tagging or the note failed: %s", candidate_id, exc.code
-            )
+            log.warning("Ashby candidate %s created, but tagging failed: %s", candidate_id, exc.code)
+        if not person.note:
+            return
+        try:
+            note = {"type": "text/plain", "value": person.note}
+            self._call("candidate.createNote", {"candidateId": candidate_id, "note": note}, write=True)
+        except AtsError as exc:
+            log.warning("Ashby candidate %s created, but the note failed: %s", candidate_id, exc.code)
 
     def _tag_id(self, title: str) -> str:
         key = title.casefold()

@@ -327,14 +327,15 @@ def test_missing_permission_is_permission_missing(emulator: AshbyEmulator) -> No
         adapter.create_prospect(person(), job_id=None)
 
 
-def test_tag_and_note_failures_do_not_fail_a_created_candidate(emulator: AshbyEmulator) -> None:
-    permissions = ["candidatesRead", "candidatesWrite", "jobsRead"]
+def test_a_tag_failure_fails_neither_the_candidate_nor_the_note(emulator: AshbyEmulator) -> None:
+    permissions = ["candidatesRead", "candidatesWrite", "jobsRead"]  # no hiringProcessMetadata*
     emulator.seed({"api_keys": [{"id": "no-tags-key", "permissions": permissions}]})
     adapter = make_adapter(emulator, api_key="no-tags-key")
 
-    created = adapter.create_prospect(person(tags=("Python",), source="ScaleUp"), job_id=None)
+    created = adapter.create_prospect(person(tags=("Python",), source="ScaleUp", note="Hi"), job_id=None)
 
     assert adapter.get_candidate(created.candidate_id) is not None
+    assert [n["content"] for n in emulator.records("notes")] == ["Hi"]
     # source.list was refused too, so no source is sent rather than a guessed one.
     assert "sourceId" not in emulator.requests(path="/candidate.create")[0].json
 
