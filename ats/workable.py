@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -68,9 +69,6 @@ OPEN_JOB_STATE = "published"
 
 SOCIAL_LINKEDIN = "linkedin"
 """`social_profiles[].type` for LinkedIn."""
-
-RATE_HEADERS = ("X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset")
-"""Sent on every response; a 429 carries no Retry-After, only the reset timestamp."""
 
 
 def base_url(config: ConnectionConfig) -> str:
@@ -234,6 +232,15 @@ def _paging_next(response: httpx.Response) -> str | None:
     return str(value) if value else None
 
 
+def _moment(stamp: str) -> datetime:
+    # Compared as instants, not text: "…:00Z" and "…:00.500Z" sort the wrong way round as strings.
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)  # unreadable stamps never become the cursor
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _q(value: str) -> str:
     # Ids end up in the path; quoting keeps a stray "/" or "?" from changing which endpoint is called.
     return quote(str(value), safe="")
@@ -360,7 +367,7 @@ class WorkableAdapter:
         return found
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
-        """Yield candidates updated after `since` (an `updated_at` timestamp); the last page's cursor is the newest seen."""
+        """Yield candidates updated after `since` (an `updated_at`); the last page's cursor is the newest seen."""
         params: dict[str, Any] = {"limit": self._page_size}
         if since:
             params["updated_after"] = since
@@ -371,8 +378,7 @@ class WorkableAdapter:
                 yield CandidatePage(pending, None)
             pending = tuple(map(_to_candidate, items))
             stamps = [c.updated_at for c in pending if c.updated_at]
-            # ISO-8601 UTC stamps in one format sort as text.
-            newest = max([newest, *stamps] if newest else stamps, default=newest)
+            newest = max([newest, *stamps] if newest else stamps, key=_moment, default=newest)
         yield CandidatePage(pending or (), newest)
 
     def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
