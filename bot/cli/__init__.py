@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.worker",
     "bot.cli.importer",
     "bot.cli.tokens",
+    "bot.cli.serve",
 )
 
 

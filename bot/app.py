@@ -1,0 +1,132 @@
+"""Build the Bolt app from the settings and its collaborators: no global app, client or token.
+
+The install mode is chosen here, explicitly. Bolt would otherwise switch to OAuth by itself whenever
+SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment (ignoring SLACK_BOT_TOKEN, with file-based
+stores); `install_mode` refuses the ambiguous case instead.
+
+Listeners run with `process_before_response=True`: each one answers Slack only when it returns, so its
+acknowledgement can carry real results (field errors, the form) and its database session is closed
+before the answer leaves. That is safe because listeners do only fast work (database, one or two Slack
+calls); ATS calls go to `deps.background`, a separate bounded pool, so a slow ATS can never starve the
+threads that acknowledge Slack. Bolt's own listener pool (used for lazy listeners only) and the HTTP
+server's threads are sized from `SCALEUP_LISTENER_THREADS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
+
+from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+
+from bot.deps import Deps
+from bot.errors import handle_error
+from bot.features import FEATURES
+from bot.ids import BOT_SCOPES
+from bot.installation import DatabaseOAuthStateStore, EncryptedInstallationStore
+from bot.middleware import provide_deps
+from bot.settings import Settings, SettingsError
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+EVENTS_PATH = "/slack/events"
+
+
+class InstallMode(StrEnum):
+    """How the app gets its bot token."""
+
+    SINGLE = "single"  # one workspace, SLACK_BOT_TOKEN
+    OAUTH = "oauth"  # any workspace that installs it, tokens stored encrypted in the database
+
+
+def install_mode(settings: Settings) -> InstallMode:
+    """Return the install mode the settings ask for; raise SettingsError when they ask for both or neither."""
+    oauth = bool(settings.slack_client_id and settings.slack_client_secret)
+    single = settings.slack_bot_token is not None
+    if oauth and single:
+        raise SettingsError(
+            "Both SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: unset SLACK_BOT_TOKEN for "
+            "multi-workspace OAuth installs, or the client id and secret for a single workspace."
+        )
+    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
+        raise SettingsError("OAuth installs need both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.")
+    if not (oauth or single):
+        raise SettingsError(
+            "No Slack credentials: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (OAuth installs)."
+        )
+    return InstallMode.OAUTH if oauth else InstallMode.SINGLE
+
+
+def create_app(
+    services: Services, deps: Deps, *, socket_mode: bool = False, verify_token: bool = True
+) -> App:
+    """Return the Bolt app with every feature's listeners registered.
+
+    Args:
+        services: settings and database.
+        deps: the listeners' collaborators (background pool, adapters, job cache, export engine).
+        socket_mode: requests arrive over Socket Mode (no signing secret needed, none is checked).
+        verify_token: in single-workspace mode, call `auth.test` at start so a bad token fails at once.
+
+    Raises:
+        SettingsError: the Slack settings are missing or contradictory.
+    """
+    settings = services.settings
+    mode = install_mode(settings)
+    signing_secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    if not signing_secret and not socket_mode:
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is not set; Slack's requests cannot be verified without it."
+        )
+    if (
+        mode is InstallMode.SINGLE
+        and os.environ.get("SLACK_CLIENT_ID")
+        and os.environ.get("SLACK_CLIENT_SECRET")
+    ):
+        # Bolt reads these two from the environment by itself and would silently switch to OAuth.
+        raise SettingsError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment; unset them.")
+
+    token = settings.slack_bot_token.get_secret_value() if mode is InstallMode.SINGLE else None
+    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    oauth_settings = None
+    if mode is InstallMode.OAUTH:
+        oauth_settings = OAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),  # type: ignore[union-attr]
+            scopes=list(BOT_SCOPES),
+            installation_store=EncryptedInstallationStore(
+                client_id=settings.slack_client_id or "", engine=services.engine, box=services.secret_box
+            ),
+            installation_store_bot_only=True,
+            state_store=DatabaseOAuthStateStore(services.engine),
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+        )
+    app = App(
+        name="scaleup",
+        client=client,
+        signing_secret=signing_secret or "socket-mode",
+        token_verification_enabled=verify_token and mode is InstallMode.SINGLE,
+        request_verification_enabled=not socket_mode,
+        oauth_settings=oauth_settings,
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="bolt-listener"),
+    )
+    if mode is InstallMode.OAUTH:
+        app.enable_token_revocation_listeners()
+    app.use(provide_deps(deps))
+    for feature in FEATURES:
+        feature.register(app, deps)
+    app.error(handle_error)
+    log.info("Slack app ready (%s install, %s)", mode, "Socket Mode" if socket_mode else "HTTP")
+    return app

@@ -1,0 +1,55 @@
+"""`scaleup serve`: run the Slack app over HTTP (with OAuth, the ingest API and /healthz) or Socket Mode."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from bot.app import create_app
+from bot.cli import CommandError
+from bot.deps import build_deps
+from bot.server import HttpServer, load_ingest_api, make_wsgi_app
+from bot.settings import load_settings
+from bot.wiring import build_services
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `serve` command."""
+    parser = subparsers.add_parser("serve", help="serve the Slack app (HTTP or Socket Mode)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
+    parser.add_argument("--socket", action="store_true", help="use Socket Mode with SLACK_APP_TOKEN instead of HTTP")
+    parser.set_defaults(func=run_serve)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Build everything in order, then serve until interrupted."""
+    settings = load_settings()
+    if args.socket and settings.slack_app_token is None:
+        raise CommandError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write).")
+    services = build_services(settings, auto_upgrade=True)
+    deps = build_deps(services)
+    try:
+        app = create_app(services, deps, socket_mode=args.socket)
+        if args.socket:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
+            print("Serving Slack over Socket Mode. Ctrl-C stops.")
+            handler.start()
+            return 0
+        wsgi = make_wsgi_app(app, services, api=load_ingest_api(services))
+        server = HttpServer(wsgi, host=args.host, port=args.port, threads=settings.listener_threads)
+        print(f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+        return 0
+    finally:
+        deps.close()
+        services.close()

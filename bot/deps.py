@@ -1,0 +1,114 @@
+"""What the Slack app's listeners need besides the request: built once by the entrypoint, passed down."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ats.base import AtsAdapter, ConnectionConfig
+from ats.http import HttpOptions
+from ats.registry import create_adapter
+from bot.background import Background
+from bot.jobcache import JobCache
+from bot.wiring import Services
+from storage.base import utcnow
+from storage.models import AtsConnection
+
+log = logging.getLogger(__name__)
+
+#: A credential check in the connect modal must answer inside Slack's 3-second submission window.
+CHECK_OPTIONS = HttpOptions(timeout=8.0, connect_timeout=3.0, max_tries=1, max_retry_after=0.0)
+
+
+@dataclass
+class Deps:
+    """The services and collaborators every feature's listeners use.
+
+    Attributes:
+        services: settings, database and the secret box.
+        background: the pool slow work (ATS calls) runs on, away from the threads that acknowledge Slack.
+        adapter_for: returns the shared adapter of a stored connection (rate budget included).
+        check_adapter: builds a throw-away adapter for credentials being checked before they are saved.
+        job_cache: the background-refreshed job list options requests answer from.
+        exports: the export engine (`exports.engine.ExportEngine`), None until that package provides it.
+        check_window: seconds a connect submission waits for the credential check before it answers
+            "Checking…" and finishes in the background.
+        now: the clock.
+    """
+
+    services: Services
+    background: Background
+    adapter_for: Callable[[AtsConnection], AtsAdapter]
+    check_adapter: Callable[[ConnectionConfig], AtsAdapter]
+    job_cache: JobCache
+    exports: Any | None = None
+    check_window: float = 2.0
+    now: Callable[[], datetime] = utcnow
+    _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        """Stop the background pool and release adapters."""
+        self.background.shutdown()
+        for closer in reversed(self._closers):
+            closer()
+
+
+def _optional(path: str) -> Any | None:
+    """Return `module:attr` if that module exists yet (the export engine is built in parallel)."""
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    return getattr(module, attr, None)
+
+
+def build_deps(
+    services: Services,
+    *,
+    background_threads: int | None = None,
+    job_cache_max_age: timedelta = timedelta(minutes=15),
+    check_window: float = 2.0,
+    now: Callable[[], datetime] = utcnow,
+) -> Deps:
+    """Build the app's collaborators from `services` (fails early when no encryption key is set)."""
+    box = services.secret_box
+    factory_cls = _optional("exports.adapters:AdapterFactory")
+    closers: list[Callable[[], object]] = []
+    if factory_cls is not None:
+        factory = factory_cls(box)
+        adapter_for = factory.for_connection
+        closers.append(factory.close)
+    else:  # pragma: no cover - only before exports.adapters exists
+
+        def adapter_for(connection: AtsConnection) -> AtsAdapter:
+            return create_adapter(
+                ConnectionConfig(
+                    vendor=connection.vendor,
+                    secrets=box.decrypt(connection.credentials_encrypted),
+                    fields=dict(connection.fields or {}),
+                    base_url=connection.base_url,
+                )
+            )
+
+    background = Background(background_threads or services.settings.listener_threads)
+    job_cache = JobCache(services.sessions, adapter_for, background, max_age=job_cache_max_age, now=now)
+    engine_cls = _optional("exports.engine:ExportEngine")
+    exports = engine_cls(services.sessions, factory, worker_id=None) if engine_cls and factory_cls else None
+    return Deps(
+        services=services,
+        background=background,
+        adapter_for=adapter_for,
+        check_adapter=lambda config: create_adapter(config, http_options=CHECK_OPTIONS),
+        job_cache=job_cache,
+        exports=exports,
+        check_window=check_window,
+        now=now,
+        _closers=closers,
+    )

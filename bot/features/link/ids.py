@@ -1,0 +1,64 @@
+"""Block, action and callback ids of the link modal, and its private metadata."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from ats.types import Vendor
+
+
+class LinkIds(StrEnum):
+    """Ids of the link modal; the same constants build the view and register the listeners."""
+
+    VIEW = "link-view"
+    NOTICE = "link-notice"
+    SEARCH_BLOCK = "link-search"
+    SEARCH_SELECT = "link-search-select"
+    JOB_BLOCK = "link-job"
+    JOB_SELECT = "link-job-select"
+    JOBS_NOTE = "link-jobs-note"
+    REFRESH_JOBS = "link-refresh-jobs"
+    EXPORT_AS_BLOCK = "link-export-as"
+    EXPORT_AS_RADIO = "link-export-as-radio"
+    STAGE_BLOCK = "link-stage"
+    STAGE_SELECT = "link-stage-select"
+    STAGE_NOTE = "link-stage-note"
+    MODE_BLOCK = "link-mode"
+    MODE_RADIO = "link-mode-radio"
+    AUDIENCE_BLOCK = "link-audience"
+    AUDIENCE_RADIO = "link-audience-radio"
+    RESPONSES_BLOCK = "link-responses"
+    RESPONSES_CHECKBOXES = "link-responses-checkboxes"
+    EMAILS_BLOCK = "link-emails"
+    EMAILS_CHECKBOXES = "link-emails-checkboxes"
+    INCLUDE_ATS_BLOCK = "link-include-ats"
+    INCLUDE_ATS_CHECKBOX = "link-include-ats-checkbox"
+    CHANNEL_BLOCK = "link-channel"
+    CHANNEL_SELECT = "link-channel-select"
+
+
+#: The email-type checkbox that stands for every type.
+ALL_EMAILS = "all"
+#: The value of the single "include candidates already in the ATS" checkbox.
+INCLUDE_ATS = "include"
+#: The most searches a static select can list; beyond, the search select loads options as the user types.
+STATIC_SEARCH_LIMIT = 100
+
+
+def stage_block_id(job_id: str) -> str:
+    """Return the stage block's id for `job_id`.
+
+    The job is part of the id: Slack keeps a block's selection across `views.update` while its id stays the
+    same, which would carry a stage of the previous job over to the new one.
+    """
+    return f"{LinkIds.STAGE_BLOCK}-{job_id}"
+
+
+class LinkMeta(BaseModel):
+    """What the link modal carries between its requests (`private_metadata`, at most 3,000 characters)."""
+
+    vendor: Vendor
+    job_id: str | None = None
+    stages_loading: bool = False

@@ -1,0 +1,525 @@
+"""`/scaleup link [search]`: the export form as a modal, with jobs from the cache and stages per job.
+
+No listener here calls the ATS. Job options come from the cached job list (`bot.jobcache`), which is
+refreshed in the background when it is stale, when a connection is made and when someone presses
+"Refresh jobs"; a job's stages are fetched in the background the first time the job is chosen, and the
+modal is redrawn (`views.update` with the hash of the view they were asked for) when they arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from ats.errors import AtsError, NotSupported
+from ats.registry import adapter_class
+from ats.types import EmailType, Vendor
+from bot.deps import Deps
+from bot.features.admins.views import REFUSAL
+from bot.features.link.forms import (
+    EMAIL_TYPES,
+    JobChoice,
+    LinkDraft,
+    StageChoice,
+    check_job,
+    draft_from_state,
+    parse_link_form,
+)
+from bot.features.link.ids import STATIC_SEARCH_LIMIT, LinkIds, LinkMeta
+from bot.features.link.views import (
+    NO_ATS_TEXT,
+    NO_SEARCHES_TEXT,
+    LinkFormData,
+    LinkSummary,
+    PreflightCounts,
+    SearchChoice,
+    confirmation_text,
+    job_option_groups,
+    jobs_label,
+    link_modal,
+    no_ats_blocks,
+    search_options,
+)
+from bot.features.router.ids import Subcommand, split_command, subcommand_is
+from bot.ids import SLASH_COMMAND
+from bot.jobcache import Then
+from bot.middleware import AdminCheck, RequestScope, scoped
+from bot.surfaces import update_modal_quietly
+from storage.db import unit_of_work
+from storage.enums import Audience, ResponseType
+from storage.models import AtsConnection, AtsJob, Link, Search, Workspace
+from storage.repositories import ConnectionRepository, JobCacheRepository, LinkRepository, SearchRepository
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register the link command, its options providers, its redraws and its submission."""
+    app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.LINK)])(open_link)
+    app.options(LinkIds.JOB_SELECT.value)(suggest_jobs)
+    app.options(LinkIds.SEARCH_SELECT.value)(suggest_searches)
+    app.action(LinkIds.JOB_SELECT.value)(redraw_from_state)
+    app.action(LinkIds.AUDIENCE_RADIO.value)(redraw_from_state)
+    app.action(LinkIds.SEARCH_SELECT.value)(change_search)
+    app.action(LinkIds.REFRESH_JOBS.value)(refresh_jobs)
+    app.view(LinkIds.VIEW.value)(submit_link)
+
+
+# --- reading what the form needs ---------------------------------------------------------------------------
+
+
+def exports_supported(vendor: Vendor) -> bool:
+    """Return False for exclusion-only vendors (BambooHR), whose form offers no job."""
+    try:
+        capabilities = getattr(adapter_class(vendor), "capabilities", None)
+    except NotSupported:
+        capabilities = None
+    if capabilities is None:
+        return vendor is not Vendor.BAMBOOHR
+    return not capabilities.exclusion_only
+
+
+def job_choice(row: AtsJob) -> JobChoice:
+    """Return the form's view of a cached job."""
+    return JobChoice(row.job_id, row.name, row.is_open)
+
+
+def stage_choices(row: AtsJob | None) -> list[StageChoice] | None:
+    """Return a cached job's stages in pipeline order; None when they were never loaded."""
+    if row is None or row.stages is None:
+        return None
+    return [
+        StageChoice(str(s["id"]), str(s["name"])) for s in sorted(row.stages, key=lambda s: s.get("order", 0))
+    ]
+
+
+def draft_from_link(link: Link, job: AtsJob | None) -> LinkDraft:
+    """Return the saved link as the form's answers."""
+    chosen = None
+    if link.job_id:
+        chosen = job_choice(job) if job else JobChoice(link.job_id, link.job_name or link.job_id)
+    return LinkDraft(
+        search_id=link.search_id,
+        job=chosen,
+        export_as=link.export_as,
+        stage_id=link.stage_id,
+        mode=link.mode,
+        audience=link.audience,
+        response_types=tuple(ResponseType(t) for t in link.response_types or ()),
+        email_types=tuple(EmailType(t) for t in link.email_types or ()) or EMAIL_TYPES,
+        include_ats_candidates=link.include_ats_candidates,
+        alert_channel=link.alert_channel,
+    )
+
+
+def form_data(
+    session: Session,
+    deps: Deps,
+    connection: AtsConnection,
+    draft: LinkDraft,
+    *,
+    notice: str | None = None,
+    problem: str | None = None,
+    refreshing: bool | None = None,
+) -> LinkFormData:
+    """Collect what the link modal shows for `draft` from the database (never from the ATS)."""
+    team_id = connection.team_id
+    searches_repo = SearchRepository(session, team_id)
+    rows = searches_repo.list(order_by=Search.name, limit=STATIC_SEARCH_LIMIT)
+    searches = [SearchChoice(s.id, s.name) for s in rows]
+    if draft.search_id is not None and all(s.id != draft.search_id for s in searches):
+        chosen = searches_repo.get(draft.search_id)
+        if chosen is not None:
+            searches.append(SearchChoice(chosen.id, chosen.name))
+    count = session.scalar(searches_repo.base_statement().with_only_columns(func.count())) or 0
+    stages = None
+    if draft.job is not None:
+        stages = stage_choices(
+            JobCacheRepository(session, team_id).get_by_job_id(connection.id, draft.job.id)
+        )
+    return LinkFormData(
+        vendor=connection.vendor,
+        searches=searches,
+        search_count=count,
+        draft=draft,
+        stages=stages,
+        jobs_refreshed_at=connection.jobs_refreshed_at,
+        jobs_refreshing=deps.job_cache.is_refreshing(team_id) if refreshing is None else refreshing,
+        now=deps.now(),
+        interval_minutes=deps.services.settings.export_interval_minutes,
+        exports_supported=exports_supported(connection.vendor),
+        notice=notice,
+        problem=problem,
+    )
+
+
+def current_connection(session: Session, team_id: str) -> AtsConnection:
+    """Return the workspace's connection; raise a user-facing error when it was removed meanwhile."""
+    from bot.errors import BotError
+
+    connection = ConnectionRepository(session, team_id).get_current()
+    if connection is None:
+        raise BotError("No ATS is connected any more.", hint=f"Run `{SLASH_COMMAND} connect` first.")
+    return connection
+
+
+def selected_job(values: dict[str, Any], session: Session, connection: AtsConnection) -> JobChoice | None:
+    """Return the job chosen in the view state, from the cache (None when none is chosen or it is unknown)."""
+    option = values.get(LinkIds.JOB_BLOCK, {}).get(LinkIds.JOB_SELECT, {}).get("selected_option")
+    if not option:
+        return None
+    row = JobCacheRepository(session, connection.team_id).get_by_job_id(connection.id, option["value"])
+    return job_choice(row) if row else None
+
+
+def base_draft(view: dict[str, Any]) -> LinkDraft:
+    """Return the draft the view was drawn from, as far as its metadata tells (the job it showed)."""
+    meta = LinkMeta.model_validate_json(view["private_metadata"])
+    return LinkDraft(job=JobChoice(meta.job_id, meta.job_id) if meta.job_id else None)
+
+
+def draft_of(view: dict[str, Any], session: Session, connection: AtsConnection) -> LinkDraft:
+    """Return what the open modal's state says."""
+    values = view["state"]["values"]
+    return draft_from_state(values, base=base_draft(view), job=selected_job(values, session, connection))
+
+
+def redraw_later(
+    deps: Deps, client: WebClient, team_id: str, view_id: str, view_hash: str | None, draft: LinkDraft
+) -> Then:
+    """Return a callback that redraws the modal with fresh cached data once background work ends."""
+
+    def redraw(error: Exception | None) -> None:
+        problem = None
+        if error is not None:
+            problem = error.user_message() if isinstance(error, AtsError) else "Loading from the ATS failed."
+        with unit_of_work(deps.services.sessions) as session:
+            connection = ConnectionRepository(session, team_id).get_current()
+            if connection is None:
+                return
+            data = form_data(session, deps, connection, draft, problem=problem)
+        update_modal_quietly(client, view_id, link_modal(data), view_hash=view_hash)
+
+    return redraw
+
+
+def show(
+    client: WebClient,
+    body: dict[str, Any],
+    data: LinkFormData,
+    scope: RequestScope,
+    deps: Deps,
+    connection: AtsConnection,
+) -> None:
+    """Redraw the open modal with `data`; fetch the chosen job's stages in the background if missing."""
+    view = body["view"]
+    updated = client.views_update(view_id=view["id"], hash=view["hash"], view=link_modal(data))["view"]
+    _load_missing(scope, deps, client, connection, data, updated["id"], updated.get("hash"))
+
+
+def _load_missing(
+    scope: RequestScope,
+    deps: Deps,
+    client: WebClient,
+    connection: AtsConnection,
+    data: LinkFormData,
+    view_id: str,
+    view_hash: str | None,
+) -> None:
+    redraw = redraw_later(deps, client, connection.team_id, view_id, view_hash, data.draft)
+    if data.draft.job is not None and data.stages is None:
+        scope.after_commit(
+            deps.job_cache.load_stages_soon, connection.team_id, data.draft.job.id, then=redraw
+        )
+    elif data.exports_supported and deps.job_cache.is_stale(connection):
+        scope.after_commit(deps.job_cache.refresh_soon, connection.team_id, then=redraw)
+
+
+# --- listeners --------------------------------------------------------------------------------------------
+
+
+@scoped
+def open_link(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    is_admin: AdminCheck,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Open the export form for the named search (prefilled when it is linked already)."""
+    team_id = workspace.team_id
+    connection = ConnectionRepository(session, team_id).get_current()
+    if connection is None:
+        ack(text=NO_ATS_TEXT, blocks=no_ats_blocks(can_connect=is_admin()))
+        return
+    if not is_admin():
+        ack(text=REFUSAL)
+        return
+    searches = SearchRepository(session, team_id)
+    if not searches.list(limit=1):
+        ack(text=NO_SEARCHES_TEXT)
+        return
+    ack()
+    _, _, name = split_command(body.get("text"))
+    search = searches.get_by_name(name) if name else None
+    notice = f"No search is called “{name[:100]}”. Choose one below." if name and search is None else None
+    link = LinkRepository(session, team_id).get_by_search(search.id) if search else None
+    if link is not None:
+        job = (
+            JobCacheRepository(session, team_id).get_by_job_id(connection.id, link.job_id)
+            if link.job_id
+            else None
+        )
+        draft = draft_from_link(link, job)
+    else:
+        draft = LinkDraft(search_id=search.id if search else None)
+    data = form_data(session, deps, connection, draft, notice=notice)
+    opened = client.views_open(trigger_id=body["trigger_id"], view=link_modal(data))["view"]
+    _load_missing(scope, deps, client, connection, data, opened["id"], opened.get("hash"))
+
+
+@scoped
+def suggest_jobs(
+    ack: Ack, payload: dict[str, Any], session: Session, workspace: Workspace, deps: Deps, scope: RequestScope
+) -> None:
+    """Answer the job select from the cached list: at most 100 open jobs matching the typed text."""
+    connection = ConnectionRepository(session, workspace.team_id).get_current()
+    if connection is None:
+        ack(options=[])
+        return
+    rows = JobCacheRepository(session, workspace.team_id).search(
+        connection.id, payload.get("value") or "", limit=101
+    )
+    stale = deps.job_cache.is_stale(connection)
+    if stale:
+        scope.after_commit(deps.job_cache.refresh_soon, workspace.team_id)
+    label = jobs_label(
+        connection.vendor,
+        connection.jobs_refreshed_at,
+        deps.now(),
+        refreshing=stale or deps.job_cache.is_refreshing(workspace.team_id),
+        more=len(rows) > 100,
+    )
+    groups = job_option_groups([job_choice(r) for r in rows], label)
+    if groups:
+        ack(option_groups=groups)
+    else:
+        ack(options=[])
+
+
+@scoped
+def suggest_searches(ack: Ack, payload: dict[str, Any], session: Session, workspace: Workspace) -> None:
+    """Answer the search select (workspaces with more than 100 searches) with matching names."""
+    text = (payload.get("value") or "").strip().lower()
+    rows = SearchRepository(session, workspace.team_id).list(
+        func.lower(Search.name).contains(text, autoescape=True), order_by=Search.name, limit=100
+    )
+    ack(options=search_options([SearchChoice(s.id, s.name) for s in rows]))
+
+
+@scoped
+def redraw_from_state(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Redraw the form after a job or audience change: the job's stages, the response types; keep the rest."""
+    ack()
+    connection = current_connection(session, workspace.team_id)
+    draft = draft_of(body["view"], session, connection)
+    show(client, body, form_data(session, deps, connection, draft), scope, deps, connection)
+
+
+@scoped
+def change_search(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Prefill the form from the chosen search's link, when it has one."""
+    ack()
+    connection = current_connection(session, workspace.team_id)
+    search_id = int(body["actions"][0]["selected_option"]["value"])
+    link = LinkRepository(session, workspace.team_id).get_by_search(search_id)
+    if link is None:
+        return  # nothing to prefill: the other answers stay as they are
+    job = (
+        JobCacheRepository(session, workspace.team_id).get_by_job_id(connection.id, link.job_id)
+        if link.job_id
+        else None
+    )
+    data = form_data(session, deps, connection, draft_from_link(link, job))
+    show(client, body, data, scope, deps, connection)
+
+
+@scoped
+def refresh_jobs(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Reload the job list (and the chosen job's stages) from the ATS in the background."""
+    ack()
+    connection = current_connection(session, workspace.team_id)
+    draft = draft_of(body["view"], session, connection)
+    data = form_data(session, deps, connection, draft, refreshing=True)
+    view = body["view"]
+    updated = client.views_update(view_id=view["id"], hash=view["hash"], view=link_modal(data))["view"]
+    redraw = redraw_later(deps, client, workspace.team_id, updated["id"], updated.get("hash"), draft)
+
+    def then_stages(error: Exception | None) -> None:
+        if error is None and draft.job is not None:
+            deps.job_cache.load_stages_soon(workspace.team_id, draft.job.id, then=redraw)
+        else:
+            redraw(error)
+
+    scope.after_commit(deps.job_cache.refresh_soon, workspace.team_id, then=then_stages)
+
+
+@scoped
+def submit_link(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    is_admin: AdminCheck,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Validate the form (errors on the fields), save the link and confirm with the engine's preflight."""
+    if not is_admin():
+        ack(response_action="errors", errors={LinkIds.SEARCH_BLOCK: REFUSAL})
+        return
+    team_id = workspace.team_id
+    connection = ConnectionRepository(session, team_id).get_current()
+    if connection is None:
+        ack(response_action="errors", errors={LinkIds.SEARCH_BLOCK: "No ATS is connected any more."})
+        return
+    values = view["state"]["values"]
+    supported = exports_supported(connection.vendor)
+    job = selected_job(values, session, connection)
+    parsed = parse_link_form(values, base=base_draft(view), job=job, exports_supported=supported)
+    if isinstance(parsed, dict):
+        ack(response_action="errors", errors=parsed)
+        return
+    errors: dict[str, str] = {}
+    stages: list[StageChoice] | None = None
+    if supported:
+        row = JobCacheRepository(session, team_id).get_by_job_id(connection.id, job.id) if job else None
+        stages = stage_choices(row)
+        errors.update(check_job(parsed, job=job, stages=stages, vendor_label=connection.vendor.label))
+    search = SearchRepository(session, team_id).get(parsed.search_id)
+    if search is None:
+        errors[LinkIds.SEARCH_BLOCK] = "That search does not exist any more."
+    channel = parsed.draft.alert_channel
+    if channel and (problem := channel_problem(client, channel)):
+        errors[LinkIds.CHANNEL_BLOCK] = problem
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    assert search is not None
+    link = save_link(session, connection, search, parsed.draft, stages, user_id=body["user"]["id"])
+    ack(response_action="clear")
+    summary = LinkSummary(
+        search=search.name,
+        vendor=connection.vendor,
+        job=link.job_name,
+        stage=link.stage_name,
+        export_as=link.export_as,
+        mode=link.mode,
+        interval_minutes=link.interval_minutes or deps.services.settings.export_interval_minutes,
+        channel=link.alert_channel,
+    )
+    scope.after_commit(post_confirmation, deps, client, team_id, link.id, body["user"]["id"], summary)
+
+
+def channel_problem(client: WebClient, channel: str) -> str | None:
+    """Return why alerts could not be posted to `channel`, joining it when it is public; None when fine."""
+    invite = "Invite the app to it (`/invite @ScaleUp`) and save again, or choose another channel."
+    try:
+        info = client.conversations_info(channel=channel)["channel"]
+    except SlackApiError as exc:
+        if exc.response.get("error") == "channel_not_found":
+            return f"I can't see that channel. {invite}"
+        raise
+    if info.get("is_member") or info.get("is_im"):
+        return None
+    if info.get("is_private"):
+        return f"The app is not in that private channel. {invite}"
+    client.conversations_join(channel=channel)
+    return None
+
+
+def save_link(
+    session: Session,
+    connection: AtsConnection,
+    search: Search,
+    draft: LinkDraft,
+    stages: list[StageChoice] | None,
+    *,
+    user_id: str,
+) -> Link:
+    """Create or update the search's link with the form's answers."""
+    repo = LinkRepository(session, connection.team_id)
+    link = repo.get_by_search(search.id)
+    if link is None:
+        link = Link(search_id=search.id, created_by=user_id)
+    stage = next((s for s in stages or () if s.id == draft.stage_id), None)
+    link.connection_id = connection.id
+    link.job_id = draft.job.id if draft.job else None
+    link.job_name = draft.job.name if draft.job else None
+    link.export_as = draft.export_as
+    link.stage_id = stage.id if stage else None
+    link.stage_name = stage.name if stage else None
+    link.mode = draft.mode
+    link.audience = draft.audience
+    link.response_types = (
+        [t.value for t in draft.response_types] if draft.audience is Audience.RESPONDERS else []
+    )
+    link.email_types = [t.value for t in draft.email_types]
+    link.include_ats_candidates = draft.include_ats_candidates
+    link.alert_channel = draft.alert_channel
+    if link.id is None:
+        repo.add(link)
+    session.flush()
+    return link
+
+
+def post_confirmation(
+    deps: Deps, client: WebClient, team_id: str, link_id: int, user_id: str, summary: LinkSummary
+) -> None:
+    """Tell the recruiter what the link will do, with the export engine's preflight counts."""
+    counts = None
+    if deps.exports is not None:
+        preflight = deps.exports.preflight(team_id, link_id)
+        counts = PreflightCounts(
+            preflight.total,
+            preflight.will_export,
+            preflight.missing_email,
+            preflight.already_in_ats,
+            preflight.already_done,
+        )
+    client.chat_postMessage(channel=user_id, text=confirmation_text(summary, counts))

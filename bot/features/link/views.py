@@ -1,0 +1,459 @@
+"""The link modal (the export form) and the messages around it: pure functions of typed data.
+
+Limits kept here (docs.slack.dev, Block Kit reference): option text ≤75 and value ≤150 characters, ≤100
+options per select or options response, section text ≤3,000, ≤100 blocks per modal, title ≤24.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ConversationFilter,
+    ConversationSelectElement,
+    ExternalDataSelectElement,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    OptionGroup,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from ats.types import EmailType, Vendor
+from bot.features.connect.ids import ConnectIds
+from bot.features.link.forms import JobChoice, LinkDraft, StageChoice
+from bot.features.link.ids import (
+    ALL_EMAILS,
+    INCLUDE_ATS,
+    STATIC_SEARCH_LIMIT,
+    LinkIds,
+    LinkMeta,
+    stage_block_id,
+)
+from bot.ids import SLASH_COMMAND
+from bot.views import OPTION_TEXT_MAX, ago, clip, escape, modal, note, section
+from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+
+TITLE = "Link a search"
+OPTIONS_MAX = 100
+
+
+@dataclass(frozen=True)
+class SearchChoice:
+    """A search as the form lists it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class LinkFormData:
+    """Everything the link modal shows.
+
+    Attributes:
+        vendor: the connected ATS.
+        searches: the searches to choose from (at most `STATIC_SEARCH_LIMIT` are listed; more → typeahead).
+        search_count: how many searches the workspace has.
+        draft: the answers to show.
+        stages: the chosen job's stages; None while they are being loaded.
+        jobs_refreshed_at: when the cached job list was last loaded from the ATS (None: never).
+        jobs_refreshing: a refresh of the job list is running.
+        now: the time "refreshed … ago" is measured from.
+        interval_minutes: how often automatic links are exported.
+        notice: a line shown above the form (e.g. the search named in the command was not found).
+        problem: why the stages or jobs could not be loaded, if they could not.
+    """
+
+    vendor: Vendor
+    searches: Sequence[SearchChoice]
+    search_count: int
+    draft: LinkDraft
+    stages: Sequence[StageChoice] | None
+    jobs_refreshed_at: datetime | None
+    jobs_refreshing: bool
+    now: datetime
+    interval_minutes: int
+    exports_supported: bool = True
+    notice: str | None = None
+    problem: str | None = None
+
+
+def _option(value: str, text: str, description: str | None = None) -> Option:
+    return Option(
+        value=value,
+        text=clip(text, OPTION_TEXT_MAX),
+        description=clip(description, OPTION_TEXT_MAX) if description else None,
+    )
+
+
+def job_option(job: JobChoice) -> Option:
+    """Return the select option of a job: its id as value, its name clipped to 75 characters."""
+    return _option(job.id, job.name)
+
+
+def jobs_label(
+    vendor: Vendor, refreshed_at: datetime | None, now: datetime, *, refreshing: bool, more: bool = False
+) -> str:
+    """Return the options-list label that says where the job list stands."""
+    label = f"{vendor.label} jobs, refreshed {ago(refreshed_at, now)}"
+    if refreshing:
+        label += " (refreshing)"
+    if more:
+        label += "; type to narrow"
+    return clip(label, OPTION_TEXT_MAX)
+
+
+def job_option_groups(jobs: Sequence[JobChoice], label: str) -> list[OptionGroup]:
+    """Return the answer to a job options request: one labelled group of at most 100 jobs."""
+    if not jobs:
+        return []
+    return [OptionGroup(label=label, options=[job_option(j) for j in jobs[:OPTIONS_MAX]])]
+
+
+def search_options(searches: Sequence[SearchChoice]) -> list[Option]:
+    """Return search options (at most 100)."""
+    return [_option(str(s.id), s.name) for s in searches[:OPTIONS_MAX]]
+
+
+def link_modal(data: LinkFormData) -> View:
+    """Return the export form for `data`."""
+    draft = data.draft
+    blocks: list[Block] = []
+    if data.notice:
+        blocks.append(section(f":information_source: {escape(data.notice)}"))
+    blocks.append(_search_block(data))
+    if not data.exports_supported:
+        blocks.append(
+            section(
+                f":no_entry: *{data.vendor.label} cannot take exports.* This link only leaves out candidates "
+                f"{data.vendor.label} already has, so nobody reaches out to them twice."
+            )
+        )
+    else:
+        blocks.extend(_job_blocks(data))
+        blocks.append(
+            _radio(
+                LinkIds.EXPORT_AS_BLOCK,
+                LinkIds.EXPORT_AS_RADIO,
+                "Export as",
+                [
+                    _option(ExportAs.APPLICANT, "Applicants", "Placed on the job at the stage below"),
+                    _option(ExportAs.PROSPECT, "Prospects", "Sourced leads, not yet applied"),
+                ],
+                draft.export_as,
+            )
+        )
+        blocks.extend(_stage_blocks(data))
+        blocks.append(
+            _radio(
+                LinkIds.MODE_BLOCK,
+                LinkIds.MODE_RADIO,
+                "When to export",
+                [
+                    _option(
+                        LinkMode.AUTOMATIC,
+                        "Automatically",
+                        f"New candidates every {data.interval_minutes} min",
+                    ),
+                    _option(
+                        LinkMode.MANUAL,
+                        "Only when someone asks",
+                        f"{SLASH_COMMAND} export or the message shortcut",
+                    ),
+                ],
+                draft.mode,
+                hint="Automatic is the default: nobody has to remember to export, new candidates reach the ATS "
+                "while they are still warm, and nobody is ever exported twice.",
+            )
+        )
+    blocks.append(
+        _radio(
+            LinkIds.AUDIENCE_BLOCK,
+            LinkIds.AUDIENCE_RADIO,
+            "Which candidates",
+            [
+                _option(Audience.ALL, "Everyone in the campaign"),
+                _option(Audience.RESPONDERS, "Only those who responded"),
+            ],
+            draft.audience,
+            dispatch=True,  # choosing "only responders" shows the response types
+        )
+    )
+    if draft.audience is Audience.RESPONDERS:
+        blocks.append(
+            InputBlock(
+                block_id=LinkIds.RESPONSES_BLOCK,
+                label="Responses that count",
+                element=CheckboxesElement(
+                    action_id=LinkIds.RESPONSES_CHECKBOXES,
+                    options=[_option(t, t.label) for t in ResponseType],
+                    initial_options=[_option(t, t.label) for t in draft.response_types] or None,
+                ),
+            )
+        )
+    blocks.append(_email_block(draft))
+    if data.exports_supported:
+        include = _option(
+            INCLUDE_ATS,
+            f"Also export candidates already in {data.vendor.label}",
+            "They are added to this job instead of being left out",
+        )
+        blocks.append(
+            InputBlock(
+                block_id=LinkIds.INCLUDE_ATS_BLOCK,
+                label=f"Candidates already in {data.vendor.label}",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=LinkIds.INCLUDE_ATS_CHECKBOX,
+                    options=[include],
+                    initial_options=[include] if draft.include_ats_candidates else None,
+                ),
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=LinkIds.CHANNEL_BLOCK,
+            label="Channel for alerts",
+            optional=True,
+            hint="Failures, duplicates and candidates without an email are reported here, with the fix.",
+            element=ConversationSelectElement(
+                action_id=LinkIds.CHANNEL_SELECT,
+                placeholder="Choose a channel",
+                initial_conversation=draft.alert_channel,
+                filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True),
+            ),
+        )
+    )
+    meta = LinkMeta(
+        vendor=data.vendor,
+        job_id=draft.job.id if draft.job else None,
+        stages_loading=draft.job is not None and data.stages is None,
+    )
+    return modal(
+        title=TITLE,
+        callback_id=LinkIds.VIEW,
+        blocks=blocks,
+        submit="Save link",
+        close="Cancel",
+        private_metadata=meta.model_dump_json(),
+    )
+
+
+def _search_block(data: LinkFormData) -> InputBlock:
+    chosen = next((s for s in data.searches if s.id == data.draft.search_id), None)
+    initial = _option(str(chosen.id), chosen.name) if chosen else None
+    if data.search_count <= STATIC_SEARCH_LIMIT:
+        element = StaticSelectElement(
+            action_id=LinkIds.SEARCH_SELECT,
+            placeholder="Choose a search",
+            options=search_options(data.searches),
+            initial_option=initial,
+        )
+    else:
+        element = ExternalDataSelectElement(
+            action_id=LinkIds.SEARCH_SELECT,
+            placeholder="Type to find a search",
+            initial_option=initial,
+            min_query_length=0,
+        )
+    return InputBlock(block_id=LinkIds.SEARCH_BLOCK, label="Search", element=element, dispatch_action=True)
+
+
+def _job_blocks(data: LinkFormData) -> list[Block]:
+    draft = data.draft
+    status = f"Open jobs from *{data.vendor.label}*, list refreshed {ago(data.jobs_refreshed_at, data.now)}"
+    status += " — refreshing now…" if data.jobs_refreshing else "."
+    if data.problem:
+        status += f"\n:warning: {escape(data.problem)}"
+    return [
+        InputBlock(
+            block_id=LinkIds.JOB_BLOCK,
+            label="ATS job",
+            dispatch_action=True,  # choosing a job redraws the form with that job's stages
+            element=ExternalDataSelectElement(
+                action_id=LinkIds.JOB_SELECT,
+                placeholder="Type to filter open jobs",
+                initial_option=job_option(draft.job) if draft.job else None,
+                min_query_length=0,
+            ),
+        ),
+        SectionBlock(
+            block_id=LinkIds.JOBS_NOTE,
+            text=MarkdownTextObject(text=clip(status, 3000)),
+            accessory=ButtonElement(action_id=LinkIds.REFRESH_JOBS, text="Refresh jobs"),
+        ),
+    ]
+
+
+def _stage_blocks(data: LinkFormData) -> list[Block]:
+    job = data.draft.job
+    if job is None:
+        return [note("Choose a job to see its stages.", block_id=LinkIds.STAGE_NOTE)]
+    if data.stages is None:
+        return [
+            note(
+                f":hourglass_flowing_sand: Loading the stages of {escape(clip(job.name, 200))}…",
+                block_id=LinkIds.STAGE_NOTE,
+            )
+        ]
+    if not data.stages:
+        return [
+            note(
+                "This job has no stages to choose; candidates go to its first stage.",
+                block_id=LinkIds.STAGE_NOTE,
+            )
+        ]
+    options = [_option(s.id, s.name) for s in data.stages[:OPTIONS_MAX]]
+    initial = next((o for o in options if o.value == data.draft.stage_id), None)
+    return [
+        InputBlock(
+            block_id=stage_block_id(job.id),
+            label="Stage",
+            hint="Where applicants are placed; prospects ignore it where the ATS has no prospect stages.",
+            element=StaticSelectElement(
+                action_id=LinkIds.STAGE_SELECT,
+                placeholder="Choose a stage",
+                options=options,
+                initial_option=initial,
+            ),
+        )
+    ]
+
+
+def _radio(
+    block_id: str,
+    action_id: str,
+    label: str,
+    options: list[Option],
+    current: str,
+    *,
+    hint: str | None = None,
+    dispatch: bool = False,
+) -> InputBlock:
+    initial = next((o for o in options if o.value == current), None)
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        hint=hint,
+        dispatch_action=dispatch,
+        element=RadioButtonsElement(action_id=action_id, options=options, initial_option=initial),
+    )
+
+
+def _email_block(draft: LinkDraft) -> InputBlock:
+    options = [
+        _option(EmailType.PRIMARY, "Primary"),
+        _option(EmailType.WORK, "Work"),
+        _option(EmailType.PERSONAL, "Personal"),
+        _option(ALL_EMAILS, "All"),
+    ]
+    chosen = set(draft.email_types)
+    if chosen == set(EmailType):
+        initial = [options[-1]]
+    else:
+        initial = [o for o in options[:-1] if o.value in chosen]
+    return InputBlock(
+        block_id=LinkIds.EMAILS_BLOCK,
+        label="Email addresses to export",
+        hint="The first valid one of these is sent as the main address; candidates without one wait for an "
+        "email (Reachout on LinkedIn).",
+        element=CheckboxesElement(
+            action_id=LinkIds.EMAILS_CHECKBOXES, options=options, initial_options=initial or None
+        ),
+    )
+
+
+# --- messages around the modal ----------------------------------------------------------------------------
+
+
+def no_ats_blocks(*, can_connect: bool) -> list[Block]:
+    """Return the answer to `/scaleup link` when no ATS is connected (with a Connect button for admins)."""
+    blocks: list[Block] = [section("No ATS is connected yet, so there is nothing to link a search to.")]
+    if can_connect:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(action_id=ConnectIds.OPEN_BUTTON, text="Connect your ATS", style="primary")
+                ]
+            )
+        )
+    else:
+        blocks.append(note(f"Ask a workspace admin to run `{SLASH_COMMAND} connect`."))
+    return blocks
+
+
+NO_ATS_TEXT = "No ATS is connected yet."
+
+NO_SEARCHES_TEXT = (
+    "There are no searches yet. Searches arrive from ScaleUp: the sourcing platform pushes them to the "
+    "ingest API (`POST /api/v1/…` with a workspace token from `scaleup tokens`), or an operator runs "
+    "`scaleup import candidates --team <team> --search <name> <file>`. Then run "
+    f"`{SLASH_COMMAND} link` again."
+)
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    """What a saved link does, for the confirmation message."""
+
+    search: str
+    vendor: Vendor
+    job: str | None
+    stage: str | None
+    export_as: ExportAs
+    mode: LinkMode
+    interval_minutes: int
+    channel: str | None
+
+
+@dataclass(frozen=True)
+class PreflightCounts:
+    """The export engine's preflight of a link, as the confirmation shows it."""
+
+    total: int
+    will_export: int
+    missing_email: int
+    already_in_ats: int
+    already_done: int
+
+
+def confirmation_text(summary: LinkSummary, preflight: PreflightCounts | None) -> str:
+    """Return the confirmation posted to the recruiter after a link is saved."""
+    search = escape(clip(summary.search, 200))
+    if summary.job is None:
+        lines = [
+            f":white_check_mark: *{search}* now leaves out candidates {summary.vendor.label} already has."
+        ]
+    else:
+        where = f" at *{escape(clip(summary.stage, 100))}*" if summary.stage else ""
+        kind = "applicants" if summary.export_as is ExportAs.APPLICANT else "prospects"
+        lines = [
+            (
+                f":white_check_mark: *{search}* is linked to *{escape(clip(summary.job, 200))}* in "
+                f"{summary.vendor.label}, exporting {kind}{where}."
+            )
+        ]
+    if summary.mode is LinkMode.AUTOMATIC:
+        lines.append(f"Exports run automatically every {summary.interval_minutes} minutes.")
+    else:
+        lines.append(f"Exports run only when someone asks (`{SLASH_COMMAND} export`).")
+    if preflight is not None:
+        first = "The first automatic pass" if summary.mode is LinkMode.AUTOMATIC else "An export now"
+        lines.append(
+            f"{first} would export *{preflight.will_export}* of {preflight.total} candidates; "
+            f"{preflight.missing_email} have no email of the chosen kinds (Reachout on LinkedIn), "
+            f"{preflight.already_in_ats} are already in {summary.vendor.label}, "
+            f"{preflight.already_done} were handled before."
+        )
+    if summary.channel:
+        lines.append(f"Alerts go to <#{summary.channel}>.")
+    return "\n".join(lines)

@@ -1,0 +1,150 @@
+"""Per-request context: the workspace, one database session, who the user is allowed to be.
+
+Bolt's global middleware runs *before* a listener, not around it, so it cannot own a transaction. The
+unit of work is therefore a wrapper applied to each listener (`@scoped`): it opens one `Session`,
+resolves the workspace from `team_id` (creating it on first sight), commits when the listener returns,
+rolls back when it raises (the error then reaches `bot.errors.handle_error`), and only after the commit
+hands deferred slow work (`scope.after_commit`) to the background pool, so that work sees what the request
+wrote. Listeners declare what they need by name, as with Bolt's own arguments:
+
+    @scoped
+    def open_link_modal(ack, body, client, session, workspace, is_admin, scope, deps): ...
+
+A global middleware (`provide_deps`) puts the app's `Deps` in the context for the wrapper to find.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.kwargs_injection.args import Args
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from storage.models import Workspace
+from storage.repositories import AdminRepository, ensure_workspace
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+#: Names a scoped listener can declare besides Bolt's own.
+SCOPE_ARGS = ("session", "workspace", "is_admin", "scope", "deps")
+
+
+class AdminCheck:
+    """Answers "may this user connect the ATS and change links?" at most once per request.
+
+    Workspace admins and owners may (Slack's `users.info` flags), and so may users an admin added with
+    `/scaleup admins add` (an `app_admin` row, checked first because it costs no API call).
+    """
+
+    def __init__(self, client: WebClient, session: Session, team_id: str, user_id: str | None) -> None:
+        self._client = client
+        self._session = session
+        self._team_id = team_id
+        self._user_id = user_id
+        self._answer: bool | None = None
+
+    def __call__(self) -> bool:
+        if self._answer is None:
+            self._answer = self._decide()
+        return self._answer
+
+    def _decide(self) -> bool:
+        if not self._user_id:
+            return False
+        if AdminRepository(self._session, self._team_id).is_admin(self._user_id):
+            return True
+        try:
+            user = self._client.users_info(user=self._user_id)["user"]
+        except SlackApiError as exc:
+            log.warning("users.info failed for an admin check: %s", exc.response.get("error"))
+            return False
+        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+@dataclass
+class RequestScope:
+    """What one request's listener works with; `after_commit` defers work until its writes are visible."""
+
+    session: Session
+    workspace: Workspace
+    deferred: list[Callable[[], Any]] = field(default_factory=list)
+
+    @property
+    def team_id(self) -> str:
+        """Return the request's workspace id."""
+        return self.workspace.team_id
+
+    def after_commit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run `fn(*args, **kwargs)` on the background pool once this request's transaction committed."""
+        self.deferred.append(lambda: fn(*args, **kwargs))
+
+
+def provide_deps(deps: Deps) -> Callable[..., Any]:
+    """Return the global middleware that makes `deps` available to scoped listeners."""
+
+    def middleware(context: dict[str, Any], next: Callable[[], None]) -> None:
+        context["deps"] = deps
+        next()
+
+    return middleware
+
+
+def team_of(body: dict[str, Any], context: Any) -> tuple[str | None, str | None]:
+    """Return the request's (team id, team domain)."""
+    team = body.get("team") if isinstance(body.get("team"), dict) else {}
+    team_id = context.get("team_id") or team.get("id") or body.get("team_id")
+    return team_id, team.get("domain") or body.get("team_domain")
+
+
+def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
+    """Wrap a listener in the request's unit of work and inject `session`, `workspace`, `is_admin`, `scope`."""
+    wanted = list(inspect.signature(fn).parameters)
+
+    def run(args: Args) -> Any:
+        deps: Deps = args.context["deps"]
+        team_id, domain = team_of(args.body, args.context)
+        if not team_id:
+            raise ValueError("a scoped listener got a request without a workspace")
+        session = deps.services.sessions()
+        try:
+            workspace = ensure_workspace(session, team_id, domain)
+            scope = RequestScope(session=session, workspace=workspace)
+            extra = {
+                "session": session,
+                "workspace": workspace,
+                "scope": scope,
+                "deps": deps,
+                "is_admin": AdminCheck(args.client, session, team_id, args.context.get("user_id")),
+            }
+            result = fn(**{name: extra[name] if name in extra else _bolt_arg(args, name) for name in wanted})
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        for task in scope.deferred:
+            deps.background.submit(task)
+        return result
+
+    # Bolt reads the wrapper's own argument names (`args`); the name is what its logs show.
+    run.__name__ = run.__qualname__ = getattr(fn, "__name__", "listener")
+    run.__module__ = fn.__module__
+    return run
+
+
+def _bolt_arg(args: Args, name: str) -> Any:
+    if hasattr(args, name):
+        return getattr(args, name)
+    if name in args.context:
+        return args.context[name]
+    raise TypeError(f"listener argument {name!r} is neither a Bolt argument nor one of {SCOPE_ARGS}")

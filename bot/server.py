@@ -1,0 +1,123 @@
+"""The deployable HTTP server: one WSGI app for Slack, OAuth, the ingest API and health, served by waitress.
+
+Routes:
+    POST /slack/events                      every Slack request (events, commands, interactivity, options)
+    GET  /slack/install, /slack/oauth_redirect   OAuth installs (only in OAuth install mode)
+    GET  /healthz                           200 when the database answers, else 503
+    *    /api/v1/...                        the ingest API (`bot.api.make_api`), when it is installed
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+HEALTH_PATH = "/healthz"
+
+Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def load_ingest_api(services: Services) -> Wsgi | None:
+    """Return the ingest API's WSGI app, or None when `bot.api` is not part of this build."""
+    try:
+        from bot.api import make_api
+    except ImportError:
+        log.info("Ingest API not installed; %s is not served", API_PREFIX)
+        return None
+    return make_api(services)
+
+
+def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> Wsgi:
+    """Return the WSGI app routing Slack, OAuth, health and the ingest API."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    oauth_paths = {INSTALL_PATH, REDIRECT_PATH} if app.oauth_flow is not None else set()
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _health(services, start_response)
+        if api is not None and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
+            return api(environ, start_response)
+        if path == EVENTS_PATH or path in oauth_paths:
+            return slack(environ, start_response)
+        return _json(start_response, "404 Not Found", {"error": "not_found"})
+
+    return application
+
+
+def _health(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
+    try:
+        with services.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        log.warning("Health check failed: %s", type(exc).__name__)
+        return _json(start_response, "503 Service Unavailable", {"ok": False, "database": "unreachable"})
+    return _json(start_response, "200 OK", {"ok": True})
+
+
+def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+class HttpServer:
+    """A waitress server for `wsgi` on a background thread; port 0 picks a free port (read `url`)."""
+
+    def __init__(self, wsgi: Wsgi, *, host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="scaleup")
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    @property
+    def url(self) -> str:
+        """Return the server's root URL."""
+        return f"http://{self._server.effective_host}:{self._server.effective_port}"
+
+    def serve_forever(self) -> None:
+        """Serve in the current thread until `close()` (or Ctrl-C)."""
+        from waitress import wasyncore
+
+        server = self._server
+        try:
+            # waitress's own run() loops until its sockets are closed from another thread, which races
+            # with select(); looping here lets close() wake the loop and the sockets close in this thread.
+            while not self._stop.is_set():
+                wasyncore.loop(
+                    timeout=server.adj.asyncore_loop_timeout,
+                    map=server._map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            server.task_dispatcher.shutdown()
+            wasyncore.close_all(server._map)
+
+    def start(self) -> HttpServer:
+        """Serve on a daemon thread and return self."""
+        self._thread = threading.Thread(target=self.serve_forever, name="scaleup-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving and wait for requests in progress."""
+        self._stop.set()
+        self._server.pull_trigger()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

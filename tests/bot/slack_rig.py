@@ -1,0 +1,294 @@
+"""Helpers for driving the Slack app served on loopback, driven by real signed HTTP requests, with Slack's Web API emulated.
+
+`app_server` builds the app exactly as `scaleup serve` does (settings → services → deps → create_app →
+WSGI → waitress on port 0) with SLACK_API_URL pointed at `bot.slack_emulator.SlackEmulator`. Tests send
+what Slack sends (form-encoded commands, `payload=` interactions, JSON events) with valid v0 signatures,
+and assert the HTTP answers and the Web API calls the emulator recorded. Background work is awaited with
+`deps.background.wait_idle()`, never with sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from ats.registry import create_emulator
+from ats.types import Vendor
+from bot.app import create_app
+from bot.deps import Deps, build_deps
+from bot.server import HttpServer, load_ingest_api, make_wsgi_app
+from bot.settings import Settings
+from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
+from bot.slack_signing import command_body, event_body, interaction_body, signed_headers
+from bot.wiring import Services
+from storage.db import unit_of_work
+from storage.models import AtsConnection
+from storage.repositories import ConnectionRepository, ensure_workspace
+
+SIGNING_SECRET = "test-signing-secret"
+TEAM = "T0001"
+ADMIN = "UADMIN01"
+MEMBER = "UMEMBER1"
+PUBLIC_CHANNEL = "CPUBLIC1"
+PRIVATE_CHANNEL = "GPRIVATE"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackEmulator]:
+    """Return a started Slack Web API emulator with an admin, a member and two channels."""
+    emulator = SlackEmulator(team_id=TEAM).start()
+    emulator.add_user(ADMIN, admin=True)
+    emulator.add_user(MEMBER)
+    emulator.add_channel(PUBLIC_CHANNEL, "recruiting-alerts")
+    emulator.add_channel(PRIVATE_CHANNEL, "secret-hiring", private=True)
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture
+def greenhouse() -> Iterator[Any]:
+    """Return a started Greenhouse emulator with its demo seed (3 open jobs, 1 closed, 16 stages)."""
+    from bot.cli.ats import SEEDS_DIR
+
+    emulator = create_emulator(Vendor.GREENHOUSE)
+    emulator.seed_file(SEEDS_DIR / "greenhouse.json")
+    emulator.start()
+    yield emulator
+    emulator.stop()
+
+
+def make_settings(database_url: str, slack: SlackEmulator, secret_key: str, **extra: Any) -> Settings:
+    """Return settings for the app under test (no environment, no .env file)."""
+    values: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "SCALEUP_SECRET_KEY": secret_key,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "SCALEUP_LISTENER_THREADS": 4,
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+    }
+    values.update(extra)
+    return Settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})
+
+
+@dataclass
+class AppServer:
+    """The app under test and ways to talk to it like Slack does."""
+
+    url: str
+    slack: SlackEmulator
+    deps: Deps
+    services: Services
+    http: httpx.Client
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """Return the database session factory."""
+        return self.services.sessions
+
+    def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+    ) -> httpx.Response:
+        """POST a signed body to /slack/events."""
+        headers = signed_headers(secret, body, timestamp=timestamp, content_type=content_type)
+        return self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
+
+    def command(self, text: str, *, user: str = ADMIN, team: str = TEAM) -> httpx.Response:
+        """Send `/scaleup <text>` as `user`."""
+        body = command_body(
+            text=text,
+            team_id=team,
+            user_id=user,
+            trigger_id=new_trigger(),
+            response_url=self.slack.webhook_url(),
+        )
+        return self.post(body)
+
+    def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """Send an interaction payload (block actions, suggestions, submissions, shortcuts)."""
+        return self.post(interaction_body(payload))
+
+    def event(self, event: dict[str, Any]) -> httpx.Response:
+        """Send an Events API callback."""
+        body = {
+            "type": "event_callback",
+            "team_id": TEAM,
+            "api_app_id": "A0001",
+            "event": event,
+            "event_id": "Ev" + uuid.uuid4().hex[:8],
+            "event_time": 1,
+        }
+        return self.post(event_body(body), content_type="application/json")
+
+    def settle(self) -> None:
+        """Wait until background work (ATS calls and what follows them) is done."""
+        assert self.deps.background.wait_idle(timeout=20), "background work did not finish"
+
+
+def new_trigger() -> str:
+    """Return a fresh trigger id (Slack's are single-use)."""
+    return f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().int % 10**6}.{uuid.uuid4().hex[:12]}"
+
+
+def user_of(user: str) -> dict[str, Any]:
+    """Return the `user` object of an interaction payload."""
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM}
+
+
+def view_payload(view: dict[str, Any], values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return `view` as Slack sends it back, with the given state values."""
+    return {**view, "state": {"values": values or {}}}
+
+
+def block_actions(
+    view: dict[str, Any], action: dict[str, Any], values: dict[str, Any] | None = None, *, user: str = ADMIN
+) -> dict[str, Any]:
+    """Return a block_actions payload for an action in an open modal."""
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": user_of(user),
+        "api_app_id": "A0001",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": new_trigger(),
+        "view": view_payload(view, values),
+        "actions": [{**action, "action_ts": "1700000000.000001"}],
+    }
+
+
+def suggestion(
+    view: dict[str, Any], action_id: str, block_id: str, value: str, *, user: str = ADMIN
+) -> dict[str, Any]:
+    """Return a block_suggestion payload (the user typed `value` into an external select)."""
+    return {
+        "type": "block_suggestion",
+        "user": user_of(user),
+        "container": {"type": "view", "view_id": view["id"]},
+        "api_app_id": "A0001",
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": {"id": TEAM, "domain": "acme"},
+        "view": view_payload(view),
+    }
+
+
+def submission(view: dict[str, Any], values: dict[str, Any], *, user: str = ADMIN) -> dict[str, Any]:
+    """Return a view_submission payload with the given state values."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": user_of(user),
+        "api_app_id": "A0001",
+        "trigger_id": new_trigger(),
+        "view": view_payload(view, values),
+        "response_urls": [],
+    }
+
+
+def selected(value: str, text: str = "x") -> dict[str, Any]:
+    """Return a `selected_option` state entry."""
+    return {
+        "type": "static_select",
+        "selected_option": {"value": value, "text": {"type": "plain_text", "text": text}},
+    }
+
+
+def checked(*values: str) -> dict[str, Any]:
+    """Return a checkboxes state entry."""
+    return {
+        "type": "checkboxes",
+        "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values],
+    }
+
+
+def typed(value: str | None) -> dict[str, Any]:
+    """Return a plain-text input state entry."""
+    return {"type": "plain_text_input", "value": value}
+
+
+def block_ids(view: dict[str, Any]) -> list[str]:
+    """Return the block ids of a view, in order."""
+    return [b.get("block_id") for b in view["blocks"]]
+
+
+def find_block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    """Return the block `block_id` of a view."""
+    for block in view["blocks"]:
+        if block.get("block_id") == block_id:
+            return block
+    raise KeyError(f"no block {block_id!r} in {block_ids(view)}")
+
+
+def json_body(response: httpx.Response) -> dict[str, Any]:
+    """Return the JSON answer of the app (Bolt answers acks with JSON bodies)."""
+    assert response.status_code == 200, (response.status_code, response.text)
+    if not response.text:
+        return {}
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return json.loads(response.text)
+    return {"text": response.text}  # Bolt answers a text-only ack as plain text
+
+
+@pytest.fixture
+def app_server(
+    sessions: sessionmaker[Session],
+    db_engine: Engine,
+    database_url: str,
+    slack: SlackEmulator,
+    secret_key: str,
+    request: pytest.FixtureRequest,
+) -> Iterator[AppServer]:
+    """Serve the app on loopback (single-workspace install) against the Slack emulator."""
+    extra = getattr(request, "param", {}) or {}
+    settings = make_settings(database_url, slack, secret_key, **extra)
+    services = Services(settings=settings, engine=db_engine, sessions=sessions)
+    deps = build_deps(services, background_threads=4)
+    app = create_app(services, deps)
+    server = HttpServer(make_wsgi_app(app, services, api=load_ingest_api(services)), threads=4).start()
+    with httpx.Client(timeout=15) as http:
+        yield AppServer(server.url, slack, deps, services, http)
+    server.close()
+    deps.background.wait_idle(timeout=20)
+    deps.close()
+
+
+def connect_greenhouse(server: AppServer, emulator: Any, *, jobs_loaded: bool = True) -> int:
+    """Store a Greenhouse connection pointing at `emulator` (and load its jobs); return the connection id."""
+    config = emulator.connection_config()
+    with unit_of_work(server.sessions) as session:
+        ensure_workspace(session, TEAM)
+        connection = ConnectionRepository(session, TEAM).save(
+            server.services.secret_box,
+            vendor=Vendor.GREENHOUSE,
+            secrets=dict(config.secrets),
+            fields=dict(config.fields),
+            base_url=config.base_url,
+            connected_by=ADMIN,
+        )
+        connection_id = connection.id
+    if jobs_loaded:
+        server.deps.job_cache.refresh(TEAM)
+    return connection_id
+
+
+def connection_row(server: AppServer) -> AtsConnection | None:
+    """Return the stored connection of the test workspace."""
+    with unit_of_work(server.sessions) as session:
+        row = ConnectionRepository(session, TEAM).get_current()
+        if row is not None:
+            session.expunge(row)
+        return row

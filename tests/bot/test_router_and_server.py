@@ -1,0 +1,87 @@
+"""The server's routes, request signatures, and `/scaleup` routing of help, unknown and later subcommands."""
+
+from __future__ import annotations
+
+import time
+
+from slack_rig import ADMIN, TEAM, AppServer, json_body, new_trigger, user_of
+from sqlalchemy import func, select
+
+from bot.ids import Shortcut
+from bot.slack_signing import command_body
+from storage.db import unit_of_work
+from storage.models import Workspace
+
+
+def workspace_count(server: AppServer) -> int:
+    with unit_of_work(server.sessions) as session:
+        return session.scalar(select(func.count()).select_from(Workspace)) or 0
+
+
+def test_healthz_answers_when_the_database_does(app_server: AppServer) -> None:
+    response = app_server.http.get(app_server.url + "/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True}
+    assert app_server.http.get(app_server.url + "/nowhere").status_code == 404
+
+
+def test_help_lists_every_subcommand(app_server: AppServer) -> None:
+    answer = json_body(app_server.command("help"))
+    text = answer["text"]
+    for word in ("link", "export", "status", "connect", "admins add"):
+        assert f"/scaleup {word}" in text
+    assert answer["blocks"], "usage comes as blocks too"
+
+
+def test_unknown_subcommand_answers_with_usage(app_server: AppServer) -> None:
+    answer = json_body(app_server.command("frobnicate now"))
+    assert "I don't know `frobnicate`" in answer["text"]
+    assert "/scaleup link" in answer["text"]
+
+
+def test_export_and_status_are_known_but_not_available_yet(app_server: AppServer) -> None:
+    for word in ("export", "status"):
+        text = json_body(app_server.command(word))["text"]
+        assert f"/scaleup {word}" in text and "not available" in text
+
+
+def test_bad_or_stale_signature_is_refused_and_nothing_is_stored(app_server: AppServer) -> None:
+    body = command_body(
+        text="connect",
+        team_id=TEAM,
+        user_id=ADMIN,
+        trigger_id=new_trigger(),
+        response_url=app_server.slack.webhook_url(),
+    )
+    bad = app_server.post(body, secret="not-the-signing-secret")
+    stale = app_server.post(body, timestamp=int(time.time()) - 10 * 60)
+    assert bad.status_code == 401
+    assert stale.status_code == 401
+    assert workspace_count(app_server) == 0
+    assert app_server.slack.calls("views.open") == []
+    assert app_server.slack.calls("users.info") == []
+
+
+def test_export_shortcut_is_registered_and_says_it_is_not_available_yet(app_server: AppServer) -> None:
+    payload = {
+        "type": "message_action",
+        "callback_id": Shortcut.EXPORT_TO_ATS.value,
+        "trigger_id": new_trigger(),
+        "team": {"id": TEAM, "domain": "acme"},
+        "user": user_of(ADMIN),
+        "channel": {"id": "C1", "name": "x"},
+        "message_ts": "1.2",
+        "message": {"type": "message", "text": "hi", "ts": "1.2"},
+        "response_url": app_server.slack.webhook_url(),
+    }
+    assert app_server.interact(payload).status_code == 200
+    (opened,) = app_server.slack.calls("views.open")
+    assert "not available" in opened.payload["view"]["blocks"][0]["text"]["text"]
+
+
+def test_app_home_is_published_when_opened(app_server: AppServer) -> None:
+    response = app_server.event({"type": "app_home_opened", "user": ADMIN, "channel": "D1", "tab": "home"})
+    assert response.status_code == 200
+    (published,) = app_server.slack.calls("views.publish")
+    assert published.payload["user_id"] == ADMIN
+    assert published.payload["view"]["type"] == "home"
