@@ -1,0 +1,139 @@
+"""The ingest API: a WSGI app answering `/api/v1/...`, authenticated with per-workspace bearer tokens.
+
+`make_api(services, on_changed=...)` returns the app; `scaleup serve` mounts it next to Slack's endpoints.
+It answers paths with the `/api/v1` prefix in PATH_INFO, and also paths whose prefix a dispatcher already
+moved into SCRIPT_NAME. Bad input always gets a 4xx JSON error naming the field; only a bug gives a 500,
+with a reference that is logged alongside the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.api.http import ApiError, Router, read_json, respond
+from bot.api.openapi import build_openapi
+from bot.api.routes import ROUTES, Call
+from exports.ingest import IngestError, Ingestor, NotFound, OnChanged, notify
+from exports.records import FieldProblem, describe
+from storage.base import utcnow
+from storage.db import unit_of_work
+from storage.repositories import find_api_token
+
+if TYPE_CHECKING:
+    from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/api/v1"
+OPENAPI_PATH = "/openapi.json"
+#: How stale a token's last_used_at may get before a request writes it again.
+_LAST_USED_GRANULARITY = timedelta(minutes=1)
+
+
+class IngestApi:
+    """The WSGI application of the ingest API."""
+
+    def __init__(self, sessions: sessionmaker[Session], on_changed: OnChanged | None = None) -> None:
+        self.sessions = sessions
+        self.on_changed = on_changed
+        self.router = Router(ROUTES)
+        self.openapi = build_openapi(ROUTES, prefix=PREFIX)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            status, body, headers = self.handle(environ)
+        except ApiError as exc:
+            status, body, headers = exc.status, exc.body(), exc.headers
+        except Exception:
+            reference = uuid.uuid4().hex[:12]
+            log.exception("Ingest API error (reference %s) on %s %s", reference, environ.get("REQUEST_METHOD"),
+                          environ.get("PATH_INFO"))
+            status, headers = 500, {}
+            body = ApiError(500, "internal_error", f"something went wrong on our side (reference {reference})").body()
+        return respond(start_response, status, body, headers)
+
+    def handle(self, environ: Mapping[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """Answer one request; raise ApiError for every expected failure."""
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = _relative_path(environ)
+        if method == "GET" and path == OPENAPI_PATH:
+            return 200, self.openapi, {}
+        route, params = self.router.match(method, path)
+        token = _bearer(environ)
+        for value in params.values():
+            if len(value) > 128 or not value.isprintable():
+                raise ApiError(404, "not_found", "there is no such record")
+        with unit_of_work(self.sessions) as session:
+            team_id = _authenticate(session, token)
+            body = _validated(route.body, read_json(environ), route.batch) if route.body else None
+            ingestor = Ingestor(session, team_id)
+            try:
+                result: BaseModel = route.handler(Call(ingestor, params, body))
+            except IngestError as exc:
+                status, code = (404, "not_found") if isinstance(exc, NotFound) else (409, "conflict")
+                raise ApiError(status, code, f"{exc.field}: {exc.message}",
+                               fields=[FieldProblem(exc.field, exc.message)]) from None
+            changed = ingestor.finish()
+        notify(self.on_changed, team_id, changed)
+        return 200, result.model_dump(mode="json"), {}
+
+
+def make_api(services: Services, on_changed: OnChanged | None = None) -> IngestApi:
+    """Return the ingest API's WSGI app; `on_changed` gets (team_id, candidate ids) after each commit."""
+    return IngestApi(services.sessions, on_changed=on_changed)
+
+
+def _relative_path(environ: Mapping[str, Any]) -> str:
+    # PATH_INFO is the request path decoded as latin-1 (PEP 3333); re-decode it as the UTF-8 it was.
+    path = environ.get("PATH_INFO") or "/"
+    try:
+        path = path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise ApiError(404, "not_found", "there is no such API endpoint") from None
+    if path == PREFIX or path.startswith(PREFIX + "/"):
+        path = path[len(PREFIX):]
+    return path.rstrip("/") or "/"
+
+
+def _bearer(environ: Mapping[str, Any]) -> str:
+    header = environ.get("HTTP_AUTHORIZATION") or ""
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("send the workspace's API token as `Authorization: Bearer <token>`")
+    return token.strip()
+
+
+def _authenticate(session: Session, token: str) -> str:
+    row = find_api_token(session, token)
+    if row is None:
+        raise _unauthorized("the API token is wrong or was revoked")
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_GRANULARITY:
+        row.last_used_at = now
+    return row.team_id
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="scaleup-ingest"'})
+
+
+def _validated(model: type[BaseModel], data: Any, batch: tuple[str, int] | None) -> BaseModel:
+    if batch is not None and isinstance(data, dict) and isinstance(data.get(batch[0]), list):
+        name, most = batch
+        if len(data[name]) > most:
+            raise ApiError(413, "batch_too_large",
+                           f"a batch holds at most {most:,} {name}; this one has {len(data[name]):,} — split it")
+    if not isinstance(data, dict):
+        raise ApiError(422, "validation_failed", "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = describe(exc)
+        raise ApiError(422, "validation_failed", "; ".join(str(p) for p in problems), fields=problems) from None

@@ -1,0 +1,72 @@
+"""The OpenAPI 3.1 document of the ingest API, generated from its routes and pydantic models."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from bot.api.http import Route
+from bot.api.schemas import ErrorOut
+
+_REF = "#/components/schemas/{model}"
+
+
+def build_openapi(routes: Sequence[Route], *, prefix: str, version: str = "1") -> dict[str, Any]:
+    """Return the OpenAPI document describing `routes` served under `prefix`."""
+    models = {m for r in routes for m in (r.body, r.response) if m is not None} | {ErrorOut}
+    keys = sorted(models, key=lambda m: m.__name__)
+    # Inputs are described as they are validated, answers as they are serialised.
+    mode = {m: "validation" if any(r.body is m for r in routes) else "serialization" for m in keys}
+    refs, schema = models_json_schema([(m, mode[m]) for m in keys], ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        operation: dict[str, Any] = {
+            "operationId": route.handler.__name__,
+            "summary": route.summary,
+            "description": (route.handler.__doc__ or "").strip(),
+            "responses": {"200": _content("OK", refs[(route.response, mode[route.response])]["$ref"])}
+            if route.response
+            else {"200": {"description": "OK"}},
+        }
+        if route.params:
+            operation["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128},
+                 "description": "The sourcing platform's own id."}
+                for name in route.params
+            ]
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(route.body, mode[route.body])]}},
+            }
+        error_ref = refs[(ErrorOut, mode[ErrorOut])]["$ref"]
+        for status in sorted({*route.errors, *((401,) if route.auth else ())}):
+            operation["responses"][str(status)] = _content(HTTPStatus(status).phrase, error_ref)
+        if route.auth:
+            operation["security"] = [{"bearer": []}]
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "ScaleUp ATS Export — ingest API",
+            "version": version,
+            "description": (
+                "Push searches, candidates, campaign responses and email updates. Authenticate with a "
+                "workspace's token (`scaleup tokens create --team T`) as `Authorization: Bearer <token>`. "
+                "Every id is the sourcing platform's own; writes are idempotent on them."
+            ),
+        },
+        "servers": [{"url": prefix}],
+        "paths": paths,
+        "components": {
+            "schemas": schema.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _content(description: str, ref: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ref}}}}

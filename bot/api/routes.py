@@ -1,0 +1,143 @@
+"""The ingest API's operations. Every path id is the sourcing platform's own id, scoped to the token's workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.api.http import ApiError, Route
+from bot.api.schemas import (
+    MAX_BATCH,
+    BatchResult,
+    CandidateBatch,
+    CandidateIn,
+    CandidateOut,
+    CandidateResult,
+    EmailsIn,
+    ItemResult,
+    ResponseBatch,
+    ResponseIn,
+    ResponseResult,
+    SearchIn,
+    SearchOut,
+)
+from exports.ingest import IngestError, Ingestor, Outcome, Upserted
+from exports.records import FieldProblem
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated request: the workspace's ingestor, the path parameters and the validated body."""
+
+    ingestor: Ingestor
+    params: dict[str, str]
+    body: Any
+
+
+def put_search(call: Call) -> SearchOut:
+    """Create the search with this id, or rename it."""
+    search, outcome = call.ingestor.upsert_search(call.body.name, call.params["search_id"])
+    return SearchOut.of(search, call.ingestor.searches.count_candidates(search.id), outcome)
+
+
+def get_search(call: Call) -> SearchOut:
+    """Return the search and how many candidates it holds."""
+    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    return SearchOut.of(search, call.ingestor.searches.count_candidates(search.id))
+
+
+def post_candidate(call: Call) -> CandidateResult:
+    """Upsert one candidate into the search."""
+    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    done = call.ingestor.upsert_candidate(search, call.body)
+    return CandidateResult(outcome=done.outcome, candidate=CandidateOut.of(done.row))
+
+
+def post_candidates(call: Call) -> BatchResult:
+    """Upsert up to 1,000 candidates into the search, all or nothing."""
+    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    call.ingestor.prepare(call.body.candidates)
+    return _batch(call.body.candidates, "candidates", lambda record: call.ingestor.upsert_candidate(search, record))
+
+
+def get_candidate(call: Call) -> CandidateOut:
+    """Return the candidate and their emails."""
+    return CandidateOut.of(call.ingestor.candidate_by_source_id(call.params["candidate_id"]))
+
+
+def patch_emails(call: Call) -> CandidateResult:
+    """Set the candidate's address of each given type (null removes it); other types stay as they are."""
+    candidate = call.ingestor.candidate_by_source_id(call.params["candidate_id"])
+    emails = call.body.typed(only_given=True)
+    if not emails:
+        raise ApiError(422, "validation_failed", "the body sets no email",
+                       fields=[FieldProblem("email", "give at least one of email, work_email, personal_email, other_email")])
+    outcome = call.ingestor.update_emails(candidate, emails)
+    return CandidateResult(outcome=outcome, candidate=CandidateOut.of(candidate))
+
+
+def post_response(call: Call) -> ResponseResult:
+    """Record a candidate's response to a campaign of the search."""
+    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    done = call.ingestor.upsert_response(search, call.body)
+    return ResponseResult(outcome=done.outcome, id=call.body.source_id)
+
+
+def post_responses(call: Call) -> BatchResult:
+    """Record up to 1,000 responses to campaigns of the search, all or nothing."""
+    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    call.ingestor.prepare(call.body.responses)
+    return _batch(call.body.responses, "responses", lambda record: call.ingestor.upsert_response(search, record))
+
+
+def _batch(records: Sequence[BaseModel], name: str, upsert: Callable[[Any], Upserted]) -> BatchResult:
+    counts = dict.fromkeys(Outcome, 0)
+    results = []
+    for index, record in enumerate(records):
+        with field_prefix(f"{name}[{index}]"):
+            outcome = upsert(record).outcome
+        counts[outcome] += 1
+        results.append(ItemResult(index=index, outcome=outcome, id=getattr(record, "source_id", None)))
+    return BatchResult(
+        created=counts[Outcome.CREATED], updated=counts[Outcome.UPDATED], unchanged=counts[Outcome.UNCHANGED],
+        results=results,
+    )
+
+
+@contextmanager
+def field_prefix(prefix: str) -> Iterator[None]:
+    """Prefix the field of an ingest error raised inside, so a batch's error names its record."""
+    try:
+        yield
+    except IngestError as exc:
+        exc.field = f"{prefix}.{exc.field}"
+        raise
+
+
+_SEARCH_ERRORS = (404,)
+_WRITE_ERRORS = (400, 404, 409, 413, 415, 422)
+
+ROUTES: tuple[Route, ...] = (
+    Route("PUT", "/searches/{search_id}", put_search, "Create or rename a search", SearchIn, SearchOut,
+          errors=(400, 409, 415, 422)),
+    Route("GET", "/searches/{search_id}", get_search, "Get a search", response=SearchOut, errors=_SEARCH_ERRORS),
+    Route("POST", "/searches/{search_id}/candidates", post_candidate, "Upsert a candidate into a search",
+          CandidateIn, CandidateResult, errors=_WRITE_ERRORS),
+    Route("POST", "/searches/{search_id}/candidates/batch", post_candidates,
+          f"Upsert up to {MAX_BATCH:,} candidates into a search (all or nothing)", CandidateBatch, BatchResult,
+          batch=("candidates", MAX_BATCH), errors=_WRITE_ERRORS),
+    Route("POST", "/searches/{search_id}/responses", post_response, "Record a campaign response",
+          ResponseIn, ResponseResult, errors=_WRITE_ERRORS),
+    Route("POST", "/searches/{search_id}/responses/batch", post_responses,
+          f"Record up to {MAX_BATCH:,} campaign responses (all or nothing)", ResponseBatch, BatchResult,
+          batch=("responses", MAX_BATCH), errors=_WRITE_ERRORS),
+    Route("GET", "/candidates/{candidate_id}", get_candidate, "Get a candidate", response=CandidateOut,
+          errors=(404,)),
+    Route("PATCH", "/candidates/{candidate_id}/emails", patch_emails,
+          "Set or remove a candidate's typed emails (a new email puts a Reachout-on-LinkedIn candidate back in line)",
+          EmailsIn, CandidateResult, errors=_WRITE_ERRORS),
+)

@@ -1,0 +1,141 @@
+"""`scaleup import candidates|responses FILE --team T`: load a CSV or JSON Lines file into a workspace.
+
+Exit codes: 0 when every row was imported, 1 when some rows were bad (each is listed with its line number
+and reason; the good rows are imported all the same), 2 when the import could not run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot import wiring
+from bot.cli import CommandError
+from bot.settings import load_settings
+from exports.ingest import OnChanged
+from exports.ingest_files import (
+    DEFAULT_BATCH_SIZE,
+    BadRow,
+    FileFormat,
+    FileImport,
+    ImportSummary,
+    import_candidates,
+    import_responses,
+)
+from exports.ingest_files import Progress as ReadProgress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `import` command."""
+    parser = subparsers.add_parser("import", help="import candidates or campaign responses from a file")
+    kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    cand = kinds.add_parser(
+        "candidates", help="import candidates (CSV or JSON Lines) into a search; see README 'Importing candidates'"
+    )
+    cand.add_argument("--search", required=True, help="name of the search to put them in (created when new)")
+    cand.set_defaults(func=run_candidates)
+    resp = kinds.add_parser("responses", help="import campaign responses (CSV or JSON Lines)")
+    resp.add_argument("--search", help="search of the rows that name none (search or search_id column)")
+    resp.set_defaults(func=run_responses)
+    for sub in (cand, resp):
+        sub.add_argument("file", type=Path, metavar="FILE")
+        sub.add_argument("--team", required=True, help="Slack team id of the workspace (T…)")
+        sub.add_argument(
+            "--format", choices=[f.value for f in FileFormat], help="file format (default: from the extension)"
+        )
+        sub.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per commit")
+
+
+def run_candidates(args: argparse.Namespace) -> int:
+    """Import the candidates file."""
+    return _run(args, lambda run, fmt: import_candidates(run, args.file, args.search, fmt), "candidates")
+
+
+def run_responses(args: argparse.Namespace) -> int:
+    """Import the responses file."""
+    return _run(args, lambda run, fmt: import_responses(run, args.file, args.search, fmt), "responses")
+
+
+def _run(args: argparse.Namespace, body: Callable[[FileImport, FileFormat | None], ImportSummary], what: str) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        raise CommandError(f"{path} is not a file")
+    if args.batch_size < 1:
+        raise CommandError("--batch-size must be at least 1")
+    fmt = FileFormat(args.format) if args.format else None
+    if fmt is None:
+        try:
+            FileFormat.of(path)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    console = Console(soft_wrap=True)
+    services = wiring.build_services(load_settings(), auto_upgrade=True)
+    try:
+        with _progress(console, path.name) as (on_progress, print_line):
+            run = FileImport(
+                services.sessions,
+                args.team,
+                batch_size=args.batch_size,
+                on_changed=_export_hook(services),
+                on_bad_row=lambda row: print_line(_bad_row_line(row)),
+                on_progress=on_progress,
+            )
+            summary = body(run, fmt)
+    finally:
+        services.close()
+    _print_summary(console, summary, what, args)
+    return 1 if summary.bad else 0
+
+
+def _export_hook(services: wiring.Services) -> OnChanged | None:
+    """Return the export engine's hook when the wiring provides one, so new emails export at once.
+
+    Without it the candidates are picked up by the next scheduled pass of `scaleup worker`.
+    """
+    factory = getattr(wiring, "candidate_hook", None)
+    return factory(services) if factory is not None else None
+
+
+@contextmanager
+def _progress(console: Console, name: str) -> Iterator[tuple[Callable[[ReadProgress], None], Callable[[str], None]]]:
+    """Yield (on_progress, print_line): a rich progress bar on a terminal, plain lines otherwise."""
+    if not console.is_terminal:
+        yield (lambda progress: None), (lambda text: console.print(text, highlight=False))
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"Importing {escape(name)}", total=None, rows=0)
+
+        def on_progress(progress: ReadProgress) -> None:
+            bar.update(task, completed=progress.bytes_read, total=progress.total_bytes, rows=progress.rows)
+
+        yield on_progress, (lambda text: bar.console.print(text, highlight=False))
+
+
+def _bad_row_line(row: BadRow) -> str:
+    return f"[red]bad row[/red] {escape(str(row))}"
+
+
+def _print_summary(console: Console, summary: ImportSummary, what: str, args: argparse.Namespace) -> None:
+    where = f"search {args.search!r} of {args.team}" if what == "candidates" else f"workspace {args.team}"
+    if summary.ignored_columns:
+        console.print(f"Ignored unknown column(s): {escape(', '.join(summary.ignored_columns))}", highlight=False)
+    console.print(
+        f"Imported {what} from {escape(str(args.file))} into {escape(where)}: "
+        f"{summary.created:,} created, {summary.updated:,} updated, {summary.unchanged:,} unchanged, "
+        f"{summary.bad:,} bad.",
+        highlight=False,
+    )
+    if summary.bad:
+        print(
+            f"{summary.bad:,} row(s) were not imported (listed above with their line numbers); exit code 1.",
+            file=sys.stderr,
+        )

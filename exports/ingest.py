@@ -1,0 +1,430 @@
+"""Upsert what the sourcing side sends — searches, candidates, emails, campaign responses — into a workspace.
+
+One `Ingestor` serves the file import and the ingest API. Candidates are matched within the workspace by
+the source's id, else by any of their (normalised) emails, else by their normalised LinkedIn URL, so the same
+person never becomes two. Writing the same data twice changes nothing: attributes are only assigned when
+their value differs, so no row is rewritten and no `updated_at` moves.
+
+The ingestor never commits. `finish()` returns the candidates for which an email or a response arrived (or
+which are new); after the commit, the caller hands them to `on_changed`, which the server and CLI wire to
+the export engine so a Reachout-on-LinkedIn candidate goes back in line at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from exports.ingest_lookup import (
+    EMAIL,
+    LINKEDIN,
+    SOURCE,
+    CampaignRepository,
+    CandidateIndex,
+    ResponseRepository,
+)
+from exports.records import CandidateIn, ResponseIn
+from storage.base import utcnow
+from storage.enums import EmailType, ResponseType
+from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Search, SearchCandidate
+from storage.repositories import SearchRepository
+
+log = logging.getLogger(__name__)
+
+#: Called after a commit with the workspace and the candidates whose email or responses changed.
+OnChanged = Callable[[str, Sequence[int]], None]
+
+#: Candidate attributes a record may set; an empty value in the record leaves the stored one alone.
+_CANDIDATE_FIELDS = (
+    "source_id",
+    "first_name",
+    "last_name",
+    "linkedin_url",
+    "title",
+    "company",
+    "location",
+    "phone",
+)
+
+
+class Outcome(StrEnum):
+    """What an upsert did."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Upserted:
+    """The outcome of one upsert and the row it created, updated or found (None: an id-less duplicate)."""
+
+    outcome: Outcome
+    row: Candidate | CampaignResponse | None
+
+
+class IngestError(Exception):
+    """The data cannot be stored as sent; `field` names the culprit and the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Conflict(IngestError):
+    """The data contradicts what the workspace already holds (an id or name taken by another record)."""
+
+
+class NotFound(IngestError):
+    """The data refers to a search, campaign or candidate the workspace does not have."""
+
+
+def notify(on_changed: OnChanged | None, team_id: str, candidate_ids: Iterable[int]) -> None:
+    """Hand committed changes to `on_changed`; a failure there is logged, never undoes the ingest.
+
+    The scheduled export pass picks the candidates up anyway, so a failing hook only delays them.
+    """
+    ids = sorted(set(candidate_ids))
+    if on_changed is None or not ids:
+        return
+    try:
+        on_changed(team_id, ids)
+    except Exception:
+        log.exception("on_changed hook failed for %d candidate(s) of %s", len(ids), team_id)
+
+
+class Ingestor:
+    """Upserts into one workspace within the caller's unit of work.
+
+    New candidates, memberships and responses are only added to the session; `finish()` flushes them (in
+    bulk) and returns the candidates to hand to `on_changed`; call it before the commit. Every
+    `IngestError` is raised before the ingestor writes anything for the record at hand, so a caller can
+    report the record and go on with the next one in the same transaction.
+    """
+
+    def __init__(self, session: Session, team_id: str) -> None:
+        self.session = session
+        self.team_id = team_id
+        self.searches = SearchRepository(session, team_id)
+        self.campaigns = CampaignRepository(session, team_id)
+        self.responses = ResponseRepository(session, team_id)
+        self.index = CandidateIndex(session, team_id)
+        self._campaigns: dict[tuple[int, str], Campaign] = {}
+        self._searches: dict[tuple[str, str, str | int], Search] = {}
+        self._new_members: list[tuple[int, Candidate]] = []
+        self._new_responses: list[tuple[Campaign, Candidate, ResponseType]] = []
+        self._changed: set[Candidate] = set()
+
+    def finish(self) -> set[int]:
+        """Flush everything pending; return the ids of the candidates whose email or responses changed."""
+        self._flush_pending()
+        return {candidate.id for candidate in self._changed}
+
+    def _flush_pending(self) -> None:
+        self.session.flush()  # new candidates and their emails first: the rows below need their ids
+        # Plain executemany INSERTs: nothing reads these rows back in the batch, so no ORM objects are needed.
+        if self._new_members:
+            self.session.execute(
+                insert(SearchCandidate),
+                [{"team_id": self.team_id, "search_id": search_id, "candidate_id": candidate.id, "added_at": utcnow()}
+                 for search_id, candidate in self._new_members],
+            )
+        if self._new_responses:
+            self.session.execute(
+                insert(CampaignResponse),
+                [{"team_id": self.team_id, "campaign_id": campaign.id, "candidate_id": candidate.id, "type": type_,
+                  "received_at": utcnow()} for campaign, candidate, type_ in self._new_responses],
+            )
+        self._new_members.clear()
+        self._new_responses.clear()
+
+    # -- searches ---------------------------------------------------------------------------------------
+
+    def upsert_search(self, name: str, source_id: str | None = None) -> tuple[Search, Outcome]:
+        """Create the search, or rename the one with `source_id`; a bare name finds the search by name.
+
+        Raises:
+            Conflict: the name belongs to another search of the workspace.
+        """
+        name = name.strip()
+        search = self.searches.get_by_source_id(source_id) if source_id else None
+        named = self.searches.get_by_name(name)
+        if search is None:
+            if named is None:
+                return self.searches.add(Search(name=name, source_id=source_id)), Outcome.CREATED
+            if source_id is None or named.source_id == source_id:
+                return named, Outcome.UNCHANGED
+            if named.source_id is not None:
+                raise Conflict("name", f"the search {name!r} already exists with id {named.source_id!r}")
+            named.source_id = source_id  # a search imported from a file, now known to the API by its id
+            return named, Outcome.UPDATED
+        if search.name == name:
+            return search, Outcome.UNCHANGED
+        if named is not None and named.id != search.id:
+            raise Conflict("name", f"another search is already called {name!r}")
+        search.name = name
+        return search, Outcome.UPDATED
+
+    def search_by_source_id(self, source_id: str) -> Search:
+        """Return the workspace's search with `source_id`, or raise NotFound."""
+        return self._search("search_id", source_id, self.searches.get_by_source_id)
+
+    def search_by_name(self, name: str) -> Search:
+        """Return the workspace's search called `name`, or raise NotFound."""
+        return self._search("search", name, self.searches.get_by_name)
+
+    def search_by_id(self, search_id: int) -> Search:
+        """Return the workspace's search `search_id`, or raise NotFound."""
+        return self._search("search_id", search_id, self.searches.get)
+
+    def _search(self, field: str, key: str | int, find: Callable[[Any], Search | None]) -> Search:
+        # Kept for the batch: the session's identity map holds unchanged rows only weakly, and a query per
+        # row would also flush the batch's pending rows one at a time.
+        cache_key = (field, find.__name__, key)
+        if cache_key not in self._searches:
+            search = find(key)
+            if search is None:
+                what = "called" if field == "search" else "with id"
+                raise NotFound(field, f"there is no search {what} {key!r}")
+            self._searches[cache_key] = search
+        return self._searches[cache_key]
+
+    # -- candidates -------------------------------------------------------------------------------------
+
+    def prepare(self, records: Iterable[CandidateIn | ResponseIn]) -> None:
+        """Load at once every stored candidate the records may match (an optimisation for batches)."""
+        keys = []
+        for record in records:
+            if isinstance(record, CandidateIn):
+                keys.extend((EMAIL, address) for address in record.typed().values())
+                source = record.source_id
+            else:
+                keys.extend([(EMAIL, record.email)] if record.email else [])
+                source = record.candidate_id
+            keys.extend([(SOURCE, source)] if source else [])
+            keys.extend([(LINKEDIN, record.linkedin_url)] if record.linkedin_url else [])
+        self.index.load(keys)
+
+    def upsert_candidate(self, search: Search, record: CandidateIn) -> Upserted:
+        """Create or update the candidate `record` describes and put them in `search`.
+
+        Raises:
+            Conflict: an email or LinkedIn URL of the record belongs to a candidate with another source id.
+        """
+        emails = record.typed()
+        candidate = self._match(record, emails)
+        if candidate is None:
+            values = {name: getattr(record, name) for name in _CANDIDATE_FIELDS}
+            candidate = Candidate(
+                team_id=self.team_id,
+                **{**values, "last_name": values["last_name"] or ""},
+                emails=[
+                    CandidateEmail(team_id=self.team_id, address=address, type=type_, valid=True)
+                    for type_, address in _distinct(emails)
+                ],
+            )
+            self.session.add(candidate)
+            self.index.add(candidate)
+            self._join(search, candidate)
+            self._campaign_of_row(search, candidate, record)
+            self._changed.add(candidate)
+            return Upserted(Outcome.CREATED, candidate)
+
+        fields_changed = False
+        for name in _CANDIDATE_FIELDS:
+            value = getattr(record, name)
+            if value is not None and getattr(candidate, name) != value:
+                setattr(candidate, name, value)
+                fields_changed = True
+        arrived = self._apply_emails(candidate, emails)
+        arrived |= self._join(search, candidate)
+        arrived |= self._campaign_of_row(search, candidate, record)
+        if fields_changed or arrived:
+            self.index.add(candidate)
+        if arrived:
+            self._changed.add(candidate)
+        return Upserted(Outcome.UPDATED if arrived or fields_changed else Outcome.UNCHANGED, candidate)
+
+    def candidate_by_source_id(self, source_id: str) -> Candidate:
+        """Return the workspace's candidate with `source_id` (emails loaded), or raise NotFound."""
+        candidate = self.index.get(SOURCE, source_id)
+        if candidate is None:
+            raise NotFound("candidate_id", f"there is no candidate with id {source_id!r}")
+        return candidate
+
+    def update_emails(self, candidate: Candidate, emails: Mapping[EmailType, str | None]) -> Outcome:
+        """Set the candidate's address of each given type; None removes that type's addresses."""
+        if not self._apply_emails(candidate, emails):
+            return Outcome.UNCHANGED
+        self.index.add(candidate)
+        self._changed.add(candidate)
+        return Outcome.UPDATED
+
+    def _match(self, record: CandidateIn, emails: Mapping[EmailType, str]) -> Candidate | None:
+        """Find the candidate by source id, else email, else LinkedIn URL; refuse one with another source id."""
+        if record.source_id:
+            found = self.index.get(SOURCE, record.source_id)
+            if found is not None:
+                return found
+        for kind, value in [*((EMAIL, a) for _, a in _distinct(emails)), (LINKEDIN, record.linkedin_url)]:
+            found = self.index.get(kind, value) if value else None
+            if found is None:
+                continue
+            if record.source_id and found.source_id not in (None, record.source_id):
+                raise Conflict(
+                    "source_id",
+                    f"the {kind} {value} belongs to the candidate with id {found.source_id!r}, "
+                    f"not {record.source_id!r}",
+                )
+            return found
+        return None
+
+    def _join(self, search: Search, candidate: Candidate) -> bool:
+        """Put the candidate in the search; return False when it already was."""
+        if self.index.has_member(search.id, candidate):
+            return False
+        self.index.add_member(search.id, candidate)
+        self._new_members.append((search.id, candidate))
+        return True
+
+    def _apply_emails(self, candidate: Candidate, emails: Mapping[EmailType, str | None]) -> bool:
+        """Make `address` the candidate's one email of each given type; return True when anything changed."""
+        changed = False
+        stale = [e for e in candidate.emails if e.type in emails and e.address != emails[e.type]]
+        for email in stale:
+            candidate.emails.remove(email)
+            self.index.forget(EMAIL, email.address, candidate)
+        if stale and candidate.id is not None:
+            # The unit of work inserts before it deletes; flush the deletes so an address moving from one
+            # type to another is not inserted while its old row still holds (candidate_id, address).
+            self.session.flush()
+        changed = bool(stale)
+        for type_, address in _distinct(emails):
+            existing = next((e for e in candidate.emails if e.address == address), None)
+            if existing is None:
+                candidate.emails.append(CandidateEmail(team_id=self.team_id, address=address, type=type_, valid=True))
+                changed = True
+            elif existing.type != type_ or not existing.valid:
+                existing.type, existing.valid = type_, True
+                changed = True
+        return changed
+
+    # -- responses --------------------------------------------------------------------------------------
+
+    def upsert_response(self, search: Search, record: ResponseIn) -> Upserted:
+        """Record the candidate's response to a campaign of `search` (created on first sight).
+
+        Without a source id a response is identified by (campaign, candidate, type), so a file imported
+        twice adds nothing; with one, a changed type updates the same response.
+
+        Raises:
+            NotFound: no candidate of the workspace matches the record.
+            Conflict: the campaign belongs to another search, or the response id to another candidate.
+        """
+        candidate = self._response_candidate(record)
+        campaign = self._find_campaign(search, record.campaign, record.campaign_id)
+        stored = self.responses.get_by_source_id(record.source_id) if record.source_id else None
+        if stored is not None and (
+            stored.candidate_id != candidate.id or campaign is None or stored.campaign_id != campaign.id
+        ):
+            raise Conflict("source_id", f"the response {record.source_id!r} is another candidate's or campaign's")
+        # Every check is done: from here on the record is written.
+        campaign = self._settle_campaign(search, campaign, record.campaign, record.campaign_id)
+        member = self._join(search, candidate)
+        if stored is not None:
+            outcome, row = (Outcome.UNCHANGED if stored.type == record.type else Outcome.UPDATED), stored
+            stored.type = record.type
+        elif record.source_id is None and self.index.has_response(campaign.id, candidate, record.type):
+            outcome, row = Outcome.UNCHANGED, None
+        else:
+            self._flush_pending()  # the candidate may be new in this batch: the response needs its id
+            row = self.responses.add(
+                CampaignResponse(
+                    campaign_id=campaign.id, candidate_id=candidate.id, type=record.type,
+                    source_id=record.source_id, received_at=record.received_at or utcnow(),
+                )
+            )
+            self.index.add_response(campaign.id, candidate, record.type)
+            outcome = Outcome.CREATED
+        if outcome is not Outcome.UNCHANGED or member:
+            self._changed.add(candidate)
+        return Upserted(Outcome.UPDATED if outcome is Outcome.UNCHANGED and member else outcome, row)
+
+    def _response_candidate(self, record: ResponseIn) -> Candidate:
+        if record.candidate_id:
+            return self.candidate_by_source_id(record.candidate_id)
+        for kind, value in ((EMAIL, record.email), (LINKEDIN, record.linkedin_url)):
+            found = self.index.get(kind, value) if value else None
+            if found is not None:
+                return found
+        field = EMAIL if record.email else LINKEDIN
+        raise NotFound(field, f"there is no candidate with this {field}")
+
+    def _campaign_of_row(self, search: Search, candidate: Candidate, record: CandidateIn) -> bool:
+        """Record the row's campaign and response, if any; return True when the response is new."""
+        if not record.campaign:
+            return False
+        campaign = self._settle_campaign(search, self._find_campaign(search, record.campaign, None), record.campaign, None)
+        if record.response is None or self.index.has_response(campaign.id, candidate, record.response):
+            return False
+        self.index.add_response(campaign.id, candidate, record.response)
+        self._new_responses.append((campaign, candidate, record.response))
+        return True
+
+    def _find_campaign(self, search: Search, name: str | None, source_id: str | None) -> Campaign | None:
+        """Return the search's campaign by source id, else name, or None when it is new (no writes).
+
+        Raises:
+            Conflict: the campaign id belongs to another search, or the name to a campaign with another id.
+        """
+        if source_id:
+            campaign = self.campaigns.get_by_source_id(source_id)
+            if campaign is not None:
+                if campaign.search_id != search.id:
+                    raise Conflict("campaign_id", f"the campaign {source_id!r} belongs to another search")
+                return campaign
+        if not name:
+            return None
+        key = (search.id, name.lower())
+        if key not in self._campaigns:
+            campaign = self.campaigns.get_by_name_and_search(name, search.id)
+            if campaign is None:
+                return None
+            self._campaigns[key] = campaign
+        campaign = self._campaigns[key]
+        if source_id and campaign.source_id not in (None, source_id):
+            raise Conflict("campaign", f"the campaign {name!r} of this search has id {campaign.source_id!r}")
+        return campaign
+
+    def _settle_campaign(
+        self, search: Search, campaign: Campaign | None, name: str | None, source_id: str | None
+    ) -> Campaign:
+        """Create the campaign `_find_campaign` did not find, or give the found one its id and name."""
+        if campaign is None:
+            campaign = self.campaigns.add(Campaign(search_id=search.id, source_id=source_id, name=name or source_id))
+            self._campaigns[(search.id, campaign.name.lower())] = campaign
+            return campaign
+        if source_id and campaign.source_id is None:
+            campaign.source_id = source_id
+        if name and source_id and campaign.name != name:
+            campaign.name = name
+        return campaign
+
+
+def _distinct(emails: Mapping[EmailType, str | None]) -> list[tuple[EmailType, str]]:
+    """Return (type, address) pairs in preference order, each address once (the first type wins)."""
+    seen: set[str] = set()
+    pairs = []
+    for type_ in EmailType:
+        address = emails.get(type_)
+        if address and address not in seen:
+            seen.add(address)
+            pairs.append((type_, address))
+    return pairs

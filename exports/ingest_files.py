@@ -1,0 +1,316 @@
+"""Import candidates and campaign responses from CSV or JSON Lines files, streaming.
+
+Rows are read lazily and stored in batches (one transaction per batch, its look-ups made at once), so memory
+stays flat however long the file is. A bad row (invalid email, missing name, unknown response type, ...) is
+reported with its line number and reason through `on_bad_row` while the good rows around it are imported;
+it never stops the import. Rows are checked before anything of them is written (see `Ingestor`), so a bad
+row leaves nothing behind without the cost of a savepoint per row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from exports.ingest import IngestError, Ingestor, OnChanged, Outcome, notify
+from exports.records import CandidateIn, FieldProblem, ResponseRow, parse
+from storage.db import unit_of_work
+from storage.repositories import ensure_workspace
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 1_000
+
+#: Other spellings of column names seen in exports of sourcing tools.
+CANDIDATE_ALIASES = {
+    "id": "source_id",
+    "candidate_id": "source_id",
+    "primary_email": "email",
+    "linkedin": "linkedin_url",
+    "response_type": "response",
+}
+RESPONSE_ALIASES = {"id": "source_id", "response": "type", "response_type": "type", "search_name": "search"}
+
+
+class FileFormat(StrEnum):
+    """Supported input formats."""
+
+    CSV = "csv"
+    JSONL = "jsonl"
+
+    @classmethod
+    def of(cls, path: Path) -> FileFormat:
+        """Return the format the file's extension names, or raise ValueError."""
+        suffix = path.suffix.lower().lstrip(".")
+        if suffix in ("csv", "txt"):
+            return cls.CSV
+        if suffix in ("jsonl", "ndjson", "json"):
+            return cls.JSONL
+        raise ValueError(
+            f"cannot tell the format of {path.name} from its extension; pass --format csv or jsonl"
+        )
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that was not imported: where it is and why."""
+
+    line: int
+    problems: tuple[FieldProblem, ...]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: " + "; ".join(str(p) for p in self.problems)
+
+
+@dataclass
+class ImportSummary:
+    """Counts of what an import did; the bad rows themselves go to `on_bad_row` as they are found."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        """Return how many rows were read."""
+        return self.created + self.updated + self.unchanged + self.bad
+
+    def count(self, outcome: Outcome) -> None:
+        """Add one row with `outcome`."""
+        setattr(self, outcome.value, getattr(self, outcome.value) + 1)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the reader is in the file."""
+
+    bytes_read: int
+    total_bytes: int
+    rows: int
+
+
+@dataclass
+class _Source:
+    """A file opened for streaming, with its byte position for the progress bar."""
+
+    raw: io.BufferedReader
+    text: io.TextIOWrapper
+
+    @classmethod
+    def open(cls, path: Path) -> _Source:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by close()
+        # utf-8-sig drops the BOM spreadsheet programs write; undecodable bytes become surrogates, which the
+        # record rules reject per row ("is not valid UTF-8 text") instead of aborting the whole file.
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return cls(raw, text)
+
+    def position(self) -> int:
+        return self.raw.tell()
+
+    def close(self) -> None:
+        self.text.close()
+
+
+Row = tuple[int, dict[str, Any] | FieldProblem]
+#: Stores one validated record with the batch's ingestor and says what it did.
+Store = Callable[[Ingestor, Any], Outcome]
+
+
+def _header_name(name: str, aliases: Mapping[str, str]) -> str:
+    key = "_".join(name.strip().lower().replace("-", " ").split())
+    return aliases.get(key, key)
+
+
+def read_csv(text: io.TextIOBase, aliases: Mapping[str, str]) -> Iterator[Row]:
+    """Yield (line number, row as a dict) for each data row; a row that cannot be read yields a problem."""
+    reader = csv.reader(text)
+    try:
+        header = [_header_name(h, aliases) for h in next(reader)]
+    except StopIteration:
+        return
+    while True:
+        line = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield line, FieldProblem("", f"cannot be read as CSV ({exc})")
+            continue
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            yield (
+                line,
+                FieldProblem("", f"has {len(values)} values but the header names {len(header)} columns"),
+            )
+            continue
+        # A short row leaves its trailing columns empty (spreadsheets drop trailing separators).
+        yield line, dict(zip(header, values + [""] * (len(header) - len(values)), strict=True))
+
+
+def read_jsonl(text: io.TextIOBase, aliases: Mapping[str, str]) -> Iterator[Row]:
+    """Yield (line number, object) for each non-blank line; a line that is not a JSON object yields a problem."""
+    for line, content in enumerate(text, start=1):
+        if not content.strip():
+            continue
+        try:
+            data = json.loads(content)
+        except ValueError as exc:
+            yield line, FieldProblem("", f"is not valid JSON ({exc})")
+            continue
+        if not isinstance(data, dict):
+            yield line, FieldProblem("", "is not a JSON object")
+            continue
+        yield line, {_header_name(str(k), aliases): v for k, v in data.items()}
+
+
+class FileImport:
+    """One import run: reads rows, validates each as `model`, stores it with `store`, commits per batch."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        team_id: str,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        on_changed: OnChanged | None = None,
+        on_bad_row: Callable[[BadRow], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.team_id = team_id
+        self.batch_size = batch_size
+        self.on_changed = on_changed
+        self.on_bad_row = on_bad_row or (lambda row: None)
+        self.on_progress = on_progress or (lambda progress: None)
+        self.summary = ImportSummary()
+
+    def run(
+        self,
+        path: Path,
+        fmt: FileFormat | None,
+        model: type[BaseModel],
+        aliases: Mapping[str, str],
+        store: Store,
+    ) -> ImportSummary:
+        """Import every row of `path`; return the counts."""
+        fmt = fmt or FileFormat.of(path)
+        with unit_of_work(self.sessions) as session:
+            ensure_workspace(session, self.team_id)
+        total = path.stat().st_size
+        source = _Source.open(path)
+        try:
+            reader = read_csv if fmt is FileFormat.CSV else read_jsonl
+            rows = self._known_columns(reader(source.text, aliases), model)
+            while self._batch(rows, model, store):
+                self.on_progress(Progress(source.position(), total, self.summary.rows))
+        finally:
+            source.close()
+        self.on_progress(Progress(total, total, self.summary.rows))
+        return self.summary
+
+    def _known_columns(self, rows: Iterator[Row], model: type[BaseModel]) -> Iterator[Row]:
+        """Drop columns the model does not know, noting them once, so extra spreadsheet columns are harmless."""
+        known = set(model.model_fields)
+        ignored: set[str] = set()
+        for line, data in rows:
+            if isinstance(data, dict):
+                extra = data.keys() - known
+                if extra - ignored:
+                    ignored |= extra
+                    self.summary.ignored_columns = sorted(ignored)
+                    log.info("Ignoring unknown column(s): %s", ", ".join(sorted(extra)))
+                data = {k: v for k, v in data.items() if k in known}
+            yield line, data
+
+    def _batch(self, rows: Iterator[Row], model: type[BaseModel], store: Store) -> bool:
+        """Validate and store up to batch_size rows in one transaction; return False once the file is read."""
+        records: list[tuple[int, Any]] = []
+        bad: list[BadRow] = []
+        taken = 0
+        for line, data in islice(rows, self.batch_size):
+            taken += 1
+            record = parse(model, data) if isinstance(data, dict) else [data]
+            if isinstance(record, list):
+                bad.append(BadRow(line, tuple(record)))
+            else:
+                records.append((line, record))
+        try:
+            self._store(records, store, bad)
+        except IntegrityError as exc:
+            # Another writer (the API) stored one of these records meanwhile: redo the batch a row at a time,
+            # so only the row that clashes is reported.
+            log.info("Batch conflicted with a concurrent write (%s); storing it row by row", type(exc).__name__)
+            for line, record in records:
+                try:
+                    self._store([(line, record)], store, bad)
+                except IntegrityError:
+                    bad.append(BadRow(line, (FieldProblem("", "clashed with a concurrent write; import again"),)))
+        self.summary.bad += len(bad)
+        for row in sorted(bad, key=lambda row: row.line):
+            self.on_bad_row(row)
+        return taken == self.batch_size
+
+    def _store(self, records: list[tuple[int, Any]], store: Store, bad: list[BadRow]) -> None:
+        """Store `records` in one transaction; count them once committed, adding refused ones to `bad`."""
+        outcomes: list[Outcome] = []
+        refused: list[BadRow] = []
+        with unit_of_work(self.sessions) as session:
+            ingestor = Ingestor(session, self.team_id)
+            ingestor.prepare(record for _, record in records)
+            for line, record in records:
+                try:
+                    outcomes.append(store(ingestor, record))
+                except IngestError as exc:  # raised before anything of the record was written
+                    refused.append(BadRow(line, (FieldProblem(exc.field, exc.message),)))
+            changed = ingestor.finish()
+        for outcome in outcomes:
+            self.summary.count(outcome)
+        bad.extend(refused)
+        notify(self.on_changed, self.team_id, changed)
+
+
+def import_candidates(
+    run: FileImport, path: Path, search_name: str, fmt: FileFormat | None = None
+) -> ImportSummary:
+    """Import the candidates of a CSV or JSON Lines file into the search called `search_name`."""
+    with unit_of_work(run.sessions) as session:
+        ensure_workspace(session, run.team_id)
+        search_id = Ingestor(session, run.team_id).upsert_search(search_name)[0].id
+
+    def store(ingestor: Ingestor, record: CandidateIn) -> Outcome:
+        return ingestor.upsert_candidate(ingestor.search_by_id(search_id), record).outcome
+
+    return run.run(path, fmt, CandidateIn, CANDIDATE_ALIASES, store)
+
+
+def import_responses(
+    run: FileImport, path: Path, default_search: str | None = None, fmt: FileFormat | None = None
+) -> ImportSummary:
+    """Import campaign responses; each row names its search (search_id or search), else `default_search`."""
+
+    def store(ingestor: Ingestor, record: ResponseRow) -> Outcome:
+        if record.search_id:
+            search = ingestor.search_by_source_id(record.search_id)
+        elif record.search or default_search:
+            search = ingestor.search_by_name(record.search or default_search)
+        else:
+            raise IngestError("search", "name the search (search or search_id column, or --search)")
+        return ingestor.upsert_response(search, record).outcome
+
+    return run.run(path, fmt, ResponseRow, RESPONSE_ALIASES, store)
