@@ -193,6 +193,12 @@ class LeverEmulator(Emulator):
             raise Refused(400, f"perform_as: user {perform_as} does not exist")
         emails = [str(e).strip() for e in body.get("emails") or []]
         contact = body.get("contact")
+        if contact:
+            # An opportunity for an existing contact carries that person's addresses.
+            known = [o for o in self.table("opportunities").values() if o["contact"] == contact]
+            if not known:
+                raise Refused(404, f"Contact {contact} not found")
+            emails = list(dict.fromkeys([*emails, *(e for o in known for e in o["emails"])]))
         if not contact and not (body.get("name") or "").strip():
             raise Refused(400, "name: is required when contact is not given")
         bad = [e for e in emails if "@" not in e]

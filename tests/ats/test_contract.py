@@ -152,3 +152,36 @@ def test_burst_through_the_budget_never_hits_a_429(rig: VendorRig):
     rig.emulator.limiter.configure(50, 0.25)
     for _ in range(200):  # max_tries=1: a single 429 would raise RateLimited
         adapter.get_job(rig.profile.closed_job_id)
+
+
+def test_created_candidate_reads_back(rig: VendorRig):
+    _skip_unless(rig, "export_applicants")
+    adapter = rig.adapter()
+    created = adapter.create_applicant(
+        person("readback@example.org"), job_id=min(rig.profile.open_job_ids), stage_id=None
+    )
+    found = adapter.get_candidate(created.candidate_id)
+    if created.visible:
+        assert found is not None and "readback@example.org" in found.emails
+    else:
+        assert found is None
+
+
+def test_existing_candidate_is_added_to_a_job(rig: VendorRig):
+    _skip_unless(rig, "add_to_job")
+    adapter = rig.adapter()
+    [existing] = adapter.find_candidates(email=rig.profile.existing_email)
+    created = adapter.add_to_job(
+        existing.id, job_id=min(rig.profile.open_job_ids), stage_id=None, prospect=False
+    )
+    assert created.candidate_id == existing.id
+    assert rig.emulator.created_for(rig.profile.existing_email)
+
+
+def test_changed_since_lists_everyone_from_the_start(rig: VendorRig):
+    _skip_unless(rig, "candidate_sync")
+    adapter = rig.adapter()
+    pages = list(adapter.iter_candidate_pages(None))
+    emails = {e for page in pages for c in page.candidates for e in c.emails}
+    assert rig.profile.existing_email in emails
+    assert pages[-1].cursor
