@@ -22,7 +22,7 @@ import httpx
 
 from ats.base import ConnectionConfig, RateBudget
 from ats.errors import AuthFailed, NotFound, NotSupported
-from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
+from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
 from ats.pagination import Page, link_next, paginate
 from ats.types import (
     AccountInfo,
@@ -93,6 +93,9 @@ class GreenhouseAdapter:
             classifier=StatusClassifier(Vendor.GREENHOUSE.label, now=options.now),
             budget=budget,
             options=options,
+            # The limit is per account and shared with other tools: stop when Greenhouse says the window is
+            # spent, not only when our own count says so. https://harvestdocs.greenhouse.io/docs/api-rate-limiting
+            window_hint=remaining_reset_hint("X-RateLimit-Remaining", "X-RateLimit-Reset"),
         )
         return cls(config, http, page_size=options.page_size or PAGE_SIZE)
 

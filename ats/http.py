@@ -11,47 +11,39 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from ats.base import ConnectionConfig, RateBudget
+from ats.classify import (
+    Classifier,
+    StatusClassifier,
+    WindowHint,
+    error_details,
+    json_or_none,
+    parse_retry_after,
+    remaining_reset_hint,
+    scrub,
+)
 from ats.errors import (
-    AlreadyExists,
     AtsError,
-    AuthFailed,
-    NotFound,
-    PermissionMissing,
     RateLimited,
     ValidationFailed,
     VendorUnavailable,
 )
 from ats.pagination import Page, body_token, iter_link_pages, iter_token_pages, link_next, paginate
 
-__all__ = [  # the paginators live in ats.pagination; adapters may import them from either module
-    "AtsHttp",
-    "Classifier",
-    "HttpOptions",
-    "Page",
-    "StatusClassifier",
-    "body_token",
-    "build_http",
-    "error_details",
-    "iter_link_pages",
-    "iter_token_pages",
-    "json_or_none",
-    "link_next",
-    "make_http_client",
-    "paginate",
-    "parse_retry_after",
-    "scrub",
+# Response reading lives in ats.classify and paginators in ats.pagination; adapters may import them from here.
+# fmt: off
+__all__ = [
+    "AtsHttp", "Classifier", "HttpOptions", "Page", "StatusClassifier", "WindowHint", "body_token",
+    "build_http", "error_details", "iter_link_pages", "iter_token_pages", "json_or_none", "link_next",
+    "make_http_client", "paginate", "parse_retry_after", "remaining_reset_hint", "scrub"
 ]
+# fmt: on
 
 log = logging.getLogger(__name__)
-
-Classifier = Callable[[httpx.Response], AtsError | None]
-"""Map a response to the typed error it means, or None when it is a success."""
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # A POST that timed out or got a 500 may still have created the candidate; retrying it in-line could
@@ -68,7 +60,6 @@ _RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
     httpx.NetworkError,
     httpx.RemoteProtocolError,
 )
-_MAX_MESSAGE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -135,10 +126,13 @@ def build_http(
     budget: RateBudget,
     options: HttpOptions,
     auth: httpx.Auth | tuple[str, str] | None = None,
+    window_hint: WindowHint | None = None,
 ) -> AtsHttp:
     """Build the `AtsHttp` an adapter uses for `config`; every secret value is scrubbed from its errors.
 
     `auth` is sent with every request (e.g. Basic `(api_key, "")`); requests may pass their own.
+    `window_hint` reads the vendor's rate headers so the budget holds off before a 429 (see
+    `remaining_reset_hint`).
     """
     return AtsHttp(
         make_http_client(config, default_base_url=default_base_url, options=options, auth=auth),
@@ -147,120 +141,8 @@ def build_http(
         budget=budget,
         options=options,
         secrets=tuple(config.secrets.values()),
+        window_hint=window_hint,
     )
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Return the seconds a `Retry-After` header asks for (delta-seconds or HTTP-date form), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def scrub(text: str, secrets: Sequence[str]) -> str:
-    """Return `text` cut to a safe length with every secret value replaced by `***`."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    if len(text) > _MAX_MESSAGE_CHARS:
-        text = text[: _MAX_MESSAGE_CHARS - 1] + "…"
-    return text
-
-
-def json_or_none(response: httpx.Response) -> Any:
-    """Return the decoded JSON body, or None when the body is empty or not JSON."""
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def error_details(body: Any) -> tuple[str | None, dict[str, str]]:
-    """Extract (message, field_errors) from the error bodies vendors send, whatever their shape.
-
-    Accepts `{"message": …}`, `{"error": …}`, `{"error_description": …}`, `{"errors": ["…"]}`,
-    `{"errors": [{"field": …, "message": …}]}`, `{"errors": {"field": ["…"]}}` and Lever's `{code, message}`.
-    """
-    if not isinstance(body, Mapping):
-        return None, {}
-    messages: list[str] = []
-    fields: dict[str, str] = {}
-    for key in ("message", "error_description", "error"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            messages.append(value)
-        elif isinstance(value, Mapping) and isinstance(value.get("message"), str):
-            messages.append(value["message"])
-    errors = body.get("errors")
-    if isinstance(errors, Mapping):
-        for name, text in errors.items():
-            fields[str(name)] = "; ".join(map(str, text)) if isinstance(text, list) else str(text)
-    elif isinstance(errors, list):
-        for item in errors:
-            if isinstance(item, str):
-                messages.append(item)
-            elif isinstance(item, Mapping):
-                text = str(item.get("message") or item.get("detail") or item.get("code") or "invalid")
-                name = item.get("field") or item.get("attribute") or item.get("param")
-                if name:
-                    fields[str(name)] = text
-                else:
-                    messages.append(text)
-    message = "; ".join(dict.fromkeys(messages)) or None
-    return message, fields
-
-
-@dataclass(frozen=True)
-class StatusClassifier:
-    """The default classifier: map an HTTP status to an error class, with the vendor's messages."""
-
-    vendor: str
-    overrides: Mapping[int, type[AtsError]] = field(default_factory=dict)
-    details: Callable[[Any], tuple[str | None, dict[str, str]]] = error_details
-    now: Callable[[], float] = field(default=time.time, repr=False)
-
-    def __call__(self, response: httpx.Response) -> AtsError | None:
-        """Return the typed error `response` stands for, or None for 1xx-3xx."""
-        status = response.status_code
-        if status < 400:
-            return None
-        message, fields = self.details(json_or_none(response))
-        kind = self.overrides.get(status) or _default_error_class(status)
-        what = message or f"the request failed with HTTP {status}"
-        if kind is RateLimited:
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self.now())
-            return RateLimited(self.vendor, "rate limit reached", retry_after=retry_after)
-        if kind is ValidationFailed:
-            return ValidationFailed(self.vendor, f"rejected the data: {what}", field_errors=fields)
-        if kind is VendorUnavailable:
-            return VendorUnavailable(self.vendor, f"answered with a server error (HTTP {status})")
-        if kind is AuthFailed:
-            return AuthFailed(self.vendor, f"refused the credentials (HTTP {status})")
-        return kind(self.vendor, what)
-
-
-def _default_error_class(status: int) -> type[AtsError]:
-    if status >= 500:
-        return VendorUnavailable
-    return {
-        401: AuthFailed,
-        403: PermissionMissing,
-        404: NotFound,
-        409: AlreadyExists,
-        410: NotFound,
-        429: RateLimited,
-    }.get(status, ValidationFailed)
 
 
 @dataclass(frozen=True)
@@ -280,6 +162,7 @@ class AtsHttp:
         budget: the connection's rate budget; `acquire()` is called before every try.
         options: retry policy and injected sleep/clock.
         secrets: credential values scrubbed from every error message.
+        window_hint: reads rate headers of successful responses; a hold becomes `budget.penalize(hold)`.
     """
 
     def __init__(
@@ -291,8 +174,10 @@ class AtsHttp:
         budget: RateBudget,
         options: HttpOptions,
         secrets: Sequence[str] = (),
+        window_hint: WindowHint | None = None,
     ) -> None:
         self.client = client
+        self.window_hint = window_hint
         self.vendor = vendor
         self.classifier = classifier
         self.budget = budget
@@ -340,6 +225,7 @@ class AtsHttp:
             else:
                 error = classify(response)
                 if error is None:
+                    self._heed_window(response)
                     return response
                 outcome = self._http_failure(error, response, attempt, safe)
             if not outcome.retry or attempt == tries:
@@ -368,6 +254,12 @@ class AtsHttp:
     def close(self) -> None:
         """Close the pooled connections."""
         self.client.close()
+
+    def _heed_window(self, response: httpx.Response) -> None:
+        hold = self.window_hint(response, self.options.now()) if self.window_hint else None
+        if hold:
+            log.info("%s says its rate window is spent; holding requests for %.1fs", self.vendor, hold)
+            self.budget.penalize(hold)
 
     def _transport_failure(
         self, exc: httpx.HTTPError, method: str, path: str, attempt: int, safe: bool

@@ -9,6 +9,7 @@ from ats_rig import fast_options, person
 from ats.emulators.greenhouse import CURSOR_ONLY
 from ats.errors import AuthFailed, NotSupported
 from ats.greenhouse import GreenhouseAdapter
+from ats.ratelimit import NullBudget
 from ats.types import Vendor
 
 
@@ -145,3 +146,18 @@ def test_control_endpoint_counts_created_records_per_email(gh):
     gh.adapter().create_applicant(person("Count@Example.org"), job_id="4001", stage_id=None)
     state = httpx.get(gh.emulator.url + "/_emulator/state").json()
     assert state["created"]["count@example.org"] == {"candidate": 1, "application": 1}
+
+
+def test_a_spent_window_holds_the_budget_before_any_429(gh):
+    holds: list[float] = []
+
+    class Recorder(NullBudget):
+        def penalize(self, retry_after: float) -> None:
+            holds.append(retry_after)
+
+    adapter = gh.adapter(budget=Recorder())
+    gh.emulator.limiter.configure(2, 30.0)
+    adapter.get_job("4001")
+    assert holds == []
+    adapter.get_job("4001")  # X-RateLimit-Remaining: 0 on this success
+    assert len(holds) == 1 and 0 < holds[0] <= 30.0
