@@ -7,6 +7,7 @@ and reason; the good rows are imported all the same), 2 when the import could no
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,8 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from bot import wiring
 from bot.cli import CommandError
 from bot.settings import load_settings
+from exports.adapters import AdapterFactory
+from exports.engine import ExportEngine
 from exports.ingest import OnChanged
 from exports.ingest_files import (
     DEFAULT_BATCH_SIZE,
@@ -30,6 +33,8 @@ from exports.ingest_files import (
     import_responses,
 )
 from exports.ingest_files import Progress as ReadProgress
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -95,12 +100,17 @@ def _run(args: argparse.Namespace, body: Callable[[FileImport, FileFormat | None
 
 
 def _export_hook(services: wiring.Services) -> OnChanged | None:
-    """Return the export engine's hook when the wiring provides one, so new emails export at once.
+    """Return the export engine's hook, so a new email puts a Reachout-on-LinkedIn candidate back in line now.
 
-    Without it the candidates are picked up by the next scheduled pass of `scaleup worker`.
+    The engine needs the encryption key to reach the ATS connection; without it the import still runs and
+    `scaleup worker` picks the candidates up on its next pass.
     """
-    factory = getattr(wiring, "candidate_hook", None)
-    return factory(services) if factory is not None else None
+    if services.settings.secret_key_value is None:
+        log.info("SCALEUP_SECRET_KEY is not set: imported candidates wait for the next `scaleup worker` pass")
+        return None
+    adapters = AdapterFactory(services.secret_box)
+    services.on_close(adapters.close)
+    return ExportEngine(services.sessions, adapters).candidate_updated
 
 
 @contextmanager

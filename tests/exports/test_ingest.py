@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from exports.ingest import Conflict, Ingestor, Outcome
 from exports.ingest_files import BadRow, FileImport, import_candidates, import_responses
 from exports.records import CandidateIn, ResponseIn
-from storage.enums import EmailType, ResponseType
+from storage.enums import EmailType, ResponseType, Vendor
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, SearchCandidate
 from storage.repositories import CandidateRepository, ensure_workspace
+from storage.states import ExportState
 
 SAMPLES = Path(__file__).parents[2] / "bot" / "samples"
 
@@ -335,3 +336,31 @@ def test_the_sample_files_import_cleanly(sessions) -> None:
     bad: list[BadRow] = []
     summary = import_responses(FileImport(sessions, "T1", on_bad_row=bad.append), SAMPLES / "responses.csv")
     assert [str(b) for b in bad] == [] and summary.created == 3
+
+
+def test_an_imported_email_releases_a_reachout_candidate_through_the_engine(make_world, tmp_path) -> None:
+    world = make_world(Vendor.GREENHOUSE)
+    link = world.link()
+    engine = world.engine()
+    first = tmp_path / "first.csv"
+    first.write_text(HEADER + "c1,Lin,K,,,linkedin.com/in/lin,,,\n")
+    bad: list[BadRow] = []
+
+    def run(path: Path) -> None:
+        importer = FileImport(world.sessions, world.team_id, on_changed=engine.candidate_updated, on_bad_row=bad.append)
+        import_candidates(importer, path, "Backend engineers")
+
+    run(first)  # the new candidate is handed to the engine at once: no email, so Reachout on LinkedIn
+    with world.sessions() as session:
+        [candidate_id] = session.scalars(select(Candidate.id).where(Candidate.team_id == world.team_id))
+    assert world.export_row(candidate_id, link).state == ExportState.REACHOUT_ON_LINKEDIN
+
+    second = tmp_path / "second.csv"
+    second.write_text(HEADER + "c1,Lin,K,,lin@example.org,linkedin.com/in/lin,,,\n")
+    run(second)
+    assert bad == []
+    # Released by the import itself, not by a later pass; exported at once if the engine does so on ingest.
+    assert world.export_row(candidate_id, link).state in (ExportState.PENDING, ExportState.EXPORTED)
+    engine.run_pass(world.team_id, link)
+    assert world.export_row(candidate_id, link).state == ExportState.EXPORTED
+    assert world.created("lin@example.org") == 1
