@@ -1,4 +1,4 @@
-"""Reading ATS responses: map status and body to typed errors, parse Retry-After and rate headers, scrub secrets.
+"""Read ATS responses: status and body → typed errors, Retry-After, rate headers, secret scrubbing.
 
 Each adapter gives `ats.http.AtsHttp` a classifier: usually `StatusClassifier(vendor)`, with `details`
 swapped for vendors whose error bodies differ (Lever's `{code, message}`) or a wholly custom callable
@@ -32,7 +32,7 @@ Classifier = Callable[[httpx.Response], AtsError | None]
 """Map a response to the typed error it means, or None when it is a success."""
 
 WindowHint = Callable[[httpx.Response, float], float | None]
-"""Given a successful response and the time now, return seconds to hold every caller (window spent) or None."""
+"""Given a success and the time now, return seconds to hold every caller (window spent), or None."""
 
 
 def remaining_reset_hint(remaining: str, reset: str, *, longest: float = 60.0) -> WindowHint:

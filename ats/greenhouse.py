@@ -94,7 +94,8 @@ class GreenhouseAdapter:
             budget=budget,
             options=options,
             # The limit is per account and shared with other tools: stop when Greenhouse says the window is
-            # spent, not only when our own count says so. https://harvestdocs.greenhouse.io/docs/api-rate-limiting
+            # spent, not only when our own count says so.
+            # https://harvestdocs.greenhouse.io/docs/api-rate-limiting
             window_hint=remaining_reset_hint("X-RateLimit-Remaining", "X-RateLimit-Reset"),
         )
         return cls(config, http, page_size=options.page_size or PAGE_SIZE)
@@ -139,7 +140,7 @@ class GreenhouseAdapter:
         return [_to_candidate(item) for page in self._pages("/v3/candidates", params) for item in page.items]
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
-        """Yield candidates updated at or after `since` (an ISO time); each page's cursor is the newest seen."""
+        """Yield candidates updated at or after `since` (ISO time); each cursor is the newest time seen."""
         params = {"updated_at": f"gte|{since}"} if since else {}
         newest = since
         for page in self._pages("/v3/candidates", params):

@@ -128,7 +128,7 @@ class LeverAdapter:
         return _to_candidates(opportunities)
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
-        """Yield contacts whose opportunities changed at or after the cursor (milliseconds since the epoch)."""
+        """Yield contacts whose opportunities changed at or after the cursor (epoch milliseconds)."""
         params = {"updated_at_start": since} if since else {}
         newest = int(since) if since else None
         for page in self._pages("/opportunities", params):

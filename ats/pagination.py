@@ -108,7 +108,7 @@ def iter_token_pages(
     json: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> Iterator[Page]:
-    """Yield pages of a cursor/offset-token listing, sending the token as `token_param` (query, or body for POST)."""
+    """Yield pages of a cursor/offset-token listing, sending the token as `token_param` (query or body)."""
 
     def fetch(token: str | None) -> httpx.Response:
         if json is not None:

@@ -31,7 +31,8 @@ class VendorLimit:
 # Budgets sit a little under each vendor's limit: the limit is per account and other tools may share it.
 VENDOR_LIMITS: dict[Vendor, VendorLimit] = {
     # Fixed 30 s windows, no published ceiling; X-RateLimit-Limit 75 was observed and Airbyte budgets 50.
-    # https://harvestdocs.greenhouse.io/docs/api-rate-limiting (3rd-party: Airbyte source-greenhouse BEHAVIOR.md)
+    # https://harvestdocs.greenhouse.io/docs/api-rate-limiting
+    # (3rd-party: Airbyte source-greenhouse BEHAVIOR.md)
     Vendor.GREENHOUSE: VendorLimit(limit=50, window=30.0),
     # 10 requests/s per key, bursts to 20 (3rd-party: rate-limits.apis.io Lever profile).
     # https://hire.lever.co/developer/documentation

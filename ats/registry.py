@@ -46,7 +46,8 @@ def _resolve(vendor: Vendor, table: dict[Vendor, str], what: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        # Only "this vendor's module is not written yet" is NotSupported; a missing dependency inside it is a bug.
+        # Only "this vendor's module is not written yet" is NotSupported; a missing dependency
+        # inside it is a bug and must surface.
         if exc.name != module_name:
             raise
         raise NotSupported(vendor.label, f"has no {what} yet", hint="Choose another ATS.") from None

@@ -239,7 +239,7 @@ class Emulator:
         stage_id: Any = None,
         prospect: bool | None = None,
     ) -> None:
-        """Note a record created through the API, for `created_by_email()`, `created_for()` and `/_emulator/`."""
+        """Note a record created through the API (read by `created_by_email()`, `created_for()`)."""
         with self.lock:
             normalized = tuple(e.strip().lower() for e in emails if e)
             job = None if job_id is None else str(job_id)
@@ -299,7 +299,7 @@ class Emulator:
     # --- dispatch ---------------------------------------------------------------------------------------
 
     def handle(self, request: EmuRequest) -> Reply:
-        """Answer one request: control API, or log → latency → faults → route → auth → rate limit → handler."""
+        """Answer a request: control API, or log → latency → faults → route → auth → limit → handler."""
         if request.path.startswith("/_emulator/"):
             return self._control(request)
         route, params = self._match(request)

@@ -102,7 +102,7 @@ class GreenhouseEmulator(Emulator):
         }
 
     def authenticate(self, request: EmuRequest) -> Reply | None:
-        """Accept `Authorization: Bearer <token>` for a token this emulator issued and that has not expired."""
+        """Accept `Authorization: Bearer <token>` for an unexpired token this emulator issued."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         expires = self.tokens.get(token) if scheme.lower() == "bearer" else None
         if expires is None or expires <= self.clock():
@@ -204,7 +204,8 @@ class GreenhouseEmulator(Emulator):
         """Answer `GET /v3/candidates` (filters: email, ids, updated_at/created_at pipe ranges)."""
 
         def rows(query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-            # The email filter matches any of the candidate's addresses, case-insensitively (HD-ref get_v3-candidates).
+            # The email filter matches any of the candidate's addresses, case-insensitively
+            # (HD-ref get_v3-candidates).
             email = (_first(query, "email") or "").lower() or None
             return [
                 c

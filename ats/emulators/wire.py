@@ -49,7 +49,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Route:
-    """A method and path regex (named groups become handler kwargs); `public` skips auth, limits and faults."""
+    """A method and path regex (named groups → handler kwargs); `public` skips auth, limits, faults."""
 
     method: str
     pattern: str

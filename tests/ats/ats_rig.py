@@ -140,7 +140,7 @@ class VendorRig:
         secrets: Mapping[str, str] | None = None,
         fields: Mapping[str, str] | None = None,
     ) -> AtsAdapter:
-        """Return an adapter for the emulator (closed at teardown); `secrets`/`fields` override the demo ones."""
+        """Return an adapter for the emulator (closed at teardown); `secrets`/`fields` override demo ones."""
         config = self.emulator.connection_config(secrets=secrets, fields=fields)
         adapter = registry.create_adapter(
             config, budget=budget or NullBudget(), http_options=options or fast_options()
