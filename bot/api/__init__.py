@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.api.http import ApiError, Router, read_json, respond
@@ -70,17 +71,25 @@ class IngestApi:
         for value in params.values():
             if len(value) > 128 or not value.isprintable():
                 raise ApiError(404, "not_found", "there is no such record")
-        with unit_of_work(self.sessions) as session:
-            team_id = _authenticate(session, token)
-            body = _validated(route.body, read_json(environ), route.batch) if route.body else None
-            ingestor = Ingestor(session, team_id)
-            try:
-                result: BaseModel = route.handler(Call(ingestor, params, body))
-            except IngestError as exc:
-                status, code = (404, "not_found") if isinstance(exc, NotFound) else (409, "conflict")
-                raise ApiError(status, code, f"{exc.field}: {exc.message}",
-                               fields=[FieldProblem(exc.field, exc.message)]) from None
-            changed = ingestor.finish()
+        try:
+            with unit_of_work(self.sessions) as session:
+                team_id = _authenticate(session, token)
+                body = _validated(route.body, read_json(environ), route.batch) if route.body else None
+                ingestor = Ingestor(session, team_id)
+                try:
+                    result: BaseModel = route.handler(Call(ingestor, params, body))
+                except IngestError as exc:
+                    status, code = (404, "not_found") if isinstance(exc, NotFound) else (409, "conflict")
+                    raise ApiError(status, code, f"{exc.field}: {exc.message}",
+                                   fields=[FieldProblem(exc.field, exc.message)]) from None
+                changed = ingestor.finish()
+        except IntegrityError:
+            # Another request stored the same record between our look-up and our write; nothing was kept.
+            raise ApiError(409, "conflict", "a concurrent request wrote the same record; send this one again") from None
+        except OperationalError:
+            log.warning("Ingest API: database unavailable", exc_info=True)
+            raise ApiError(503, "unavailable", "the database is unavailable; try again shortly",
+                           headers={"Retry-After": "5"}) from None
         notify(self.on_changed, team_id, changed)
         return 200, result.model_dump(mode="json"), {}
 
