@@ -87,10 +87,15 @@ EXPORTING = {
 }
 
 
-def fast_http() -> HttpOptions:
+def fast_http(page_size: int = 2) -> HttpOptions:
     """Return HTTP options with tiny pages and no real sleeping, so faults cost no time."""
     return HttpOptions(
-        page_size=2, max_tries=2, timeout=3.0, backoff_base=0.001, backoff_cap=0.01, sleep=lambda s: None
+        page_size=page_size,
+        max_tries=2,
+        timeout=3.0,
+        backoff_base=0.001,
+        backoff_cap=0.01,
+        sleep=lambda s: None,
     )
 
 
@@ -130,7 +135,8 @@ class World:
     team_id: str = TEAM
     connection_id: int = 0
     search_id: int = 0
-    _factories: list[AdapterFactory] = field(default_factory=list)
+    page_size: int = 2
+    _factory: AdapterFactory | None = None
     _people: int = 0
 
     @property
@@ -157,6 +163,12 @@ class World:
             )
             self.connection_id = connection.id
             self.search_id = SearchRepository(session, self.team_id).get_or_create("Backend engineers").id
+
+    def new_search(self, name: str) -> int:
+        """Make a fresh search the current one (later candidates and links go to it)."""
+        with unit_of_work(self.sessions) as session:
+            self.search_id = SearchRepository(session, self.team_id).get_or_create(name).id
+        return self.search_id
 
     def link(self, **options: Any) -> int:
         """Link the search to the vendor's open job with these options (applicants, all candidates)."""
@@ -245,17 +257,21 @@ class World:
         self, worker_id: str = "worker-1", *, cls: type[ExportEngine] = ExportEngine, **config: Any
     ) -> ExportEngine:
         """Return an engine (or a test subclass) on this world: fast HTTP, the world's clock."""
-        factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
-        self._factories.append(factory)
         base = EngineConfig(now=self.clock, backoff_seconds=60.0, visibility_grace_seconds=120.0)
-        return cls(self.sessions, factory, worker_id=worker_id, config=replace(base, **config))
+        return cls(self.sessions, self.adapters, worker_id=worker_id, config=replace(base, **config))
+
+    @property
+    def adapters(self) -> AdapterFactory:
+        """Return the world's adapter factory, shared by its engines like a worker process shares one."""
+        if self._factory is None:
+            options = fast_http(self.page_size)
+            self._factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=options)
+        return self._factory
 
     def adapter(self):
         """Return an adapter on the emulator, for arranging and checking the ATS side."""
-        factory = AdapterFactory(self.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
-        self._factories.append(factory)
         with unit_of_work(self.sessions) as session:
-            return factory.for_connection(session.get(AtsConnection, self.connection_id))
+            return self.adapters.for_connection(session.get(AtsConnection, self.connection_id))
 
     def put_in_ats(self, email: str, *, last_name: str = "Existing") -> str:
         """Create a person in the ATS directly (as a recruiter would), and return its ATS id."""
@@ -271,13 +287,16 @@ class World:
         """Return how many ATS candidates carry `email` (read over HTTP, like any client)."""
         return len({c.id for c in self.adapter().find_candidates(email=email)})
 
-    def created(self, email: str) -> int:
-        """Return how many people the ATS had created with `email` through its API (by anyone)."""
-        email = email.strip().lower()
+    def created(self, *emails: str) -> int:
+        """Return how many people the ATS had created with any of `emails` through its API (by anyone)."""
+        wanted = {email.strip().lower() for email in emails}
         with self.emulator.lock:
-            return len(
-                {r.id for r in self.emulator.created if r.kind == self.case.record_kind and email in r.emails}
-            )
+            created = [r for r in self.emulator.created if r.kind == self.case.record_kind]
+            ids = {r.id for r in created if wanted.intersection(r.emails)}
+            if self.vendor == Vendor.LEVER:
+                # A Lever person is a contact; each job they are on is one more opportunity of it.
+                ids = {self.emulator.table("opportunities")[i]["contact"] for i in ids}
+            return len(ids)
 
     def fail_creates(self, count: int = 1, *, status: int = 500) -> None:
         """Make the next `count` create calls fail with `status`."""
@@ -296,8 +315,8 @@ class World:
 
     def close(self) -> None:
         """Close every adapter the world opened."""
-        for factory in self._factories:
-            factory.close()
+        if self._factory is not None:
+            self._factory.close()
 
 
 @pytest.fixture
@@ -305,8 +324,8 @@ def make_world(sessions: sessionmaker[Session], secret_box: SecretBox) -> Iterat
     """Return a factory of connected worlds: `make_world(vendor, **emulator_kwargs)`."""
     opened: list[World] = []
 
-    def make(vendor: Vendor, **emulator_kwargs: Any) -> World:
-        world = World(sessions, secret_box, start_emulator(vendor, **emulator_kwargs))
+    def make(vendor: Vendor, *, page_size: int = 2, **emulator_kwargs: Any) -> World:
+        world = World(sessions, secret_box, start_emulator(vendor, **emulator_kwargs), page_size=page_size)
         opened.append(world)
         world.connect()
         return world
