@@ -85,3 +85,10 @@ def test_app_home_is_published_when_opened(app_server: AppServer) -> None:
     (published,) = app_server.slack.calls("views.publish")
     assert published.payload["user_id"] == ADMIN
     assert published.payload["view"]["type"] == "home"
+
+
+def test_ingest_api_is_mounted_under_api_v1(app_server: AppServer) -> None:
+    response = app_server.http.get(app_server.url + "/api/v1/openapi.json")
+    assert response.status_code != 404
+    unauthenticated = app_server.http.get(app_server.url + "/api/v1/searches/s-1")
+    assert unauthenticated.status_code == 401
