@@ -25,6 +25,7 @@ import logging
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from http.server import ThreadingHTTPServer
@@ -66,6 +67,7 @@ class Emulator:
         rate_window: the fixed window in seconds (the vendor's by default).
         visibility_delay: seconds a created record stays invisible to reads (vendors with async creates).
         clock: time source for windows, faults and visibility.
+        log_size: how many recent requests the log keeps (benchmarks send far more).
     """
 
     vendor: ClassVar[Vendor]
@@ -85,6 +87,7 @@ class Emulator:
         rate_window: float | None = None,
         visibility_delay: float = 0.0,
         clock: Callable[[], float] = time.time,
+        log_size: int = 10_000,
     ) -> None:
         self.host = host
         self.port = port
@@ -93,7 +96,8 @@ class Emulator:
         self.lock = threading.RLock()
         self.collections: dict[str, dict[str, dict[str, Any]]] = {}
         self.created: list[CreatedRecord] = []
-        self.log: list[LoggedRequest] = []
+        self.log: deque[LoggedRequest] = deque(maxlen=log_size)
+        self.request_count = 0
         self.faults = FaultPlan(clock)
         self.limiter = FixedWindow(rate_limit, rate_window or self.default_rate_window, clock)
         self._next_id = 1000
@@ -224,6 +228,7 @@ class Emulator:
             self.collections.clear()
             self.created.clear()
             self.log.clear()
+            self.request_count = 0
         self.faults.clear()
         self.limiter.configure(self.limiter.limit)
         if seed:
@@ -291,7 +296,7 @@ class Emulator:
                 "vendor": str(self.vendor),
                 "counts": {name: len(rows) for name, rows in self.collections.items()},
                 "created": self.created_by_email(),
-                "requests": len(self.log),
+                "requests": self.request_count,
                 "rate_limit": {"limit": self.limiter.limit, "window": self.limiter.window},
                 **self.faults.snapshot(),
             }
@@ -308,6 +313,7 @@ class Emulator:
                 return route.handler(request, **params)
         with self.lock:
             self.log.append(LoggedRequest.of(request, self.clock()))
+            self.request_count += 1
         if self.faults.latency:
             self._stopping.wait(self.faults.latency)
         fault = self.faults.take(request.method, request.path)
