@@ -273,3 +273,25 @@ def test_api_mounted_with_its_prefix_in_script_name(sessions, tokens) -> None:
     environ["PATH_INFO"] = "/openapi.json"
     api(environ, start_response)
     assert seen["status"].startswith("200")
+
+
+def test_responses_name_what_is_missing_or_clashing(t1, t2) -> None:
+    t1.put("/searches/s1", json={"name": "Backend"})
+    t1.put("/searches/s2", json={"name": "Frontend"})
+    t1.post("/searches/s1/candidates", json=ADA)
+    ok = {"source_id": "r1", "campaign_id": "camp-1", "campaign": "Outreach", "candidate_id": "c1",
+          "type": "maybe", "received_at": "2026-11-20T09:30:00"}
+    assert t1.post("/searches/s1/responses", json=ok).json()["outcome"] == "created"
+
+    unknown = t1.post("/searches/s1/responses", json={**ok, "source_id": "r2", "candidate_id": "nobody"})
+    assert unknown.status_code == 404 and "candidate_id" in fields(unknown)
+    by_email = t1.post("/searches/s1/responses", json={**ok, "source_id": "r3", "candidate_id": None,
+                                                        "email": "ADA@example.com"})
+    assert by_email.json()["outcome"] == "created"
+    other_search = t1.post("/searches/s2/responses", json={**ok, "source_id": "r4"})
+    assert other_search.status_code == 409 and "campaign_id" in fields(other_search)
+
+    # Another workspace cannot reach T1's candidate from a search of its own.
+    t2.put("/searches/s9", json={"name": "Theirs"})
+    foreign = t2.post("/searches/s9/responses", json={**ok, "source_id": "x1"})
+    assert foreign.status_code == 404 and "Ada" not in foreign.text
