@@ -84,6 +84,7 @@ class HttpServer:
         self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="scaleup")
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._closed = threading.Event()
 
     @property
     def url(self) -> str:
@@ -108,6 +109,7 @@ class HttpServer:
         finally:
             server.task_dispatcher.shutdown()
             wasyncore.close_all(server._map)
+            self._closed.set()
 
     def start(self) -> HttpServer:
         """Serve on a daemon thread and return self."""
@@ -118,6 +120,10 @@ class HttpServer:
     def close(self) -> None:
         """Stop serving and wait for requests in progress."""
         self._stop.set()
-        self._server.pull_trigger()
+        if not self._closed.is_set():
+            try:
+                self._server.pull_trigger()  # wakes the loop so it sees the stop flag
+            except OSError:
+                pass  # the loop closed its sockets meanwhile
         if self._thread is not None:
             self._thread.join(timeout=10)

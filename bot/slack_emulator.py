@@ -74,6 +74,7 @@ class _State:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     spent_triggers: set[str] = field(default_factory=set)
     throttles: dict[str, _Throttle] = field(default_factory=dict)
+    throttled: list[SlackCall] = field(default_factory=list)
 
 
 class SlackEmulator:
@@ -163,6 +164,11 @@ class SlackEmulator:
         """Return the recorded calls, oldest first (only those of `method` when given)."""
         with self._lock:
             return [c for c in self._state.calls if method is None or c.method == method]
+
+    def throttled_calls(self, method: str | None = None) -> list[SlackCall]:
+        """Return the calls answered with 429 (not in `calls()`)."""
+        with self._lock:
+            return [c for c in self._state.throttled if method is None or c.method == method]
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[SlackCall]:
         """Block until `method` was called `count` times; return those calls (raise TimeoutError if not)."""
@@ -259,8 +265,7 @@ class SlackEmulator:
 
     def _record(self, call: SlackCall, *, throttled: bool = False) -> None:
         with self._lock:
-            if not throttled:
-                self._state.calls.append(call)
+            (self._state.throttled if throttled else self._state.calls).append(call)
             self._lock.notify_all()
 
     # --- methods ------------------------------------------------------------------------------------------

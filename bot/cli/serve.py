@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="serve the Slack app (HTTP or Socket Mode)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=3000, help="port to listen on (default 3000)")
-    parser.add_argument("--socket", action="store_true", help="use Socket Mode with SLACK_APP_TOKEN instead of HTTP")
+    parser.add_argument(
+        "--socket", action="store_true", help="use Socket Mode with SLACK_APP_TOKEN instead of HTTP"
+    )
     parser.set_defaults(func=run_serve)
 
 
@@ -37,12 +39,15 @@ def run_serve(args: argparse.Namespace) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
-            print("Serving Slack over Socket Mode. Ctrl-C stops.")
+            print("Serving Slack over Socket Mode. Ctrl-C stops.", flush=True)
             handler.start()
             return 0
         wsgi = make_wsgi_app(app, services, api=load_ingest_api(services))
         server = HttpServer(wsgi, host=args.host, port=args.port, threads=settings.listener_threads)
-        print(f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.")
+        print(
+            f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.",
+            flush=True,
+        )
         try:
             server.serve_forever()
         except KeyboardInterrupt:

@@ -352,6 +352,7 @@ def test_a_valid_submission_saves_the_link_and_confirms_with_the_preflight(
     view = open_link(app_server)
     values = form_values(search_id, emails=("work", "personal"), channel=PUBLIC_CHANNEL)
     values[LinkIds.INCLUDE_ATS_BLOCK] = {LinkIds.INCLUDE_ATS_CHECKBOX: checked(INCLUDE_ATS)}
+    app_server.slack.throttle("chat.postMessage", times=1, retry_after=1)  # the confirmation waits it out
     assert json_body(app_server.interact(submission(view, values))) == {"response_action": "clear"}
 
     link = saved_link(app_server, search_id)
@@ -370,6 +371,7 @@ def test_a_valid_submission_saves_the_link_and_confirms_with_the_preflight(
     assert [c.payload["channel"] for c in app_server.slack.calls("conversations.join")] == [PUBLIC_CHANNEL]
 
     app_server.settle()
+    assert len(app_server.slack.throttled_calls("chat.postMessage")) == 1
     (message,) = app_server.slack.calls("chat.postMessage")
     assert message.payload["channel"] == ADMIN
     text = message.payload["text"]

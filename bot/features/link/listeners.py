@@ -50,7 +50,7 @@ from bot.features.router.ids import Subcommand, split_command, subcommand_is
 from bot.ids import SLASH_COMMAND
 from bot.jobcache import Then
 from bot.middleware import AdminCheck, RequestScope, scoped
-from bot.surfaces import update_modal_quietly
+from bot.surfaces import patient, update_modal_quietly
 from storage.db import unit_of_work
 from storage.enums import Audience, ResponseType
 from storage.models import AtsConnection, AtsJob, Link, Search, Workspace
@@ -522,4 +522,4 @@ def post_confirmation(
             preflight.already_in_ats,
             preflight.already_done,
         )
-    client.chat_postMessage(channel=user_id, text=confirmation_text(summary, counts))
+    patient(client).chat_postMessage(channel=user_id, text=confirmation_text(summary, counts))
