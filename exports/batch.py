@@ -28,7 +28,7 @@ from ats.errors import (
 from ats.types import Capabilities, CreatedApplication, NewCandidate
 from exports import mirror
 from exports.alerts import PassAlerts
-from exports.attribution import campaign_names, new_candidate
+from exports.attribution import SCHEDULER_ACTORS, campaign_names, new_candidate
 from exports.claims import lock_pending
 from exports.eligibility import LinkView, Verdict, decide_many, load_candidates
 from exports.mirror import EMAIL, Key, MirrorHit
@@ -66,6 +66,7 @@ class Stop:
     reason: str
     error: AtsError | None = None
     pause_link: bool = False
+    out_of_time: bool = False
 
 
 Writer = Callable[[AtsAdapter, LinkView, Work], CreatedApplication]
@@ -123,6 +124,8 @@ class BatchExporter:
             decisions = decide_many(session, view, self.caps, candidates.values())
             campaigns = campaign_names(session, view.team_id, view.search_id, list(candidates))
             claim = {"lease_owner": self.worker_id, "lease_expires_at": lease_until, "outcome_unknown": True}
+            if self.actor not in SCHEDULER_ACTORS:
+                claim["requested_by"] = self.actor[:32]
             for export in rows:
                 candidate = candidates[export.candidate_id]
                 decision = decisions[export.candidate_id]
@@ -218,7 +221,7 @@ class BatchExporter:
         """Send each claimed candidate and record the outcome; on a stop, release what is left."""
         for index, item in enumerate(work):
             if self.stop is None and deadline is not None and self.config.clock() >= deadline:
-                self.stop = Stop("the pass ran out of time")
+                self.stop = Stop("the pass ran out of time", out_of_time=True)
             if self.stop is not None:
                 self.release(work[index:], self.stop.reason)
                 return

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
-from ats.errors import TRANSIENT_ERRORS, AtsError, AuthFailed, NotFound, PermissionMissing
+from ats.errors import AtsError, AuthFailed, NotFound, PermissionMissing
 from ats.types import Capabilities, CreatedApplication
 from exports import claims, mirror
 from exports.adapters import AdapterFactory
@@ -26,6 +26,7 @@ from exports.alerts import PassAlerts, raise_alert
 from exports.batch import BatchExporter, Stop, Work
 from exports.eligibility import (
     LinkView,
+    SyncResult,
     Verdict,
     decide_many,
     load_candidates,
@@ -39,6 +40,7 @@ from exports.types import (
     ExportEngineError,
     ExportNotFound,
     ExportOutcome,
+    LinkPaused,
     PassResult,
     Preflight,
 )
@@ -63,10 +65,6 @@ __all__ = [
     "PassResult",
     "Preflight",
 ]
-
-
-class LinkPaused(ExportEngineError):
-    """The link is paused (its job closed, its stage is gone…), so nothing is exported until it is fixed."""
 
 
 class ExportEngine:
@@ -136,13 +134,14 @@ class ExportEngine:
         alerts: PassAlerts,
         candidate_ids: Sequence[int] | None = None,
         any_audience: bool = False,
-    ) -> None:
+    ) -> SyncResult:
         result = sync_rows(
             session, view, caps, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience
         )
         for candidate_id in result.of(S.REACHOUT_ON_LINKEDIN):
             alerts.add(AlertKind.MISSING_EMAIL, candidate_id=candidate_id)
         alerts.flush(session)
+        return result
 
     # --- reads ------------------------------------------------------------------------------------------
 
@@ -223,7 +222,7 @@ class ExportEngine:
                 link.last_pass_finished_at = finished
                 link.last_pass_cut_short = result.cut_short
                 link.next_pass_at = finished if result.cut_short else finished + interval
-                link.last_error = None if result.message is None or result.cut_short else result.message
+                link.last_error = result.message
         return result
 
     def _pass(self, view: LinkView, *, limit: int | None, deadline: float | None, actor: str) -> PassResult:
@@ -233,10 +232,10 @@ class ExportEngine:
         prepared = self._prepare(view, actor=actor, alerts=alerts)
         if isinstance(prepared, PassResult):
             return prepared
-        adapter = prepared
-        if adapter.capabilities.exclusion_only or (view.mode == LinkMode.MANUAL and actor == "scheduler"):
-            return self._result(view, None, [])
+        adapter, synced = prepared
         exporter = self._exporter(view, adapter, actor, alerts)
+        if adapter.capabilities.exclusion_only or (view.mode == LinkMode.MANUAL and actor == "scheduler"):
+            return self._result(view, exporter, synced)
         budget = self.config.pass_limit if limit is None else limit
         claimed_total = 0
         cut_short = False
@@ -249,10 +248,10 @@ class ExportEngine:
                 break
             claimed_total += claimed
             exporter.run(work, deadline=deadline)
-        if exporter.stop is not None and exporter.stop.reason == "the pass ran out of time":
+        if exporter.stop is not None and exporter.stop.out_of_time:
             cut_short = True
         self._after_stop(view, exporter.stop, actor)
-        return self._result(view, exporter, [], claimed=claimed_total, cut_short=cut_short)
+        return self._result(view, exporter, synced, claimed=claimed_total, cut_short=cut_short)
 
     def export_candidates(
         self, team_id: str, link_id: int, candidate_ids: Sequence[int], *, actor: str
@@ -274,13 +273,14 @@ class ExportEngine:
         prepared = self._prepare(view, actor=actor, alerts=alerts, raise_errors=True)
         if isinstance(prepared, PassResult):
             raise LinkPaused(f"This link is paused: {prepared.message}", hint="Fix it with /scaleup link.")
+        adapter, _ = prepared
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, team_id, link_id, lock=True)
             ids = search_candidate_ids(session, view, candidate_ids)
             self._sync(
                 session,
                 view,
-                prepared.capabilities,
+                adapter.capabilities,
                 actor=actor,
                 alerts=alerts,
                 candidate_ids=ids,
@@ -298,8 +298,8 @@ class ExportEngine:
                     attempts=0,
                     next_attempt_at=None,
                 )
-        if not prepared.capabilities.exclusion_only:
-            exporter = self._exporter(view, prepared, actor, alerts)
+        if not adapter.capabilities.exclusion_only:
+            exporter = self._exporter(view, adapter, actor, alerts)
             while exporter.stop is None:
                 work, claimed = exporter.claim(self.config.batch_size, candidate_ids=ids, due_only=False)
                 if claimed == 0:
@@ -424,7 +424,7 @@ class ExportEngine:
 
     def _prepare(
         self, view: LinkView, *, actor: str, alerts: PassAlerts, raise_errors: bool = False
-    ) -> AtsAdapter | PassResult:
+    ) -> tuple[AtsAdapter, SyncResult] | PassResult:
         """Check the job and stage, refresh the mirror and sync records; a PassResult means stop here."""
         adapter = self._adapter_for(view.connection_id)
         try:
@@ -449,9 +449,9 @@ class ExportEngine:
         self._connection_ok(view)
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, view.team_id, view.id, lock=True)
-            self._sync(session, view, adapter.capabilities, actor=actor, alerts=alerts)
+            synced = self._sync(session, view, adapter.capabilities, actor=actor, alerts=alerts)
             claims.reap_expired(session, view.team_id, view.id, now=self.config.now(), actor=actor)
-        return adapter
+        return adapter, synced
 
     def _job_problem(self, view: LinkView, adapter: AtsAdapter) -> str | None:
         """Return why the link cannot export to its job any more, or None when the job is fine."""
@@ -555,32 +555,32 @@ class ExportEngine:
     def _result(
         self,
         view: LinkView,
-        exporter: BatchExporter | None,
-        outcomes: list[ExportOutcome],
+        exporter: BatchExporter,
+        synced: SyncResult,
         *,
         claimed: int = 0,
         cut_short: bool = False,
     ) -> PassResult:
-        if exporter is None:
-            return PassResult(view.team_id, view.id)
-        counts, stop = exporter.counts, exporter.stop
-        transient = stop is not None and isinstance(stop.error, TRANSIENT_ERRORS)
+        stop = exporter.stop
+
+        def settled(state: ExportState) -> int:
+            return exporter.counts.get(state, 0) + len(synced.of(state))
+
         return PassResult(
             view.team_id,
             view.id,
             claimed=claimed,
-            exported=counts.get(S.EXPORTED, 0),
-            processing=counts.get(S.PROCESSING, 0),
-            duplicate=counts.get(S.DUPLICATE, 0),
-            excluded=counts.get(S.EXCLUDED, 0),
-            reachout=counts.get(S.REACHOUT_ON_LINKEDIN, 0),
+            exported=settled(S.EXPORTED),
+            processing=settled(S.PROCESSING),
+            duplicate=settled(S.DUPLICATE),
+            excluded=settled(S.EXCLUDED),
+            reachout=settled(S.REACHOUT_ON_LINKEDIN),
             retrying=exporter.retrying,
-            failed=counts.get(S.FAILED, 0),
+            failed=settled(S.FAILED),
             released=exporter.released,
             paused=stop is not None and stop.pause_link,
-            cut_short=cut_short or transient,
+            cut_short=cut_short,
             message=stop.reason if stop is not None else None,
-            outcomes=tuple(outcomes),
         )
 
     def _outcomes(self, view: LinkView, candidate_ids: Sequence[int]) -> list[ExportOutcome]:

@@ -123,3 +123,7 @@ class LinkNotFound(ExportEngineError):
 
 class ExportNotFound(ExportEngineError):
     """The export record does not exist in this workspace."""
+
+
+class LinkPaused(ExportEngineError):
+    """The link is paused (its job closed, its stage is gone…): nothing is exported until it is fixed."""

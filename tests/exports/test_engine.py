@@ -11,6 +11,7 @@ from exports.engine import ExportEngine
 from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ResponseType
 from storage.models import CampaignResponse, Link
+from storage.repositories import ConnectionRepository
 from storage.states import ExportState as S
 
 
@@ -337,3 +338,50 @@ def test_bamboohr_only_excludes(make_world) -> None:
     assert counts[S.EXCLUDED] == sum(counts.values()) == 1
     assert not world.emulator.created
     assert world.emulator.requests(method="POST") == []
+
+
+def test_refused_credentials_raise_one_connection_alert_and_fail_nobody(make_world) -> None:
+    world = make_world(Vendor.GREENHOUSE)
+    candidate = world.add_candidate(["locked.out@example.org"])
+    link = world.link()
+    config = world.emulator.connection_config(secrets={"client_secret": "revoked-secret"})
+    with unit_of_work(world.sessions) as session:
+        ConnectionRepository(session, world.team_id).save(
+            world.box,
+            vendor=world.vendor,
+            secrets=config.secrets,
+            fields=config.fields,
+            base_url=config.base_url,
+        )
+    engine = world.engine()
+
+    first = engine.run_pass(world.team_id, link)
+    engine.run_pass(world.team_id, link)
+
+    assert "credentials" in first.message and "revoked-secret" not in first.message
+    assert world.export_row(candidate, link) is None  # nothing was claimed or failed
+    [alert] = world.alerts(AlertKind.CONNECTION)
+    assert alert.payload["code"] == "auth_failed"
+    with unit_of_work(world.sessions) as session:
+        link_row = session.get(Link, link)
+        assert not link_row.paused and link_row.last_error == first.message
+
+
+def test_a_pass_is_bounded_and_the_next_one_continues(world) -> None:
+    people = [world.add_candidate([f"bulk{n}@example.org"]) for n in range(3)]
+    world.add_candidate([])
+    link = world.link()
+    engine = world.engine(batch_size=1)
+
+    first = engine.run_pass(world.team_id, link, limit=2)
+    with unit_of_work(world.sessions) as session:
+        link_row = session.get(Link, link)
+        assert link_row.last_pass_cut_short and link_row.next_pass_at == link_row.last_pass_finished_at
+    second = engine.run_pass(world.team_id, link, limit=2)
+
+    assert (first.exported, first.reachout, first.cut_short) == (2, 1, True)
+    assert (second.exported, second.cut_short) == (1, False)
+    assert all(world.export_row(c, link).state == S.EXPORTED for c in people)
+    assert (
+        engine.run_pass(world.team_id, link, deadline=0.0).claimed == 0
+    )  # past its deadline: claims nothing
