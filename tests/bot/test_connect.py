@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from slack_rig import (
@@ -57,6 +58,30 @@ def greenhouse_values(secret: str, client_id: str, base_url: str) -> dict[str, A
         **field("source_id", None),
         ConnectIds.BASE_URL_BLOCK: {ConnectIds.BASE_URL_INPUT: typed(base_url)},
     }
+
+
+class GatedAdapter:
+    """An adapter whose credential check waits for the test to open the gate (a slow ATS, without sleeps)."""
+
+    def __init__(self, inner: Any, gate: threading.Event) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    def check(self) -> Any:
+        assert self.gate.wait(timeout=10)
+        return self.inner.check()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def slow_ats(server: AppServer) -> threading.Event:
+    """Make credential checks outlast the submission window until the returned gate is set."""
+    real = server.deps.check_adapter
+    gate = threading.Event()
+    server.deps.check_window = 0.05
+    server.deps.check_adapter = lambda config: GatedAdapter(real(config), gate)
+    return gate
 
 
 def test_non_admin_is_refused_and_no_modal_opens(app_server: AppServer) -> None:
@@ -168,12 +193,12 @@ def test_slow_ats_turns_the_modal_into_checking_and_finishes_in_the_background(
 
 
 def test_slow_refusal_reopens_the_form_with_the_error(app_server: AppServer, greenhouse: Any) -> None:
-    app_server.deps.check_window = 0.05
-    greenhouse.faults.set_latency(0.5)
+    gate = slow_ats(app_server)
     view = choose_vendor(app_server, open_connect(app_server), Vendor.GREENHOUSE)
     config = greenhouse.connection_config()
     values = greenhouse_values("wrong", config.secrets["client_id"], greenhouse.base_url)
     assert "Checking" in str(json_body(app_server.interact(submission(view, values)))["view"])
+    gate.set()
     app_server.settle()
     last = app_server.slack.calls("views.update")[-1].payload["view"]
     assert last["callback_id"] == ConnectIds.VIEW
