@@ -56,7 +56,6 @@ class Work:
     prior_unknown: bool
     person: NewCandidate | None = None
     existing: MirrorHit | None = None
-    claimed_at: datetime | None = None
 
 
 @dataclass
@@ -123,20 +122,20 @@ class BatchExporter:
             candidates = load_candidates(session, view.team_id, [row.candidate_id for row in rows])
             decisions = decide_many(session, view, self.caps, candidates.values())
             campaigns = campaign_names(session, view.team_id, view.search_id, list(candidates))
-            claim = {"lease_owner": self.worker_id, "lease_expires_at": lease_until, "outcome_unknown": True}
+            claim: dict[str, object] = {
+                "lease_owner": self.worker_id,
+                "lease_expires_at": lease_until,
+                "outcome_unknown": True,
+            }
             if self.actor not in SCHEDULER_ACTORS:
                 claim["requested_by"] = self.actor[:32]
             for export in rows:
                 candidate = candidates[export.candidate_id]
                 decision = decisions[export.candidate_id]
                 item = Work(
-                    export.id,
-                    candidate.id,
-                    candidate.full_name,
-                    decision.keys,
-                    export.outcome_unknown,
-                    claimed_at=now,
+                    export.id, candidate.id, candidate.full_name, decision.keys, export.outcome_unknown
                 )
+                claim_changes: dict[str, object] = {}
                 if export.outcome_unknown:
                     # An earlier attempt may have reached the ATS: never trust the mirror, look it up live.
                     if export.email_sent and (EMAIL, export.email_sent) not in item.keys:
@@ -167,14 +166,10 @@ class BatchExporter:
                 else:
                     item.person = self._person(candidate, decision.emails, export, campaigns)
                     claim_changes = {"email_sent": decision.emails[0].address}
-                if not export.outcome_unknown:
-                    repo.transition(
-                        export, S.EXPORTING, actor=self.actor, reason="claimed", **claim, **claim_changes
-                    )
-                else:
-                    repo.transition(
-                        export, S.EXPORTING, actor=self.actor, reason="claimed; looking up first", **claim
-                    )
+                reason = "claimed; looking the candidate up first" if export.outcome_unknown else "claimed"
+                repo.transition(
+                    export, S.EXPORTING, actor=self.actor, reason=reason, **claim, **claim_changes
+                )
                 work.append(item)
             self.alerts.flush(session)
         return work, len(rows)
@@ -243,8 +238,13 @@ class BatchExporter:
                         ats_profile_url=hit.profile_url,
                     )
                     return
-                if hit is None and item.prior_unknown and self._still_settling(item):
-                    return
+                if hit is None and item.prior_unknown:
+                    if self._still_settling(item):
+                        return
+                    if item.person is not None and not item.person.emails:
+                        # Not in the ATS, and the addresses it was sent with are no longer valid.
+                        self._record(item, S.REACHOUT_ON_LINKEDIN, "no valid email of the link's types")
+                        return
                 item.existing = hit
             if item.existing is not None:
                 if not self.view.include_ats_candidates and not item.prior_unknown:
@@ -284,7 +284,7 @@ class BatchExporter:
             )
         except AtsError as exc:
             self._fail(item, exc.code, exc.user_message())
-        except Exception:
+        except Exception:  # a bug with one candidate must not leave the rest of the batch claimed
             log.exception("export %s failed unexpectedly", item.export_id)
             self.stop = Stop("an internal error stopped the pass")
             self._retry_later(
