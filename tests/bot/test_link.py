@@ -529,3 +529,37 @@ def test_a_known_error_is_shown_in_the_modal_the_user_is_looking_at(
     (pushed,) = app_server.slack.calls("views.push")
     assert "No ATS is connected any more" in str(pushed.payload["view"])
     assert app_server.slack.calls("views.update") == []
+
+
+def test_choosing_a_linked_search_in_the_form_prefills_it(app_server: AppServer, greenhouse: Any) -> None:
+    connection_id = connect_greenhouse(app_server, greenhouse)
+    add_search(app_server)
+    other = add_search(app_server, "Designers Berlin")
+    with unit_of_work(app_server.sessions) as session:
+        LinkRepository(session, TEAM).add(
+            Link(
+                search_id=other,
+                connection_id=connection_id,
+                job_id=DESIGNER,
+                job_name="Product Designer",
+                mode=LinkMode.MANUAL,
+                email_types=["personal"],
+            )
+        )
+    view = open_link(app_server)
+    action = {
+        "action_id": LinkIds.SEARCH_SELECT,
+        "block_id": LinkIds.SEARCH_BLOCK,
+        "type": "static_select",
+        "selected_option": {"value": str(other), "text": {"type": "plain_text", "text": "Designers Berlin"}},
+    }
+    values = {LinkIds.SEARCH_BLOCK: {LinkIds.SEARCH_SELECT: selected(str(other))}}
+    assert app_server.interact(block_actions(view, action, values)).status_code == 200
+    view = app_server.slack.view(view["id"])
+    assert find_block(view, LinkIds.JOB_BLOCK)["element"]["initial_option"]["value"] == DESIGNER
+    assert find_block(view, LinkIds.MODE_BLOCK)["element"]["initial_option"]["value"] == LinkMode.MANUAL
+    assert [o["value"] for o in find_block(view, LinkIds.EMAILS_BLOCK)["element"]["initial_options"]] == [
+        "personal"
+    ]
+    app_server.settle()  # the designer job's stages arrive and the form is redrawn with them
+    assert stage_block_id(DESIGNER) in block_ids(app_server.slack.view(view["id"]))

@@ -394,9 +394,9 @@ def no_ats_blocks(*, can_connect: bool) -> list[Block]:
 NO_ATS_TEXT = "No ATS is connected yet."
 
 NO_SEARCHES_TEXT = (
-    "There are no searches yet. Searches arrive from ScaleUp: the sourcing platform pushes them to the "
-    "ingest API (`POST /api/v1/…` with a workspace token from `scaleup tokens`), or an operator runs "
-    "`scaleup import candidates --team <team> --search <name> <file>`. Then run "
+    "There are no searches yet. Searches arrive from ScaleUp: the sourcing platform sends them to the "
+    "ingest API (`PUT /api/v1/searches/{id}`, with a workspace token from `scaleup tokens create`), or an "
+    "operator runs `scaleup import candidates FILE --team <team id> --search <name>`. Then run "
     f"`{SLASH_COMMAND} link` again."
 )
 
