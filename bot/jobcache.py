@@ -44,6 +44,8 @@ class JobCache:
         adapter_for: returns the (shared) adapter of a connection.
         background: the pool refreshes run on.
         max_age: a list older than this is refreshed when someone looks at it.
+        retry_after: after a refresh started, another one only starts this much later unless forced, so a
+            failing ATS is not called on every keystroke of a job search.
         now: the clock.
     """
 
@@ -54,13 +56,16 @@ class JobCache:
         background: Background,
         *,
         max_age: timedelta = timedelta(minutes=15),
+        retry_after: timedelta = timedelta(minutes=1),
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
         self._adapter_for = adapter_for
         self._background = background
         self.max_age = max_age
+        self.retry_after = retry_after
         self.now = now
+        self._started: dict[str, datetime] = {}
         self._lock = threading.Lock()
         # What is running, with the callbacks of everyone who asked for it meanwhile.
         self._running: dict[tuple[str, str | None], list[Then]] = {}
@@ -75,8 +80,18 @@ class JobCache:
         with self._lock:
             return (team_id, None) in self._running
 
-    def refresh_soon(self, team_id: str, *, then: Then | None = None) -> bool:
-        """Refresh the team's job list in the background; return False if one is running (`then` still runs)."""
+    def refresh_soon(self, team_id: str, *, then: Then | None = None, force: bool = False) -> bool:
+        """Refresh the team's job list in the background; return whether a refresh started.
+
+        When one is running, `then` runs when it ends. Unless `force`d (a recruiter asked), a refresh
+        started less than `retry_after` ago is not repeated, and `then` is not called.
+        """
+        now = self.now()
+        with self._lock:
+            last = self._started.get(team_id)
+            if not force and (team_id, None) not in self._running and last and now - last < self.retry_after:
+                return False
+            self._started[team_id] = now
         return self._start((team_id, None), self.refresh, team_id, then=then)
 
     def load_stages_soon(self, team_id: str, job_id: str, *, then: Then | None = None) -> bool:

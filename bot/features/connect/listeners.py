@@ -261,4 +261,4 @@ def load_jobs_then_report(
             client, view_id, connected_modal(submission.vendor, acting_as=account.acting_user, jobs=jobs)
         )
 
-    deps.job_cache.refresh_soon(team_id, then=report)
+    deps.job_cache.refresh_soon(team_id, then=report, force=True)

@@ -21,6 +21,7 @@ from ats.errors import AtsError, NotSupported
 from ats.registry import adapter_class
 from ats.types import EmailType, Vendor
 from bot.deps import Deps
+from bot.errors import BotError
 from bot.features.admins.views import REFUSAL
 from bot.features.link.forms import (
     EMAIL_TYPES,
@@ -161,8 +162,6 @@ def form_data(
 
 def current_connection(session: Session, team_id: str) -> AtsConnection:
     """Return the workspace's connection; raise a user-facing error when it was removed meanwhile."""
-    from bot.errors import BotError
-
     connection = ConnectionRepository(session, team_id).get_current()
     if connection is None:
         raise BotError("No ATS is connected any more.", hint=f"Run `{SLASH_COMMAND} connect` first.")
@@ -272,6 +271,22 @@ def open_link(
     _, _, name = split_command(body.get("text"))
     search = searches.get_by_name(name) if name else None
     notice = f"No search is called “{name[:100]}”. Choose one below." if name and search is None else None
+    open_link_form(client, body["trigger_id"], session, deps, scope, connection, search, notice=notice)
+
+
+def open_link_form(
+    client: WebClient,
+    trigger_id: str,
+    session: Session,
+    deps: Deps,
+    scope: RequestScope,
+    connection: AtsConnection,
+    search: Search | None,
+    *,
+    notice: str | None = None,
+) -> None:
+    """Open the export form for `search` (prefilled from its link); App Home's ⚡ buttons call this too."""
+    team_id = connection.team_id
     link = LinkRepository(session, team_id).get_by_search(search.id) if search else None
     if link is not None:
         job = (
@@ -283,7 +298,7 @@ def open_link(
     else:
         draft = LinkDraft(search_id=search.id if search else None)
     data = form_data(session, deps, connection, draft, notice=notice)
-    opened = client.views_open(trigger_id=body["trigger_id"], view=link_modal(data))["view"]
+    opened = client.views_open(trigger_id=trigger_id, view=link_modal(data))["view"]
     _load_missing(scope, deps, client, connection, data, opened["id"], opened.get("hash"))
 
 
@@ -394,7 +409,7 @@ def refresh_jobs(
         else:
             redraw(error)
 
-    scope.after_commit(deps.job_cache.refresh_soon, workspace.team_id, then=then_stages)
+    scope.after_commit(deps.job_cache.refresh_soon, workspace.team_id, then=then_stages, force=True)
 
 
 @scoped
