@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "bot.cli.keygen",
     "bot.cli.ats",
     "bot.cli.status",
+    "bot.cli.demo",
     "bot.cli.worker",
     "bot.cli.importer",
     "bot.cli.tokens",

@@ -8,6 +8,7 @@ import logging
 from bot.app import create_app
 from bot.cli import CommandError
 from bot.deps import build_deps
+from bot.realtime import realtime_exports
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import load_settings
 from bot.wiring import build_services
@@ -42,7 +43,7 @@ def run_serve(args: argparse.Namespace) -> int:
             print("Serving Slack over Socket Mode. Ctrl-C stops.", flush=True)
             handler.start()
             return 0
-        wsgi = make_wsgi_app(app, services, api=load_ingest_api(services))
+        wsgi = make_wsgi_app(app, services, api=load_ingest_api(services, on_changed=realtime_exports(deps)))
         server = HttpServer(wsgi, host=args.host, port=args.port, threads=settings.listener_threads)
         print(
             f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.",

@@ -1,0 +1,378 @@
+"""The demo's story: what a recruiting team does, step by step, over real signed HTTP requests."""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ats.credentials import CREDENTIALS
+from ats.types import AtsCandidate, Vendor
+from bot.demo.stack import ADMIN, ALERTS_CHANNEL, SOURCING_CHANNEL, TEAM, DemoStack
+from bot.features.connect.ids import ConnectIds, field_block_id
+from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, stage_block_id
+from bot.slack_driver import answer_json, checked, conversation, find_block, selected, typed
+from exports.ingest_files import FileImport, import_candidates
+from exports.report import LinkReport, link_reports
+from storage.db import unit_of_work
+from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+from storage.repositories import ApiTokenRepository, LinkRepository, SearchRepository
+from storage.states import ExportState
+
+SEARCH = "Backend engineers (demo)"
+CAMPAIGN = "Backend outreach"
+WAITING = "Hal Waits"  # a responder who never gets an email: stays "Reachout on LinkedIn"
+LATE_EMAIL = "Cara Later"  # gets an email through the ingest API and goes out by herself
+
+
+@dataclass
+class Step:
+    """One step of the story and what came of it."""
+
+    title: str
+    detail: str
+    ok: bool = True
+
+
+@dataclass
+class DemoOutcome:
+    """What the demo saw at the end, and what it expected."""
+
+    steps: list[Step] = field(default_factory=list)
+    report: LinkReport | None = None
+    expected: dict[ExportState, int] = field(default_factory=dict)
+    ats_records: list[dict[str, Any]] = field(default_factory=list)
+    slack_posts: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Return True when every step worked and the final counts are the expected ones."""
+        if self.report is None or not all(step.ok for step in self.steps):
+            return False
+        return all(self.report.counts[state] == n for state, n in self.expected.items())
+
+
+class DemoFailed(Exception):
+    """A step did not do what it should; the message says which and what was seen."""
+
+
+def run_story(stack: DemoStack, workdir: Path, say: Callable[[Step], None]) -> DemoOutcome:
+    """Walk the flow a recruiting team would and return what happened."""
+    outcome = DemoOutcome()
+
+    def step(title: str, detail: str, ok: bool = True) -> None:
+        outcome.steps.append(Step(title, detail, ok))
+        say(outcome.steps[-1])
+        if not ok:
+            raise DemoFailed(f"{title}: {detail}")
+
+    connect(stack, step)
+    existing = existing_ats_candidate(stack)
+    csv_path = write_sample(workdir, existing)
+    search_id = import_sample(stack, csv_path, step)
+    link_id = link_search(stack, search_id, step)
+    automatic_pass(stack, step)
+    shortcut_export(stack, step)
+    late_email(stack, step)
+
+    with unit_of_work(stack.services.sessions) as session:
+        (outcome.report,) = [r for r in link_reports(session, TEAM) if r.link_id == link_id]
+    outcome.expected = expected_counts(stack, existing)
+    outcome.ats_records = [
+        {"kind": r.kind, "id": r.id, "emails": ", ".join(r.emails)} for r in stack.ats.created
+    ]
+    outcome.slack_posts = [
+        {"method": c.method, "channel": c.payload.get("channel", ""), "text": c.payload.get("text", "")}
+        for c in stack.slack.calls()
+        if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral")
+    ]
+    return outcome
+
+
+# --- steps ----------------------------------------------------------------------------------------------
+
+
+def connect(stack: DemoStack, step: Callable[..., None]) -> None:
+    """`/scaleup connect`: choose the vendor, enter the credentials, the app checks them and stores them."""
+    driver, vendor = stack.driver, stack.vendor
+    answer_json(driver.command("connect", user=ADMIN))
+    view = stack.slack.latest_view()
+    pick = {ConnectIds.VENDOR_BLOCK: {ConnectIds.VENDOR_SELECT: selected(vendor.value, vendor.label)}}
+    action = {
+        "action_id": ConnectIds.VENDOR_SELECT,
+        "block_id": ConnectIds.VENDOR_BLOCK,
+        "type": "static_select",
+        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": vendor.label}},
+    }
+    answer_json(driver.interact(driver.block_actions(view, action, pick, user=ADMIN)))
+    view = stack.slack.latest_view()
+    config = stack.ats.connection_config()
+    values: dict[str, Any] = dict(pick)
+    given = {**config.secrets, **config.fields}
+    for spec in CREDENTIALS[vendor]:
+        if spec.name in given:
+            values[field_block_id(vendor, spec.name)] = {ConnectIds.FIELD_INPUT: typed(given[spec.name])}
+    values[ConnectIds.BASE_URL_BLOCK] = {ConnectIds.BASE_URL_INPUT: typed(config.base_url)}
+    answer = answer_json(driver.interact(driver.submission(view, values, user=ADMIN)))
+    if answer.get("response_action") == "errors":
+        step("Connect the ATS", f"refused: {answer['errors']}", ok=False)
+    stack.settle()
+    step(
+        "Connect the ATS",
+        f"/scaleup connect → {vendor.label} credentials checked against the ATS and stored "
+        "encrypted; open jobs cached for the link form",
+    )
+
+
+def existing_ats_candidate(stack: DemoStack) -> AtsCandidate:
+    """Return a person the ATS already holds (with an email), found through the stored connection."""
+    with unit_of_work(stack.services.sessions) as session:
+        from storage.repositories import ConnectionRepository
+
+        connection = ConnectionRepository(session, TEAM).get_current()
+        adapter = stack.deps.adapter_for(connection)
+    for page in adapter.iter_candidate_pages(None):
+        for person in page.candidates:
+            if person.emails:
+                return person
+    raise DemoFailed("the ATS emulator's seed has no candidate with an email")
+
+
+def write_sample(workdir: Path, existing: AtsCandidate) -> Path:
+    """Write the sample search: new people, one already in the ATS, people without email, one bad row."""
+    first, _, last = existing.name.partition(" ")
+    rows = [
+        ("dm-1", "Ada", "Newman", "ada.newman@example.com", "", "", "interested"),
+        (
+            "dm-2",
+            "Ben",
+            "Okafor",
+            "",
+            "ben.okafor@example.org",
+            "https://www.linkedin.com/in/ben-okafor",
+            "maybe",
+        ),
+        ("dm-3", first, last or "Known", existing.emails[0], "", existing.linkedin_url or "", "interested"),
+        ("dm-4", "Cara", "Later", "", "", "https://www.linkedin.com/in/cara-later", "interested"),
+        ("dm-5", "Hal", "Waits", "", "", "https://www.linkedin.com/in/hal-waits", "interested"),
+        ("dm-6", "Fay", "Notnow", "fay.notnow@example.com", "", "", "not_interested"),
+        ("dm-7", "Dan", "Typo", "dan.typo@@example", "", "", "interested"),
+    ]
+    path = workdir / "sample-search.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "source_id",
+                "first_name",
+                "last_name",
+                "email",
+                "work_email",
+                "linkedin_url",
+                "response",
+                "campaign",
+            ]
+        )
+        for source_id, first_name, last_name, email, work, linkedin, response in rows:
+            writer.writerow([source_id, first_name, last_name, email, work, linkedin, response, CAMPAIGN])
+    return path
+
+
+def import_sample(stack: DemoStack, path: Path, step: Callable[..., None]) -> int:
+    """Import the sample file as `scaleup import candidates` does (bad rows reported, good rows in)."""
+    bad: list[str] = []
+    run = FileImport(
+        stack.services.sessions,
+        TEAM,
+        on_changed=stack.deps.exports.candidate_updated,
+        on_bad_row=lambda row: bad.append(str(row)),
+    )
+    summary = import_candidates(run, path, SEARCH)
+    step(
+        "Import a sample search",
+        f"{summary.rows} rows: {summary.created} candidates created, {summary.bad} bad row reported "
+        f"({'; '.join(text[:90] for text in bad)})",
+        ok=summary.created == 6 and summary.bad == 1,
+    )
+    with unit_of_work(stack.services.sessions) as session:
+        search = SearchRepository(session, TEAM).get_by_name(SEARCH)
+        assert search is not None
+        return search.id
+
+
+def link_search(stack: DemoStack, search_id: int, step: Callable[..., None]) -> int:
+    """`/scaleup link`: pick the job (options from the cache), its stage, responders only, alerts channel."""
+    driver = stack.driver
+    answer_json(driver.command(f"link {SEARCH}", user=ADMIN))
+    view = stack.slack.latest_view()
+    answer = answer_json(
+        driver.interact(driver.suggestion(view, LinkIds.JOB_SELECT, LinkIds.JOB_BLOCK, "", user=ADMIN))
+    )
+    # The app groups the options under a label saying when the job list was refreshed.
+    options = [o for group in answer.get("option_groups", []) for o in group["options"]] + answer.get(
+        "options", []
+    )
+    if not options:
+        step("Link the search", "the job list offered no options", ok=False)
+    job = options[0]
+    values: dict[str, Any] = {
+        LinkIds.SEARCH_BLOCK: {LinkIds.SEARCH_SELECT: selected(str(search_id))},
+        LinkIds.JOB_BLOCK: {LinkIds.JOB_SELECT: selected(job["value"])},
+    }
+    action = {
+        "action_id": LinkIds.JOB_SELECT,
+        "block_id": LinkIds.JOB_BLOCK,
+        "type": "external_select",
+        "selected_option": job,
+    }
+    answer_json(driver.interact(driver.block_actions(view, action, values, user=ADMIN)))
+    stack.settle()
+    view = stack.slack.latest_view()
+    exporting = stack.vendor is not Vendor.BAMBOOHR
+    stage_options: list[dict[str, Any]] = []
+    if exporting:
+        try:
+            stage_options = find_block(view, stage_block_id(job["value"]))["element"].get("options", [])
+        except KeyError:
+            stage_options = []
+    values |= {
+        LinkIds.EXPORT_AS_BLOCK: {LinkIds.EXPORT_AS_RADIO: selected(ExportAs.APPLICANT)},
+        LinkIds.MODE_BLOCK: {LinkIds.MODE_RADIO: selected(LinkMode.AUTOMATIC)},
+        LinkIds.AUDIENCE_BLOCK: {LinkIds.AUDIENCE_RADIO: selected(Audience.RESPONDERS)},
+        LinkIds.RESPONSES_BLOCK: {
+            LinkIds.RESPONSES_CHECKBOXES: checked(ResponseType.INTERESTED, ResponseType.MAYBE)
+        },
+        LinkIds.EMAILS_BLOCK: {LinkIds.EMAILS_CHECKBOXES: checked(ALL_EMAILS)},
+        LinkIds.INCLUDE_ATS_BLOCK: {LinkIds.INCLUDE_ATS_CHECKBOX: checked(INCLUDE_ATS)},
+        LinkIds.CHANNEL_BLOCK: {LinkIds.CHANNEL_SELECT: conversation(ALERTS_CHANNEL)},
+    }
+    stage_text = ""
+    if stage_options:
+        stage = stage_options[min(1, len(stage_options) - 1)]
+        values[stage_block_id(job["value"])] = {LinkIds.STAGE_SELECT: selected(stage["value"])}
+        stage_text = f" at stage “{stage['text']['text']}”"
+    answer = answer_json(driver.interact(driver.submission(view, values, user=ADMIN)))
+    if answer.get("response_action") == "errors":
+        step("Link the search", f"the form was refused: {answer['errors']}", ok=False)
+    stack.settle()
+    with unit_of_work(stack.services.sessions) as session:
+        link = LinkRepository(session, TEAM).get_by_search(search_id)
+        if link is None:
+            step("Link the search", "no link was saved", ok=False)
+        link_id = link.id
+    step(
+        "Link the search",
+        f"/scaleup link → “{SEARCH}” linked to “{job['text']['text']}”{stage_text}, "
+        "automatic, interested and maybe responders, alerts to #recruiting-alerts",
+    )
+    return link_id
+
+
+def automatic_pass(stack: DemoStack, step: Callable[..., None], *, again: bool = False) -> None:
+    """Run the scheduler's jobs once, as `scaleup worker --once` does, then deliver the alerts."""
+    from bot.worker import build_worker, run_once
+
+    worker = build_worker(stack.services)
+    try:
+        summary = run_once(worker)
+    finally:
+        worker.close()
+    deliver_alerts(stack)
+    title = "Automatic pass again" if again else "Automatic export pass"
+    step(title, summary.describe())
+
+
+def deliver_alerts(stack: DemoStack) -> None:
+    """Post the pending alert digests to their channels, when the alerts feature is installed."""
+    try:
+        from bot.features.alerts.delivery import deliver_alerts as deliver
+        from bot.features.alerts.delivery import slack_clients
+    except ImportError:
+        return
+    deliver(stack.services, slack_clients(stack.services))
+    stack.settle()
+
+
+def shortcut_export(stack: DemoStack, step: Callable[..., None]) -> None:
+    """Use "Export to ATS" on a free-text message that names a person and their email."""
+    shortcut = _shortcut()
+    if shortcut is None:
+        step("Message shortcut", "skipped: the Export to ATS shortcut is not part of this build")
+        return
+    step("Message shortcut", shortcut(stack, SOURCING_CHANNEL))
+
+
+def late_email(stack: DemoStack, step: Callable[..., None]) -> None:
+    """The sourcing platform sends Cara's email through the ingest API; she leaves Reachout on LinkedIn."""
+    with unit_of_work(stack.services.sessions) as session:
+        _, token = ApiTokenRepository(session, TEAM).issue("demo sourcing platform")
+    response = stack.http.patch(
+        f"{stack.server.url}/api/v1/candidates/dm-4/emails",
+        json={"email": "cara.later@example.com"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code >= 300:
+        step(
+            "Add a missing email",
+            f"the ingest API answered {response.status_code}: {response.text[:200]}",
+            ok=False,
+        )
+    if stack.vendor is Vendor.BAMBOOHR:
+        stack.settle()
+        step(
+            "Add a missing email",
+            "PATCH /api/v1/candidates/dm-4/emails → Cara's email is checked against "
+            "BambooHR for exclusion (BambooHR's API takes no exports)",
+        )
+        return
+    exported = wait_for(lambda: stack.ats.created_by_email().get("cara.later@example.com"), timeout=15)
+    stack.settle()
+    if exported:
+        step(
+            "Add a missing email",
+            "PATCH /api/v1/candidates/dm-4/emails → Cara left Reachout on LinkedIn and "
+            "was exported within seconds",
+        )
+    else:
+        step(
+            "Add a missing email",
+            "PATCH /api/v1/candidates/dm-4/emails → Cara is back in line; she goes out with the next pass",
+        )
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float) -> Any:
+    """Poll `check` until it returns something truthy or `timeout` seconds pass; return its last value."""
+    deadline = time.monotonic() + timeout
+    value = check()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = check()
+    return value
+
+
+def expected_counts(stack: DemoStack, existing: AtsCandidate) -> dict[ExportState, int]:
+    """Return the counts the story must end with for the stack's vendor."""
+    shortcut = 1 if _shortcut() is not None else 0
+    if stack.vendor is Vendor.BAMBOOHR:
+        # BambooHR cannot take exports: the known person is excluded, the others wait.
+        return {ExportState.EXCLUDED: 1, ExportState.EXPORTED: 0, ExportState.DUPLICATE: 0}
+    return {
+        ExportState.EXPORTED: 3 + shortcut,  # Ada, Ben, Cara (late email) and the shortcut's person
+        ExportState.DUPLICATE: 1,  # the person already in the ATS, linked instead of created twice
+        ExportState.REACHOUT_ON_LINKEDIN: 1,  # Hal never got an email
+        ExportState.FAILED: 0,
+        ExportState.PENDING: 0,
+        ExportState.EXPORTING: 0,
+    }
+
+
+def _shortcut() -> Callable[[DemoStack, str], str] | None:
+    """Return the demo's shortcut step when the manual-export feature is installed."""
+    try:
+        from bot.demo.shortcut import export_from_message
+    except ImportError:
+        return None
+    return export_from_message
