@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -31,7 +32,7 @@ from enum import StrEnum
 from typing import Any, Protocol, Self
 
 from pyrate_limiter import InMemoryBucket, Limiter, PostgresBucket, Rate, SQLiteBucket
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from ats.base import RateBudget
 from ats.ratelimit import VENDOR_LIMITS, VendorLimit
@@ -157,12 +158,20 @@ class PostgresHolds:
             )
 
 
+def _tune_sqlite(conn: sqlite3.Connection) -> None:
+    """Use WAL without a sync per commit: a token is taken per ATS request, and a lost token is harmless."""
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+
+
 class SQLiteHolds:
     """Holds in the limiter's SQLite file (one host, so the local clock is shared)."""
 
     def __init__(self, path: str, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        _tune_sqlite(self._conn)
         self._lock = threading.Lock()
         with self._lock:
             self._conn.execute(
@@ -192,34 +201,48 @@ class SQLiteHolds:
             self._conn.close()
 
 
-class _EnginePool:
+class _LimiterPool:
     """The slice of psycopg_pool's `ConnectionPool` that pyrate-limiter's PostgreSQL bucket and clock use.
 
-    Borrowing connections from the app's SQLAlchemy engine keeps one pool per process (and no extra
-    dependency). A block commits when it ends and rolls back when it raises, as `pool.connection()` does.
+    One per process, shared by every connection's bucket: a small SQLAlchemy pool of its own, tuned for a
+    token taken before every ATS request: no ping on checkout (a dead connection is dropped when it fails
+    instead), and commits that do not wait for the WAL flush (a token lost in a crash costs nothing). A
+    block commits when it ends and rolls back when it raises, as `pool.connection()` does.
     """
 
     closed = False
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._engine = create_engine(
+            engine.url,
+            pool_size=2,
+            max_overflow=8,
+            pool_pre_ping=False,
+            connect_args={"options": "-c synchronous_commit=off"},
+        )
 
     @contextmanager
     def connection(self) -> Iterator[Any]:
         raw = self._engine.raw_connection()
+        conn = raw.driver_connection
         try:
-            conn = raw.driver_connection
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
+            yield conn
             conn.commit()
+        except BaseException:
+            if conn.closed:  # broken: the server went away, so never hand this connection out again
+                raw.invalidate()
+            else:
+                conn.rollback()
+            raise
         finally:
             raw.close()
 
     def close(self) -> None:
-        """Leave the engine open: it belongs to the app, which disposes it."""
+        """Do nothing when one bucket closes: the pool is shared by every bucket (see `dispose`)."""
+
+    def dispose(self) -> None:
+        """Close the limiter's connections."""
+        self._engine.dispose()
 
 
 class _FileLock:
@@ -278,8 +301,10 @@ class SharedRateBudget:
         key: the connection's budget key (`connection_key(id)`).
         limiter: a pyrate-limiter `Limiter` over this key's bucket.
         holds: where a 429's "blocked until" is shared.
-        slice_seconds: how long one wait lasts before the holds are read again, so a 429 seen elsewhere
-            reaches a caller already waiting for a token within this time.
+        slice_seconds: how long one wait for a token lasts before the holds are read again, so a 429 seen
+            elsewhere reaches a caller already waiting within this time.
+        recheck_seconds: how long a hold read from the holds is trusted; a 429 seen by another process
+            holds this one back at most this much later (its own 429s hold it back at once).
     """
 
     def __init__(
@@ -289,18 +314,34 @@ class SharedRateBudget:
         holds: Holds,
         *,
         slice_seconds: float = 1.0,
+        recheck_seconds: float = 0.25,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.key = key
         self._limiter = limiter
         self._holds = holds
         self._slice = slice_seconds
+        self._recheck = recheck_seconds
         self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._read_at = -math.inf
+        self._held_until = -math.inf
+
+    def _held(self) -> float:
+        """Return the seconds left of the shared hold, reading the holds at most every `recheck_seconds`."""
+        now = self._clock()
+        with self._lock:
+            if now - self._read_at >= self._recheck:
+                self._held_until = max(self._held_until, now + self._holds.remaining(self.key))
+                self._read_at = now
+            return self._held_until - now
 
     def acquire(self) -> None:
         """Block until the connection's shared hold has passed and a token is free, then take it."""
         while True:
-            held = self._holds.remaining(self.key)
+            held = self._held()
             if held > 0:
                 self._sleep(min(held, self._slice))
                 continue
@@ -309,7 +350,10 @@ class SharedRateBudget:
 
     def penalize(self, retry_after: float) -> None:
         """Hold every user of this connection, in every process, for `retry_after` seconds."""
-        self._holds.extend(self.key, max(0.0, float(retry_after)))
+        seconds = max(0.0, float(retry_after))
+        with self._lock:
+            self._held_until = max(self._held_until, self._clock() + seconds)
+        self._holds.extend(self.key, seconds)
         log.info("rate budget %s held for %.2fs after a 429", self.key, retry_after)
 
     def close(self) -> None:
@@ -324,6 +368,7 @@ class SharedBudgets:
         engine: the app's database engine (chooses the backend and holds the PostgreSQL tables).
         limits: requests per window per vendor (`parse_limits(settings.ats_rate_limits)`).
         backend: `auto` follows the database; `memory` when this process is the only caller.
+        slice_seconds, recheck_seconds: see `SharedRateBudget`.
     """
 
     def __init__(
@@ -333,18 +378,22 @@ class SharedBudgets:
         limits: Mapping[Vendor, VendorLimit] | None = None,
         backend: Backend | str = Backend.AUTO,
         slice_seconds: float = 1.0,
+        recheck_seconds: float = 0.25,
     ) -> None:
         self._engine = engine
         self._limits = dict(limits or VENDOR_LIMITS)
         self.backend = self._resolve(Backend(backend), engine)
         self._slice = slice_seconds
+        self._recheck = recheck_seconds
         self._budgets: dict[str, SharedRateBudget] = {}
         self._files: list[_FileLock] = []
         self._lock = threading.Lock()
         self._holds: Holds
+        self._pool: _LimiterPool | None = None
         if self.backend is Backend.POSTGRES:
             assert engine is not None
             self._holds = PostgresHolds(engine)
+            self._pool = _LimiterPool(engine)
         elif self.backend is Backend.SQLITE:
             self._holds = SQLiteHolds(self.sqlite_path)
         else:
@@ -382,19 +431,22 @@ class SharedBudgets:
         with self._lock:
             budget = self._budgets.get(key)
             if budget is None:
-                limiter = Limiter(self._bucket(key, self._limits[vendor]))
+                # pyrate-limiter sleeps its computed wait plus `buffer_ms`; a short buffer retries sooner
+                # when the PostgreSQL bucket's table lock was merely busy (it fails fast with NOWAIT).
+                limiter = Limiter(self._bucket(key, self._limits[vendor]), buffer_ms=5)
                 budget = self._budgets[key] = SharedRateBudget(
-                    key, limiter, self._holds, slice_seconds=self._slice
+                    key, limiter, self._holds, slice_seconds=self._slice, recheck_seconds=self._recheck
                 )
             return budget
 
     def _bucket(self, key: str, limit: VendorLimit) -> Any:
         rates = [Rate(limit.limit, max(1, round(limit.window * (1 + WINDOW_MARGIN) * 1000)))]
         if self.backend is Backend.POSTGRES:
-            assert self._engine is not None
-            return PostgresBucket(_EnginePool(self._engine), key, rates)
+            assert self._pool is not None
+            return PostgresBucket(self._pool, key, rates)
         if self.backend is Backend.SQLITE:
             bucket = SQLiteBucket.init_from_file(rates, table=TABLE_PREFIX + key, db_path=self.sqlite_path)
+            _tune_sqlite(bucket.conn)
             # Rebuilt with a lock every process on the file shares (init_from_file's needs `filelock`).
             lock = _FileLock(self.sqlite_path + ".lock")
             self._files.append(lock)
@@ -410,5 +462,7 @@ class SharedBudgets:
             for lock in self._files:
                 lock.close()
             self._files.clear()
+            if self._pool is not None:
+                self._pool.dispose()
             if isinstance(self._holds, SQLiteHolds):
                 self._holds.close()

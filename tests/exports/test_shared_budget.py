@@ -82,7 +82,9 @@ def test_budgets_are_one_per_connection(budgets: SharedBudgets) -> None:
 def test_a_429_seen_by_one_user_holds_back_the_others(database_url: str) -> None:
     # Two SharedBudgets on two engines behave like two worker processes.
     engines = [make_engine(database_url) for _ in range(2)]
-    first, second = (SharedBudgets(e, limits={Vendor.LEVER: VendorLimit(100, 1.0)}) for e in engines)
+    first, second = (
+        SharedBudgets(e, limits={Vendor.LEVER: VendorLimit(100, 1.0)}, recheck_seconds=0) for e in engines
+    )
     try:
         key = f"test_{uuid.uuid4().hex[:12]}"
         seen = second.get(key, Vendor.LEVER)

@@ -1,0 +1,195 @@
+"""`scaleup worker` processes against the Lever emulator over real HTTP: many on PostgreSQL, one on SQLite.
+
+The workers are real processes (the `scaleup` command) sharing a fresh database; the emulator runs in the
+test process and tells how many records each email got.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from scheduling_rig import (
+    add_link,
+    add_links,
+    connect,
+    created_per_email,
+    reaped,
+    run_worker_once,
+    running_emulator,
+    start_worker,
+    states,
+    worker_env,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ats.emulators.base import Emulator
+from storage import migrate
+from storage.crypto import SecretBox
+from storage.db import make_engine, make_session_factory, unit_of_work
+from storage.models import Export, Link, WorkerLock
+from storage.states import ExportState
+
+S = ExportState
+FINAL = {S.EXPORTED, S.DUPLICATE}
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.05) -> object:
+    """Poll `condition` until it is truthy; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """Yield a started Lever emulator with a generous rate limit."""
+    with running_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], tuple]]:
+    """Return a factory of brand-new migrated databases: (url, sessions) for "postgresql" or "sqlite"."""
+    engines = []
+
+    def make(kind: str) -> tuple[str, sessionmaker[Session]]:
+        if kind == "postgresql":
+            url = request.getfixturevalue("postgres_server").new_database_url("scaleup_worker")
+        else:
+            url = f"sqlite:///{tmp_path / 'worker.db'}"
+        engine = make_engine(url)
+        engines.append(engine)
+        migrate.upgrade(engine)
+        return url, make_session_factory(engine)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+def claims_of(sessions: sessionmaker[Session], pid: int) -> int:
+    """Return how many candidates the worker process `pid` holds claimed (`exporting` under its lease)."""
+    with unit_of_work(sessions) as session:
+        return session.scalar(
+            select(func.count())
+            .select_from(Export)
+            .where(Export.state == S.EXPORTING, Export.lease_owner.like(f"%:{pid}:%"))
+        )
+
+
+def all_settled(sessions: sessionmaker[Session], total: int) -> bool:
+    """Return True once every candidate is exported (or linked) and nothing is pending or claimed."""
+    counts = states(sessions)
+    return sum(counts[s] for s in FINAL) == total and sum(counts.values()) == total
+
+
+def stop_gracefully(process, timeout: float = 60) -> int:
+    """Send SIGTERM and return the exit code."""
+    process.send_signal(signal.SIGTERM)
+    return process.wait(timeout)
+
+
+def assert_each_exported_once(emulator: Emulator, emails: set[str]) -> None:
+    created = created_per_email(emulator)
+    assert set(created) == emails, "some candidates were not exported, or unknown ones were"
+    assert set(created.values()) == {1}, "a candidate got two ATS records"
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_three_worker_processes_export_everything_once_and_take_over_a_killed_one(
+    fresh_database, emulator, secret_key: str, tmp_path: Path
+) -> None:
+    url, sessions = fresh_database("postgresql")
+    emails = add_links(sessions, connect(sessions, SecretBox(secret_key), emulator), "s", 20, 100)
+    total, env = len(emails), worker_env(url, secret_key)
+    logs = [tmp_path / f"worker{i}.log" for i in range(3)]
+    workers = [start_worker(env, log) for log in logs]
+    victim, survivors = workers[0], workers[1:]
+    with reaped(*workers):
+        # Kill the first worker while it holds claimed candidates: mid-pass, no chance to release them.
+        wait_for(
+            lambda: claims_of(sessions, victim.pid) > 0, 60, "the first worker to claim candidates", 0.005
+        )
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        orphaned = claims_of(sessions, victim.pid)
+        assert orphaned > 0, "the killed worker left no claims behind; the takeover was not exercised"
+
+        wait_for(lambda: all_settled(sessions, total), 150, "every candidate to be exported", 0.5)
+        assert [stop_gracefully(worker) for worker in survivors] == [0, 0]
+
+    assert claims_of(sessions, victim.pid) == 0
+    assert_each_exported_once(emulator, emails)
+    with unit_of_work(sessions) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Link).where(Link.lease_owner.is_not(None))) == 0
+        )
+    for log in logs[1:]:
+        assert "Export pass:" in log.read_text(), (
+            "a surviving worker did no export pass: the load was not shared"
+        )
+
+
+def test_one_worker_on_sqlite_exports_everything_a_second_refuses_and_sigterm_leaves_nothing_half_done(
+    fresh_database, emulator, secret_key: str, tmp_path: Path
+) -> None:
+    url, sessions = fresh_database("sqlite")
+    emails = add_links(sessions, connect(sessions, SecretBox(secret_key), emulator), "q", 10, 40)
+    total, env = len(emails), worker_env(url, secret_key)
+    emulator.faults.set_latency(0.01)  # slow enough that a SIGTERM lands mid-pass
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    with reaped(worker):
+        wait_for(lambda: states(sessions)[S.EXPORTED] > 0, 60, "the worker to export")
+        with unit_of_work(sessions) as session:
+            assert session.scalar(select(WorkerLock.owner)).split(":")[1] == str(worker.pid)
+
+        second = run_worker_once(env)
+        assert second.returncode == 2
+        assert "another export worker" in second.stderr and "SQLite allows only one worker" in second.stderr
+
+        assert stop_gracefully(worker) == 0
+
+    # Stopped mid-way: what was claimed was finished or released, the link leases and the lock given back.
+    counts = states(sessions)
+    assert counts[S.EXPORTING] == 0 and 0 < counts[S.EXPORTED] < total
+    with unit_of_work(sessions) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Link).where(Link.lease_owner.is_not(None))) == 0
+        )
+        assert session.scalar(select(func.count()).select_from(WorkerLock)) == 0
+    exported_so_far = created_per_email(emulator)
+    assert sum(exported_so_far.values()) == counts[S.EXPORTED]
+
+    # A new worker finishes the rest, each candidate still exported once.
+    emulator.faults.set_latency(0)
+    worker = start_worker(env, log)
+    with reaped(worker):
+        wait_for(lambda: all_settled(sessions, total), 120, "every candidate to be exported", 0.5)
+        assert stop_gracefully(worker) == 0
+    assert_each_exported_once(emulator, emails)
+
+
+def test_worker_once_exports_due_links_and_exits(fresh_database, emulator, secret_key: str) -> None:
+    url, sessions = fresh_database("sqlite")
+    connection = connect(sessions, SecretBox(secret_key), emulator)
+    add_link(sessions, connection, "once", 5)
+
+    done = run_worker_once(worker_env(url, secret_key))
+
+    assert done.returncode == 0, done.stderr
+    assert "exported 5" in done.stdout
+    assert states(sessions) == {S.EXPORTED: 5}
+    assert os.path.exists(url.removeprefix("sqlite:///") + ".ratelimit")  # the budget shared with `serve`
