@@ -47,6 +47,7 @@ class LinkView:
     job_id: str | None
     job_name: str | None
     stage_id: str | None
+    stage_name: str | None
     export_as: ExportAs
     mode: LinkMode
     audience: Audience
@@ -87,6 +88,7 @@ def load_link(session: Session, team_id: str, link_id: int, *, lock: bool = Fals
         job_id=link.job_id,
         job_name=link.job_name,
         stage_id=link.stage_id,
+        stage_name=link.stage_name,
         export_as=ExportAs(link.export_as),
         mode=LinkMode(link.mode),
         audience=Audience(link.audience),

@@ -18,20 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
-from ats.errors import AtsError, AuthFailed, NotFound, PermissionMissing
+from ats.errors import AtsError, NotFound
 from ats.types import Capabilities, CreatedApplication
-from exports import claims, mirror
+from exports import claims, health, mirror, outcomes
 from exports.adapters import AdapterFactory
-from exports.alerts import PassAlerts, raise_alert
-from exports.batch import BatchExporter, Stop, Work
+from exports.alerts import PassAlerts
+from exports.batch import CONNECTION_ERRORS, BatchExporter, Stop, Work
 from exports.eligibility import (
     LinkView,
     SyncResult,
-    Verdict,
-    decide_many,
-    load_candidates,
     load_link,
-    new_eligible_ids,
     search_candidate_ids,
     sync_rows,
 )
@@ -53,9 +49,6 @@ from storage.states import ExportState
 log = logging.getLogger(__name__)
 
 S = ExportState
-DONE_STATES = frozenset({S.EXPORTED, S.PROCESSING, S.EXPORTING})
-IN_ATS_STATES = frozenset({S.DUPLICATE, S.EXCLUDED})
-CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing)
 
 __all__ = [
     "AdapterFactory",
@@ -162,34 +155,8 @@ class ExportEngine:
         """
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, team_id, link_id)
-            if candidate_ids is None:
-                rows = ExportRepository(session, team_id).list(Export.link_id == link_id)
-                ids = [*(row.candidate_id for row in rows), *new_eligible_ids(session, view)]
-            else:
-                ids = search_candidate_ids(session, view, candidate_ids)
-            states = dict(
-                session.execute(
-                    select(Export.candidate_id, Export.state).where(
-                        Export.team_id == team_id, Export.link_id == link_id, Export.candidate_id.in_(ids)
-                    )
-                ).all()
-            )
-            open_ids = [cid for cid in ids if states.get(cid) not in DONE_STATES | IN_ATS_STATES]
             caps = self._adapter_in(session, view.connection_id).capabilities
-            decisions = decide_many(session, view, caps, load_candidates(session, team_id, open_ids).values())
-        done = sum(states.get(cid) in DONE_STATES for cid in ids)
-        verdicts = [decisions[cid].verdict for cid in open_ids if cid in decisions]
-        in_ats = sum(states.get(cid) in IN_ATS_STATES for cid in ids)
-        in_ats += sum(v in (Verdict.EXCLUDED, Verdict.LINK_EXISTING, Verdict.DUPLICATE) for v in verdicts)
-        missing = sum(v == Verdict.REACHOUT for v in verdicts)
-        will = sum(v == Verdict.EXPORT for v in verdicts)
-        return Preflight(
-            total=done + in_ats + missing + will,
-            will_export=will,
-            missing_email=missing,
-            already_in_ats=in_ats,
-            already_done=done,
-        )
+            return outcomes.preflight(session, view, caps, candidate_ids)
 
     # --- exports ----------------------------------------------------------------------------------------
 
@@ -306,7 +273,8 @@ class ExportEngine:
                     break
                 exporter.run(work)
             self._after_stop(view, exporter.stop, actor)
-        return self._outcomes(view, ids)
+        with unit_of_work(self.sessions) as session:
+            return outcomes.outcomes(session, view, ids)
 
     def retry(self, team_id: str, export_id: int, *, actor: str) -> ExportOutcome:
         """Put a failed export back in line and export it now.
@@ -324,11 +292,11 @@ class ExportEngine:
                 repo.transition(
                     export, S.PENDING, actor=actor, reason="Retry pressed", attempts=0, next_attempt_at=None
                 )
-        outcomes = self.export_candidates(team_id, link_id, [candidate_id], actor=actor)
-        if outcomes:
-            return outcomes[0]
+        exported = self.export_candidates(team_id, link_id, [candidate_id], actor=actor)
+        if exported:
+            return exported[0]
         with unit_of_work(self.sessions) as session:
-            return _outcome(ExportRepository(session, team_id).get(export_id))
+            return outcomes.outcome(ExportRepository(session, team_id).get(export_id))
 
     def confirm_processing(self, team_id: str | None = None) -> int:
         """Move `processing` records the ATS now shows to `exported`; fail those invisible for too long.
@@ -428,7 +396,7 @@ class ExportEngine:
         """Check the job and stage, refresh the mirror and sync records; a PassResult means stop here."""
         adapter = self._adapter_for(view.connection_id)
         try:
-            problem = self._job_problem(view, adapter)
+            problem = health.job_problem(view, adapter)
             if problem is not None:
                 self._pause(view, problem, actor)
                 return PassResult(view.team_id, view.id, paused=True, message=problem)
@@ -446,98 +414,21 @@ class ExportEngine:
             if raise_errors:
                 raise
             return PassResult(view.team_id, view.id, message=exc.user_message())
-        self._connection_ok(view)
+        with unit_of_work(self.sessions) as session:
+            health.connection_ok(session, view, now=self.config.now())
         with unit_of_work(self.sessions) as session:
             _, view = load_link(session, view.team_id, view.id, lock=True)
             synced = self._sync(session, view, adapter.capabilities, actor=actor, alerts=alerts)
             claims.reap_expired(session, view.team_id, view.id, now=self.config.now(), actor=actor)
         return adapter, synced
 
-    def _job_problem(self, view: LinkView, adapter: AtsAdapter) -> str | None:
-        """Return why the link cannot export to its job any more, or None when the job is fine."""
-        if adapter.capabilities.exclusion_only or not view.job_id:
-            return None
-        vendor, name = view.vendor.label, view.job_name or view.job_id
-        try:
-            job = adapter.get_job(view.job_id)
-        except NotFound:
-            return f"The job “{name}” no longer exists in {vendor}."
-        if not job.is_open:
-            return f"The job “{job.name or name}” is {job.status or 'closed'} in {vendor}."
-        if view.stage_id and view.export_as == ExportAs.APPLICANT:
-            try:
-                stages = adapter.list_stages(view.job_id)
-            except NotFound:
-                stages = []
-            if view.stage_id not in {stage.id for stage in stages}:
-                stage = view.stage_id if view.stage_id else "the chosen stage"
-                return f"The stage {stage} of “{job.name or name}” no longer exists in {vendor}."
-        return None
-
     def _pause(self, view: LinkView, reason: str, actor: str) -> None:
-        """Pause the link and raise one alert for the incident (a second call changes nothing)."""
-        now = self.config.now()
         with unit_of_work(self.sessions) as session:
-            link, _ = load_link(session, view.team_id, view.id, lock=True)
-            if link.paused:
-                return
-            link.paused, link.paused_reason, link.last_error = True, reason, reason
-            raise_alert(
-                session,
-                view.team_id,
-                kind=AlertKind.LINK_PAUSED,
-                incident_key=f"link_paused:link-{view.id}:{now.isoformat()}",
-                link_id=view.id,
-                channel=view.alert_channel,
-                payload={
-                    "link_id": view.id,
-                    "search": view.search_name,
-                    "job": view.job_name,
-                    "reason": reason,
-                    "paused_by": actor,
-                },
-            )
-        log.info("link %s paused: %s", view.id, reason)
+            health.pause_link(session, view, reason, actor=actor, now=self.config.now())
 
     def _connection_failed(self, view: LinkView, error: AtsError) -> None:
-        now = self.config.now()
         with unit_of_work(self.sessions) as session:
-            connection = session.get(AtsConnection, view.connection_id, with_for_update=True)
-            if connection is None:
-                return
-            connection.last_error, connection.last_checked_at = error.user_message(), now
-            if connection.healthy:
-                connection.healthy = False
-                raise_alert(
-                    session,
-                    view.team_id,
-                    kind=AlertKind.CONNECTION,
-                    incident_key=f"connection:{connection.id}:{now.isoformat()}",
-                    link_id=None,
-                    channel=view.alert_channel,
-                    payload={
-                        "vendor": view.vendor.label,
-                        "code": error.code,
-                        "message": error.user_message(),
-                    },
-                )
-
-    def _connection_ok(self, view: LinkView) -> None:
-        now = self.config.now()
-        with unit_of_work(self.sessions) as session:
-            connection = session.get(AtsConnection, view.connection_id)
-            if connection is None or connection.healthy:
-                return
-            connection.healthy, connection.last_error, connection.last_checked_at = True, None, now
-            raise_alert(
-                session,
-                view.team_id,
-                kind=AlertKind.RECOVERED,
-                incident_key=f"recovered:{connection.id}:{now.isoformat()}",
-                link_id=None,
-                channel=view.alert_channel,
-                payload={"vendor": view.vendor.label},
-            )
+            health.connection_failed(session, view, error, now=self.config.now())
 
     def _after_stop(self, view: LinkView, stop: Stop | None, actor: str) -> None:
         if stop is None:
@@ -582,46 +473,3 @@ class ExportEngine:
             cut_short=cut_short,
             message=stop.reason if stop is not None else None,
         )
-
-    def _outcomes(self, view: LinkView, candidate_ids: Sequence[int]) -> list[ExportOutcome]:
-        with unit_of_work(self.sessions) as session:
-            rows = ExportRepository(session, view.team_id).list(
-                Export.link_id == view.id, Export.candidate_id.in_(list(candidate_ids))
-            )
-        by_candidate = {row.candidate_id: row for row in rows}
-        outcomes = []
-        for candidate_id in candidate_ids:
-            row = by_candidate.get(candidate_id)
-            if row is not None:
-                outcomes.append(_outcome(row))
-        return outcomes
-
-
-_MESSAGES = {
-    S.PENDING: "Waiting for the next export pass.",
-    S.REACHOUT_ON_LINKEDIN: "No valid email of the selected types: reach out on LinkedIn; "
-    "they are exported as soon as an email arrives.",
-    S.EXCLUDED: "Already in the ATS, and this link excludes candidates already there.",
-    S.EXPORTING: "Being exported right now.",
-    S.PROCESSING: "Sent; waiting for the ATS to show the record.",
-    S.EXPORTED: "Exported.",
-    S.DUPLICATE: "Already in the ATS: the existing record was linked instead of creating a second one.",
-    S.FAILED: "Failed.",
-}
-
-
-def _outcome(export: Export) -> ExportOutcome:
-    state = ExportState(export.state)
-    message = _MESSAGES[state]
-    if state in (S.FAILED, S.PENDING) and export.last_error_message:
-        message = (
-            export.last_error_message if state == S.FAILED else f"Will retry: {export.last_error_message}"
-        )
-    return ExportOutcome(
-        candidate_id=export.candidate_id,
-        state=state,
-        ats_candidate_id=export.ats_candidate_id,
-        profile_url=export.ats_profile_url,
-        message=message,
-        export_id=export.id,
-    )
