@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.cli.importer",
     "bot.cli.tokens",
     "bot.cli.serve",
+    "bot.cli.bench",
 )
 
 
