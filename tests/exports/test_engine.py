@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
+from conftest import fast_http
 
+from ats.ratelimit import NullBudget
 from ats.types import EmailType, Vendor
+from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ResponseType
@@ -385,3 +389,32 @@ def test_a_pass_is_bounded_and_the_next_one_continues(world) -> None:
     assert (
         engine.run_pass(world.team_id, link, deadline=0.0).claimed == 0
     )  # past its deadline: claims nothing
+
+
+class NoListingFactory(AdapterFactory):
+    """Adapters of a vendor without a changed-since listing (the capability flag only; HTTP is real)."""
+
+    def for_connection(self, connection):
+        adapter = super().for_connection(connection)
+        adapter.capabilities = replace(adapter.capabilities, candidate_sync=False)
+        return adapter
+
+
+def test_without_a_listing_each_candidate_is_looked_up_before_it_is_created(make_world) -> None:
+    world = make_world(Vendor.GREENHOUSE)
+    world.put_in_ats("listed@example.org")
+    known = world.add_candidate(["listed@example.org"])
+    new = world.add_candidate(["fresh@example.org"])
+    link = world.link()
+    factory = NoListingFactory(world.box, budget_for=lambda _c: NullBudget(), http_options=fast_http())
+    engine = ExportEngine(world.sessions, factory, config=world.engine().config)
+    try:
+        engine.run_pass(world.team_id, link)
+    finally:
+        factory.close()
+
+    assert world.export_row(known, link).state == S.EXCLUDED
+    assert world.export_row(new, link).state == S.EXPORTED
+    assert world.created("listed@example.org") == world.created("fresh@example.org") == 1
+    lookups = [r.query.get("email") for r in world.emulator.requests("GET", "/v3/candidates")]
+    assert ["listed@example.org"] in lookups and ["fresh@example.org"] in lookups
