@@ -320,7 +320,10 @@ class Emulator:
         if fault is not None and fault.kind == "hang":
             self._stopping.wait(fault.seconds)
         elif fault is not None:
-            return self.error_reply(fault.status, "injected failure")
+            reply = self.error_reply(fault.status, "injected failure")
+            if fault.status == 429 and fault.seconds:
+                reply = Reply(429, reply.body, {**reply.headers, "Retry-After": header_number(fault.seconds)})
+            return reply
         if route is None:
             return self.error_reply(404, "not found")
         denied = self.authenticate(request)

@@ -15,6 +15,7 @@ class Fault:
 
     `kind` "error" answers `status`; "hang" holds the request `seconds` before handling it normally, like a
     vendor that is slow but still does the work (so a create that timed out on the client did happen).
+    An "error" with status 429 and `seconds` set sends `Retry-After: seconds`, as rate-limited vendors do.
     """
 
     kind: str = "error"
@@ -57,11 +58,21 @@ class FaultPlan:
         self.add(Fault("error", status=status, count=count, method=method, path=path))
 
     def fail_for(
-        self, seconds: float, *, status: int = 503, method: str | None = None, path: str | None = None
+        self,
+        seconds: float,
+        *,
+        status: int = 503,
+        method: str | None = None,
+        path: str | None = None,
+        retry_after: float = 0.0,
     ) -> None:
-        """Answer every matching request with `status` for the next `seconds`."""
+        """Answer every matching request with `status` for the next `seconds` (429s say `retry_after`)."""
         until = self._clock() + seconds
-        self.add(Fault("error", status=status, count=None, until=until, method=method, path=path))
+        self.add(
+            Fault(
+                "error", status=status, seconds=retry_after, count=None, until=until, method=method, path=path
+            )
+        )
 
     def fail_always(self, *, status: int = 503, method: str | None = None, path: str | None = None) -> None:
         """Answer every matching request with `status` until `clear()`."""

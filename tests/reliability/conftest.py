@@ -1,0 +1,22 @@
+"""The reliability suite's figures summary; the Slack app rig of tests/bot is reused as is by the modules."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# The Slack rig lives beside the Slack app tests; tests/ has no packages, so its folder is put on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bot"))
+
+from reliability_rig import FIGURES, FULL  # noqa: E402
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures the reliability tests recorded (copied into RELIABILITY.md)."""
+    if not FIGURES:
+        return
+    terminalreporter.section(f"reliability figures ({'full' if FULL else 'CI subset'})")
+    for name, figures in FIGURES.items():
+        terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
