@@ -24,6 +24,7 @@ from ats.errors import (
     AuthFailed,
     NotFound,
     PermissionMissing,
+    RateLimited,
 )
 from ats.types import Capabilities, CreatedApplication, NewCandidate
 from exports import mirror
@@ -144,20 +145,31 @@ class BatchExporter:
                         item.existing = MirrorHit(export.ats_candidate_id, export.ats_profile_url, ("id", ""))
                     elif not item.keys:
                         self._settle(
-                            repo, export, S.REACHOUT_ON_LINKEDIN, "no valid email of the link's types"
+                            repo,
+                            export,
+                            item.name,
+                            S.REACHOUT_ON_LINKEDIN,
+                            "no valid email of the link's types",
                         )
                         continue
                     else:
                         item.person = self._person(candidate, decision.emails, export, campaigns)
                 elif decision.verdict == Verdict.REACHOUT:
-                    self._settle(repo, export, S.REACHOUT_ON_LINKEDIN, "no valid email of the link's types")
+                    self._settle(
+                        repo, export, item.name, S.REACHOUT_ON_LINKEDIN, "no valid email of the link's types"
+                    )
                     continue
                 elif decision.verdict in (Verdict.EXCLUDED, Verdict.NONE) and decision.hit is not None:
-                    self._settle(repo, export, S.EXCLUDED, "already in the ATS", decision.hit)
+                    self._settle(repo, export, item.name, S.EXCLUDED, "already in the ATS", decision.hit)
                     continue
                 elif decision.verdict == Verdict.DUPLICATE and decision.hit is not None:
                     self._settle(
-                        repo, export, S.DUPLICATE, "already in the ATS; existing record linked", decision.hit
+                        repo,
+                        export,
+                        item.name,
+                        S.DUPLICATE,
+                        "already in the ATS; existing record linked",
+                        decision.hit,
                     )
                     continue
                 elif decision.verdict == Verdict.LINK_EXISTING:
@@ -188,6 +200,7 @@ class BatchExporter:
         self,
         repo: ExportRepository,
         export: Export,
+        name: str,
         state: ExportState,
         reason: str,
         hit: MirrorHit | None = None,
@@ -197,15 +210,19 @@ class BatchExporter:
             changes = {"ats_candidate_id": hit.ats_candidate_id, "ats_profile_url": hit.profile_url}
         repo.transition(export, state, actor=self.actor, reason=reason, **changes)
         self._count(state)
-        if state == S.REACHOUT_ON_LINKEDIN:
-            self.alerts.add(AlertKind.MISSING_EMAIL, candidate_id=export.candidate_id, export_id=export.id)
-        elif state == S.DUPLICATE:
+        self._alert(export, name)
+
+    def _alert(self, export: Export, name: str) -> None:
+        """Note an outcome someone should hear about in the pass's alert of its kind."""
+        about = {"candidate_id": export.candidate_id, "export_id": export.id, "name": name}
+        if export.state == S.FAILED:
             self.alerts.add(
-                AlertKind.DUPLICATE,
-                candidate_id=export.candidate_id,
-                export_id=export.id,
-                ats_candidate_id=export.ats_candidate_id,
+                AlertKind.FAILED, **about, code=export.last_error_code, message=export.last_error_message
             )
+        elif export.state == S.DUPLICATE:
+            self.alerts.add(AlertKind.DUPLICATE, **about, ats_candidate_id=export.ats_candidate_id)
+        elif export.state == S.REACHOUT_ON_LINKEDIN:
+            self.alerts.add(AlertKind.MISSING_EMAIL, **about)
 
     def _count(self, state: ExportState) -> None:
         self.counts[state] = self.counts.get(state, 0) + 1
@@ -281,6 +298,9 @@ class BatchExporter:
                 exc.user_message(),
                 getattr(exc, "retry_after", None),
                 unknown=wrote or item.prior_unknown,
+                # A rate-limited request was not processed: the vendor asked to wait, so a storm of 429s
+                # delays the candidate for as long as it lasts but never uses up its attempts.
+                counts=not isinstance(exc, RateLimited),
             )
         except AtsError as exc:
             self._fail(item, exc.code, exc.user_message())
@@ -440,23 +460,7 @@ class BatchExporter:
                     entries=mirror_entries,
                     seen_at=self.config.now(),
                 )
-            if state == S.FAILED:
-                self.alerts.add(
-                    AlertKind.FAILED,
-                    candidate_id=item.candidate_id,
-                    export_id=item.export_id,
-                    name=item.name,
-                    code=export.last_error_code,
-                    message=export.last_error_message,
-                )
-            elif state == S.DUPLICATE:
-                self.alerts.add(
-                    AlertKind.DUPLICATE,
-                    candidate_id=item.candidate_id,
-                    export_id=item.export_id,
-                    name=item.name,
-                    ats_candidate_id=export.ats_candidate_id,
-                )
+            self._alert(export, item.name)
             self.alerts.flush(session)
         if state != S.PENDING:
             self._count(state)
@@ -466,12 +470,19 @@ class BatchExporter:
         self._record(item, S.FAILED, message, last_error_code=code, last_error_message=message)
 
     def _retry_later(
-        self, item: Work, code: str, message: str, retry_after: float | None, *, unknown: bool
+        self,
+        item: Work,
+        code: str,
+        message: str,
+        retry_after: float | None,
+        *,
+        unknown: bool,
+        counts: bool = True,
     ) -> None:
         with unit_of_work(self.sessions) as session:
             attempts = session.scalar(select(Export.attempts).where(Export.id == item.export_id)) or 0
-        attempts += 1
-        if attempts >= self.config.max_attempts:
+        attempts += int(counts)
+        if counts and attempts >= self.config.max_attempts:
             self._record(
                 item,
                 S.FAILED,
@@ -482,7 +493,7 @@ class BatchExporter:
                 outcome_unknown=unknown,
             )
             return
-        delay = self.config.backoff(attempts, retry_after)
+        delay = self.config.backoff(max(attempts, 1), retry_after)
         if self._record(
             item,
             S.PENDING,
