@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
-from ats.errors import AtsError, NotFound
+from ats.errors import AtsError, NotFound, VendorUnavailable
 from ats.types import Capabilities, CreatedApplication
 from exports import claims, health, mirror, outcomes
 from exports.adapters import AdapterFactory
@@ -49,6 +49,9 @@ from storage.states import ExportState
 log = logging.getLogger(__name__)
 
 S = ExportState
+# Errors that mark the connection unhealthy: one alert when it breaks (refused key, or the ATS down after
+# the HTTP retries), one "recovered" when a pass gets through again, however long it lasts.
+UNHEALTHY_ERRORS: tuple[type[AtsError], ...] = (*CONNECTION_ERRORS, VendorUnavailable)
 
 __all__ = [
     "AdapterFactory",
@@ -409,7 +412,7 @@ class ExportEngine:
                 max_age_seconds=self.config.mirror_max_age_seconds,
             )
         except AtsError as exc:
-            if isinstance(exc, CONNECTION_ERRORS):
+            if isinstance(exc, UNHEALTHY_ERRORS):
                 self._connection_failed(view, exc)
             if raise_errors:
                 raise
@@ -435,7 +438,7 @@ class ExportEngine:
             return
         if stop.pause_link:
             self._pause(view, stop.reason, actor)
-        elif isinstance(stop.error, CONNECTION_ERRORS):
+        elif isinstance(stop.error, UNHEALTHY_ERRORS):
             self._connection_failed(view, stop.error)
 
     def _has_due_work(self, view: LinkView) -> bool:

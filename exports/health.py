@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ats.base import AtsAdapter
-from ats.errors import AtsError, NotFound
+from ats.errors import AtsError, NotFound, VendorUnavailable
 from exports.alerts import raise_alert
 from exports.eligibility import LinkView, load_link
 from storage.enums import AlertKind, ExportAs
@@ -74,18 +74,22 @@ def pause_link(session: Session, view: LinkView, reason: str, *, actor: str, now
 
 
 def connection_failed(session: Session, view: LinkView, error: AtsError, *, now: datetime) -> None:
-    """Record a refused connection; the first failure after a healthy spell raises the alert."""
+    """Record a refused or unreachable connection; the first failure after a healthy spell raises the alert.
+
+    The alert is an `outage` when the ATS is down (VendorUnavailable), else a `connection` problem.
+    """
     connection = session.get(AtsConnection, view.connection_id, with_for_update=True)
     if connection is None:
         return
     connection.last_error, connection.last_checked_at = error.user_message(), now
     if connection.healthy:
         connection.healthy = False
+        kind = AlertKind.OUTAGE if isinstance(error, VendorUnavailable) else AlertKind.CONNECTION
         _connection_alert(
             session,
             view,
             connection,
-            AlertKind.CONNECTION,
+            kind,
             now,
             code=error.code,
             message=error.user_message(),

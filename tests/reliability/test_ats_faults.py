@@ -164,12 +164,6 @@ def test_ats_outage_with_5xx_and_timeouts_loses_nothing_and_exports_everything_a
     report("ATS outage", **figures, records_lost=0, duplicates=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (reported, issue 12): a VendorUnavailable outage raises no alert at all; only AuthFailed/"
-    "PermissionMissing mark the connection unhealthy (exports/engine.py _prepare/_after_stop → "
-    "exports/health.py connection_failed), so neither an `outage` nor a `recovered` alert is written.",
-)
 def test_ats_outage_tells_the_link_channel_once_when_it_starts_and_once_when_it_ends(rig: Rig, request):
     if "postgresql" in request.node.name:
         pytest.skip("the alert bookkeeping is the same on both databases; SQLite runs it")
@@ -196,12 +190,6 @@ def test_429_storm_with_retry_after_inside_the_wait_limit_only_delays(rig: Rig) 
     report("429 storm (short Retry-After)", candidates=total, passes=passes, waited_seconds=int(rig.clock.slept), failures=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (reported, issue 12): exports/batch.py BatchExporter.send counts a RateLimited create as "
-    "an attempt (`_retry_later` adds 1 to `attempts` for every TRANSIENT_ERRORS), so a 429 storm longer "
-    "than max_attempts back-offs turns candidates `failed`; a rate limit should delay, never use an attempt.",
-)
 @pytest.mark.parametrize("rig", [12], indirect=True)
 def test_long_429_storm_on_writes_reschedules_instead_of_failing(rig: Rig) -> None:
     """Every create answers 429 with Retry-After 45 s (longer than a call may wait) for an hour or more."""
