@@ -14,14 +14,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
+from ats.errors import AtsError
 from ats.types import Stage
 from bot.background import Background
 from storage.base import utcnow
 from storage.db import unit_of_work
-from storage.models import AtsConnection, AtsJob
+from storage.models import AtsConnection, AtsJob, Link
 from storage.repositories import ConnectionRepository, JobCacheRepository
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,9 @@ class JobCache:
         adapter_for: returns the (shared) adapter of a connection.
         background: the pool refreshes run on.
         max_age: a list older than this is refreshed when someone looks at it.
+        prefetch_stages: after a refresh, the stages of up to this many jobs without cached stages are
+            loaded too (jobs used by links first), so most job changes in the form need no ATS call; the
+            others' stages are loaded when a recruiter first chooses the job.
         retry_after: after a refresh started, another one only starts this much later unless forced, so a
             failing ATS is not called on every keystroke of a job search.
         now: the clock.
@@ -57,6 +62,7 @@ class JobCache:
         *,
         max_age: timedelta = timedelta(minutes=15),
         retry_after: timedelta = timedelta(minutes=1),
+        prefetch_stages: int = 50,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
@@ -64,6 +70,7 @@ class JobCache:
         self._background = background
         self.max_age = max_age
         self.retry_after = retry_after
+        self.prefetch_stages = prefetch_stages
         self.now = now
         self._started: dict[str, datetime] = {}
         self._lock = threading.Lock()
@@ -155,7 +162,28 @@ class JobCache:
                 row.is_open = False
             current.jobs_refreshed_at = stamp
         log.info("Refreshed %d jobs for team %s", len(jobs), team_id)
+        self._prefetch_stages(team_id, connection.id)
         return len(jobs)
+
+    def _prefetch_stages(self, team_id: str, connection_id: int) -> None:
+        """Load the stages of up to `prefetch_stages` open jobs that have none cached, linked jobs first."""
+        if self.prefetch_stages <= 0:
+            return
+        with unit_of_work(self._sessions) as session:
+            linked = set(session.scalars(select(Link.job_id).where(Link.team_id == team_id)))
+            rows = JobCacheRepository(session, team_id).list(
+                AtsJob.connection_id == connection_id, AtsJob.is_open.is_(True), AtsJob.stages.is_(None)
+            )
+            wanted = sorted(rows, key=lambda r: (r.job_id not in linked, r.name_lower))[
+                : self.prefetch_stages
+            ]
+            job_ids = [row.job_id for row in wanted]
+        for job_id in job_ids:
+            try:
+                self.load_stages(team_id, job_id)
+            except AtsError as exc:  # stages are also loaded on demand; the job list itself is fine
+                log.warning("Stopped prefetching stages for team %s: %s", team_id, exc.code)
+                return
 
     def load_stages(self, team_id: str, job_id: str) -> list[dict[str, Any]]:
         """Fetch `job_id`'s stages from the ATS into its cached row and return them."""

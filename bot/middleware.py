@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Names a scoped listener can declare besides Bolt's own.
 SCOPE_ARGS = ("session", "workspace", "is_admin", "scope", "deps")
+#: Bolt's own listener arguments (`ack`, `body`, `client`, `view`, …).
+BOLT_ARGS = frozenset(p for p in inspect.signature(Args.__init__).parameters if p not in ("self", "kwargs"))
 
 
 class AdminCheck:
@@ -106,8 +108,16 @@ def team_of(body: dict[str, Any], context: Any) -> tuple[str | None, str | None]
 
 
 def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
-    """Wrap a listener in the request's unit of work and inject `session`, `workspace`, `is_admin`, `scope`."""
+    """Wrap a listener in the request's unit of work and inject `session`, `workspace`, `is_admin`, `scope`.
+
+    Raises:
+        TypeError: at decoration, when the listener declares an argument nobody provides (a misspelt
+            name would otherwise only fail when Slack first sends that request).
+    """
     wanted = list(inspect.signature(fn).parameters)
+    unknown = [name for name in wanted if name not in BOLT_ARGS and name not in SCOPE_ARGS]
+    if unknown:
+        raise TypeError(f"{fn.__name__} declares {unknown}: neither Bolt arguments nor one of {SCOPE_ARGS}")
 
     def run(args: Args) -> Any:
         deps: Deps = args.context["deps"]
@@ -143,8 +153,4 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
 
 
 def _bolt_arg(args: Args, name: str) -> Any:
-    if hasattr(args, name):
-        return getattr(args, name)
-    if name in args.context:
-        return args.context[name]
-    raise TypeError(f"listener argument {name!r} is neither a Bolt argument nor one of {SCOPE_ARGS}")
+    return getattr(args, name, None) if hasattr(args, name) else args.context.get(name)

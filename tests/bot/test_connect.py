@@ -152,6 +152,8 @@ def test_good_key_is_saved_encrypted_and_jobs_are_cached(app_server: AppServer, 
     with unit_of_work(app_server.sessions) as session:
         names = sorted(j.name for j in JobCacheRepository(session, TEAM).search(row.id, ""))
     assert names == ["Data Scientist", "Product Designer", "Senior Backend Engineer"]
+    with unit_of_work(app_server.sessions) as session:  # and their stages, so the form rarely waits
+        assert all(j.stages for j in JobCacheRepository(session, TEAM).search(row.id, ""))
     last = app_server.slack.calls("views.update")[-1]
     assert last.payload["view_id"] == view["id"]
     assert "Open jobs loaded" in str(last.payload["view"])

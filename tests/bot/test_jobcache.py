@@ -10,7 +10,14 @@ from ats.types import Job, Stage, Vendor
 from bot.background import Background
 from bot.jobcache import JobCache
 from storage.db import unit_of_work
-from storage.repositories import ConnectionRepository, JobCacheRepository, ensure_workspace
+from storage.models import Link
+from storage.repositories import (
+    ConnectionRepository,
+    JobCacheRepository,
+    LinkRepository,
+    SearchRepository,
+    ensure_workspace,
+)
 
 TEAM = "T0001"
 
@@ -93,4 +100,20 @@ def test_one_refresh_at_a_time_and_no_retry_storm_after_a_failure(sessions, secr
     assert cache.refresh_soon(TEAM) is True
     assert background.wait_idle(10)
     assert adapter.listings == 3
+    background.shutdown()
+
+
+def test_a_refresh_prefetches_stages_linked_jobs_first(sessions, secret_box) -> None:
+    connection_id = setup(sessions, secret_box)
+    adapter = FakeAdapter()
+    background = Background(2)
+    cache = JobCache(sessions, lambda c: adapter, background, prefetch_stages=1)
+    with unit_of_work(sessions) as session:
+        search = SearchRepository(session, TEAM).get_or_create("Designers")
+        LinkRepository(session, TEAM).add(Link(search_id=search.id, connection_id=connection_id, job_id="2"))
+    cache.refresh(TEAM)
+    with unit_of_work(sessions) as session:
+        repo = JobCacheRepository(session, TEAM)
+        assert repo.get_by_job_id(connection_id, "2").stages is not None, "the linked job first"
+        assert repo.get_by_job_id(connection_id, "1").stages is None, "at most prefetch_stages jobs"
     background.shutdown()

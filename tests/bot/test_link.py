@@ -248,6 +248,7 @@ def test_a_stale_job_list_is_refreshed_in_the_background(app_server: AppServer, 
 def test_choosing_a_job_shows_its_stages_and_keeps_the_other_answers(
     app_server: AppServer, greenhouse: Any
 ) -> None:
+    app_server.deps.job_cache.prefetch_stages = 0  # stages load when a job is first chosen
     connect_greenhouse(app_server, greenhouse)
     search_id = add_search(app_server)
     view = open_link(app_server)
