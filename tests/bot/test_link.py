@@ -171,8 +171,9 @@ def test_non_admins_are_refused(app_server: AppServer, greenhouse: Any) -> None:
 
 def test_link_modal_has_every_field_of_the_export_form(app_server: AppServer, greenhouse: Any) -> None:
     connect_greenhouse(app_server, greenhouse)
-    search_id = add_search(app_server)
-    view = open_link(app_server)
+    add_search(app_server)
+    search_id = add_search(app_server, "R&D <Berlin>")
+    view = open_link(app_server, "link R&amp;D &lt;Berlin&gt;")  # as Slack escapes command text
     assert view["callback_id"] == LinkIds.VIEW
     assert [b for b in block_ids(view) if b] == [
         LinkIds.SEARCH_BLOCK,

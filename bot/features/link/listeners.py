@@ -8,6 +8,7 @@ modal is redrawn (`views.update` with the hash of the view they were asked for) 
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -268,7 +269,8 @@ def open_link(
         ack(text=NO_SEARCHES_TEXT)
         return
     ack()
-    _, _, name = split_command(body.get("text"))
+    # Slack escapes &, < and > in command text (https://docs.slack.dev/interactivity/implementing-slash-commands).
+    name = html.unescape(split_command(body.get("text"))[2])
     search = searches.get_by_name(name) if name else None
     notice = f"No search is called “{name[:100]}”. Choose one below." if name and search is None else None
     open_link_form(client, body["trigger_id"], session, deps, scope, connection, search, notice=notice)
