@@ -59,11 +59,27 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
             return _health(services, start_response)
         if api is not None and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             return api(environ, start_response)
+        if path == EVENTS_PATH and not _plausible_timestamp(environ):
+            # slack-sdk's verifier calls int() on the header and raises, which Bolt then answers as an
+            # application error (200 with an error text): refuse the unverifiable request here instead.
+            return _json(start_response, "401 Unauthorized", {"error": "invalid_request"})
         if path == EVENTS_PATH or path in oauth_paths:
-            return slack(environ, start_response)
+            try:
+                return slack(environ, start_response)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                # Bolt parses the body (JSON payloads, ids) before it verifies the signature or reaches a
+                # listener, and raises on bodies Slack never sends: that is a bad request, not a crash.
+                log.warning("Refused a malformed Slack request (%s)", type(exc).__name__)
+                return _json(start_response, "400 Bad Request", {"error": "malformed_request"})
         return _json(start_response, "404 Not Found", {"error": "not_found"})
 
     return application
+
+
+def _plausible_timestamp(environ: dict[str, Any]) -> bool:
+    """Return False when Slack's timestamp header is present but not a whole number of seconds."""
+    stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    return stamp is None or (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12)
 
 
 def _health(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:

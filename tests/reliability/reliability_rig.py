@@ -41,3 +41,18 @@ def count_into(name: str, key: str) -> Callable[[], None]:
         figures[key] = figures.get(key, 0) + 1
 
     return bump
+
+
+def dump_tables(engine: Any) -> dict[str, list[tuple]]:
+    """Return every row of every table the app owns, as tuples (for "nothing stored" and secret searches)."""
+    from sqlalchemy import select
+
+    from storage.base import Base
+
+    with engine.connect() as conn:
+        return {table.name: [tuple(row) for row in conn.execute(select(table))] for table in Base.metadata.sorted_tables}
+
+
+def row_counts(engine: Any) -> dict[str, int]:
+    """Return how many rows each table holds."""
+    return {name: len(rows) for name, rows in dump_tables(engine).items()}
