@@ -23,6 +23,7 @@ from storage.models import (
     Campaign,
     CampaignResponse,
     Candidate,
+    CandidateEmail,
     Export,
     Link,
     Search,
@@ -263,6 +264,14 @@ def sync_rows(
     )
     if candidate_ids is not None:
         waiting_stmt = waiting_stmt.where(Export.candidate_id.in_(list(candidate_ids)))
+    else:
+        # A pass looks only at those whose emails changed since they started waiting, not at every one.
+        waiting_stmt = waiting_stmt.where(
+            exists().where(
+                CandidateEmail.candidate_id == Export.candidate_id,
+                CandidateEmail.updated_at > Export.updated_at,
+            )
+        )
     waiting = list(session.scalars(waiting_stmt))
     candidates = load_candidates(session, view.team_id, [*new_ids, *(row.candidate_id for row in waiting)])
     decisions = decide_many(session, view, caps, candidates.values())
