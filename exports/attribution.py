@@ -50,7 +50,16 @@ def campaign_names(
 
 def describe_actor(actor: str) -> str:
     """Return who exported, as the note says it ("automatic export" for the scheduler)."""
-    return "automatic export" if actor in SCHEDULER_ACTORS else actor
+    if actor in SCHEDULER_ACTORS:
+        return "automatic export"
+    user = slack_user(actor)
+    return f"Slack user {user}" if user else actor
+
+
+def slack_user(actor: str) -> str | None:
+    """Return the Slack user id of an actor written `slack:<user id>` (as Slack actions name themselves)."""
+    prefix, _, user = actor.partition(":")
+    return (user or None) if prefix == "slack" else None
 
 
 def attribution_note(*, actor: str, search_name: str, campaigns: Sequence[str]) -> str:

@@ -29,7 +29,7 @@ from ats.errors import (
 from ats.types import Capabilities, CreatedApplication, NewCandidate
 from exports import mirror
 from exports.alerts import PassAlerts
-from exports.attribution import SCHEDULER_ACTORS, campaign_names, new_candidate
+from exports.attribution import SCHEDULER_ACTORS, campaign_names, new_candidate, slack_user
 from exports.claims import lock_pending
 from exports.eligibility import LinkView, Verdict, decide_many, load_candidates
 from exports.mirror import EMAIL, Key, MirrorHit
@@ -129,7 +129,7 @@ class BatchExporter:
                 "outcome_unknown": True,
             }
             if self.actor not in SCHEDULER_ACTORS:
-                claim["requested_by"] = self.actor[:32]
+                claim["requested_by"] = (slack_user(self.actor) or self.actor)[:32]
             for export in rows:
                 candidate = candidates[export.candidate_id]
                 decision = decisions[export.candidate_id]

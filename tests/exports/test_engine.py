@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 
@@ -418,3 +419,18 @@ def test_without_a_listing_each_candidate_is_looked_up_before_it_is_created(make
     assert world.created("listed@example.org") == world.created("fresh@example.org") == 1
     lookups = [r.query.get("email") for r in world.emulator.requests("GET", "/v3/candidates")]
     assert ["listed@example.org"] in lookups and ["fresh@example.org"] in lookups
+
+
+def test_created_records_say_who_exported_them_from_which_search_and_campaign(world) -> None:
+    candidate = world.add_candidate(["credited@example.org"], responses=[ResponseType.INTERESTED])
+    link = world.link(mode="manual")
+    world.engine().export_candidates(world.team_id, link, [candidate], actor="slack:U0ALICE")
+
+    stored = json.dumps(world.emulator.collections, ensure_ascii=False)
+    caps = world.adapter().capabilities
+    if caps.notes:
+        assert "Exported from ScaleUp by Slack user U0ALICE" in stored
+        assert "search “Backend engineers”" in stored and "campaign “Autumn outreach”" in stored
+    if caps.tags:
+        assert "ScaleUp" in stored
+    assert world.export_row(candidate, link).requested_by == "U0ALICE"
