@@ -10,16 +10,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ats.types import Capabilities, EmailAddress, Vendor
 from exports.emails import choose_emails
-from exports.mirror import Key, MirrorHit, first_hit, match_many, person_keys
+from exports.mirror import EMAIL, LINKEDIN, Key, MirrorHit, first_hit, match_many, person_keys
 from exports.types import LinkNotFound
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 from storage.models import (
     AtsConnection,
+    AtsMirrorEntry,
     Campaign,
     CampaignResponse,
     Candidate,
@@ -187,12 +188,15 @@ def new_eligible_ids(
     candidate_ids: Sequence[int] | None = None,
     *,
     any_audience: bool = False,
+    in_mirror_only: bool = False,
 ) -> list[int]:
     """Return the link's eligible candidates that have no export record yet (an indexed anti-join).
 
     Args:
         candidate_ids: only consider these.
         any_audience: ignore the responders filter (a recruiter chose these candidates by hand).
+        in_mirror_only: only those with a valid email or LinkedIn URL the dedupe mirror holds (exclusion-only
+            vendors never record the others, so a pass need not load them again and again).
     """
     member = SearchCandidate
     has_export = exists().where(Export.link_id == view.id, Export.candidate_id == member.candidate_id)
@@ -216,6 +220,22 @@ def new_eligible_ids(
         stmt = stmt.where(exists(responded))
     if candidate_ids is not None:
         stmt = stmt.where(member.candidate_id.in_(list(candidate_ids)))
+    if in_mirror_only:
+        known = AtsMirrorEntry.connection_id == view.connection_id
+        by_email = exists().where(
+            CandidateEmail.candidate_id == member.candidate_id,
+            CandidateEmail.valid.is_(True),
+            known,
+            AtsMirrorEntry.kind == EMAIL,
+            AtsMirrorEntry.value == CandidateEmail.address,
+        )
+        by_linkedin = exists().where(
+            Candidate.id == member.candidate_id,
+            known,
+            AtsMirrorEntry.kind == LINKEDIN,
+            AtsMirrorEntry.value == Candidate.linkedin_url,
+        )
+        stmt = stmt.where(or_(by_email, by_linkedin))
     return list(session.scalars(stmt.order_by(member.candidate_id)))
 
 
@@ -258,7 +278,9 @@ def sync_rows(
     """
     repo = ExportRepository(session, view.team_id)
     result = SyncResult()
-    new_ids = new_eligible_ids(session, view, candidate_ids, any_audience=any_audience)
+    new_ids = new_eligible_ids(
+        session, view, candidate_ids, any_audience=any_audience, in_mirror_only=caps.exclusion_only
+    )
     waiting_stmt = repo.base_statement().where(
         Export.link_id == view.id, Export.state == ExportState.REACHOUT_ON_LINKEDIN
     )
