@@ -1,7 +1,7 @@
 """Drive the app the way Slack does: signed commands, interactions and events over real HTTP.
 
 Shipped with the package because `scaleup demo` and the benchmarks use it as well as the tests. Payloads
-follow the shapes Slack sends (see /work/shared/specs/slack-payloads.json in the project's notes and
+follow the shapes Slack sends (bolt-python's scenario tests and
 https://docs.slack.dev/reference/interaction-payloads).
 """
 

@@ -13,7 +13,7 @@ import yaml
 from bot.ids import BASE_SCOPES, BOT_SCOPES, METHOD_SCOPES, SLASH_COMMAND, BotEvent, Shortcut
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = Path("/work/shared/specs")
+SCHEMAS = ROOT / "tests" / "specs"  # copies of Slack's manifest schemas (tests/specs/README.md)
 BOT_DIR = ROOT / "bot"
 
 
