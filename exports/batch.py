@@ -27,10 +27,9 @@ from ats.errors import (
     RateLimited,
 )
 from ats.types import Capabilities, CreatedApplication, NewCandidate
-from exports import mirror
+from exports import claims, mirror
 from exports.alerts import PassAlerts
 from exports.attribution import SCHEDULER_ACTORS, campaign_names, new_candidate, slack_user
-from exports.claims import lock_pending
 from exports.eligibility import LinkView, Verdict, decide_many, load_candidates
 from exports.mirror import EMAIL, Key, MirrorHit
 from exports.types import EngineConfig
@@ -108,7 +107,7 @@ class BatchExporter:
         lease_until = now + timedelta(seconds=self.config.lease_seconds)
         work: list[Work] = []
         with unit_of_work(self.sessions) as session:
-            rows = lock_pending(
+            rows = claims.lock_pending(
                 session,
                 view.team_id,
                 view.id,
@@ -241,6 +240,13 @@ class BatchExporter:
 
     def send(self, item: Work) -> None:
         """Export one claimed candidate: look up, create or link, and record what happened."""
+        until = self.config.now() + timedelta(seconds=self.config.lease_seconds)
+        with unit_of_work(self.sessions) as session:
+            if not claims.renew(session, item.export_id, owner=self.worker_id, until=until):
+                log.warning(
+                    "export %s: lease lost before sending; left to the worker that took it", item.export_id
+                )
+                return
         wrote = False
         try:
             if item.existing is None and (item.prior_unknown or not self.caps.candidate_sync):

@@ -49,6 +49,21 @@ def lock_pending(
     return list(session.scalars(stmt))
 
 
+def renew(session: Session, export_id: int, *, owner: str, until: datetime) -> bool:
+    """Extend `owner`'s lease on a claimed record; return False when it is no longer theirs.
+
+    Called right before each ATS call, so a batch that runs long never sends a candidate whose lease
+    expired and that another worker may already have taken over.
+    """
+    result = session.execute(
+        update(Export)
+        .where(Export.id == export_id, Export.state == ExportState.EXPORTING, Export.lease_owner == owner)
+        .values(lease_expires_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def reap_expired(session: Session, team_id: str, link_id: int, *, now: datetime, actor: str) -> int:
     """Put `exporting` records whose lease expired back to `pending`, keeping their outcome unknown.
 

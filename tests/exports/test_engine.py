@@ -434,3 +434,29 @@ def test_created_records_say_who_exported_them_from_which_search_and_campaign(wo
     if caps.tags:
         assert "ScaleUp" in stored
     assert world.export_row(candidate, link).requested_by == "U0ALICE"
+
+
+def test_a_worker_whose_lease_ran_out_mid_batch_sends_nothing_more(make_world) -> None:
+    world = make_world(Vendor.GREENHOUSE)
+    emails = ["slow1@example.org", "slow2@example.org"]
+    people = [world.add_candidate([email]) for email in emails]
+    link = world.link()
+    other = world.engine("other")
+
+    class StalledEngine(ExportEngine):
+        """Stalls after its first create for longer than its lease; meanwhile another worker takes over."""
+
+        stalled = False
+
+        def _write(self, adapter, view, item):
+            created = super()._write(adapter, view, item)
+            if not self.stalled:
+                self.stalled = True
+                world.clock.advance(self.config.lease_seconds + 1)
+                other.run_pass(world.team_id, link)
+            return created
+
+    world.engine("stalled", cls=StalledEngine, batch_size=2).run_pass(world.team_id, link)
+
+    assert [world.export_row(c, link).state for c in people] == [S.EXPORTED, S.EXPORTED]
+    assert [world.created(email) for email in emails] == [1, 1]
