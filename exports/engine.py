@@ -192,7 +192,7 @@ class ExportEngine:
                 link.last_pass_finished_at = finished
                 link.last_pass_cut_short = result.cut_short
                 link.next_pass_at = finished if result.cut_short else finished + interval
-                link.last_error = result.message
+                link.last_error = None if result.cut_short else result.message
         return result
 
     def _pass(self, view: LinkView, *, limit: int | None, deadline: float | None, actor: str) -> PassResult:

@@ -18,7 +18,9 @@ class EngineConfig:
     Attributes:
         batch_size: candidates claimed per transaction (each claim is one commit before the ATS calls).
         pass_limit: candidates a pass exports at most (a huge search must not starve other links).
-        lease_seconds: how long a claim holds before another worker may take the candidate over.
+        lease_seconds: how long a claim holds before another worker may take the candidate over. It is
+            renewed before each ATS call, so it must only outlast one call with its retries (HttpOptions
+            timeout × max_tries plus back-off).
         max_attempts: transient failures a candidate may have before it becomes `failed`.
         backoff_seconds: delay before the first retry of a transient failure; doubles per attempt.
         backoff_cap_seconds: longest delay between two retries.
