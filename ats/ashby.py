@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from ats.base import ConnectionConfig, RateBudget
+from ats.classify import odd_answers_are_errors
 from ats.errors import (
     AlreadyExists,
     AtsError,
@@ -176,6 +177,7 @@ def _norm_email(value: str) -> str:
     return value.strip().lower()
 
 
+@odd_answers_are_errors(Vendor.ASHBY.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
     status = str(item.get("status") or "")
@@ -191,6 +193,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
+@odd_answers_are_errors(Vendor.ASHBY.label, "a stage")
 def _to_stage(item: Mapping[str, Any], job_id: str) -> Stage:
     return Stage(
         id=str(item["id"]),
@@ -201,6 +204,7 @@ def _to_stage(item: Mapping[str, Any], job_id: str) -> Stage:
     )
 
 
+@odd_answers_are_errors(Vendor.ASHBY.label, "a candidate")
 def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
     emails: list[str] = []
     primary = item.get("primaryEmailAddress")

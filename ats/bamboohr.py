@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from ats.base import ConnectionConfig, RateBudget
+from ats.classify import odd_answers_are_errors
 from ats.errors import AtsError, NotFound, NotSupported, RateLimited, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, parse_retry_after
 from ats.pagination import paginate
@@ -128,6 +129,7 @@ def _label(value: Any) -> str | None:
     return str(value) if value else None
 
 
+@odd_answers_are_errors(Vendor.BAMBOOHR.label, "a job opening")
 def _to_job(item: Mapping[str, Any]) -> Job:
     status = _label(item.get("status")) or ""
     return Job(
@@ -141,6 +143,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
+@odd_answers_are_errors(Vendor.BAMBOOHR.label, "a status")
 def _to_stage(item: Mapping[str, Any], index: int) -> Stage:
     # Applicant statuses are account-wide, so the stage belongs to no job.
     return Stage(

@@ -7,6 +7,7 @@ swapped for vendors whose error bodies differ (Lever's `{code, message}`) or a w
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -164,3 +165,26 @@ def _default_error_class(status: int) -> type[AtsError]:
         410: NotFound,
         429: RateLimited,
     }.get(status, ValidationFailed)
+
+
+def odd_answers_are_errors(vendor: str, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a converter so a vendor answer of an unexpected shape raises VendorUnavailable, not KeyError.
+
+    Adapters promise to raise only `AtsError`s; a field missing or of another type (a list where an object
+    was documented) is the vendor's fault, may pass, and must reach the recruiter as a clear message.
+    """
+
+    def wrap(convert: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(convert)
+        def converted(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return convert(*args, **kwargs)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                raise VendorUnavailable(
+                    vendor,
+                    f"answered with {what} in a shape ScaleUp does not understand ({type(exc).__name__})",
+                ) from None
+
+        return converted
+
+    return wrap

@@ -21,6 +21,7 @@ from typing import Any, Self
 import httpx
 
 from ats.base import ConnectionConfig, RateBudget
+from ats.classify import odd_answers_are_errors
 from ats.errors import AuthFailed, NotFound, NotSupported
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
 from ats.pagination import Page, link_next, paginate
@@ -314,6 +315,7 @@ def _person_body(person: NewCandidate) -> dict[str, Any]:
     return body
 
 
+@odd_answers_are_errors(Vendor.GREENHOUSE.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     return Job(
         id=str(item["id"]),
@@ -324,6 +326,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
+@odd_answers_are_errors(Vendor.GREENHOUSE.label, "a stage")
 def _to_stage(item: Mapping[str, Any]) -> Stage:
     return Stage(
         id=str(item["id"]),
@@ -334,6 +337,7 @@ def _to_stage(item: Mapping[str, Any]) -> Stage:
     )
 
 
+@odd_answers_are_errors(Vendor.GREENHOUSE.label, "a candidate")
 def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
     emails = tuple(
         str(e["value"]).strip().lower() for e in item.get("email_addresses") or [] if e.get("value")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from ats.base import ConnectionConfig, RateBudget
+from ats.classify import odd_answers_are_errors
 from ats.errors import NotFound, NotSupported, ValidationFailed
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
 from ats.pagination import Page, body_token, iter_token_pages
@@ -227,6 +228,7 @@ def _person_body(person: NewCandidate) -> dict[str, Any]:
     return body
 
 
+@odd_answers_are_errors(Vendor.LEVER.label, "a posting")
 def _to_job(item: Mapping[str, Any]) -> Job:
     categories = item.get("categories") or {}
     return Job(
@@ -240,6 +242,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
+@odd_answers_are_errors(Vendor.LEVER.label, "opportunities")
 def _to_candidates(opportunities: list[Mapping[str, Any]]) -> list[AtsCandidate]:
     """Fold opportunities into one candidate per contact, keeping the most recently updated one's details."""
     by_contact: dict[str, list[Mapping[str, Any]]] = {}

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from ats.base import ConnectionConfig, RateBudget
+from ats.classify import odd_answers_are_errors
 from ats.errors import (
     AtsError,
     NotFound,
@@ -141,6 +142,7 @@ class WorkableClassifier:
 # --- payload converters --------------------------------------------------------------------------------
 
 
+@odd_answers_are_errors(Vendor.WORKABLE.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
     state = str(item.get("state") or "")
@@ -156,6 +158,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
+@odd_answers_are_errors(Vendor.WORKABLE.label, "a stage")
 def _to_stage(item: Mapping[str, Any], index: int, job_id: str) -> Stage:
     position = item.get("position")
     return Stage(
@@ -167,6 +170,7 @@ def _to_stage(item: Mapping[str, Any], index: int, job_id: str) -> Stage:
     )
 
 
+@odd_answers_are_errors(Vendor.WORKABLE.label, "a candidate")
 def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
     email = str(item.get("email") or "").strip().lower()
     linkedin = next(

@@ -1,4 +1,4 @@
-"""The reliability suite's figures summary; the Slack app rig of tests/bot is reused as is by the modules."""
+"""Fixtures of the reliability suite (the Slack app rig of tests/bot, reused as is) and its figures summary."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 # The Slack rig lives beside the Slack app tests; tests/ has no packages, so its folder is put on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bot"))
 
-from reliability_rig import FIGURES, FULL  # noqa: E402
+from reliability_rig import FIGURES, FULL
+from slack_rig import app_server, greenhouse, slack  # noqa: F401 - fixtures
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

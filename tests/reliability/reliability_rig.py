@@ -50,7 +50,10 @@ def dump_tables(engine: Any) -> dict[str, list[tuple]]:
     from storage.base import Base
 
     with engine.connect() as conn:
-        return {table.name: [tuple(row) for row in conn.execute(select(table))] for table in Base.metadata.sorted_tables}
+        return {
+            table.name: [tuple(row) for row in conn.execute(select(table))]
+            for table in Base.metadata.sorted_tables
+        }
 
 
 def row_counts(engine: Any) -> dict[str, int]:

@@ -154,8 +154,12 @@ def run_outage(rig: Rig) -> dict[str, int]:
     after = run_until_done(rig, total, step=60.0)
     assert_each_exported_once(rig, total)
     assert rig.failed_events() == 0
-    return {"outage_seconds": int(window), "passes_during_outage": passes, "passes_to_catch_up": after,
-            "candidates": total}
+    return {
+        "outage_seconds": int(window),
+        "passes_during_outage": passes,
+        "passes_to_catch_up": after,
+        "candidates": total,
+    }
 
 
 def test_ats_outage_with_5xx_and_timeouts_loses_nothing_and_exports_everything_after_recovery(rig: Rig):
@@ -187,7 +191,13 @@ def test_429_storm_with_retry_after_inside_the_wait_limit_only_delays(rig: Rig) 
     assert_each_exported_once(rig, total)
     assert rig.failed_events() == 0
     assert rig.clock.slept >= 10.0 * (total // 3 - 1), "the adapter did not wait out the Retry-After"
-    report("429 storm (short Retry-After)", candidates=total, passes=passes, waited_seconds=int(rig.clock.slept), failures=0)
+    report(
+        "429 storm (short Retry-After)",
+        candidates=total,
+        passes=passes,
+        waited_seconds=int(rig.clock.slept),
+        failures=0,
+    )
 
 
 @pytest.mark.parametrize("rig", [12], indirect=True)
@@ -204,4 +214,6 @@ def test_long_429_storm_on_writes_reschedules_instead_of_failing(rig: Rig) -> No
     assert rig.failed_events() == 0, "a rate-limited candidate was failed instead of delayed"
     passes += run_until_done(rig, total, step=120.0)
     assert_each_exported_once(rig, total)
-    report("429 storm (long, on writes)", storm_seconds=int(storm), candidates=total, passes=passes, failures=0)
+    report(
+        "429 storm (long, on writes)", storm_seconds=int(storm), candidates=total, passes=passes, failures=0
+    )

@@ -67,7 +67,9 @@ def wait_until(condition, timeout: float, what: str, every: float = 0.05):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def test_sigkilled_worker_loses_and_duplicates_nothing(postgres_server, secret_key: str, tmp_path: Path) -> None:
+def test_sigkilled_worker_loses_and_duplicates_nothing(
+    postgres_server, secret_key: str, tmp_path: Path
+) -> None:
     url = postgres_server.new_database_url("scaleup_crash")
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -148,8 +150,9 @@ def check_histories(sessions, total: int) -> int:
     """Assert every export's history is an unbroken chain of allowed steps; return how many were interrupted."""
     with unit_of_work(sessions) as session:
         events = session.execute(
-            select(ExportEvent.export_id, ExportEvent.from_state, ExportEvent.to_state, ExportEvent.reason)
-            .order_by(ExportEvent.export_id, ExportEvent.id)
+            select(
+                ExportEvent.export_id, ExportEvent.from_state, ExportEvent.to_state, ExportEvent.reason
+            ).order_by(ExportEvent.export_id, ExportEvent.id)
         ).all()
     chains: dict[int, list[tuple]] = defaultdict(list)
     for export_id, before, after, reason in events:
