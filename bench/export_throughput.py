@@ -35,7 +35,6 @@ from ats.types import Vendor
 from bench import rig
 from storage.crypto import SecretBox, generate_key
 from storage.db import make_engine, make_session_factory, unit_of_work
-from storage.enums import Audience, ExportAs, LinkMode
 from storage.models import Export, Link
 from storage.repositories import SearchRepository
 from storage.states import ExportState
@@ -215,20 +214,7 @@ def seed(url: str, box: SecretBox, emulator: Any, vendor: Vendor, candidates: in
             search = SearchRepository(session, rig.TEAM).get_or_create(f"Bench search {n + 1}")
             session.flush()
             search_ids.append(search.id)
-            session.add(
-                Link(
-                    team_id=rig.TEAM,
-                    search_id=search.id,
-                    connection_id=connection_id,
-                    job_id=rig.OPEN_JOBS[vendor],
-                    job_name="Bench job",
-                    export_as=ExportAs.APPLICANT,
-                    mode=LinkMode.AUTOMATIC,
-                    audience=Audience.ALL,
-                    email_types=[],
-                    include_ats_candidates=False,
-                )
-            )
+            session.add(rig.bench_link(rig.TEAM, search.id, connection_id, rig.OPEN_JOBS[vendor]))
     rig.seed_candidates(
         engine,
         rig.TEAM,

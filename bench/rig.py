@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +31,8 @@ from ats.types import Vendor
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory, unit_of_work
+from storage.enums import Audience, ExportAs, LinkMode
+from storage.models import Link
 from storage.repositories import ConnectionRepository, ensure_workspace
 
 #: The PostgreSQL server benchmarks create their databases on (trust auth on loopback).
@@ -241,6 +244,8 @@ def insert_rows(engine: Engine, table: str, columns: Sequence[str], rows: Iterat
     raw = engine.raw_connection()
     try:
         cursor = raw.driver_connection.cursor()
+        # A big page cache keeps the indexes' B-trees in memory while millions of rows go in.
+        cursor.execute("PRAGMA cache_size=-262144")
         cursor.execute("BEGIN")
         batch: list[Sequence[Any]] = []
         for row in rows:
@@ -361,3 +366,30 @@ def _has_sqlite_sequence(conn: Any) -> bool:
     return bool(
         conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'")).scalar()
     )
+
+
+def bench_link(team_id: str, search_id: int, connection_id: int, job_id: str, **options: Any) -> Link:
+    """Return an automatic link of the search to `job_id` exporting applicants (options override)."""
+    values: dict[str, Any] = {
+        "job_name": "Bench job",
+        "export_as": ExportAs.APPLICANT,
+        "mode": LinkMode.AUTOMATIC,
+        "audience": Audience.ALL,
+        "email_types": [],
+        "include_ats_candidates": False,
+    }
+    return Link(
+        team_id=team_id, search_id=search_id, connection_id=connection_id, job_id=job_id, **(values | options)
+    )
+
+
+def stop_process(proc: subprocess.Popen[Any] | None, timeout: float = 20.0) -> None:
+    """Ask a child process to stop (SIGTERM), and kill it if it has not within `timeout` seconds."""
+    if proc is None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,303 @@
+"""Pass cost as data grows: does a bigger database make an export pass's selection and claim slower?
+
+Databases with 10k, 100k and 1M candidates (bulk-seeded with COPY on PostgreSQL and executemany on SQLite)
+hold 1,000 searches, each linked (automatic) to the ATS. Every seeded candidate belongs to one search, was
+exported before (an `export` row with its event, and a dedupe mirror entry), and the measured link's
+search also holds 1,000 new eligible candidates. The engine's own functions are timed, as one pass runs
+them, inside a transaction rolled back after each repetition (no ATS call is made):
+
+- due: `claims.due_links` (every link is due);
+- select: `eligibility.new_eligible_ids` (the indexed anti-join finding what is new);
+- sync: `eligibility.sync_rows` + `claims.reap_expired` (1,000 records created, as `ExportEngine._prepare`);
+- claim: `BatchExporter.claim` of one batch (lock 25 records, email rule and mirror, mark them exporting);
+- idle: the same selection and claim for a link with nothing new (what most passes are).
+
+    ratio = (selection + claim at 1M) ÷ (selection + claim at 10k), on each database; target ≤ 1.5
+
+    python -m bench.pass_cost [--quick] [--database sqlite|postgresql] [--reps 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ats.greenhouse import CAPABILITIES
+from ats.types import Vendor
+from bench import rig
+from exports import claims
+from exports.alerts import PassAlerts
+from exports.batch import BatchExporter
+from exports.eligibility import load_link, new_eligible_ids, sync_rows
+from exports.types import EngineConfig
+from storage.crypto import SecretBox, generate_key
+from storage.db import unit_of_work
+from storage.repositories import ConnectionRepository, ensure_workspace
+
+LINKS = 1_000
+NEW = 1_000
+BATCH = 25
+PHASES = ("due", "select", "sync", "claim")
+
+
+@dataclass
+class Result:
+    """The timings (median of the repetitions, in ms) of one database kind at one size."""
+
+    database: str
+    size: int
+    seed_seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    idle: float = 0.0
+    new_found: int = 0
+    claimed: int = 0
+
+    @property
+    def total(self) -> float:
+        """Return the selection and claim of one pass (every phase) in ms."""
+        return sum(self.phases.values())
+
+
+# --- seeding ---------------------------------------------------------------------------------------------
+
+
+def seed(engine: Engine, sessions: sessionmaker[Session], size: int) -> tuple[int, int]:
+    """Seed `size` exported candidates over LINKS linked searches plus NEW new ones; return (busy, idle) link ids."""
+    box = SecretBox(generate_key())
+    with unit_of_work(sessions) as session:
+        ensure_workspace(session, rig.TEAM, "Benchmarks")
+        connection_id = (
+            ConnectionRepository(session, rig.TEAM)
+            .save(
+                box,
+                vendor=Vendor.GREENHOUSE,
+                secrets={"client_id": "x", "client_secret": "y"},
+                fields={},
+                base_url="http://127.0.0.1:9",
+            )
+            .id
+        )
+    now = datetime.now(UTC)
+    rig.insert_rows(
+        engine,
+        "search",
+        ("id", "team_id", "name", "created_at", "updated_at"),
+        ((n, rig.TEAM, f"Search {n}", now, now) for n in range(1, LINKS + 1)),
+    )
+    earlier = now - timedelta(hours=1)
+    with unit_of_work(sessions) as session:
+        session.add_all(
+            rig.bench_link(rig.TEAM, n, connection_id, "4001", id=n, next_pass_at=earlier)
+            for n in range(1, LINKS + 1)
+        )
+    rig.fix_sequences(engine, ("search", "link"))
+    # Old candidates: one search each, round robin, every one exported before.
+    searches = [n % LINKS + 1 for n in range(size)]
+    ids = rig.seed_candidates(engine, rig.TEAM, searches, email="old{i}@bench.example.org", start=1)
+    rig.insert_rows(
+        engine,
+        "export",
+        (
+            "id",
+            "team_id",
+            "link_id",
+            "candidate_id",
+            "state",
+            "idempotency_key",
+            "attempts",
+            "outcome_unknown",
+            "ats_candidate_id",
+            "email_sent",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (cid, rig.TEAM, sid, cid, "exported", f"bench-{cid:032d}", 1, False, f"ats-{cid}", None, now, now)
+            for cid, sid in zip(ids, searches)
+        ),
+    )
+    rig.insert_rows(
+        engine,
+        "export_event",
+        ("id", "team_id", "export_id", "from_state", "to_state", "actor", "reason", "at"),
+        (
+            (cid, rig.TEAM, cid, "exporting", "exported", "scheduler", "created in the ATS", now)
+            for cid in ids
+        ),
+    )
+    rig.insert_rows(
+        engine,
+        "ats_mirror_entry",
+        ("id", "team_id", "connection_id", "kind", "value", "ats_candidate_id", "profile_url", "seen_at"),
+        (
+            (cid, rig.TEAM, connection_id, "email", f"old{cid}@bench.example.org", f"ats-{cid}", None, now)
+            for cid in ids
+        ),
+    )
+    rig.fix_sequences(engine, ("export", "export_event", "ats_mirror_entry"))
+    # The measured link's search gets NEW candidates nobody has exported yet.
+    busy = 1
+    rig.seed_candidates(engine, rig.TEAM, [busy] * NEW, email="new{i}@bench.example.org")
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))  # PostgreSQL's autovacuum would do it within a minute; SQLite: stats
+    return busy, 2
+
+
+# --- measuring -------------------------------------------------------------------------------------------
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    """Return (milliseconds, result) of `call()`."""
+    start = time.perf_counter()
+    result = call()
+    return (time.perf_counter() - start) * 1000, result
+
+
+def one_pass(engine: Engine, link_id: int) -> tuple[dict[str, float], int, int]:
+    """Run one pass's selection and claim for `link_id` inside a transaction that is rolled back."""
+    config = EngineConfig()
+    adapter = types.SimpleNamespace(capabilities=CAPABILITIES)  # the claim reads only the capabilities
+    with engine.connect() as conn:
+        outer = conn.begin()
+        # Every unit of work of the engine commits a savepoint; the outer transaction is rolled back.
+        sessions = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            times: dict[str, float] = {}
+
+            def due() -> object:
+                with unit_of_work(sessions) as session:
+                    return claims.due_links(session, config.now())
+
+            def select_new() -> list[int]:
+                with unit_of_work(sessions) as session:
+                    _, view = load_link(session, rig.TEAM, link_id)
+                    return new_eligible_ids(session, view)
+
+            def sync() -> object:
+                with unit_of_work(sessions) as session:
+                    _, view = load_link(session, rig.TEAM, link_id, lock=True)
+                    sync_rows(session, view, CAPABILITIES, actor="scheduler")
+                    return claims.reap_expired(
+                        session, rig.TEAM, link_id, now=config.now(), actor="scheduler"
+                    )
+
+            times["due"], _ = timed(due)
+            times["select"], found = timed(select_new)
+            times["sync"], _ = timed(sync)
+            with unit_of_work(sessions) as session:
+                _, view = load_link(session, rig.TEAM, link_id)
+            exporter = BatchExporter(
+                sessions=sessions,
+                adapter=adapter,  # type: ignore[arg-type]
+                view=view,
+                config=config,
+                worker_id="bench",
+                actor="scheduler",
+                alerts=PassAlerts(rig.TEAM, link_id, "bench", None, {}),
+                write=lambda *_: None,  # type: ignore[arg-type, return-value]
+            )
+            times["claim"], (_, claimed) = timed(lambda: exporter.claim(BATCH))  # type: ignore[misc]
+        finally:
+            outer.rollback()
+    return times, len(found), claimed  # type: ignore[arg-type]
+
+
+def measure(database: str, size: int, reps: int) -> Result:
+    """Seed a fresh database of `database` kind with `size` candidates and time `reps` passes."""
+    result = Result(database, size)
+    with rig.temp_database(database, "bench_pass_cost") as url:
+        engine, sessions = rig.migrated(url)
+        try:
+            started = time.perf_counter()
+            busy, idle = seed(engine, sessions, size)
+            result.seed_seconds = time.perf_counter() - started
+            one_pass(engine, busy)  # warm the caches and the statement cache once
+            runs = [one_pass(engine, busy) for _ in range(reps)]
+            result.phases = {p: rig.median([r[0][p] for r in runs]) for p in PHASES}
+            result.new_found, result.claimed = runs[-1][1], runs[-1][2]
+            idle_runs = [one_pass(engine, idle) for _ in range(reps)]
+            result.idle = rig.median([sum(r[0].values()) for r in idle_runs])
+        finally:
+            engine.dispose()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures; the last line is the headline ratio."""
+    parser = argparse.ArgumentParser(prog="bench.pass_cost", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k candidates instead of 10k to 1M")
+    parser.add_argument("--database", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--reps", type=int, default=5, help="passes timed per size (the median is kept)")
+    args = parser.parse_args(argv)
+    sizes = [1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
+    databases = args.database or ["sqlite", "postgresql"]
+    if "postgresql" in databases and not rig.postgres_available():
+        rig.say(f"PostgreSQL at {rig.POSTGRES_URL} is not reachable: SQLite only")
+        databases = [d for d in databases if d != "postgresql"]
+    rig.say(f"pass cost — {rig.describe_machine()}")
+    rig.say(f"{LINKS} links, {NEW} new eligible candidates on the measured link, claim batch {BATCH}")
+    results: list[Result] = []
+    for database in databases:
+        for size in sizes:
+            result = measure(database, size, args.reps)
+            results.append(result)
+            rig.say(
+                f"  {database:<10} {size:>9,} candidates: seeded in {result.seed_seconds:.1f}s, "
+                f"pass {result.total:.1f} ms, idle pass {result.idle:.1f} ms"
+            )
+    rig.say()
+    rig.say(
+        f"{'database':<10} {'candidates':>10} "
+        + " ".join(f"{p + ' ms':>9}" for p in PHASES)
+        + f" {'total':>9}"
+        f" {'idle ms':>9} {'new':>5} {'claimed':>7}"
+    )
+    for r in results:
+        rig.say(
+            f"{r.database:<10} {r.size:>10,} "
+            + " ".join(f"{r.phases[p]:>9.1f}" for p in PHASES)
+            + f" {r.total:>9.1f} {r.idle:>9.1f} {r.new_found:>5} {r.claimed:>7}"
+        )
+    ratios = {}
+    for database in databases:
+        mine = [r for r in results if r.database == database]
+        small, big = mine[0], mine[-1]
+        ratios[database] = (big.total / small.total, big.idle / small.idle)
+        rig.say(
+            f"{database}: {big.size:,} vs {small.size:,} candidates: pass × {ratios[database][0]:.2f}, "
+            f"idle pass × {ratios[database][1]:.2f}"
+        )
+    rig.save_results(
+        "pass_cost",
+        {
+            "results": [
+                {
+                    "database": r.database,
+                    "candidates": r.size,
+                    "seed_seconds": r.seed_seconds,
+                    "ms": r.phases,
+                    "total_ms": r.total,
+                    "idle_ms": r.idle,
+                }
+                for r in results
+            ]
+        },
+    )
+    worst = max(ratios, key=lambda d: ratios[d][0])
+    sizes_said = f"{sizes[-1]:,} vs {sizes[0]:,}"
+    rig.say(
+        f"ratio: {ratios[worst][0]:.2f} (target ≤ 1.5; pass at {sizes_said} candidates, worst database: {worst})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
