@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -39,6 +40,7 @@ ADMIN = "UADMIN01"
 MEMBER = "UMEMBER1"
 PUBLIC_CHANNEL = "CPUBLIC1"
 PRIVATE_CHANNEL = "GPRIVATE"
+CLOCK = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -256,7 +258,8 @@ def app_server(
     extra = getattr(request, "param", {}) or {}
     settings = make_settings(database_url, slack, secret_key, **extra)
     services = Services(settings=settings, engine=db_engine, sessions=sessions)
-    deps = build_deps(services, background_threads=4)
+    # A fixed clock: "refreshed just now" and staleness never depend on how fast the machine is.
+    deps = build_deps(services, background_threads=4, now=lambda: CLOCK)
     app = create_app(services, deps)
     server = HttpServer(make_wsgi_app(app, services, api=load_ingest_api(services)), threads=4).start()
     with httpx.Client(timeout=15) as http:
