@@ -18,34 +18,42 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from ats.errors import AtsError, NotSupported
-from ats.registry import adapter_class
-from ats.types import EmailType, Vendor
+from ats.errors import AtsError
 from bot.deps import Deps
-from bot.errors import BotError
 from bot.features.admins.views import REFUSAL
+from bot.features.link.data import (
+    base_draft,
+    current_connection,
+    draft_from_link,
+    draft_of,
+    exports_supported,
+    form_data,
+    job_choice,
+    save_link,
+    selected_job,
+    stage_choices,
+)
 from bot.features.link.forms import (
-    EMAIL_TYPES,
-    JobChoice,
     LinkDraft,
     StageChoice,
     check_job,
-    draft_from_state,
     parse_link_form,
 )
-from bot.features.link.ids import STATIC_SEARCH_LIMIT, LinkIds, LinkMeta
-from bot.features.link.views import (
+from bot.features.link.ids import LinkIds
+from bot.features.link.messages import (
     NO_ATS_TEXT,
     NO_SEARCHES_TEXT,
-    LinkFormData,
     LinkSummary,
     PreflightCounts,
-    SearchChoice,
     confirmation_text,
+    no_ats_blocks,
+)
+from bot.features.link.views import (
+    LinkFormData,
+    SearchChoice,
     job_option_groups,
     jobs_label,
     link_modal,
-    no_ats_blocks,
     search_options,
 )
 from bot.features.router.ids import Subcommand, split_command, subcommand_is
@@ -54,8 +62,7 @@ from bot.jobcache import Then
 from bot.middleware import AdminCheck, RequestScope, scoped
 from bot.surfaces import patient, update_modal_quietly
 from storage.db import unit_of_work
-from storage.enums import Audience, ResponseType
-from storage.models import AtsConnection, AtsJob, Link, Search, Workspace
+from storage.models import AtsConnection, Search, Workspace
 from storage.repositories import ConnectionRepository, JobCacheRepository, LinkRepository, SearchRepository
 
 log = logging.getLogger(__name__)
@@ -71,123 +78,6 @@ def register(app: App, deps: Deps) -> None:
     app.action(LinkIds.SEARCH_SELECT.value)(change_search)
     app.action(LinkIds.REFRESH_JOBS.value)(refresh_jobs)
     app.view(LinkIds.VIEW.value)(submit_link)
-
-
-# --- reading what the form needs ---------------------------------------------------------------------------
-
-
-def exports_supported(vendor: Vendor) -> bool:
-    """Return False for exclusion-only vendors (BambooHR), whose form offers no job."""
-    try:
-        capabilities = getattr(adapter_class(vendor), "capabilities", None)
-    except NotSupported:
-        capabilities = None
-    if capabilities is None:
-        return vendor is not Vendor.BAMBOOHR
-    return not capabilities.exclusion_only
-
-
-def job_choice(row: AtsJob) -> JobChoice:
-    """Return the form's view of a cached job."""
-    return JobChoice(row.job_id, row.name, row.is_open)
-
-
-def stage_choices(row: AtsJob | None) -> list[StageChoice] | None:
-    """Return a cached job's stages in pipeline order; None when they were never loaded."""
-    if row is None or row.stages is None:
-        return None
-    return [
-        StageChoice(str(s["id"]), str(s["name"])) for s in sorted(row.stages, key=lambda s: s.get("order", 0))
-    ]
-
-
-def draft_from_link(link: Link, job: AtsJob | None) -> LinkDraft:
-    """Return the saved link as the form's answers."""
-    chosen = None
-    if link.job_id:
-        chosen = job_choice(job) if job else JobChoice(link.job_id, link.job_name or link.job_id)
-    return LinkDraft(
-        search_id=link.search_id,
-        job=chosen,
-        export_as=link.export_as,
-        stage_id=link.stage_id,
-        mode=link.mode,
-        audience=link.audience,
-        response_types=tuple(ResponseType(t) for t in link.response_types or ()),
-        email_types=tuple(EmailType(t) for t in link.email_types or ()) or EMAIL_TYPES,
-        include_ats_candidates=link.include_ats_candidates,
-        alert_channel=link.alert_channel,
-    )
-
-
-def form_data(
-    session: Session,
-    deps: Deps,
-    connection: AtsConnection,
-    draft: LinkDraft,
-    *,
-    notice: str | None = None,
-    problem: str | None = None,
-    refreshing: bool | None = None,
-) -> LinkFormData:
-    """Collect what the link modal shows for `draft` from the database (never from the ATS)."""
-    team_id = connection.team_id
-    searches_repo = SearchRepository(session, team_id)
-    rows = searches_repo.list(order_by=Search.name, limit=STATIC_SEARCH_LIMIT)
-    searches = [SearchChoice(s.id, s.name) for s in rows]
-    if draft.search_id is not None and all(s.id != draft.search_id for s in searches):
-        chosen = searches_repo.get(draft.search_id)
-        if chosen is not None:
-            searches.append(SearchChoice(chosen.id, chosen.name))
-    count = session.scalar(searches_repo.base_statement().with_only_columns(func.count())) or 0
-    stages = None
-    if draft.job is not None:
-        stages = stage_choices(
-            JobCacheRepository(session, team_id).get_by_job_id(connection.id, draft.job.id)
-        )
-    return LinkFormData(
-        vendor=connection.vendor,
-        searches=searches,
-        search_count=count,
-        draft=draft,
-        stages=stages,
-        jobs_refreshed_at=connection.jobs_refreshed_at,
-        jobs_refreshing=deps.job_cache.is_refreshing(team_id) if refreshing is None else refreshing,
-        now=deps.now(),
-        interval_minutes=deps.services.settings.export_interval_minutes,
-        exports_supported=exports_supported(connection.vendor),
-        notice=notice,
-        problem=problem,
-    )
-
-
-def current_connection(session: Session, team_id: str) -> AtsConnection:
-    """Return the workspace's connection; raise a user-facing error when it was removed meanwhile."""
-    connection = ConnectionRepository(session, team_id).get_current()
-    if connection is None:
-        raise BotError("No ATS is connected any more.", hint=f"Run `{SLASH_COMMAND} connect` first.")
-    return connection
-
-
-def selected_job(values: dict[str, Any], session: Session, connection: AtsConnection) -> JobChoice | None:
-    """Return the job chosen in the view state, from the cache (None when none is chosen or it is unknown)."""
-    option = values.get(LinkIds.JOB_BLOCK, {}).get(LinkIds.JOB_SELECT, {}).get("selected_option")
-    if not option:
-        return None
-    row = JobCacheRepository(session, connection.team_id).get_by_job_id(connection.id, option["value"])
-    return job_choice(row) if row else None
-
-
-def base_draft(view: dict[str, Any]) -> LinkDraft:
-    """Return the draft the view was drawn from, as far as its metadata tells (the job it showed)."""
-    meta = LinkMeta.model_validate_json(view["private_metadata"])
-    return LinkDraft(job=JobChoice(meta.job_id, meta.job_id) if meta.job_id else None)
-
-
-def draft_of(view: dict[str, Any], session: Session, connection: AtsConnection) -> LinkDraft:
-    """Return what the open modal's state says."""
-    values = view["state"]["values"]
-    return draft_from_state(values, base=base_draft(view), job=selected_job(values, session, connection))
 
 
 def redraw_later(
@@ -488,41 +378,6 @@ def channel_problem(client: WebClient, channel: str) -> str | None:
         return f"The app is not in that private channel. {invite}"
     client.conversations_join(channel=channel)
     return None
-
-
-def save_link(
-    session: Session,
-    connection: AtsConnection,
-    search: Search,
-    draft: LinkDraft,
-    stages: list[StageChoice] | None,
-    *,
-    user_id: str,
-) -> Link:
-    """Create or update the search's link with the form's answers."""
-    repo = LinkRepository(session, connection.team_id)
-    link = repo.get_by_search(search.id)
-    if link is None:
-        link = Link(search_id=search.id, created_by=user_id)
-    stage = next((s for s in stages or () if s.id == draft.stage_id), None)
-    link.connection_id = connection.id
-    link.job_id = draft.job.id if draft.job else None
-    link.job_name = draft.job.name if draft.job else None
-    link.export_as = draft.export_as
-    link.stage_id = stage.id if stage else None
-    link.stage_name = stage.name if stage else None
-    link.mode = draft.mode
-    link.audience = draft.audience
-    link.response_types = (
-        [t.value for t in draft.response_types] if draft.audience is Audience.RESPONDERS else []
-    )
-    link.email_types = [t.value for t in draft.email_types]
-    link.include_ats_candidates = draft.include_ats_candidates
-    link.alert_channel = draft.alert_channel
-    if link.id is None:
-        repo.add(link)
-    session.flush()
-    return link
 
 
 def post_confirmation(
