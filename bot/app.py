@@ -28,7 +28,7 @@ from bot.errors import handle_error
 from bot.features import FEATURES
 from bot.ids import BOT_SCOPES
 from bot.installation import DatabaseOAuthStateStore, EncryptedInstallationStore
-from bot.middleware import provide_deps
+from bot.middleware import drop_slack_retries, provide_deps
 from bot.settings import Settings, SettingsError
 from bot.wiring import Services
 
@@ -124,6 +124,7 @@ def create_app(
     )
     if mode is InstallMode.OAUTH:
         app.enable_token_revocation_listeners()
+    app.use(drop_slack_retries())
     app.use(provide_deps(deps))
     for feature in FEATURES:
         feature.register(app, deps)

@@ -15,12 +15,16 @@ A global middleware (`provide_deps`) puts the app's `Deps` in the context for th
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -96,6 +100,38 @@ def provide_deps(deps: Deps) -> Callable[..., Any]:
     def middleware(context: dict[str, Any], next: Callable[[], None]) -> None:
         context["deps"] = deps
         next()
+
+    return middleware
+
+
+#: Seconds a request's body is remembered to recognise Slack's retries of it (they come within minutes).
+RETRY_MEMORY_SECONDS = 600.0
+
+
+def drop_slack_retries(clock: Callable[[], float] = time.monotonic) -> Callable[..., Any]:
+    """Return the global middleware that acknowledges and drops Slack's retries of a request already taken.
+
+    Slack sends a request again, with the same body and `X-Slack-Retry-Num`, when the first delivery got no
+    answer in time, often while it is still being handled. Handling it again would repeat its effect (a
+    second link confirmation, a second export request), so a retry of a body seen in the last ten minutes
+    is answered 200 and goes no further. A retry whose original never arrived is handled normally.
+    """
+    seen: dict[str, float] = {}
+    lock = threading.Lock()
+
+    def middleware(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        key = hashlib.sha256(req.raw_body.encode()).hexdigest()
+        now = clock()
+        with lock:
+            if len(seen) > 10_000:
+                for old in [k for k, until in seen.items() if until <= now]:
+                    del seen[old]
+            repeat = seen.get(key, 0.0) > now
+            seen[key] = now + RETRY_MEMORY_SECONDS
+        if repeat and req.headers.get("x-slack-retry-num"):
+            log.info("dropped Slack's retry %s of a request already taken", req.headers["x-slack-retry-num"][0])
+            return BoltResponse(status=200, body="")
+        return next()
 
     return middleware
 

@@ -64,7 +64,7 @@ def wait_until(condition, timeout: float, what: str, every: float = 0.05):
         if value:
             return value
         time.sleep(every)
-    pytest.fail(f"timed out waiting for {what}")
+    pytest.fail(f"timed out waiting for {what() if callable(what) else what}")
 
 
 def test_sigkilled_worker_loses_and_duplicates_nothing(
@@ -114,7 +114,12 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(
         emulator.faults.set_latency(0)
         worker = start_worker(env, log)
         with reaped(worker):
-            wait_until(lambda: states(sessions)[S.EXPORTED] == total, 180, "every candidate exported", 0.25)
+            wait_until(
+                lambda: states(sessions)[S.EXPORTED] == total,
+                pick(180, 900),
+                lambda: f"every candidate exported: {dict(states(sessions))}",
+                0.25,
+            )
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(60) == 0
 
