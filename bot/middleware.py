@@ -129,7 +129,9 @@ def drop_slack_retries(clock: Callable[[], float] = time.monotonic) -> Callable[
             repeat = seen.get(key, 0.0) > now
             seen[key] = now + RETRY_MEMORY_SECONDS
         if repeat and req.headers.get("x-slack-retry-num"):
-            log.info("dropped Slack's retry %s of a request already taken", req.headers["x-slack-retry-num"][0])
+            log.info(
+                "dropped Slack's retry %s of a request already taken", req.headers["x-slack-retry-num"][0]
+            )
             return BoltResponse(status=200, body="")
         return next()
 
