@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from bot.features.admins import listeners as admins
 from bot.features.connect import listeners as connect
+from bot.features.export import listeners as export
 from bot.features.home import listeners as home
 from bot.features.link import listeners as link
 from bot.features.router import listeners as router
 
-FEATURES = (admins, connect, link, home, router)
+FEATURES = (admins, connect, link, export, home, router)

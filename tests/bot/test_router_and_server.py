@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-from slack_rig import ADMIN, TEAM, AppServer, json_body, new_trigger, user_of
+from slack_rig import ADMIN, TEAM, AppServer, json_body, new_trigger
 from sqlalchemy import func, select
 
-from bot.ids import Shortcut
 from bot.slack_signing import command_body
 from storage.db import unit_of_work
 from storage.models import Workspace
@@ -39,12 +38,6 @@ def test_unknown_subcommand_answers_with_usage(app_server: AppServer) -> None:
     assert "/scaleup link" in answer["text"]
 
 
-def test_export_and_status_are_known_but_not_available_yet(app_server: AppServer) -> None:
-    for word in ("export", "status"):
-        text = json_body(app_server.command(word))["text"]
-        assert f"/scaleup {word}" in text and "not available" in text
-
-
 def test_bad_or_stale_signature_is_refused_and_nothing_is_stored(app_server: AppServer) -> None:
     body = command_body(
         text="connect",
@@ -60,23 +53,6 @@ def test_bad_or_stale_signature_is_refused_and_nothing_is_stored(app_server: App
     assert workspace_count(app_server) == 0
     assert app_server.slack.calls("views.open") == []
     assert app_server.slack.calls("users.info") == []
-
-
-def test_export_shortcut_is_registered_and_says_it_is_not_available_yet(app_server: AppServer) -> None:
-    payload = {
-        "type": "message_action",
-        "callback_id": Shortcut.EXPORT_TO_ATS.value,
-        "trigger_id": new_trigger(),
-        "team": {"id": TEAM, "domain": "acme"},
-        "user": user_of(ADMIN),
-        "channel": {"id": "C1", "name": "x"},
-        "message_ts": "1.2",
-        "message": {"type": "message", "text": "hi", "ts": "1.2"},
-        "response_url": app_server.slack.webhook_url(),
-    }
-    assert app_server.interact(payload).status_code == 200
-    (opened,) = app_server.slack.calls("views.open")
-    assert "not available" in opened.payload["view"]["blocks"][0]["text"]["text"]
 
 
 def test_app_home_is_published_when_opened(app_server: AppServer) -> None:

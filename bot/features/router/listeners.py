@@ -2,8 +2,8 @@
 
 Each feature registers `app.command(SLASH_COMMAND, matchers=[subcommand_is(...)])`, and Bolt runs the
 first listener whose matchers match. This module is registered last, so it only sees `help`, unknown
-subcommands, and known subcommands whose feature is not installed (`export`, `status` until they land).
-The "Export to ATS" shortcut has the same kind of fallback.
+subcommands, and known subcommands whose feature is not installed. The "Export to ATS" shortcut is the
+export feature's (`bot.features.export`).
 """
 
 from __future__ import annotations
@@ -11,19 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.features.router.ids import Subcommand, split_command
 from bot.features.router.views import coming_soon_text, usage_blocks, usage_text
-from bot.ids import SLASH_COMMAND, Shortcut
-from bot.views import notice_modal
+from bot.ids import SLASH_COMMAND
 
 
 def register(app: App, deps: Deps) -> None:
-    """Register the fallback command and shortcut listeners (after every feature)."""
+    """Register the fallback command listener (after every feature)."""
     app.command(SLASH_COMMAND)(answer_usage)
-    app.shortcut(Shortcut.EXPORT_TO_ATS.value)(answer_shortcut_unavailable)
 
 
 def answer_usage(ack: Ack, body: dict[str, Any]) -> None:
@@ -34,12 +31,3 @@ def answer_usage(ack: Ack, body: dict[str, Any]) -> None:
         ack(text=usage_text(unknown), blocks=usage_blocks(unknown))
         return
     ack(text=coming_soon_text(subcommand))
-
-
-def answer_shortcut_unavailable(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-    """Say that exporting from a message is not available yet."""
-    ack()
-    client.views_open(
-        trigger_id=body["trigger_id"],
-        view=notice_modal("Export to ATS", coming_soon_text(Subcommand.EXPORT)),
-    )

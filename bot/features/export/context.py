@@ -1,0 +1,148 @@
+"""What the manual-export listeners share: reading linked searches and candidates, where to answer, and
+remembering which requests and work they started (Slack retries and double clicks are dropped)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.errors import BotError
+from bot.features.export import work
+from bot.features.export.ids import CandidateRef
+from bot.features.export.views import LinkChoice, PersonView
+from exports.emails import choose_emails
+from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate, Workspace
+
+#: Seconds a request's identity is remembered (Slack retries within a minute or so).
+REQUEST_TTL = 600.0
+#: Seconds the same candidate on the same link is not exported again after a click (unless it failed).
+WORK_TTL = 60.0
+
+
+def linked_choices(session: Session, team_id: str, link_id: int | None = None) -> list[LinkChoice]:
+    """Return the workspace's linked searches (at most 100, by name), or only link `link_id`."""
+    stmt = (
+        select(Link, Search.name, AtsConnection.vendor)
+        .join(Search, Search.id == Link.search_id)
+        .join(AtsConnection, AtsConnection.id == Link.connection_id)
+        .where(Link.team_id == team_id)
+        .order_by(Search.name)
+        .limit(100)
+    )
+    if link_id is not None:
+        stmt = stmt.where(Link.id == link_id)
+    return [
+        LinkChoice(
+            team_id=team_id,
+            link_id=link.id,
+            search_id=link.search_id,
+            search=name,
+            vendor=vendor,
+            job=link.job_name or link.job_id,
+            export_as=link.export_as,
+            stage=link.stage_name,
+            email_types=tuple(link.email_types or ()),
+            mode=link.mode,
+            paused_reason=link.paused_reason if link.paused else None,
+        )
+        for link, name, vendor in session.execute(stmt).all()
+    ]
+
+
+def link_choice(session: Session, team_id: str, link_id: int | None) -> LinkChoice | None:
+    """Return link `link_id` of the workspace as a choice, or None."""
+    if link_id is None:
+        return None
+    found = linked_choices(session, team_id, link_id)
+    return found[0] if found else None
+
+
+def link_of_candidate(session: Session, team_id: str, ref: CandidateRef) -> LinkChoice | None:
+    """Return the link a candidate message is about, else the first link of a search the candidate is in."""
+    chosen = link_choice(session, team_id, ref.link_id)
+    if chosen is not None:
+        return chosen
+    link_id = session.scalar(
+        select(Link.id)
+        .join(SearchCandidate, SearchCandidate.search_id == Link.search_id)
+        .where(Link.team_id == team_id, SearchCandidate.candidate_id == ref.candidate_id)
+        .order_by(Link.id)
+        .limit(1)
+    )
+    return link_choice(session, team_id, link_id)
+
+
+def person_view(candidate: Candidate) -> PersonView:
+    """Return a stored candidate as the modal shows it (the first valid email of any type)."""
+    emails = choose_emails([(e.address, e.type, e.valid) for e in candidate.emails], ())
+    return PersonView(
+        name=candidate.full_name,
+        email=emails[0].address if emails else None,
+        linkedin_url=candidate.linkedin_url,
+        known=True,
+    )
+
+
+def thread_of(body: dict[str, Any]) -> work.Where:
+    """Return where to answer a button on a message: that message's thread."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    thread = message.get("thread_ts") or container.get("thread_ts") or container.get("message_ts")
+    return work.Where(user_id=body["user"]["id"], channel_id=channel, thread_ts=thread)
+
+
+def request_key(body: dict[str, Any]) -> tuple[Any, ...]:
+    """Return what identifies one request, the same on Slack's retries of it."""
+    user = (body.get("user") or {}).get("id") or body.get("user_id")
+    if body.get("type") == "view_submission":
+        # A corrected resubmission keeps the view's id and hash; only its state differs from the first.
+        state = json.dumps(body["view"].get("state"), sort_keys=True)
+        return (
+            "view",
+            body["view"]["id"],
+            body["view"].get("hash"),
+            hashlib.sha256(state.encode()).hexdigest(),
+        )
+    if body.get("type") == "block_actions":
+        action = body["actions"][0]
+        return ("action", user, action.get("action_id"), action.get("action_ts"), action.get("value"))
+    if body.get("type") in ("message_action", "shortcut"):
+        return ("shortcut", user, body.get("action_ts"), body.get("message_ts"))
+    return ("command", body.get("trigger_id"))
+
+
+def require_engine(deps: Deps) -> Any:
+    """Return the export engine; raise a user-facing error when this installation has none."""
+    if deps.exports is None:
+        raise BotError("Exports are not available in this installation.")
+    return deps.exports
+
+
+class Remembering:
+    """Listeners with what they remember between requests (which requests and work they started)."""
+
+    def __init__(self) -> None:
+        self.requests = work.Once(REQUEST_TTL)
+        self.work = work.Once(WORK_TTL)
+
+    def _repeat(self, body: dict[str, Any], workspace: Workspace) -> bool:
+        return not self.requests.first((workspace.team_id, *request_key(body)))
+
+    def _start(self, key: tuple[Any, ...], run: Any) -> Any:
+        """Return a task that runs `run()` and forgets `key` when it did not settle (so it may be retried)."""
+
+        def task() -> None:
+            state = None
+            try:
+                state = run()
+            finally:
+                if state is None or state == work.S.FAILED:
+                    self.work.release(key)
+
+        return task

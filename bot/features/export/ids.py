@@ -1,0 +1,104 @@
+"""Ids of the manual-export feature, the candidate message metadata, and what its views carry around."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_sdk.models.metadata import Metadata
+
+
+class ExportIds(StrEnum):
+    """Block, action and callback ids; the same constants build the views and register the listeners."""
+
+    VIEW = "export-view"
+    CANDIDATE = "export-candidate"
+    SEARCH_BLOCK = "export-search"
+    SEARCH_SELECT = "export-search-select"
+    DEFAULTS = "export-defaults"
+    NAME_BLOCK = "export-name"
+    NAME_INPUT = "export-name-input"
+    EMAIL_BLOCK = "export-email"
+    EMAIL_INPUT = "export-email-input"
+    LINKEDIN_BLOCK = "export-linkedin"
+    LINKEDIN_INPUT = "export-linkedin-input"
+    ACTIONS = "export-actions"
+    EXPORT_BUTTON = "export-candidate-button"
+    RETRY_BUTTON = "export-retry-button"
+    ADD_EMAIL_BUTTON = "export-add-email-button"
+    ADD_EMAIL_VIEW = "export-add-email-view"
+    ADD_EMAIL_BLOCK = "export-add-email"
+    ADD_EMAIL_INPUT = "export-add-email-input"
+    BULK_CONFIRM = "export-bulk-confirm"
+    BULK_CANCEL = "export-bulk-cancel"
+
+
+#: `event_type` of the metadata on every app message about one candidate (alerts, export outcomes).
+CANDIDATE_EVENT = "scaleup_candidate"
+
+
+class CandidateRef(BaseModel):
+    """Which candidate (and, when known, which link) an app message is about: its metadata payload."""
+
+    candidate_id: int
+    link_id: int | None = None
+
+
+def candidate_metadata(candidate_id: int, link_id: int | None = None) -> Metadata:
+    """Return the metadata an app message about a candidate carries (`chat.postMessage(metadata=…)`)."""
+    return Metadata(
+        event_type=CANDIDATE_EVENT,
+        event_payload=CandidateRef(candidate_id=candidate_id, link_id=link_id).model_dump(exclude_none=True),
+    )
+
+
+def candidate_of_message(message: dict[str, Any]) -> CandidateRef | None:
+    """Return the candidate an app message is about: from its metadata, else from its Export button."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == CANDIDATE_EVENT:
+        try:
+            return CandidateRef.model_validate(metadata.get("event_payload") or {})
+        except ValidationError:
+            return None
+    for block in message.get("blocks") or ():
+        for element in block.get("elements") or ():
+            if isinstance(element, dict) and element.get("action_id") in (
+                ExportIds.EXPORT_BUTTON,
+                ExportIds.ADD_EMAIL_BUTTON,
+            ):
+                try:
+                    return CandidateRef.model_validate_json(element.get("value") or "")
+                except ValidationError:
+                    return None
+    return None
+
+
+class ExportMeta(BaseModel):
+    """The shortcut modal's `private_metadata`: where to answer and which known candidate it is about."""
+
+    channel_id: str | None = None
+    thread_ts: str | None = None
+    candidate_id: int | None = None
+
+
+class RetryValue(BaseModel):
+    """The Retry button's value."""
+
+    export_id: int
+
+
+class BulkValue(BaseModel):
+    """The bulk Confirm button's value; `nonce` makes one preflight confirmable once."""
+
+    link_id: int
+    nonce: str
+
+
+class AddEmailMeta(BaseModel):
+    """The Add email modal's `private_metadata`."""
+
+    candidate_id: int
+    link_id: int | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None

@@ -1,0 +1,358 @@
+"""Manual export: the "Export to ATS" shortcut, `/scaleup export <search>`, and the buttons on app messages.
+
+Listeners do only database work and one Slack call each (open a modal, answer the command); every engine
+call (it talks to the ATS) runs on `deps.background` after the request's commit (`scope.after_commit`), and
+answers in the message's thread (`bot.features.export.work`). Any workspace member may export; changing a
+link stays with admins (`/scaleup link`).
+
+Repeats: Slack may send a request again (`X-Slack-Retry-Num`) and a double click sends two; the request's
+identity (who, which action, its `action_ts` / view hash / trigger) is remembered so a repeat is acked and
+dropped, and the work itself (this candidate on this link, this bulk confirmation) is started once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.errors import BotError
+from bot.features.export import work
+from bot.features.export.bulk import BulkFeature
+from bot.features.export.context import (
+    Remembering,
+    link_choice,
+    link_of_candidate,
+    linked_choices,
+    person_view,
+    require_engine,
+    thread_of,
+)
+from bot.features.export.forms import parse_add_email, parse_export_form
+from bot.features.export.ids import (
+    AddEmailMeta,
+    CandidateRef,
+    ExportIds,
+    ExportMeta,
+    RetryValue,
+    candidate_of_message,
+)
+from bot.features.export.parsing import parse_person, split_name
+from bot.features.export.views import (
+    NO_ATS,
+    NO_LINKS,
+    NOTHING_USABLE,
+    TITLE,
+    UNKNOWN_CANDIDATE,
+    ExportModalData,
+    PersonView,
+    add_email_modal,
+    email_added_text,
+    export_modal,
+    working_modal,
+)
+from bot.features.router.ids import Subcommand, subcommand_is
+from bot.ids import SLASH_COMMAND, Shortcut
+from bot.middleware import RequestScope, scoped
+from bot.views import notice_modal
+from exports.emails import EMAIL_PREFERENCE
+from exports.ingest import IngestError, Ingestor
+from exports.records import CandidateIn
+from storage.enums import EmailType, LinkMode
+from storage.models import Candidate, Export, Link, Workspace
+from storage.repositories import CandidateRepository, ConnectionRepository, SearchRepository
+
+
+def register(app: App, deps: Deps) -> None:
+    """Register the shortcut, the export subcommand, the buttons and the modals (before the router)."""
+    feature, bulk = ExportFeature(), BulkFeature()
+    app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.EXPORT)])(scoped(bulk.export_command))
+    app.shortcut(Shortcut.EXPORT_TO_ATS.value)(scoped(feature.open_export))
+    app.action(ExportIds.SEARCH_SELECT.value)(scoped(feature.change_search))
+    app.view(ExportIds.VIEW.value)(scoped(feature.submit_export))
+    app.action(ExportIds.EXPORT_BUTTON.value)(scoped(feature.export_button))
+    app.action(ExportIds.RETRY_BUTTON.value)(scoped(feature.retry_button))
+    app.action(ExportIds.ADD_EMAIL_BUTTON.value)(scoped(feature.open_add_email))
+    app.view(ExportIds.ADD_EMAIL_VIEW.value)(scoped(feature.submit_add_email))
+    app.action(ExportIds.BULK_CONFIRM.value)(scoped(bulk.confirm_bulk))
+    app.action(ExportIds.BULK_CANCEL.value)(scoped(bulk.cancel_bulk))
+
+
+class ExportFeature(Remembering):
+    """The shortcut, its modal, the buttons on candidate messages and the Add email modal."""
+
+    # --- the shortcut -------------------------------------------------------------------------------------
+
+    def open_export(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, session: Session, workspace: Workspace
+    ) -> None:
+        """Open the export modal for the message's candidate (app message) or the person its text names."""
+        ack()
+        if self._repeat(body, workspace):
+            return
+        team_id = workspace.team_id
+        trigger = body["trigger_id"]
+        if ConnectionRepository(session, team_id).get_current() is None:
+            client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NO_ATS))
+            return
+        links = linked_choices(session, team_id)
+        if not links:
+            client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NO_LINKS))
+            return
+        message = body.get("message") or {}
+        meta = ExportMeta(
+            channel_id=(body.get("channel") or {}).get("id"),
+            thread_ts=message.get("thread_ts") or message.get("ts") or body.get("message_ts"),
+        )
+        ref = candidate_of_message(message)
+        chosen = links[0]
+        if ref is not None:
+            candidate = CandidateRepository(session, team_id).get_with_emails(ref.candidate_id)
+            if candidate is None:
+                client.views_open(trigger_id=trigger, view=notice_modal(TITLE, UNKNOWN_CANDIDATE))
+                return
+            person = person_view(candidate)
+            meta = meta.model_copy(update={"candidate_id": candidate.id})
+            chosen = link_of_candidate(session, team_id, ref) or chosen
+        else:
+            parsed = parse_person(message.get("text") or "")
+            if not parsed.usable:
+                client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NOTHING_USABLE))
+                return
+            person = PersonView(name=parsed.name, email=parsed.email, linkedin_url=parsed.linkedin_url)
+        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta)
+        client.views_open(trigger_id=trigger, view=export_modal(data))
+
+    def change_search(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, session: Session, workspace: Workspace
+    ) -> None:
+        """Redraw the modal with the chosen search's export defaults (the typed answers stay)."""
+        ack()
+        view = body["view"]
+        meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
+        links = linked_choices(session, workspace.team_id)
+        chosen = next(
+            (c for c in links if str(c.link_id) == body["actions"][0]["selected_option"]["value"]), None
+        )
+        if chosen is None:
+            return
+        person = PersonView(name=None)
+        if meta.candidate_id is not None:
+            candidate = CandidateRepository(session, workspace.team_id).get_with_emails(meta.candidate_id)
+            person = person_view(candidate) if candidate else person
+        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta)
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=export_modal(data))
+
+    def submit_export(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        scope: RequestScope,
+    ) -> None:
+        """Check the modal, store a new person in the chosen search, then export in the background."""
+        if self._repeat(body, workspace):
+            ack()
+            return
+        team_id = workspace.team_id
+        meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
+        parsed = parse_export_form(view["state"]["values"], known=meta.candidate_id is not None)
+        if isinstance(parsed, dict):
+            ack(response_action="errors", errors=parsed)
+            return
+        link = link_choice(session, team_id, parsed.link_id)
+        if link is None:
+            ack(
+                response_action="errors",
+                errors={ExportIds.SEARCH_BLOCK: "That search is not linked any more."},
+            )
+            return
+        if meta.candidate_id is not None:
+            candidate = CandidateRepository(session, team_id).get_with_emails(meta.candidate_id)
+            if candidate is None:
+                ack(response_action="errors", errors={ExportIds.SEARCH_BLOCK: UNKNOWN_CANDIDATE})
+                return
+            CandidateRepository(session, team_id).add_to_search(link.search_id, candidate.id)
+        else:
+            first, last = split_name(parsed.name or "")
+            ingestor = Ingestor(session, team_id)
+            search = SearchRepository(session, team_id).get(link.search_id)
+            try:
+                record = CandidateIn(
+                    first_name=first,
+                    last_name=last or None,
+                    email=parsed.email,
+                    linkedin_url=parsed.linkedin_url,
+                )
+                candidate = ingestor.upsert_candidate(search, record).row  # type: ignore[arg-type,assignment]
+            except IngestError as exc:  # the email or URL is another candidate's: say so on the field
+                block = (
+                    ExportIds.LINKEDIN_BLOCK if "linkedin" in exc.message.lower() else ExportIds.EMAIL_BLOCK
+                )
+                ack(response_action="errors", errors={block: exc.message[:300]})
+                return
+            ingestor.finish()
+        assert candidate is not None
+        key = ("export", team_id, link.link_id, candidate.id)
+        if not self.work.first(key):
+            ack(
+                response_action="update",
+                view=notice_modal(TITLE, f"{candidate.full_name} is being exported already."),
+            )
+            return
+        require_engine(deps)
+        ack(response_action="update", view=working_modal(candidate.full_name, link.vendor))
+        where = work.Where(user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts)
+        run = lambda: work.export_one(
+            deps, client, link, candidate.id, where.user_id, where, view_id=view["id"]
+        )
+        scope.after_commit(self._start(key, run))
+
+    # --- buttons ------------------------------------------------------------------------------------------
+
+    def export_button(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        scope: RequestScope,
+    ) -> None:
+        """Export the message's candidate through its link, at once, answering in the thread."""
+        ack()
+        if self._repeat(body, workspace):
+            return
+        require_engine(deps)
+        where = thread_of(body)
+        ref = CandidateRef.model_validate_json(action["value"])
+        link = link_of_candidate(session, workspace.team_id, ref)
+        if link is None:
+            client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, text=NO_LINKS)
+            return
+        key = ("export", workspace.team_id, link.link_id, ref.candidate_id)
+        if not self.work.first(key):
+            return  # a double click: the first click's answer is on its way
+        run = lambda: work.export_one(deps, client, link, ref.candidate_id, where.user_id, where)
+        scope.after_commit(self._start(key, run))
+
+    def retry_button(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        client: WebClient,
+        scope: RequestScope,
+    ) -> None:
+        """Put a failed export back in line and export it now."""
+        ack()
+        if self._repeat(body, workspace):
+            return
+        require_engine(deps)
+        value = RetryValue.model_validate_json(action["value"])
+        row = session.execute(
+            select(Link.id, Candidate.id)
+            .select_from(Link)
+            .join(Export, Export.link_id == Link.id)
+            .join(Candidate, Candidate.id == Export.candidate_id)
+            .where(Export.team_id == workspace.team_id, Export.id == value.export_id)
+        ).one_or_none()
+        link = link_choice(session, workspace.team_id, row[0]) if row else None
+        if row is None or link is None:
+            raise BotError("That export no longer exists.")
+        key = ("retry", workspace.team_id, value.export_id)
+        if not self.work.first(key):
+            return
+        where = thread_of(body)
+        run = lambda: work.retry_one(deps, client, link, value.export_id, row[1], where.user_id, where)
+        scope.after_commit(self._start(key, run))
+
+    def open_add_email(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+    ) -> None:
+        """Open the small modal that takes the candidate's email."""
+        ack()
+        if self._repeat(body, workspace):
+            return
+        ref = CandidateRef.model_validate_json(action["value"])
+        candidate = CandidateRepository(session, workspace.team_id).get(ref.candidate_id)
+        if candidate is None:
+            client.views_open(
+                trigger_id=body["trigger_id"], view=notice_modal("Add email", UNKNOWN_CANDIDATE)
+            )
+            return
+        where = thread_of(body)
+        meta = AddEmailMeta(
+            candidate_id=candidate.id,
+            link_id=ref.link_id,
+            channel_id=where.channel_id,
+            thread_ts=where.thread_ts,
+        )
+        client.views_open(trigger_id=body["trigger_id"], view=add_email_modal(candidate.full_name, meta))
+
+    def submit_add_email(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        view: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        scope: RequestScope,
+    ) -> None:
+        """Store a valid email through the ingest path; the candidate goes back in line (exported if automatic)."""
+        if self._repeat(body, workspace):
+            ack()
+            return
+        team_id = workspace.team_id
+        meta = AddEmailMeta.model_validate_json(view["private_metadata"])
+        address = parse_add_email(view["state"]["values"])
+        if isinstance(address, dict):
+            ack(response_action="errors", errors=address)
+            return
+        people = CandidateRepository(session, team_id)
+        candidate = people.get_with_emails(meta.candidate_id)
+        owner = people.get_by_email(address)
+        if candidate is None or (owner is not None and owner.id != candidate.id):
+            problem = UNKNOWN_CANDIDATE if candidate is None else f"That email belongs to {owner.full_name}."  # type: ignore[union-attr]
+            ack(response_action="errors", errors={ExportIds.ADD_EMAIL_BLOCK: problem})
+            return
+        link = link_of_candidate(
+            session, team_id, CandidateRef(candidate_id=candidate.id, link_id=meta.link_id)
+        )
+        wanted = {EmailType(t) for t in (link.email_types if link else ())} or set(EmailType)
+        kind = next(t for t in EMAIL_PREFERENCE if t in wanted)
+        ingestor = Ingestor(session, team_id)
+        ingestor.update_emails(candidate, {kind: address})
+        ingestor.finish()
+        require_engine(deps)
+        exporting = link is not None and link.mode is LinkMode.AUTOMATIC
+        ack(
+            response_action="update",
+            view=notice_modal("Add email", email_added_text(candidate.full_name, exporting=exporting)),
+        )
+        where = work.Where(user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts)
+        note = email_added_text(candidate.full_name, exporting=exporting)
+        scope.after_commit(
+            work.email_added, deps, client, team_id, link, candidate.id, where.user_id, where, note
+        )

@@ -1,0 +1,348 @@
+"""What manual exports do after the acknowledgement, on `deps.background`: call the engine, answer in Slack.
+
+Every function here runs on the background pool, outside any request, with its own units of work. The
+engine's claims make the ATS side safe against repeats; `Once` (below) keeps the Slack side from starting
+the same work twice in this process (a double click, Slack retrying a request).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.metadata import Metadata
+from sqlalchemy import select
+
+from ats.errors import AtsError
+from bot.features.export.ids import CandidateRef, candidate_metadata
+from bot.features.export.views import (
+    BulkProgress,
+    LinkChoice,
+    OutcomeView,
+    PreflightView,
+    candidate_actions,
+    error_text,
+    outcome_blocks,
+    outcome_text,
+    preflight_blocks,
+    preflight_text,
+    progress_text,
+)
+from bot.surfaces import patient, update_modal_quietly
+from bot.views import notice_modal, section
+from exports.eligibility import load_link, new_eligible_ids
+from exports.types import ExportEngineError, ExportOutcome
+from storage.db import unit_of_work
+from storage.enums import LinkMode
+from storage.models import Candidate, Export
+from storage.states import ExportState
+
+log = logging.getLogger(__name__)
+
+S = ExportState
+#: How many candidates a bulk export hands the engine at a time; the progress message is updated after each.
+BULK_CHUNK = 100
+#: Slack errors that mean "the app cannot post in that channel": the answer goes to the user's DM instead.
+CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+KNOWN_ERRORS = (AtsError, ExportEngineError)
+
+
+class Once:
+    """Remembers keys for a while, so the same request or the same work is started once.
+
+    Args:
+        ttl: seconds a key is remembered after `first` took it.
+        clock: monotonic seconds (tests may inject one).
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._until: dict[Hashable, float] = {}
+        self._lock = threading.Lock()
+
+    def first(self, key: Hashable) -> bool:
+        """Return True (and remember `key`) when it was not seen within the ttl; False for a repeat."""
+        now = self._clock()
+        with self._lock:
+            if len(self._until) > 10_000:
+                self._until = {k: t for k, t in self._until.items() if t > now}
+            if self._until.get(key, 0.0) > now:
+                return False
+            self._until[key] = now + self._ttl
+            return True
+
+    def release(self, key: Hashable) -> None:
+        """Forget `key` (the work failed and may be asked for again at once)."""
+        with self._lock:
+            self._until.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an answer goes: a message's thread, or the user's DM when the app cannot post there."""
+
+    user_id: str
+    channel_id: str | None = None
+    thread_ts: str | None = None
+
+
+def post(
+    client: WebClient,
+    where: Where,
+    text: str,
+    blocks: Sequence[Any] | None = None,
+    metadata: Metadata | None = None,
+) -> tuple[str, str]:
+    """Post an answer; return (channel, ts) of the message. Falls back to the user's DM."""
+    slack = patient(client)
+    if where.channel_id:
+        try:
+            answer = slack.chat_postMessage(
+                channel=where.channel_id,
+                thread_ts=where.thread_ts,
+                text=text,
+                blocks=blocks,
+                metadata=metadata,
+            )
+            return answer["channel"], answer["ts"]
+        except SlackApiError as exc:
+            if exc.response.get("error") not in CANNOT_POST:
+                raise
+            log.info("cannot post in %s (%s); answering in a DM", where.channel_id, exc.response.get("error"))
+    answer = slack.chat_postMessage(channel=where.user_id, text=text, blocks=blocks, metadata=metadata)
+    return answer["channel"], answer["ts"]
+
+
+def person_of(sessions: Any, team_id: str, candidate_id: int) -> tuple[str, str | None]:
+    """Return (full name, LinkedIn URL) of a candidate, for answers."""
+    with unit_of_work(sessions) as session:
+        row = session.execute(
+            select(Candidate.first_name, Candidate.last_name, Candidate.linkedin_url).where(
+                Candidate.team_id == team_id, Candidate.id == candidate_id
+            )
+        ).one_or_none()
+    if row is None:
+        return "This candidate", None
+    return " ".join(p for p in (row[0], row[1]) if p) or "Unnamed candidate", row[2]
+
+
+def outcome_view(outcome: ExportOutcome, link: LinkChoice, name: str, linkedin: str | None) -> OutcomeView:
+    """Return the thread answer's data for an engine outcome."""
+    return OutcomeView(
+        candidate_id=outcome.candidate_id,
+        link_id=link.link_id,
+        name=name,
+        vendor=link.vendor,
+        job=link.job,
+        export_as=link.export_as,
+        state=outcome.state,
+        message=outcome.message,
+        profile_url=outcome.profile_url,
+        ats_candidate_id=outcome.ats_candidate_id,
+        linkedin_url=linkedin,
+        export_id=outcome.export_id,
+    )
+
+
+def answer_outcome(
+    deps: Any,
+    client: WebClient,
+    where: Where,
+    link: LinkChoice,
+    candidate_id: int,
+    run: Callable[[], Sequence[ExportOutcome]],
+    *,
+    view_id: str | None = None,
+) -> ExportState | None:
+    """Run an engine call for one candidate and answer in the thread; return the state (None: it failed).
+
+    Known errors (the ATS refused, the link is paused) are answered in the thread with an Export button to
+    try again; anything else propagates to the background pool's log.
+    """
+    name, linkedin = person_of(deps.services.sessions, link.team_id, candidate_id)
+    ref = CandidateRef(candidate_id=candidate_id, link_id=link.link_id)
+    try:
+        outcomes = list(run())
+    except KNOWN_ERRORS as exc:
+        text = error_text(name, exc.user_message())
+        post(
+            client,
+            where,
+            text,
+            [section(text), candidate_actions(ref)],
+            candidate_metadata(candidate_id, link.link_id),
+        )
+        if view_id:
+            update_modal_quietly(client, view_id, notice_modal("Export to ATS", text))
+        return None
+    mine = [o for o in outcomes if o.candidate_id == candidate_id]
+    if not mine:
+        text = f"*{name}* is not in the search *{link.search}*, so nothing was exported."
+        post(client, where, text, [section(text)], candidate_metadata(candidate_id, link.link_id))
+        return None
+    shown = outcome_view(mine[0], link, name, linkedin)
+    text = outcome_text(shown)
+    post(client, where, text, outcome_blocks(shown), candidate_metadata(candidate_id, link.link_id))
+    if view_id:
+        update_modal_quietly(client, view_id, notice_modal("Export to ATS", text))
+    return shown.state
+
+
+def export_one(
+    deps: Any,
+    client: WebClient,
+    link: LinkChoice,
+    candidate_id: int,
+    user_id: str,
+    where: Where,
+    *,
+    view_id: str | None = None,
+) -> ExportState | None:
+    """Export one candidate through `link` now and answer in the thread."""
+    return answer_outcome(
+        deps,
+        client,
+        where,
+        link,
+        candidate_id,
+        lambda: deps.exports.export_candidates(
+            link.team_id, link.link_id, [candidate_id], actor=f"slack:{user_id}"
+        ),
+        view_id=view_id,
+    )
+
+
+def retry_one(
+    deps: Any,
+    client: WebClient,
+    link: LinkChoice,
+    export_id: int,
+    candidate_id: int,
+    user_id: str,
+    where: Where,
+) -> ExportState | None:
+    """Put a failed export back in line, export it now, and answer in the thread."""
+    return answer_outcome(
+        deps,
+        client,
+        where,
+        link,
+        candidate_id,
+        lambda: [deps.exports.retry(link.team_id, export_id, actor=f"slack:{user_id}")],
+    )
+
+
+def email_added(
+    deps: Any,
+    client: WebClient,
+    team_id: str,
+    link: LinkChoice | None,
+    candidate_id: int,
+    user_id: str,
+    where: Where,
+    note: str,
+) -> ExportState | None:
+    """Hand a new email to the engine (Reachout → back in line) and export at once on automatic links."""
+    deps.exports.candidate_updated(team_id, [candidate_id])
+    post(
+        client, where, note, [section(note)], candidate_metadata(candidate_id, link.link_id if link else None)
+    )
+    if link is not None and link.mode is LinkMode.AUTOMATIC:
+        return export_one(deps, client, link, candidate_id, user_id, where)
+    return None
+
+
+# --- bulk -------------------------------------------------------------------------------------------------
+
+
+def send_preflight(deps: Any, respond: Callable[..., Any], link: LinkChoice, nonce: str) -> None:
+    """Answer the export command with the engine's preflight and the Confirm button (ephemeral)."""
+    counts = deps.exports.preflight(link.team_id, link.link_id)
+    preflight = PreflightView(
+        link=link,
+        total=counts.total,
+        will_export=counts.will_export,
+        missing_email=counts.missing_email,
+        already_in_ats=counts.already_in_ats,
+        already_done=counts.already_done,
+        nonce=nonce,
+    )
+    respond(text=preflight_text(preflight), blocks=preflight_blocks(preflight), response_type="ephemeral")
+
+
+def bulk_candidates(sessions: Any, team_id: str, link_id: int) -> tuple[list[int], set[int]]:
+    """Return (the link's candidates to export, those of them exported already)."""
+    with unit_of_work(sessions) as session:
+        _, view = load_link(session, team_id, link_id)
+        rows = session.execute(
+            select(Export.candidate_id, Export.state).where(
+                Export.team_id == team_id, Export.link_id == link_id
+            )
+        ).all()
+        new = new_eligible_ids(session, view)
+    before = {cid for cid, state in rows if state in (S.EXPORTED, S.PROCESSING)}
+    return sorted({cid for cid, _ in rows} | set(new)), before
+
+
+def tally(progress: BulkProgress, outcomes: Sequence[ExportOutcome], before: set[int]) -> BulkProgress:
+    """Return `progress` with one chunk's outcomes counted."""
+    counts = {"exported": 0, "in_ats": 0, "waiting": 0, "failed": 0, "retrying": 0, "before": 0}
+    for outcome in outcomes:
+        if outcome.candidate_id in before:
+            counts["before"] += 1
+        elif outcome.state in (S.EXPORTED, S.PROCESSING):
+            counts["exported"] += 1
+        elif outcome.state in (S.DUPLICATE, S.EXCLUDED):
+            counts["in_ats"] += 1
+        elif outcome.state is S.REACHOUT_ON_LINKEDIN:
+            counts["waiting"] += 1
+        elif outcome.state is S.FAILED:
+            counts["failed"] += 1
+        else:
+            counts["retrying"] += 1
+    return replace(
+        progress,
+        done=progress.done + len(outcomes),
+        **{k: getattr(progress, k) + v for k, v in counts.items()},
+    )
+
+
+def run_bulk(
+    deps: Any,
+    client: WebClient,
+    link: LinkChoice,
+    user_id: str,
+    where: Where,
+    done: Callable[[], None] = lambda: None,
+) -> BulkProgress:
+    """Export every candidate of the link in chunks, keeping ONE progress message up to date."""
+    try:
+        ids, before = bulk_candidates(deps.services.sessions, link.team_id, link.link_id)
+        progress = BulkProgress(search=link.search, vendor=link.vendor, total=len(ids))
+        channel, ts = post(client, where, progress_text(progress))
+        slack = patient(client)
+        for start in range(0, len(ids), BULK_CHUNK):
+            chunk = ids[start : start + BULK_CHUNK]
+            try:
+                outcomes = deps.exports.export_candidates(
+                    link.team_id, link.link_id, chunk, actor=f"slack:{user_id}"
+                )
+            except KNOWN_ERRORS as exc:
+                progress = replace(progress, stopped=exc.user_message())
+                break
+            progress = tally(progress, outcomes, before)
+            if start + BULK_CHUNK < len(ids):
+                slack.chat_update(channel=channel, ts=ts, text=progress_text(progress))
+        if progress.stopped is None:
+            progress = replace(progress, finished=True)
+        slack.chat_update(channel=channel, ts=ts, text=progress_text(progress))
+        return progress
+    finally:
+        done()
