@@ -24,6 +24,7 @@ import sys
 import time
 import types
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -210,24 +211,36 @@ def one_pass(engine: Engine, link_id: int) -> tuple[dict[str, float], int, int]:
     return times, len(found), claimed  # type: ignore[arg-type]
 
 
-def measure(database: str, size: int, reps: int) -> Result:
-    """Seed a fresh database of `database` kind with `size` candidates and time `reps` passes."""
-    result = Result(database, size)
-    with rig.temp_database(database, "bench_pass_cost") as url:
-        engine, sessions = rig.migrated(url)
-        try:
+def measure(database: str, sizes: list[int], reps: int) -> list[Result]:
+    """Seed one fresh database of `database` kind per size, then time `reps` rounds of passes.
+
+    Each round times every size in turn, so a change in the machine's load between rounds weighs on every
+    size alike instead of on whichever size happened to run then.
+    """
+    results = [Result(database, size) for size in sizes]
+    with ExitStack() as stack:
+        engines = []
+        for result in results:
+            url = stack.enter_context(rig.temp_database(database, "bench_pass_cost"))
+            engine, sessions = rig.migrated(url)
+            stack.callback(engine.dispose)
             started = time.perf_counter()
-            busy, idle = seed(engine, sessions, size)
+            engines.append((engine, *seed(engine, sessions, result.size)))
             result.seed_seconds = time.perf_counter() - started
+            rig.say(f"  {database:<10} {result.size:>9,} candidates seeded in {result.seed_seconds:.1f}s")
+        for engine, busy, _ in engines:
             one_pass(engine, busy)  # warm the caches and the statement cache once
-            runs = [one_pass(engine, busy) for _ in range(reps)]
-            result.phases = {p: rig.median([r[0][p] for r in runs]) for p in PHASES}
-            result.new_found, result.claimed = runs[-1][1], runs[-1][2]
-            idle_runs = [one_pass(engine, idle) for _ in range(reps)]
-            result.idle = rig.median([sum(r[0].values()) for r in idle_runs])
-        finally:
-            engine.dispose()
-    return result
+        runs: list[list[tuple[dict[str, float], int, int]]] = [[] for _ in results]
+        idle_runs: list[list[float]] = [[] for _ in results]
+        for _ in range(reps):
+            for n, (engine, busy, idle) in enumerate(engines):
+                runs[n].append(one_pass(engine, busy))
+                idle_runs[n].append(sum(one_pass(engine, idle)[0].values()))
+        for result, mine, idle in zip(results, runs, idle_runs):
+            result.phases = {p: rig.median([r[0][p] for r in mine]) for p in PHASES}
+            result.new_found, result.claimed = mine[-1][1], mine[-1][2]
+            result.idle = rig.median(idle)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -236,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1k and 10k candidates instead of 10k to 1M")
     parser.add_argument("--database", action="append", choices=["sqlite", "postgresql"])
     parser.add_argument("--reps", type=int, default=5, help="passes timed per size (the median is kept)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="candidates per database (default 10k 100k 1M)")
     args = parser.parse_args(argv)
-    sizes = [1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000]
+    sizes = args.sizes or ([1_000, 10_000] if args.quick else [10_000, 100_000, 1_000_000])
     databases = args.database or ["sqlite", "postgresql"]
     if "postgresql" in databases and not rig.postgres_available():
         rig.say(f"PostgreSQL at {rig.POSTGRES_URL} is not reachable: SQLite only")
@@ -246,13 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     rig.say(f"{LINKS} links, {NEW} new eligible candidates on the measured link, claim batch {BATCH}")
     results: list[Result] = []
     for database in databases:
-        for size in sizes:
-            result = measure(database, size, args.reps)
-            results.append(result)
-            rig.say(
-                f"  {database:<10} {size:>9,} candidates: seeded in {result.seed_seconds:.1f}s, "
-                f"pass {result.total:.1f} ms, idle pass {result.idle:.1f} ms"
-            )
+        results.extend(measure(database, sizes, args.reps))
     rig.say()
     rig.say(
         f"{'database':<10} {'candidates':>10} "
