@@ -20,7 +20,16 @@ from export_rig import (
     slack_retry,
     thread_answers,
 )
-from slack_rig import MEMBER, PUBLIC_CHANNEL, AppServer, connect_greenhouse, json_body, submission, typed
+from slack_rig import (
+    MEMBER,
+    PRIVATE_CHANNEL,
+    PUBLIC_CHANNEL,
+    AppServer,
+    connect_greenhouse,
+    json_body,
+    submission,
+    typed,
+)
 
 from bot.features.export.ids import ExportIds, candidate_metadata
 from bot.features.export.views import NO_ATS, NO_LINKS, NOTHING_USABLE
@@ -296,3 +305,21 @@ def test_any_member_may_export(export_server: AppServer, fast_greenhouse: Any) -
     assert export_server.slack.calls("users.info") == []  # no admin check on this path
     with unit_of_work(export_server.sessions) as session:
         assert session.get(Candidate, cid) is not None
+
+
+def test_an_answer_the_app_cannot_post_in_the_channel_goes_to_the_users_dm(
+    export_server: AppServer, fast_greenhouse: Any
+) -> None:
+    _, link_id = linked_search(export_server, fast_greenhouse)
+    msg = message("Linus Pauling <mailto:linus@caltech.example|linus@caltech.example>")
+    assert json_body(export_server.interact(shortcut(msg, channel=PRIVATE_CHANNEL))) == {}
+    view = export_server.slack.latest_view()
+    values = person_values(link_id, "Linus Pauling", "linus@caltech.example", None)
+    export_server.interact(submission(view, values, user=MEMBER))
+    settle(export_server)
+    refused, answer = [c.payload for c in export_server.slack.calls("chat.postMessage")]
+    assert refused["channel"] == PRIVATE_CHANNEL  # Slack answered not_in_channel
+    assert answer["channel"] == MEMBER and "thread_ts" not in answer
+    assert "exported to Greenhouse" in answer["text"]
+    # The modal the recruiter submitted shows the outcome too.
+    assert "exported to Greenhouse" in json.dumps(export_server.slack.view(view["id"]))

@@ -35,7 +35,7 @@ from bot.features.export.views import (
     progress_text,
 )
 from bot.surfaces import patient, update_modal_quietly
-from bot.views import notice_modal, section
+from bot.views import escape, notice_modal, section
 from exports.eligibility import load_link, new_eligible_ids
 from exports.types import ExportEngineError, ExportOutcome
 from storage.db import unit_of_work
@@ -184,7 +184,7 @@ def answer_outcome(
         return None
     mine = [o for o in outcomes if o.candidate_id == candidate_id]
     if not mine:
-        text = f"*{name}* is not in the search *{link.search}*, so nothing was exported."
+        text = f"*{escape(name)}* is not in the search *{escape(link.search)}*, so nothing was exported."
         post(client, where, text, [section(text)], candidate_metadata(candidate_id, link.link_id))
         return None
     shown = outcome_view(mine[0], link, name, linkedin)
