@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.features.export.forms import ExportForm, parse_add_email, parse_export_form
-from bot.features.export.ids import ExportIds, candidate_metadata, candidate_of_message
+from bot.features.export.ids import (
+    CandidateRef,
+    ExportIds,
+    candidate_block_id,
+    candidate_metadata,
+    candidate_of_message,
+)
 from bot.features.export.parsing import ParsedPerson, parse_person, plain_text, split_name
 from bot.features.export.views import redact
 
@@ -74,6 +80,11 @@ def test_candidate_metadata_round_trips_and_buttons_are_a_fallback() -> None:
     assert (
         candidate_of_message({"text": "hi", "metadata": {"event_type": "other", "event_payload": {}}}) is None
     )
+    # Without metadata (Slack leaves it out of some payloads) the first block's id names the candidate.
+    block_id = candidate_block_id(CandidateRef(candidate_id=5, link_id=2))
+    section = {"type": "section", "block_id": block_id}
+    assert candidate_of_message({"blocks": [section]}) == CandidateRef(candidate_id=5, link_id=2)
+    assert candidate_of_message({"blocks": [{"type": "section", "block_id": "export-candidate:x:"}]}) is None
 
 
 def _state(**fields: str | None) -> dict:

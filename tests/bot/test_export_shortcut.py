@@ -129,6 +129,11 @@ def test_shortcut_on_an_app_message_exports_the_candidate_as_an_applicant(
     assert answer["metadata"]["event_payload"] == {"candidate_id": cid, "link_id": link_id}
     assert "@example.com" not in channel_texts(export_server)
 
+    # The shortcut on that answer, as Slack sends it without metadata, knows the candidate from its blocks.
+    again = open_modal(export_server, message(answer["text"], blocks=answer["blocks"]))
+    assert any(b.get("block_id") == ExportIds.CANDIDATE for b in again["blocks"])
+    assert initial(again, ExportIds.SEARCH_BLOCK) == str(link_id)
+
 
 def test_free_text_with_an_email_becomes_a_new_candidate_exported_as_a_prospect(
     export_server: AppServer, fast_greenhouse: Any

@@ -53,8 +53,25 @@ def candidate_metadata(candidate_id: int, link_id: int | None = None) -> Metadat
     )
 
 
+def candidate_block_id(ref: CandidateRef) -> str:
+    """Return the block id that names the candidate on an app message (`export-candidate:7:3`).
+
+    Slack includes a message's metadata in interaction payloads only in some cases, but always its blocks,
+    so the message's first block carries the reference too.
+    """
+    return f"{ExportIds.CANDIDATE}:{ref.candidate_id}:{ref.link_id or ''}"
+
+
+def _ref_of_block_id(block_id: str) -> CandidateRef | None:
+    kind, _, rest = block_id.partition(":")
+    candidate, _, link = rest.partition(":")
+    if kind != ExportIds.CANDIDATE or not candidate.isdigit():
+        return None
+    return CandidateRef(candidate_id=int(candidate), link_id=int(link) if link.isdigit() else None)
+
+
 def candidate_of_message(message: dict[str, Any]) -> CandidateRef | None:
-    """Return the candidate an app message is about: from its metadata, else from its Export button."""
+    """Return the candidate an app message is about: its metadata, else a block id or button naming it."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") == CANDIDATE_EVENT:
         try:
@@ -62,6 +79,9 @@ def candidate_of_message(message: dict[str, Any]) -> CandidateRef | None:
         except ValidationError:
             return None
     for block in message.get("blocks") or ():
+        ref = _ref_of_block_id(str(block.get("block_id") or ""))
+        if ref is not None:
+            return ref
         for element in block.get("elements") or ():
             if isinstance(element, dict) and element.get("action_id") in (
                 ExportIds.EXPORT_BUTTON,

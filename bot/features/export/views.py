@@ -23,7 +23,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ats.types import Vendor
-from bot.features.export.ids import AddEmailMeta, BulkValue, CandidateRef, ExportIds, ExportMeta, RetryValue
+from bot.features.export.ids import (
+    AddEmailMeta,
+    BulkValue,
+    CandidateRef,
+    ExportIds,
+    ExportMeta,
+    RetryValue,
+    candidate_block_id,
+)
 from bot.ids import SLASH_COMMAND
 from bot.views import OPTION_TEXT_MAX, clip, escape, modal, note, section
 from storage.enums import ExportAs, LinkMode
@@ -272,7 +280,9 @@ def outcome_text(o: OutcomeView) -> str:
 
 def outcome_blocks(o: OutcomeView) -> list[Block]:
     """Return the thread answer's blocks: the outcome and the buttons that act on it."""
+    ref = CandidateRef(candidate_id=o.candidate_id, link_id=o.link_id)
     blocks: list[Block] = [section(outcome_text(o))]
+    blocks[0].block_id = candidate_block_id(ref)
     actions = candidate_actions(
         CandidateRef(candidate_id=o.candidate_id, link_id=o.link_id), export_id=o.export_id, state=o.state
     )
