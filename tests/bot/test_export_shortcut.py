@@ -328,3 +328,35 @@ def test_an_answer_the_app_cannot_post_in_the_channel_goes_to_the_users_dm(
     assert "exported to Greenhouse" in answer["text"]
     # The modal the recruiter submitted shows the outcome too.
     assert "exported to Greenhouse" in json.dumps(export_server.slack.view(view["id"]))
+
+
+def test_add_email_on_a_manual_link_puts_the_candidate_back_in_line_with_an_export_button(
+    export_server: AppServer, fast_greenhouse: Any
+) -> None:
+    search_id, link_id = linked_search(export_server, fast_greenhouse, mode=LinkMode.MANUAL)
+    (cid,) = add_people(export_server, search_id, 1, without_email=1)
+    value = json.dumps({"candidate_id": cid, "link_id": link_id})
+    export_server.interact(click(ExportIds.EXPORT_BUTTON, value, message_ts="3.1"))
+    settle(export_server)
+    assert export_states(export_server, link_id) == {cid: ExportState.REACHOUT_ON_LINKEDIN}
+    (waiting,) = thread_answers(export_server, "3.1")
+    add = button(waiting, ExportIds.ADD_EMAIL_BUTTON)
+    export_server.interact(click(ExportIds.ADD_EMAIL_BUTTON, add["value"], message_ts="3.2", thread_ts="3.1"))
+    field = {ExportIds.ADD_EMAIL_BLOCK: {ExportIds.ADD_EMAIL_INPUT: typed("back@inline.example")}}
+    export_server.interact(submission(export_server.slack.latest_view(), field, user=MEMBER))
+    settle(export_server)
+    assert export_states(export_server, link_id) == {cid: ExportState.PENDING}  # manual: waits for a person
+    assert created(fast_greenhouse) == []
+    note = thread_answers(export_server, "3.1")[-1]
+    assert "back in line" in note["text"]
+    export_server.interact(
+        click(
+            ExportIds.EXPORT_BUTTON,
+            button(note, ExportIds.EXPORT_BUTTON)["value"],
+            message_ts="3.3",
+            thread_ts="3.1",
+        )
+    )
+    settle(export_server)
+    assert export_states(export_server, link_id) == {cid: ExportState.EXPORTED}
+    assert len(created(fast_greenhouse)) == 1

@@ -124,6 +124,10 @@ def require_engine(deps: Deps) -> Any:
     return deps.exports
 
 
+#: Outcomes after which exporting the same candidate again would change nothing.
+IN_ATS = frozenset({work.S.EXPORTED, work.S.PROCESSING, work.S.DUPLICATE, work.S.EXCLUDED})
+
+
 class Remembering:
     """Listeners with what they remember between requests (which requests and work they started)."""
 
@@ -135,14 +139,19 @@ class Remembering:
         return not self.requests.first((workspace.team_id, *request_key(body)))
 
     def _start(self, key: tuple[Any, ...], run: Any) -> Any:
-        """Return a task that runs `run()` and forgets `key` when it did not settle (so it may be retried)."""
+        """Return a task that runs `run()`, then forgets `key` unless the candidate is now in the ATS.
+
+        While the work runs, a second click is dropped. Afterwards only a candidate the ATS has (exported,
+        linked, excluded) stays remembered for `WORK_TTL`; a failure, a wait for an email or a transient
+        retry may be acted on again at once.
+        """
 
         def task() -> None:
             state = None
             try:
                 state = run()
             finally:
-                if state is None or state == work.S.FAILED:
+                if state not in IN_ATS:
                     self.work.release(key)
 
         return task

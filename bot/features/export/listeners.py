@@ -345,6 +345,8 @@ class ExportFeature(Remembering):
         ingestor = Ingestor(session, team_id)
         ingestor.update_emails(candidate, {kind: address})
         ingestor.finish()
+        if link is not None:  # an Export click may follow at once: the candidate is back in line
+            self.work.release(("export", team_id, link.link_id, candidate.id))
         require_engine(deps)
         exporting = link is not None and link.mode is LinkMode.AUTOMATIC
         ack(

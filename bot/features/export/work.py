@@ -251,10 +251,12 @@ def email_added(
 ) -> ExportState | None:
     """Hand a new email to the engine (Reachout → back in line) and export at once on automatic links."""
     deps.exports.candidate_updated(team_id, [candidate_id])
-    post(
-        client, where, note, [section(note)], candidate_metadata(candidate_id, link.link_id if link else None)
-    )
-    if link is not None and link.mode is LinkMode.AUTOMATIC:
+    ref = CandidateRef(candidate_id=candidate_id, link_id=link.link_id if link else None)
+    automatic = link is not None and link.mode is LinkMode.AUTOMATIC
+    blocks = [section(note)] if automatic else [section(note), candidate_actions(ref)]
+    post(client, where, note, blocks, candidate_metadata(candidate_id, ref.link_id))
+    if automatic:
+        assert link is not None
         return export_one(deps, client, link, candidate_id, user_id, where)
     return None
 
