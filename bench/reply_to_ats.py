@@ -19,6 +19,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections import Counter
 
 import httpx
 
@@ -139,12 +140,18 @@ def main(argv: list[str] | None = None) -> int:
         slack.stop()
         ats.stop()
     latencies = [arrived[e] - sent[e] for e in emails if e in arrived]
+    by_endpoint = Counter(
+        f"{r.method} {r.path.split('/')[2] if r.path.count('/') > 1 else r.path}" for r in ats.requests()
+    )
     duplicates = sum(max(0, n.get("opportunity", 0) - 1) for n in ats.created_by_email().values())
     p50, p95 = rig.percentile(latencies, 50), rig.percentile(latencies, 95)
     rig.say()
     rig.say(
         f"in the ATS: {len(latencies)}/{total}; p50 {p50:.2f}s, p95 {p95:.2f}s, max {max(latencies, default=0):.2f}s; "
         f"{errors} API errors, {duplicates} duplicates"
+    )
+    rig.say(
+        "ATS requests per reply: " + ", ".join(f"{n / total:.2f} {k}" for k, n in by_endpoint.most_common())
     )
     rig.save_results(
         "reply_to_ats",
