@@ -9,8 +9,10 @@ answers the methods the app uses with Slack's response shapes:
 
 Like Slack it checks the bearer token (`invalid_auth`), spends each `trigger_id` once
 (`exchanged_trigger_id`), keeps modals with a hash (`hash_conflict` on a stale one, `not_found` for an
-unknown id), knows users' admin flags and channels' membership, and can answer 429 with Retry-After
-(`throttle`). Anything else answers `{"ok": false, "error": "unknown_method"}`.
+unknown id), knows users' admin flags and channels' membership and archiving (`not_in_channel`,
+`is_archived` from chat.postMessage), and can answer 429 with Retry-After (`throttle`). Every call is
+stamped with the time it arrived (`SlackCall.at`), so tests can count calls per channel per second.
+Anything else answers `{"ok": false, "error": "unknown_method"}`.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ DEFAULT_TOKEN = "xoxb-emulated-bot-token"
 
 @dataclass(frozen=True)
 class SlackCall:
-    """One request the app made: the Web API method (or `response_url`), its payload and its token."""
+    """One request the app made: the Web API method (or `response_url`), its payload, token and arrival time."""
 
     method: str
     payload: dict[str, Any]
     token: str | None
     path: str
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class SlackChannel:
     name: str
     is_private: bool = False
     is_member: bool = False
+    is_archived: bool = False
 
 
 @dataclass
@@ -141,10 +145,10 @@ class SlackEmulator:
         return user
 
     def add_channel(
-        self, channel_id: str, name: str, *, private: bool = False, member: bool = False
+        self, channel_id: str, name: str, *, private: bool = False, member: bool = False, archived: bool = False
     ) -> SlackChannel:
-        """Make `conversations.info` know a channel (and whether the bot is in it)."""
-        channel = SlackChannel(channel_id, name, is_private=private, is_member=member)
+        """Make `conversations.info` know a channel (whether the bot is in it, whether it is archived)."""
+        channel = SlackChannel(channel_id, name, is_private=private, is_member=member, is_archived=archived)
         self.channels[channel_id] = channel
         return channel
 
@@ -285,6 +289,8 @@ class SlackEmulator:
     def _post_message(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel = payload.get("channel")
         known = self.channels.get(str(channel))
+        if known is not None and known.is_archived:
+            return {"ok": False, "error": "is_archived"}
         if known is not None and not known.is_member and known.is_private:
             return {"ok": False, "error": "not_in_channel"}
         ts = _ts()
@@ -375,6 +381,7 @@ class SlackEmulator:
                 "is_channel": not channel.is_private,
                 "is_private": channel.is_private,
                 "is_member": channel.is_member,
+                "is_archived": channel.is_archived,
             },
         }
 

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.features.alerts.delivery import register_alert_job
 from bot.settings import Settings
 from bot.wiring import Services
 from exports import scheduling
@@ -119,6 +120,8 @@ class Worker:
     budgets: SharedBudgets
     lock: SingleWorkerLock | None
     stop: threading.Event
+    #: Jobs added next to the export jobs that need more than the engine (the Slack alert poster).
+    extra_jobs: list[Callable[[BackgroundScheduler], None]] = field(default_factory=list)
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     @property
@@ -170,7 +173,15 @@ def build_worker(
         for closer in reversed(closers):
             closer()
         raise
-    return Worker(settings=settings, deps=deps, budgets=budgets, lock=lock, stop=stop, _closers=closers)
+    return Worker(
+        settings=settings,
+        deps=deps,
+        budgets=budgets,
+        lock=lock,
+        stop=stop,
+        _closers=closers,
+        extra_jobs=[lambda scheduler: register_alert_job(scheduler, services)],
+    )
 
 
 #: (job, stable id, description, minimum seconds between runs besides the tick).
@@ -242,6 +253,8 @@ def run_forever(worker: Worker) -> None:
     if worker.lock is not None:
         threading.Thread(target=_heartbeat, args=(worker,), name="worker-heartbeat", daemon=True).start()
     scheduler = create_scheduler(worker.settings, worker.deps)
+    for add_job in worker.extra_jobs:  # posting the passes' alerts to Slack (bot.features.alerts)
+        add_job(scheduler)
     scheduler.start()
     log.info("export worker %s started (every %gs)", worker.worker_id, worker.settings.worker_tick_seconds)
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.enums import AlertKind
+from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert
 from storage.repositories import AlertRepository
 
@@ -41,6 +41,8 @@ class PassAlerts:
     """Collects what one pass of one link has to tell, and writes one alert per kind.
 
     `flush` may run after every batch: it extends the pass's row of that kind instead of adding another.
+    A row already posted goes back to `pending` (keeping its `slack_ts`), so the poster updates the
+    message it posted instead of leaving it short of the later candidates.
     """
 
     team_id: str
@@ -75,5 +77,7 @@ class PassAlerts:
                 candidates = [*alert.payload.get("candidates", []), *items]
                 # A new dict, so the JSON column sees the change.
                 alert.payload = {**alert.payload, "count": len(candidates), "candidates": candidates}
+                if alert.status == AlertStatus.POSTED:
+                    alert.status = AlertStatus.PENDING
         session.flush()
         self._items.clear()

@@ -39,6 +39,9 @@ class LinkReport:
     last_pass_cut_short: bool
     next_pass_at: datetime | None
     last_error: str | None
+    stage_name: str | None = None
+    alert_channel: str | None = None
+    interval_minutes: int | None = None
 
     @property
     def total(self) -> int:
@@ -75,6 +78,9 @@ class LinkReport:
             "last_pass_cut_short": self.last_pass_cut_short,
             "next_pass_at": iso(self.next_pass_at),
             "last_error": self.last_error,
+            "stage": self.stage_name,
+            "alert_channel": self.alert_channel,
+            "interval_minutes": self.interval_minutes,
         }
 
 
@@ -111,6 +117,9 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
                 last_pass_cut_short=link.last_pass_cut_short,
                 next_pass_at=link.next_pass_at,
                 last_error=link.last_error,
+                stage_name=link.stage_name,
+                alert_channel=link.alert_channel,
+                interval_minutes=link.interval_minutes,
             )
         )
     return reports

@@ -8,10 +8,12 @@ whose `register` adds `app.command(SLASH_COMMAND, matchers=[subcommand_is(...)])
 from __future__ import annotations
 
 from bot.features.admins import listeners as admins
+from bot.features.alerts import listeners as alerts
 from bot.features.connect import listeners as connect
 from bot.features.export import listeners as export
 from bot.features.home import listeners as home
 from bot.features.link import listeners as link
 from bot.features.router import listeners as router
+from bot.features.status import listeners as status
 
-FEATURES = (admins, connect, link, export, home, router)
+FEATURES = (admins, connect, link, export, home, status, alerts, router)

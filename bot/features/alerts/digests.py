@@ -1,0 +1,112 @@
+"""Alert rows as digests: names and links of their candidates, read from the database at posting time.
+
+The engine's rows carry ids (candidate, export) and the ATS's reason; names, LinkedIn profiles and ATS
+record links are read when the message is drawn, so an update shows the current record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.features.alerts.views import Digest, DigestItem
+from storage.enums import AlertKind, AlertStatus
+from storage.models import Alert, AtsConnection, Candidate, Export, Link, Search
+
+
+def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Digest:
+    """Return the digest of an alert row, with names and links of its first `max_listed` candidates."""
+    payload = alert.payload or {}
+    link = session.get(Link, alert.link_id) if alert.link_id else None
+    vendor = payload.get("vendor")
+    if vendor is None:
+        connection_id = link.connection_id if link else None
+        connection = (
+            session.get(AtsConnection, connection_id)
+            if connection_id
+            else session.scalars(select(AtsConnection).where(AtsConnection.team_id == alert.team_id)).first()
+        )
+        vendor = connection.vendor.label if connection else "the ATS"
+    search_name = payload.get("search")
+    if search_name is None and link is not None:
+        search = session.get(Search, link.search_id)
+        search_name = search.name if search else None
+    entries = list(payload.get("candidates") or [])
+    return Digest(
+        alert_id=alert.id,
+        kind=alert.kind,
+        vendor=str(vendor),
+        search=search_name,
+        search_id=link.search_id if link else None,
+        link_id=alert.link_id,
+        job=payload.get("job"),
+        count=int(payload.get("count") or len(entries)),
+        items=_items(session, alert.team_id, entries[:max_listed]),
+        reason=payload.get("reason") or payload.get("message"),
+        resolved=bool(payload.get("resolved")),
+    )
+
+
+def _items(session: Session, team_id: str, entries: list[dict[str, Any]]) -> list[DigestItem]:
+    candidate_ids = {int(e["candidate_id"]) for e in entries if e.get("candidate_id") is not None}
+    export_ids = {int(e["export_id"]) for e in entries if e.get("export_id") is not None}
+    candidates = {
+        c.id: c
+        for c in session.scalars(
+            select(Candidate).where(Candidate.team_id == team_id, Candidate.id.in_(candidate_ids))
+        )
+    }
+    exports = {
+        e.id: e
+        for e in session.scalars(select(Export).where(Export.team_id == team_id, Export.id.in_(export_ids)))
+    }
+    items = []
+    for entry in entries:
+        candidate = candidates.get(int(entry.get("candidate_id") or 0))
+        export = exports.get(int(entry.get("export_id") or 0))
+        name = f"{candidate.first_name} {candidate.last_name}".strip() if candidate else entry.get("name")
+        items.append(
+            DigestItem(
+                name=name or "Unnamed candidate",
+                profile_url=candidate.linkedin_url if candidate else None,
+                ats_url=export.ats_profile_url if export else None,
+                ats_id=entry.get("ats_candidate_id") or (export.ats_candidate_id if export else None),
+                reason=entry.get("message") or (export.last_error_message if export else None),
+                export_id=export.id if export else entry.get("export_id"),
+                candidate_id=candidate.id if candidate else entry.get("candidate_id"),
+            )
+        )
+    return items
+
+
+def incident_parent(session: Session, alert: Alert) -> Alert | None:
+    """Return the broken-connection or outage message a "works again" alert answers (same channel)."""
+    return session.scalars(
+        select(Alert)
+        .where(
+            Alert.team_id == alert.team_id,
+            Alert.channel == alert.channel,
+            Alert.kind.in_((AlertKind.CONNECTION, AlertKind.OUTAGE)),
+            Alert.slack_ts.is_not(None),
+            Alert.id < alert.id,
+        )
+        .order_by(Alert.id.desc())
+        .limit(1)
+    ).first()
+
+
+def requeue(session: Session, team_id: str, alert_ids: Iterable[int]) -> int:
+    """Put undeliverable alerts back in line (after the channel was fixed); return how many."""
+    result = session.execute(
+        update(Alert)
+        .where(
+            Alert.team_id == team_id,
+            Alert.id.in_(list(alert_ids)),
+            Alert.status == AlertStatus.UNDELIVERABLE,
+        )
+        .values(status=AlertStatus.PENDING, attempts=0, last_error=None)
+    )
+    return result.rowcount or 0

@@ -1,0 +1,268 @@
+"""Channel alerts as Block Kit: one digest per pass, link and kind (pure functions of typed data).
+
+Channel messages carry what a recruiter needs to act — name, LinkedIn profile, ATS record, reason — and
+never an email address or a phone number: everyone in the channel reads them. Reasons come from ATS
+error messages, which sometimes quote the address they refused, so every free text goes through `redact`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
+
+from bot.features.alerts.ids import AlertIds
+from bot.features.connect.ids import ConnectIds
+from bot.features.export.ids import CandidateRef, ExportIds, RetryValue
+from bot.features.home.ids import HomeIds
+from bot.ids import SLASH_COMMAND
+from bot.views import SECTION_TEXT_MAX, clip, escape, note, section
+from storage.enums import AlertKind
+
+#: Candidates a digest lists by name; the rest are counted ("and M more").
+MAX_LISTED = 10
+#: Slack's limit on blocks per message (https://docs.slack.dev/reference/block-kit/blocks).
+MESSAGE_BLOCKS_MAX = 50
+#: The notification text (`text`) is shown in notifications and by screen readers; keep it short.
+FALLBACK_MAX = 300
+REASON_MAX = 300
+
+#: The `last_error` of an alert whose link has no alert channel.
+NO_CHANNEL = "no_alert_channel"
+
+#: What fixes each error that keeps an alert from being posted, as App Home says it.
+FIXES: dict[str, str] = {
+    "channel_not_found": "The channel is gone or private: invite the app (`/invite @ScaleUp`) or choose another.",
+    "not_in_channel": "Invite the app to the channel (`/invite @ScaleUp`), then press Post again.",
+    "is_archived": "The channel is archived: unarchive it or choose another channel for the link.",
+    NO_CHANNEL: "The link has no alert channel: choose one in its export settings (⚡).",
+}
+
+
+def fix_for(error: str | None) -> str:
+    """Return what a recruiter can do about an alert that could not be posted."""
+    return FIXES.get(error or "", "Check the app's access to the channel, then press Post again.")
+
+
+_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+
+
+def redact(text: str | None) -> str:
+    """Return `text` with email addresses and phone numbers replaced (for channel messages)."""
+    if not text:
+        return ""
+    text = _EMAIL.sub("[email hidden]", text)
+    return _PHONE.sub(
+        lambda m: "[phone hidden]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text
+    )
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One candidate listed in a digest."""
+
+    name: str
+    profile_url: str | None = None  # LinkedIn
+    ats_url: str | None = None  # the candidate's record in the ATS
+    ats_id: str | None = None
+    reason: str | None = None
+    export_id: int | None = None
+    candidate_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What one alert row says, ready to render.
+
+    Attributes:
+        count: candidates (or events) the alert is about; `items` lists the first of them.
+        reason: the fact of a connection, pause or outage alert (the ATS's or the engine's words).
+        resolved: a later "recovered" alert closed this connection or outage incident.
+    """
+
+    alert_id: int
+    kind: AlertKind
+    vendor: str
+    search: str | None = None
+    search_id: int | None = None
+    link_id: int | None = None
+    job: str | None = None
+    count: int = 0
+    items: list[DigestItem] = field(default_factory=list)
+    reason: str | None = None
+    resolved: bool = False
+
+
+def plural(count: int, word: str) -> str:
+    """Return "1 candidate" / "3 candidates"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _link(url: str | None, text: str) -> str:
+    text = escape(text)
+    return f"<{url}|{text}>" if url and url.startswith(("http://", "https://")) else text
+
+
+def _of(digest: Digest) -> str:
+    search = f" of “{escape(digest.search)}”" if digest.search else ""
+    job = f" (job {escape(digest.job)})" if digest.job else ""
+    return search + job
+
+
+def headline(digest: Digest) -> str:
+    """Return the digest's first line (mrkdwn), which is also the notification text."""
+    vendor, n = escape(digest.vendor), digest.count
+    match digest.kind:
+        case AlertKind.FAILED:
+            return f":x: *{plural(n, 'candidate')}{_of(digest)} could not be exported to {vendor}.*"
+        case AlertKind.DUPLICATE:
+            return (
+                f":link: *{plural(n, 'candidate')}{_of(digest)} {'is' if n == 1 else 'are'} already in "
+                f"{vendor}* — linked to the existing record instead of creating another."
+            )
+        case AlertKind.MISSING_EMAIL:
+            return (
+                f":email: *{plural(n, 'candidate')}{_of(digest)} {'waits' if n == 1 else 'wait'} for an "
+                "email* (Reachout on LinkedIn). Add one to export them."
+            )
+        case AlertKind.CONNECTION:
+            return (
+                f":rotating_light: *The {vendor} connection stopped working:* {escape(redact(digest.reason))}"
+            )
+        case AlertKind.LINK_PAUSED:
+            search = f"“{escape(digest.search)}”" if digest.search else "a search"
+            return f":double_vertical_bar: *Exports of {search} are paused:* {escape(redact(digest.reason))}"
+        case AlertKind.OUTAGE:
+            return f":warning: *{vendor} is not answering:* {escape(redact(digest.reason))}"
+        case AlertKind.RECOVERED:
+            return f":white_check_mark: *{vendor} works again.* Exports carry on where they stopped."
+    return f"*{escape(digest.kind)}*"  # pragma: no cover - every kind is handled above
+
+
+def fallback_text(digest: Digest) -> str:
+    """Return the plain notification text of a digest (no links, no personal data)."""
+    plain = re.sub(r":[a-z_]+: ", "", headline(digest)).replace("*", "")
+    return clip(plain, FALLBACK_MAX)
+
+
+def _item_text(digest: Digest, item: DigestItem) -> str:
+    vendor = escape(digest.vendor)
+    name = f"*{_link(item.profile_url, redact(item.name) or 'Unnamed candidate')}*"
+    parts = [name]
+    if digest.kind is AlertKind.FAILED:
+        parts.append(escape(clip(redact(item.reason) or "no reason given", REASON_MAX)))
+        if item.ats_url:
+            parts.append(_link(item.ats_url, f"record in {digest.vendor}"))
+    elif digest.kind is AlertKind.DUPLICATE:
+        if item.ats_url:
+            parts.append(_link(item.ats_url, f"existing {digest.vendor} record"))
+        elif item.ats_id:
+            parts.append(f"existing {vendor} record {escape(item.ats_id)}")
+        else:
+            parts.append(f"already in {vendor}")
+    elif digest.kind is AlertKind.MISSING_EMAIL:
+        parts.append("no usable email — reach out on LinkedIn" if item.profile_url else "no usable email")
+    return " — ".join(parts)
+
+
+def retry_button(export_id: int) -> ButtonElement:
+    """Return the Retry button of one failed export (handled by the manual-export feature)."""
+    return ButtonElement(
+        text="Retry",
+        action_id=ExportIds.RETRY_BUTTON,
+        value=RetryValue(export_id=export_id).model_dump_json(),
+    )
+
+
+def _item_block(digest: Digest, item: DigestItem) -> SectionBlock:
+    accessory = None
+    if digest.kind is AlertKind.FAILED and item.export_id is not None:
+        accessory = retry_button(item.export_id)
+    elif digest.kind is AlertKind.MISSING_EMAIL and item.candidate_id is not None:
+        accessory = ButtonElement(
+            text="Add email",
+            action_id=ExportIds.ADD_EMAIL_BUTTON,
+            value=CandidateRef(candidate_id=item.candidate_id, link_id=digest.link_id).model_dump_json(
+                exclude_none=True
+            ),
+        )
+    return SectionBlock(
+        text=MarkdownTextObject(text=clip(_item_text(digest, item), SECTION_TEXT_MAX)), accessory=accessory
+    )
+
+
+def _fix_blocks(digest: Digest) -> list[Block]:
+    """Return what fixes the incident: a note and, where one action fixes it, its button."""
+    vendor = escape(digest.vendor)
+    match digest.kind:
+        case AlertKind.FAILED:
+            blocks: list[Block] = []
+            if digest.count > 1:
+                blocks.append(
+                    ActionsBlock(
+                        elements=[
+                            ButtonElement(
+                                text=clip(f"Retry all {digest.count}", 75),
+                                action_id=AlertIds.RETRY_ALL,
+                                value=str(digest.alert_id),
+                            )
+                        ]
+                    )
+                )
+            blocks.append(note("Fix the reason (in ScaleUp or in the ATS), then press Retry."))
+            return blocks
+        case AlertKind.CONNECTION:
+            return [
+                note(f"Exports are on hold until a workspace admin reconnects {vendor}."),
+                ActionsBlock(
+                    elements=[
+                        ButtonElement(
+                            text=clip(f"Reconnect {digest.vendor}", 75),
+                            action_id=ConnectIds.OPEN_BUTTON,
+                            style="primary",
+                        )
+                    ]
+                ),
+            ]
+        case AlertKind.LINK_PAUSED:
+            blocks = [note("Choose an open job (and stage) in the search's export settings to resume.")]
+            if digest.search_id is not None:
+                blocks.append(
+                    ActionsBlock(
+                        elements=[
+                            ButtonElement(
+                                text="⚡ Export settings",
+                                action_id=HomeIds.OPEN_LINK,
+                                value=str(digest.search_id),
+                                style="primary",
+                            )
+                        ]
+                    )
+                )
+            return blocks
+        case AlertKind.OUTAGE:
+            return [note("Nothing to do: exports retry by themselves and a message follows in this thread.")]
+    return []
+
+
+def digest_blocks(digest: Digest, *, max_listed: int = MAX_LISTED) -> list[Block]:
+    """Return the message of one alert: headline, up to `max_listed` candidates, "and M more", the fix."""
+    blocks: list[Block] = [section(headline(digest))]
+    fix = _fix_blocks(digest)
+    room = MESSAGE_BLOCKS_MAX - len(blocks) - len(fix) - 2  # "and M more" and "resolved"
+    listed = digest.items[: max(0, min(max_listed, room))]
+    blocks.extend(_item_block(digest, item) for item in listed)
+    more = digest.count - len(listed)
+    if listed and more > 0:
+        where = (
+            f" `{SLASH_COMMAND} status {clip(digest.search, 80)}`"
+            if digest.search
+            else f" `{SLASH_COMMAND} status`"
+        )
+        blocks.append(note(f"…and {more} more. See them with{escape(where)}."))
+    blocks.extend(fix)
+    if digest.resolved:
+        blocks.append(note(f":white_check_mark: Resolved: {escape(digest.vendor)} works again."))
+    return blocks

@@ -1,0 +1,115 @@
+"""`/scaleup status` as Block Kit: per link, counts per export state, runs, last error (pure functions).
+
+The counts are `exports.report.LinkReport.counts` — one GROUP BY, the same numbers App Home and
+`scaleup status --json` show — so they always add up to the link's total.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block
+
+from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, redact
+from bot.ids import SLASH_COMMAND
+from bot.views import clip, escape, note, section
+from exports.report import LinkReport
+from storage.enums import LinkMode
+from storage.states import ExportState
+
+#: Links one status message shows (two blocks each, within Slack's 50 blocks per message).
+MAX_LINKS = (MESSAGE_BLOCKS_MAX - 2) // 2
+
+
+def slack_date(when: datetime) -> str:
+    """Return a timestamp Slack shows in each reader's own time zone (with a UTC fallback)."""
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def counts_line(counts: dict[ExportState, int]) -> str:
+    """Return "Exported: 3 · Failed: 1 · Total: 4" (states with candidates, then the total)."""
+    parts = [f"{state.label}: {n}" for state, n in counts.items() if n]
+    total = sum(counts.values())
+    return " · ".join([*parts, f"Total: {total}"]) if parts else "No candidates yet · Total: 0"
+
+
+def run_lines(report: LinkReport) -> list[str]:
+    """Return the lines about passes: running now or the last one (cut short?), the next one."""
+    lines = []
+    if report.pass_running and report.last_pass_started_at:
+        lines.append(
+            f":arrows_counterclockwise: A pass is running now (started {slack_date(report.last_pass_started_at)}),"
+            " so these numbers are moving."
+        )
+    elif report.last_pass_finished_at:
+        cut = (
+            " — cut short (too much to do at once); the rest follows in the next passes"
+            if report.last_pass_cut_short
+            else ""
+        )
+        lines.append(f"Last run: {slack_date(report.last_pass_finished_at)}{cut}")
+    else:
+        lines.append("Last run: never")
+    if report.paused:
+        lines.append("Next run: none while the link is paused")
+    elif report.mode == LinkMode.MANUAL:
+        lines.append("Next run: none, the link is manual (exports when someone asks)")
+    elif report.next_pass_at is None:
+        lines.append("Next run: at the scheduler's next round")
+    else:
+        lines.append(f"Next automatic run: {slack_date(report.next_pass_at)}")
+    return lines
+
+
+def report_title(report: LinkReport) -> str:
+    """Return "*Search* → Job (Greenhouse, applicants, automatic)"."""
+    job = f" → {escape(report.job_name or report.job_id)}" if (report.job_name or report.job_id) else ""
+    stage = f" at {escape(report.stage_name)}" if report.stage_name else ""
+    mode = "paused" if report.paused else report.mode
+    return (
+        f"*{escape(report.search_name)}*{job}{stage} ({escape(report.vendor)}, {report.export_as}s, {mode})"
+    )
+
+
+def report_blocks(report: LinkReport) -> list[Block]:
+    """Return one link's status: title and counts, then runs and the last error."""
+    lines = [report_title(report), counts_line(report.counts)]
+    if report.paused and report.paused_reason:
+        lines.append(f":double_vertical_bar: Paused: {escape(redact(report.paused_reason))}")
+    details = run_lines(report)
+    if report.last_error and report.last_error != report.paused_reason:
+        details.append(f"Last error: {escape(clip(redact(report.last_error), 500))}")
+    return [section("\n".join(lines)), note("\n".join(details))]
+
+
+def status_message(
+    reports: list[LinkReport], *, search: str | None = None, search_exists: bool = False
+) -> tuple[str, list[Block]]:
+    """Return the answer to `/scaleup status [search]`: its notification text and blocks."""
+    if not reports:
+        if search and search_exists:
+            text = (
+                f"“{escape(clip(search, 100))}” is not linked to the ATS yet. "
+                f"Link it with `{SLASH_COMMAND} link {escape(clip(search, 100))}`."
+            )
+        elif search:
+            text = f"No search is called “{escape(clip(search, 100))}”. Try `{SLASH_COMMAND} status` for every link."
+        else:
+            text = f"No search is linked to the ATS yet. Start with `{SLASH_COMMAND} link`."
+        return text, [section(text)]
+    shown = reports[:MAX_LINKS]
+    blocks: list[Block] = []
+    for report in shown:
+        blocks.extend(report_blocks(report))
+    if len(reports) > len(shown):
+        blocks.append(
+            note(
+                f"…and {len(reports) - len(shown)} more links. Name one: `{SLASH_COMMAND} status <search>`, "
+                "or open the app's Home tab."
+            )
+        )
+    text = "; ".join(
+        f"{r.search_name}: {r.total} candidates{' (pass running)' if r.pass_running else ''}" for r in shown
+    )
+    return clip(text, 300), blocks
