@@ -82,7 +82,7 @@ def build_deps(
     factory_cls = _optional("exports.adapters:AdapterFactory")
     closers: list[Callable[[], object]] = []
     if factory_cls is not None:
-        factory = factory_cls(box)
+        factory = factory_cls(box, budget_for=services.budget_for)
         adapter_for = factory.for_connection
         closers.append(factory.close)
     else:  # pragma: no cover - only before exports.adapters exists

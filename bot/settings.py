@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from exports.shared_budget import parse_limits
+
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
 
@@ -45,6 +47,12 @@ class Settings(BaseSettings):
         if value.startswith(("postgresql://", "postgres://")):
             # The driver shipped with the app is psycopg 3; a bare URL would ask for psycopg2.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("ats_rate_limits")
+    @classmethod
+    def _readable_rate_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        parse_limits(value)  # the one reader of this format; its message names the bad vendor or value
         return value
 
     @model_validator(mode="after")

@@ -10,10 +10,13 @@ from functools import cached_property
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ats.base import RateBudget
 from bot.settings import Settings
+from exports.shared_budget import SharedBudgets, parse_limits
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory
+from storage.models import AtsConnection
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,17 @@ class Services:
     def secret_box(self) -> SecretBox:
         """Return the box that encrypts credentials; raises SecretKeyMissing when no key is set."""
         return SecretBox(self.settings.secret_key_value)
+
+    @cached_property
+    def budgets(self) -> SharedBudgets:
+        """Return the ATS request budgets, one per connection, shared with every other process of the app."""
+        budgets = SharedBudgets(self.engine, limits=parse_limits(self.settings.ats_rate_limits))
+        self.on_close(budgets.close)
+        return budgets
+
+    def budget_for(self, connection: AtsConnection) -> RateBudget:
+        """Return the shared request budget of an ATS connection (`exports.adapters.AdapterFactory` hook)."""
+        return self.budgets.for_connection(connection.id, connection.vendor)
 
     def on_close(self, closer: Callable[[], object]) -> None:
         """Register something to release when the services close."""

@@ -33,7 +33,6 @@ from bot.features.alerts.delivery import register_alert_job
 from bot.settings import Settings
 from bot.wiring import Services
 from exports import scheduling
-from exports.shared_budget import SharedBudgets, parse_limits
 from storage.base import utcnow
 from storage.db import is_postgres, unit_of_work
 from storage.models import WorkerLock
@@ -117,7 +116,6 @@ class Worker:
 
     settings: Settings
     deps: scheduling.JobDeps
-    budgets: SharedBudgets
     lock: SingleWorkerLock | None
     stop: threading.Event
     #: Jobs added next to the export jobs that need more than the engine (the Slack alert poster).
@@ -130,7 +128,7 @@ class Worker:
         return self.deps.worker_id
 
     def close(self) -> None:
-        """Release the SQLite lock and close the engine's adapters and the budgets."""
+        """Release the SQLite lock and the engine's adapters (the shared budgets close with the services)."""
         for closer in reversed(self._closers):
             try:
                 closer()
@@ -158,12 +156,10 @@ def build_worker(
         lock.acquire()
     closers: list[Callable[[], object]] = [lock.release] if lock else []
     try:
-        budgets = SharedBudgets(services.engine, limits=parse_limits(settings.ats_rate_limits))
-        closers.append(budgets.close)
         deps = scheduling.build_job_deps(
             services.sessions,
             services.secret_box,
-            budget_for=lambda connection: budgets.for_connection(connection.id, connection.vendor),
+            budget_for=services.budget_for,
             worker_id=worker_id,
             limits=scheduling.PassLimits.from_settings(settings),
             stop=stop,
@@ -176,7 +172,6 @@ def build_worker(
     return Worker(
         settings=settings,
         deps=deps,
-        budgets=budgets,
         lock=lock,
         stop=stop,
         _closers=closers,
@@ -222,8 +217,9 @@ def register_jobs(scheduler: BackgroundScheduler, deps: scheduling.JobDeps, sett
 
 def create_scheduler(settings: Settings, deps: scheduling.JobDeps) -> BackgroundScheduler:
     """Return a (not started) scheduler with the export jobs registered."""
-    # One instance of each job: a thread per job, so a long export pass never delays confirmations.
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(len(JOBS))}, timezone="UTC")
+    # One instance of each job: a thread per job (and two for jobs added beside them, see
+    # `Worker.extra_jobs`), so a long export pass never delays confirmations or alerts.
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(len(JOBS) + 2)}, timezone="UTC")
     register_jobs(scheduler, deps, settings)
     return scheduler
 

@@ -72,7 +72,7 @@ def parse_limits(overrides: Mapping[str, str]) -> dict[Vendor, VendorLimit]:
         try:
             vendor = Vendor(name.strip().lower())
         except ValueError:
-            raise ValueError(f"SCALEUP_ATS_RATE_LIMITS: unknown vendor {name!r}") from None
+            raise ValueError(f"unknown vendor {name!r}") from None
         count, sep, window = str(value).partition("/")
         try:
             limit = VendorLimit(limit=int(count), window=float(window) if sep else 1.0)
@@ -80,7 +80,7 @@ def parse_limits(overrides: Mapping[str, str]) -> dict[Vendor, VendorLimit]:
             limit = None
         if limit is None or limit.limit < 1 or limit.window <= 0:
             raise ValueError(
-                f"SCALEUP_ATS_RATE_LIMITS: {name} must be REQUESTS/SECONDS, e.g. 8/1, not {value!r}"
+                f"{name} must be REQUESTS/SECONDS, e.g. 8/1, not {value!r}"
             )
         limits[vendor] = limit
     return limits

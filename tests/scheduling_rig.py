@@ -190,9 +190,11 @@ def worker_env(database_url: str, secret_key: str, **overrides: str) -> dict[str
         "SCALEUP_SECRET_KEY": secret_key,
         "SCALEUP_ATS_RATE_LIMITS": json.dumps({VENDOR.value: f"{RATE_LIMIT}/{RATE_WINDOW:g}"}),
         "SCALEUP_WORKER_TICK_SECONDS": "0.5",
-        "SCALEUP_WORKER_LINK_BATCH": "60",
-        "SCALEUP_WORKER_LINK_SECONDS": "4",
-        "SCALEUP_WORKER_LEASE_SECONDS": "10",
+        # Whole links in one pass each (per-pass overhead is the engine's job check and mirror refresh);
+        # a short lease so a killed worker's claims are taken over within the test.
+        "SCALEUP_WORKER_LINK_BATCH": "100",
+        "SCALEUP_WORKER_LINK_SECONDS": "8",
+        "SCALEUP_WORKER_LEASE_SECONDS": "20",
         "SCALEUP_WORKER_HEARTBEAT_SECONDS": "1",
     }
     env.pop("SCALEUP_LOG_LEVEL", None)

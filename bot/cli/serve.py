@@ -12,6 +12,8 @@ from bot.realtime import realtime_exports
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import load_settings
 from bot.wiring import build_services
+from bot.worker import WorkerRefused
+from bot.worker import start_worker_in_background as start_worker
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--socket", action="store_true", help="use Socket Mode with SLACK_APP_TOKEN instead of HTTP"
     )
+    parser.add_argument(
+        "--with-worker",
+        action="store_true",
+        help="also run the scheduled exports in this process (small installs; see `scaleup worker`)",
+    )
     parser.set_defaults(func=run_serve)
 
 
@@ -34,7 +41,13 @@ def run_serve(args: argparse.Namespace) -> int:
         raise CommandError("Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write).")
     services = build_services(settings, auto_upgrade=True)
     deps = build_deps(services)
+    worker = None
     try:
+        if args.with_worker:
+            try:
+                worker = start_worker(services)
+            except WorkerRefused as exc:
+                raise CommandError(str(exc)) from None
         app = create_app(services, deps, socket_mode=args.socket)
         if args.socket:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -57,5 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
             server.close()
         return 0
     finally:
+        if worker is not None:
+            worker.stop()  # finishes or releases what it claimed
         deps.close()
         services.close()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from scheduling_rig import (
+    SCALEUP,
     add_link,
     add_links,
     connect,
@@ -25,10 +27,12 @@ from scheduling_rig import (
     states,
     worker_env,
 )
+from slack_rig import SIGNING_SECRET
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.emulators.base import Emulator
+from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory, unit_of_work
@@ -40,7 +44,11 @@ FINAL = {S.EXPORTED, S.DUPLICATE}
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.05) -> object:
-    """Poll `condition` until it is truthy; fail naming `what` after `timeout` seconds."""
+    """Poll `condition` until it is truthy; fail naming `what` after `timeout` seconds.
+
+    Timeouts are generous guards against a hang, not speed checks: the same run takes several times longer
+    on a loaded machine.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -108,6 +116,7 @@ def assert_each_exported_once(emulator: Emulator, emails: set[str]) -> None:
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.timeout(900)
 def test_three_worker_processes_export_everything_once_and_take_over_a_killed_one(
     fresh_database, emulator, secret_key: str, tmp_path: Path
 ) -> None:
@@ -127,7 +136,7 @@ def test_three_worker_processes_export_everything_once_and_take_over_a_killed_on
         orphaned = claims_of(sessions, victim.pid)
         assert orphaned > 0, "the killed worker left no claims behind; the takeover was not exercised"
 
-        wait_for(lambda: all_settled(sessions, total), 150, "every candidate to be exported", 0.5)
+        wait_for(lambda: all_settled(sessions, total), 600, "every candidate to be exported", 0.5)
         assert [stop_gracefully(worker) for worker in survivors] == [0, 0]
 
     assert claims_of(sessions, victim.pid) == 0
@@ -142,6 +151,7 @@ def test_three_worker_processes_export_everything_once_and_take_over_a_killed_on
         )
 
 
+@pytest.mark.timeout(600)
 def test_one_worker_on_sqlite_exports_everything_a_second_refuses_and_sigterm_leaves_nothing_half_done(
     fresh_database, emulator, secret_key: str, tmp_path: Path
 ) -> None:
@@ -177,7 +187,7 @@ def test_one_worker_on_sqlite_exports_everything_a_second_refuses_and_sigterm_le
     emulator.faults.set_latency(0)
     worker = start_worker(env, log)
     with reaped(worker):
-        wait_for(lambda: all_settled(sessions, total), 120, "every candidate to be exported", 0.5)
+        wait_for(lambda: all_settled(sessions, total), 300, "every candidate to be exported", 0.5)
         assert stop_gracefully(worker) == 0
     assert_each_exported_once(emulator, emails)
 
@@ -193,3 +203,29 @@ def test_worker_once_exports_due_links_and_exits(fresh_database, emulator, secre
     assert "exported 5" in done.stdout
     assert states(sessions) == {S.EXPORTED: 5}
     assert os.path.exists(url.removeprefix("sqlite:///") + ".ratelimit")  # the budget shared with `serve`
+
+
+def test_serve_with_worker_exports_in_the_same_process_and_holds_the_sqlite_lock(
+    fresh_database, emulator, slack: SlackEmulator, secret_key: str, tmp_path: Path
+) -> None:
+    url, sessions = fresh_database("sqlite")
+    emails = add_links(sessions, connect(sessions, SecretBox(secret_key), emulator), "srv", 2, 5)
+    slack_env = {
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+    }
+    env = worker_env(url, secret_key, **slack_env)
+    with (tmp_path / "serve.log").open("w") as out:
+        server = subprocess.Popen(
+            [SCALEUP, "serve", "--port", "0", "--with-worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    with reaped(server):
+        wait_for(lambda: all_settled(sessions, len(emails)), 60, "the server's worker to export")
+        refused = run_worker_once(env)
+        assert refused.returncode == 2 and "SQLite allows only one worker" in refused.stderr
+        server.send_signal(signal.SIGINT)
+        assert server.wait(30) == 0, (tmp_path / "serve.log").read_text()
+    assert_each_exported_once(emulator, emails)
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(WorkerLock)) == 0
