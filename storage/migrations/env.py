@@ -14,10 +14,20 @@ from storage.db import make_engine
 target_metadata = Base.metadata
 
 
+#: Tables of the request limiter (exports.shared_budget): its working state, created on first use and never
+#: migrated, so autogenerate must not offer to drop them.
+LIMITER_TABLE_PREFIX = "ratelimit___"
+
+
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(LIMITER_TABLE_PREFIX))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=_include_name,
         compare_type=True,
         # SQLite cannot ALTER most things; batch mode recreates the table instead.
         # https://alembic.sqlalchemy.org/en/latest/batch.html
