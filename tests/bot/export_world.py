@@ -13,6 +13,7 @@ from typing import Any
 from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer
 from slack_sdk import WebClient
 
+from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
 from ats.types import EmailType
 from bot.features.alerts.delivery import ChannelPacer, DeliveryReport, deliver_alerts
@@ -90,9 +91,12 @@ def unthrottled_engine(server: AppServer) -> ExportEngine:
     """Return an export engine on the app's database without Greenhouse's real rate budget.
 
     The app's engine paces Greenhouse calls at the vendor's documented rate (50 per 10 s), which would
-    make a 300-candidate pass take two minutes against the emulator.
+    make a 300-candidate pass take two minutes against the emulator; nor does it sleep between retries.
     """
-    factory = AdapterFactory(server.services.secret_box, budget_for=lambda _c: NullBudget())
+    fast = HttpOptions(max_tries=2, timeout=5.0, backoff_base=0.001, backoff_cap=0.01, sleep=lambda _s: None)
+    factory = AdapterFactory(
+        server.services.secret_box, budget_for=lambda _c: NullBudget(), http_options=fast
+    )
     server.deps._closers.append(factory.close)
     return ExportEngine(server.sessions, factory, worker_id="tests")
 

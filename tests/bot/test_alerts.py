@@ -231,6 +231,30 @@ def test_later_events_of_an_incident_update_its_message_or_reply_in_its_thread(
     )
 
 
+def test_an_outage_is_told_once_and_its_recovery_replies_in_its_thread(
+    app_server: AppServer, greenhouse: Any
+) -> None:
+    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    engine = unthrottled_engine(app_server)
+    _, link_id = linked_search(app_server, connection_id, "Down hires", with_email=1)
+    greenhouse.faults.fail_always(status=503)
+    engine.run_pass(TEAM, link_id)
+    engine.run_pass(TEAM, link_id)  # still down: no second alert
+    greenhouse.faults.clear()
+    engine.run_pass(TEAM, link_id)
+
+    deliver(app_server)
+
+    outage, recovered = posts(app_server, PUBLIC_CHANNEL)
+    assert "is not answering" in outage.payload["text"] and "works again" in recovered.payload["text"]
+    (outage_row,) = [a for a in alerts(app_server) if a.kind is AlertKind.OUTAGE]
+    assert recovered.payload["thread_ts"] == outage_row.slack_ts
+    (resolved,) = app_server.slack.calls("chat.update")
+    assert resolved.payload["ts"] == outage_row.slack_ts and "Resolved" in json.dumps(
+        resolved.payload["blocks"]
+    )
+
+
 def test_digest_views_respect_limits_and_hide_emails_and_phones() -> None:
     items = [
         DigestItem(

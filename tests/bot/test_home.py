@@ -84,6 +84,12 @@ def test_home_shows_every_search_failures_and_undeliverable_alerts_until_posted(
     )
     assert parse_counts(linked_text) == engine.status(TEAM, link_id)
 
+    # Retry on the tab is the export feature's button: the failed candidate is exported again.
+    retry = accessories(home, ExportIds.RETRY_BUTTON)[0]
+    press(app_server, home, ExportIds.RETRY_BUTTON, retry["value"])
+    app_server.settle()
+    assert engine.status(TEAM, link_id)[ExportState.FAILED] == 1
+
     # ⚡ opens the link modal for that search (admins), and says why not to others.
     press(app_server, home, HomeIds.OPEN_LINK, str(unlinked))
     opened = app_server.slack.calls("views.open")[-1].payload["view"]
