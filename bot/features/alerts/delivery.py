@@ -13,6 +13,10 @@ where App Home shows it; one that keeps failing for other reasons becomes undeli
 Callers: the worker, on its scheduler (`register_alert_job(scheduler, services)`: one line next to the
 export jobs, or `deliver_alerts(services, slack_clients(services))` after a pass), and the app after
 "Export now", "Retry all" and "Post again" (for the one workspace).
+
+Delivery takes no lock: two deliverers working on the same pending row at the same instant (the worker's
+job and a button in the app) could both post it. The window is one Slack call long and the only harm is
+a repeated message, which is preferred to holding a database lock across a network call.
 """
 
 from __future__ import annotations
