@@ -23,6 +23,7 @@ from export_world import (
     unthrottled_engine,
 )
 from slack_rig import PRIVATE_CHANNEL, PUBLIC_CHANNEL, TEAM, AppServer, connect_greenhouse
+from test_views import snapshot
 
 from bot.features.alerts.delivery import ALERT_JOB_ID, register_alert_job
 from bot.features.alerts.ids import AlertIds
@@ -306,3 +307,39 @@ def test_worker_hook_adds_one_alert_job_that_posts_with_the_bot_token(app_server
     job.func()
     (post,) = posts(app_server, PUBLIC_CHANNEL)
     assert "Greenhouse is not answering" in post.payload["text"]
+
+
+def test_digest_snapshots_of_every_kind() -> None:
+    items = [
+        DigestItem(
+            name="Ada Lovelace",
+            profile_url="https://www.linkedin.com/in/ada",
+            ats_url="https://app.greenhouse.io/people/501",
+            ats_id="501",
+            reason="Greenhouse refused the application: stage is not valid",
+            export_id=7,
+            candidate_id=3,
+        )
+    ]
+    rendered = {
+        kind.value: [
+            b.to_dict()
+            for b in digest_blocks(
+                Digest(
+                    alert_id=9,
+                    kind=kind,
+                    vendor="Greenhouse",
+                    search="Backend hires",
+                    search_id=2,
+                    link_id=4,
+                    job="Senior Backend Engineer",
+                    count=12,
+                    items=items,
+                    reason="The job “Senior Backend Engineer” is closed in Greenhouse.",
+                    resolved=kind is AlertKind.CONNECTION,
+                )
+            )
+        ]
+        for kind in AlertKind
+    }
+    snapshot("alert_digests", rendered)

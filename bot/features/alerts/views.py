@@ -28,6 +28,9 @@ MESSAGE_BLOCKS_MAX = 50
 FALLBACK_MAX = 300
 REASON_MAX = 300
 
+#: Kinds whose digests list candidates (the others are about the connection or the link).
+CANDIDATE_KINDS = frozenset({AlertKind.FAILED, AlertKind.DUPLICATE, AlertKind.MISSING_EMAIL})
+
 #: The `last_error` of an alert whose link has no alert channel.
 NO_CHANNEL = "no_alert_channel"
 
@@ -252,7 +255,7 @@ def digest_blocks(digest: Digest, *, max_listed: int = MAX_LISTED) -> list[Block
     blocks: list[Block] = [section(headline(digest))]
     fix = _fix_blocks(digest)
     room = MESSAGE_BLOCKS_MAX - len(blocks) - len(fix) - 2  # "and M more" and "resolved"
-    listed = digest.items[: max(0, min(max_listed, room))]
+    listed = digest.items[: max(0, min(max_listed, room))] if digest.kind in CANDIDATE_KINDS else []
     blocks.extend(_item_block(digest, item) for item in listed)
     more = digest.count - len(listed)
     if listed and more > 0:
