@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,22 +99,26 @@ def upsert(
 
 
 def match_many(session: Session, connection_id: int, keys: Iterable[Key]) -> dict[Key, MirrorHit]:
-    """Return the mirror entries of `keys` that exist, in one query."""
-    wanted = sorted(set(keys))
+    """Return the mirror entries of `keys` that exist, in one query per kind and 500 values."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in sorted(set(keys)):
+        by_kind.setdefault(kind, []).append(value)
     found: dict[Key, MirrorHit] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        stmt = select(
-            AtsMirrorEntry.kind,
-            AtsMirrorEntry.value,
-            AtsMirrorEntry.ats_candidate_id,
-            AtsMirrorEntry.profile_url,
-        ).where(
-            AtsMirrorEntry.connection_id == connection_id,
-            tuple_(AtsMirrorEntry.kind, AtsMirrorEntry.value).in_(chunk),
-        )
-        for kind, value, ats_id, url in session.execute(stmt):
-            found[(kind, value)] = MirrorHit(ats_id, url, (kind, value))
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), 500):
+            # `kind = ? AND value IN (…)`, not `(kind, value) IN (…)`: SQLite cannot use the unique index
+            # for a row-value IN and scans the whole mirror (EXPLAIN QUERY PLAN: SCAN ats_mirror_entry).
+            stmt = select(
+                AtsMirrorEntry.value,
+                AtsMirrorEntry.ats_candidate_id,
+                AtsMirrorEntry.profile_url,
+            ).where(
+                AtsMirrorEntry.connection_id == connection_id,
+                AtsMirrorEntry.kind == kind,
+                AtsMirrorEntry.value.in_(values[start : start + 500]),
+            )
+            for value, ats_id, url in session.execute(stmt):
+                found[(kind, value)] = MirrorHit(ats_id, url, (kind, value))
     return found
 
 
