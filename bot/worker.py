@@ -225,11 +225,21 @@ def create_scheduler(settings: Settings, deps: scheduling.JobDeps) -> Background
 
 
 def run_once(worker: Worker) -> scheduling.PassSummary:
-    """Run each job once, in order: confirmations, retries, then one export pass over the due links."""
+    """Run each job once, in order: confirmations, retries, one export pass over the due links, alerts."""
     scheduling.confirm_processing(worker.deps)
     retried = scheduling.retry_transient_failures(worker.deps)
     summary = scheduling.export_due_links(worker.deps)
+    run_extra_jobs_once(worker)
     return summary.merged(retried)
+
+
+def run_extra_jobs_once(worker: Worker) -> None:
+    """Run each job of `Worker.extra_jobs` once (posting the pass's alerts), as the scheduler would."""
+    scheduler = BackgroundScheduler(timezone="UTC")  # never started: it only collects the jobs
+    for add_job in worker.extra_jobs:
+        add_job(scheduler)
+    for job in scheduler.get_jobs():
+        job.func(*job.args, **job.kwargs)
 
 
 def _heartbeat(worker: Worker) -> None:

@@ -30,7 +30,7 @@ from bot.features.alerts.ids import AlertIds
 from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, digest_blocks, redact
 from bot.features.export.ids import ExportIds
 from bot.slack_emulator import SlackCall
-from bot.worker import build_worker, create_scheduler
+from bot.worker import build_worker, create_scheduler, run_once
 from storage.db import unit_of_work
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert
@@ -281,13 +281,23 @@ def test_digest_views_respect_limits_and_hide_emails_and_phones() -> None:
 
 
 def test_worker_hook_adds_one_alert_job_that_posts_with_the_bot_token(app_server: AppServer) -> None:
-    # `scaleup worker` adds it next to the export jobs.
+    # `scaleup worker` adds it next to the export jobs (and `--once` runs it after its pass).
     worker = build_worker(app_server.services, worker_id="alerts-test")
     try:
         scheduler = create_scheduler(worker.settings, worker.deps)
         for add_job in worker.extra_jobs:
             add_job(scheduler)
         assert ALERT_JOB_ID in {job.id for job in scheduler.get_jobs()}
+        with unit_of_work(app_server.sessions) as session:
+            ensure_workspace(session, TEAM)
+            AlertRepository(session, TEAM).add(
+                Alert(
+                    kind=AlertKind.RECOVERED, incident_key="r:1", channel="CONCE", payload={"vendor": "Lever"}
+                )
+            )
+        run_once(worker)
+        (once,) = posts(app_server, "CONCE")
+        assert "Lever works again" in once.payload["text"]
     finally:
         worker.close()
     scheduler = BackgroundScheduler(timezone="UTC")
