@@ -7,7 +7,7 @@ ingest updates never race to create the same (link, candidate) row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy import exists, or_, select
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from ats.types import Capabilities, EmailAddress, Vendor
 from exports.emails import choose_emails
 from exports.mirror import EMAIL, LINKEDIN, Key, MirrorHit, first_hit, match_many, person_keys
-from exports.types import LinkNotFound
+from exports.types import ExportOverrides, LinkNotFound
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 from storage.models import (
     AtsConnection,
@@ -103,6 +103,30 @@ def load_link(session: Session, team_id: str, link_id: int, *, lock: bool = Fals
         interval_minutes=link.interval_minutes,
     )
     return link, view
+
+
+def with_overrides(view: LinkView, overrides: ExportOverrides | None) -> LinkView:
+    """Return the snapshot a manual export works with: the link's, with what the recruiter changed.
+
+    The id, search and connection stay the link's, so the record, its claim and its history are the
+    candidate's row of this link; only the job, stage, kind and email types differ.
+    """
+    if overrides is None:
+        return view
+    other_job = overrides.job_id is not None and overrides.job_id != view.job_id
+    job_id = overrides.job_id if other_job else view.job_id
+    # The link's stage belongs to the link's job: another job without a chosen stage starts at its first.
+    stage_id = overrides.stage_id if overrides.stage_id is not None or other_job else view.stage_id
+    keeps_stage = stage_id == view.stage_id and not other_job
+    return replace(
+        view,
+        job_id=job_id,
+        job_name=overrides.job_name or (None if other_job else view.job_name),
+        stage_id=stage_id,
+        stage_name=view.stage_name if keeps_stage else None,
+        export_as=overrides.export_as or view.export_as,
+        email_types=view.email_types if overrides.email_types is None else tuple(overrides.email_types),
+    )
 
 
 class Verdict(StrEnum):

@@ -30,13 +30,16 @@ from exports.eligibility import (
     load_link,
     search_candidate_ids,
     sync_rows,
+    with_overrides,
 )
 from exports.types import (
     EngineConfig,
     ExportEngineError,
     ExportNotFound,
     ExportOutcome,
+    ExportOverrides,
     LinkPaused,
+    OverrideRejected,
     PassResult,
     Preflight,
 )
@@ -58,6 +61,7 @@ __all__ = [
     "EngineConfig",
     "ExportEngine",
     "ExportOutcome",
+    "ExportOverrides",
     "PassResult",
     "Preflight",
 ]
@@ -224,15 +228,26 @@ class ExportEngine:
         return self._result(view, exporter, synced, claimed=claimed_total, cut_short=cut_short)
 
     def export_candidates(
-        self, team_id: str, link_id: int, candidate_ids: Sequence[int], *, actor: str
+        self,
+        team_id: str,
+        link_id: int,
+        candidate_ids: Sequence[int],
+        *,
+        actor: str,
+        overrides: ExportOverrides | None = None,
     ) -> list[ExportOutcome]:
         """Export these candidates of the link now, through the same path as a pass.
 
         Candidates without a valid email wait in Reachout on LinkedIn instead of failing the batch; failed
         ones are tried again; candidates not in the link's search are left out of the answer.
 
+        Args:
+            overrides: the job, stage, kind and email types of this export when the recruiter changed them
+                (None: the link's). Records stay the candidates' rows of the link.
+
         Raises:
             LinkPaused: the link is paused (for instance its job closed); nothing was sent.
+            OverrideRejected: the chosen job is closed or gone, or the stage is not one of its stages.
             AtsError: the ATS could not be reached or refused the connection before anything was sent.
         """
         with unit_of_work(self.sessions) as session:
@@ -244,8 +259,11 @@ class ExportEngine:
         if isinstance(prepared, PassResult):
             raise LinkPaused(f"This link is paused: {prepared.message}", hint="Fix it with /scaleup link.")
         adapter, _ = prepared
+        if overrides is not None and overrides.changes_job():
+            self._check_overrides(with_overrides(view, overrides), adapter)
         with unit_of_work(self.sessions) as session:
-            _, view = load_link(session, team_id, link_id, lock=True)
+            _, link_view = load_link(session, team_id, link_id, lock=True)
+            view = with_overrides(link_view, overrides)
             ids = search_candidate_ids(session, view, candidate_ids)
             self._sync(
                 session,
@@ -275,7 +293,11 @@ class ExportEngine:
                 if claimed == 0:
                     break
                 exporter.run(work)
-            self._after_stop(view, exporter.stop, actor)
+            stop = exporter.stop
+            if overrides is not None and overrides.changes_job() and stop is not None and stop.pause_link:
+                # The chosen job went away mid-export: that says nothing about the link's own job.
+                raise OverrideRejected(stop.reason, hint="Choose another job.")
+            self._after_stop(link_view, exporter.stop, actor)
         with unit_of_work(self.sessions) as session:
             return outcomes.outcomes(session, view, ids)
 
@@ -363,6 +385,16 @@ class ExportEngine:
                 raise NotFound(view.vendor.label, "this link has no job to add applicants to")
             return adapter.create_applicant(item.person, job_id=view.job_id, stage_id=view.stage_id)
         return adapter.create_prospect(item.person, job_id=view.job_id)
+
+    def _check_overrides(self, view: LinkView, adapter: AtsAdapter) -> None:
+        """Refuse a manual export to a job, stage or kind the ATS cannot take; the link is left alone.
+
+        Raises:
+            OverrideRejected: what is wrong with the choice, in the recruiter's words.
+        """
+        problem = health.override_problem(view, adapter)
+        if problem is not None:
+            raise OverrideRejected(problem)
 
     def _exporter(self, view: LinkView, adapter: AtsAdapter, actor: str, alerts: PassAlerts) -> BatchExporter:
         return BatchExporter(

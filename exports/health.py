@@ -7,6 +7,7 @@ changes nothing, so a closed job never turns into a hundred failures or a hundre
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -21,6 +22,29 @@ from storage.models import AtsConnection
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class JobFault:
+    """What keeps a job from taking the candidates a view would send: "gone", "closed" or "stage"."""
+
+    kind: str
+    job_name: str
+    status: str = "closed"
+
+
+#: A link's job gone stale, by JobFault.kind.
+_STALE = {
+    "gone": "The job “{job}” no longer exists in {vendor}.",
+    "closed": "The job “{job}” is {status} in {vendor}.",
+    "stage": "The stage {stage} of “{job}” no longer exists in {vendor}.",
+}
+#: A job or stage a recruiter chose for one export, by JobFault.kind.
+_CHOSEN = {
+    "gone": "The job “{job}” does not exist in {vendor}.",
+    "closed": "The job “{job}” is {status} in {vendor}: choose an open job.",
+    "stage": "That stage is not a stage of “{job}” in {vendor}: choose one of its stages.",
+}
+
+
 def job_problem(view: LinkView, adapter: AtsAdapter) -> str | None:
     """Return why the link cannot export to its job any more (closed, deleted, stage gone), or None.
 
@@ -30,21 +54,53 @@ def job_problem(view: LinkView, adapter: AtsAdapter) -> str | None:
     """
     if adapter.capabilities.exclusion_only or not view.job_id:
         return None
-    vendor, name = view.vendor.label, view.job_name or view.job_id
+    return _describe(_job_fault(view, adapter), view, _STALE)
+
+
+def override_problem(view: LinkView, adapter: AtsAdapter) -> str | None:
+    """Return why a manual export cannot go where the recruiter chose (`view` carries the overrides), or None.
+
+    The same checks as `job_problem` (the job exists and is open, the stage is one of its stages), worded
+    for a choice made in a form rather than a link gone stale.
+
+    Raises:
+        AtsError: the ATS could not be asked.
+    """
+    if adapter.capabilities.exclusion_only:
+        return None
+    if view.export_as == ExportAs.APPLICANT and not view.job_id:
+        return "An applicant needs a job: choose one, or export as a prospect."
+    return _describe(_job_fault(view, adapter) if view.job_id else None, view, _CHOSEN)
+
+
+def _describe(fault: JobFault | None, view: LinkView, wording: dict[str, str]) -> str | None:
+    """Put a job fault in words (`_STALE` for a link's job, `_CHOSEN` for a recruiter's choice)."""
+    if fault is None:
+        return None
+    stage = f"“{view.stage_name}”" if view.stage_name else view.stage_id
+    return wording[fault.kind].format(
+        job=fault.job_name, status=fault.status, stage=stage, vendor=view.vendor.label
+    )
+
+
+def _job_fault(view: LinkView, adapter: AtsAdapter) -> JobFault | None:
+    """Ask the ATS whether the view's job exists and is open, and has the view's stage (applicants only)."""
+    assert view.job_id is not None
+    name = view.job_name or view.job_id
     try:
         job = adapter.get_job(view.job_id)
     except NotFound:
-        return f"The job “{name}” no longer exists in {vendor}."
+        return JobFault("gone", name)
+    name = job.name or name
     if not job.is_open:
-        return f"The job “{job.name or name}” is {job.status or 'closed'} in {vendor}."
+        return JobFault("closed", name, job.status or "closed")
     if view.stage_id and view.export_as == ExportAs.APPLICANT:
         try:
             stage_ids = {stage.id for stage in adapter.list_stages(view.job_id)}
         except NotFound:
             stage_ids = set()
         if view.stage_id not in stage_ids:
-            stage = f"“{view.stage_name}”" if view.stage_name else view.stage_id
-            return f"The stage {stage} of “{job.name or name}” no longer exists in {vendor}."
+            return JobFault("stage", name)
     return None
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from storage.base import utcnow
+from storage.enums import ExportAs
 from storage.states import ExportState
 
 
@@ -51,6 +52,33 @@ class EngineConfig:
         """Return the seconds to wait before retry number `attempts` (counted from 1)."""
         delay = min(self.backoff_cap_seconds, self.backoff_seconds * 2 ** max(0, attempts - 1))
         return max(delay, retry_after or 0.0)
+
+
+@dataclass(frozen=True)
+class ExportOverrides:
+    """What a recruiter changed for one manual export; each None keeps the link's value.
+
+    The candidate's record stays the one of the link: only where this export goes and which addresses it
+    sends change, for this call. When `job_id` names another job and `stage_id` is None, the link's stage
+    (a stage of its own job) does not apply: the ATS puts the applicant in the job's first stage.
+
+    Attributes:
+        job_id: the ATS job to export to.
+        job_name: its name, for messages (the ATS's name is used when None).
+        stage_id: the stage applicants are added at (a stage of the job exported to).
+        export_as: prospect or applicant.
+        email_types: the email types to send, in the fixed order of the email rule (empty: any type).
+    """
+
+    job_id: str | None = None
+    job_name: str | None = None
+    stage_id: str | None = None
+    export_as: ExportAs | None = None
+    email_types: tuple[str, ...] | None = None
+
+    def changes_job(self) -> bool:
+        """Return True when the export goes somewhere else than the link says (job, stage or kind)."""
+        return (self.job_id, self.stage_id, self.export_as) != (None, None, None)
 
 
 @dataclass(frozen=True)
@@ -129,3 +157,7 @@ class ExportNotFound(ExportEngineError):
 
 class LinkPaused(ExportEngineError):
     """The link is paused (its job closed, its stage is gone…): nothing is exported until it is fixed."""
+
+
+class OverrideRejected(ExportEngineError):
+    """A manual export asked for a job, stage or kind the ATS cannot take (closed job, stage of another job…)."""
