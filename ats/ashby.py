@@ -364,7 +364,11 @@ class AshbyAdapter:
             )
         items = _result_list(self._call("interviewStage.list", {"interviewPlanId": plan_id}))
         stages = sorted(
-            (_to_stage(item, job_id) for item in items if item.get("type") not in UNPLACEABLE_STAGE_TYPES),
+            (
+                _to_stage(item, job_id)
+                for item in items
+                if str(item.get("type")) not in UNPLACEABLE_STAGE_TYPES
+            ),
             key=lambda stage: stage.order,
         )
         self._stages[job_id] = (self._now() + METADATA_TTL, stages)
