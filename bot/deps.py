@@ -14,6 +14,7 @@ from ats.http import HttpOptions
 from ats.registry import create_adapter
 from bot.background import Background
 from bot.jobcache import JobCache
+from bot.middleware import SlackRoleCache
 from bot.wiring import Services
 from storage.base import utcnow
 from storage.models import AtsConnection
@@ -38,6 +39,7 @@ class Deps:
         check_window: seconds a connect submission waits for the credential check before it answers
             "Checking…" and finishes in the background.
         now: the clock.
+        slack_roles: Slack's admin flags remembered across requests, so admin checks rarely call Slack.
     """
 
     services: Services
@@ -48,6 +50,7 @@ class Deps:
     exports: Any | None = None
     check_window: float = 2.0
     now: Callable[[], datetime] = utcnow
+    slack_roles: SlackRoleCache = field(default_factory=SlackRoleCache)
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:

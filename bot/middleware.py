@@ -44,18 +44,57 @@ SCOPE_ARGS = ("session", "workspace", "is_admin", "scope", "deps")
 BOLT_ARGS = frozenset(p for p in inspect.signature(Args.__init__).parameters if p not in ("self", "kwargs"))
 
 
+class SlackRoleCache:
+    """Remembers Slack's admin/owner flag per user for a few minutes, across requests.
+
+    `users.info` is a Web API round trip that would otherwise stand before the acknowledgement of every
+    `/scaleup link` and link submission by a non-app-admin (bench/ack_latency finding 5). A demotion in Slack
+    takes effect within `ttl` seconds; app admins added with `/scaleup admins add` never need the call.
+    """
+
+    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._flags: dict[tuple[str, str], tuple[bool, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team_id: str, user_id: str) -> bool | None:
+        """Return the remembered flag, or None when unknown or expired."""
+        with self._lock:
+            found = self._flags.get((team_id, user_id))
+        if found is None or found[1] <= self._clock():
+            return None
+        return found[0]
+
+    def put(self, team_id: str, user_id: str, is_admin: bool) -> None:
+        """Remember `is_admin` for the next `ttl` seconds."""
+        with self._lock:
+            if len(self._flags) > 50_000:
+                self._flags.clear()
+            self._flags[(team_id, user_id)] = (is_admin, self._clock() + self._ttl)
+
+
 class AdminCheck:
     """Answers "may this user connect the ATS and change links?" at most once per request.
 
-    Workspace admins and owners may (Slack's `users.info` flags), and so may users an admin added with
-    `/scaleup admins add` (an `app_admin` row, checked first because it costs no API call).
+    Workspace admins and owners may (Slack's `users.info` flags, remembered in `roles` for a few minutes),
+    and so may users an admin added with `/scaleup admins add` (an `app_admin` row, checked first because
+    it costs no API call).
     """
 
-    def __init__(self, client: WebClient, session: Session, team_id: str, user_id: str | None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        session: Session,
+        team_id: str,
+        user_id: str | None,
+        roles: SlackRoleCache | None = None,
+    ) -> None:
         self._client = client
         self._session = session
         self._team_id = team_id
         self._user_id = user_id
+        self._roles = roles
         self._answer: bool | None = None
 
     def __call__(self) -> bool:
@@ -68,12 +107,19 @@ class AdminCheck:
             return False
         if AdminRepository(self._session, self._team_id).is_admin(self._user_id):
             return True
+        if self._roles is not None:
+            known = self._roles.get(self._team_id, self._user_id)
+            if known is not None:
+                return known
         try:
             user = self._client.users_info(user=self._user_id)["user"]
         except SlackApiError as exc:
             log.warning("users.info failed for an admin check: %s", exc.response.get("error"))
             return False
-        return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        flag = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+        if self._roles is not None:
+            self._roles.put(self._team_id, self._user_id, flag)
+        return flag
 
 
 @dataclass
@@ -171,7 +217,9 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
                 "workspace": workspace,
                 "scope": scope,
                 "deps": deps,
-                "is_admin": AdminCheck(args.client, session, team_id, args.context.get("user_id")),
+                "is_admin": AdminCheck(
+                    args.client, session, team_id, args.context.get("user_id"), deps.slack_roles
+                ),
             }
             result = fn(**{name: extra[name] if name in extra else _bolt_arg(args, name) for name in wanted})
             session.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.middleware import AdminCheck, scoped
+from bot.middleware import AdminCheck, SlackRoleCache, scoped
 from storage.db import unit_of_work
 from storage.repositories import AdminRepository, ensure_workspace
 
@@ -43,3 +43,21 @@ def test_admins_are_slack_admins_owners_or_added_users(sessions) -> None:
         assert AdminCheck(slack, session, "T1", "UADDED")()  # type: ignore[arg-type]
         assert slack.calls == calls, "an added admin needs no Slack call"
         assert not AdminCheck(slack, session, "T1", None)()  # type: ignore[arg-type]
+
+
+def test_slack_admin_flags_are_remembered_for_a_while_across_requests(sessions) -> None:
+    slack = FakeSlack({"UADMIN": {"is_admin": True}})
+    now = [0.0]
+    roles = SlackRoleCache(ttl=300, clock=lambda: now[0])
+    with unit_of_work(sessions) as session:
+        ensure_workspace(session, "T1")
+        assert AdminCheck(slack, session, "T1", "UADMIN", roles)()  # type: ignore[arg-type]
+        assert not AdminCheck(slack, session, "T1", "UNOBODY", roles)()  # type: ignore[arg-type]
+        assert slack.calls == 2
+        assert AdminCheck(slack, session, "T1", "UADMIN", roles)()  # type: ignore[arg-type]
+        assert not AdminCheck(slack, session, "T1", "UNOBODY", roles)()  # type: ignore[arg-type]
+        assert slack.calls == 2, "a second request within the ttl asks Slack nothing"
+        slack.flags["UADMIN"] = {}
+        now[0] = 301.0
+        assert not AdminCheck(slack, session, "T1", "UADMIN", roles)()  # type: ignore[arg-type]
+        assert slack.calls == 3, "a demotion is seen once the remembered flag expires"
