@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from ats.base import AtsAdapter, ConnectionConfig
 from ats.http import HttpOptions
@@ -16,6 +14,9 @@ from bot.background import Background
 from bot.jobcache import JobCache
 from bot.middleware import SlackRoleCache
 from bot.wiring import Services
+from exports.adapters import AdapterFactory
+from exports.engine import ExportEngine
+from exports.types import EngineConfig
 from storage.base import utcnow
 from storage.models import AtsConnection
 
@@ -35,7 +36,7 @@ class Deps:
         adapter_for: returns the shared adapter of a stored connection (rate budget included).
         check_adapter: builds a throw-away adapter for credentials being checked before they are saved.
         job_cache: the background-refreshed job list options requests answer from.
-        exports: the export engine (`exports.engine.ExportEngine`), None until that package provides it.
+        exports: the export engine the app's manual and near-real-time exports go through.
         check_window: seconds a connect submission waits for the credential check before it answers
             "Checking…" and finishes in the background.
         now: the clock.
@@ -47,7 +48,7 @@ class Deps:
     adapter_for: Callable[[AtsConnection], AtsAdapter]
     check_adapter: Callable[[ConnectionConfig], AtsAdapter]
     job_cache: JobCache
-    exports: Any | None = None
+    exports: ExportEngine | None = None
     check_window: float = 2.0
     now: Callable[[], datetime] = utcnow
     slack_roles: SlackRoleCache = field(default_factory=SlackRoleCache)
@@ -60,18 +61,6 @@ class Deps:
             closer()
 
 
-def _optional(path: str) -> Any | None:
-    """Return `module:attr` if that module exists yet (the export engine is built in parallel)."""
-    module_name, _, attr = path.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    return getattr(module, attr, None)
-
-
 def build_deps(
     services: Services,
     *,
@@ -81,33 +70,21 @@ def build_deps(
     now: Callable[[], datetime] = utcnow,
 ) -> Deps:
     """Build the app's collaborators from `services` (fails early when no encryption key is set)."""
-    box = services.secret_box
-    factory_cls = _optional("exports.adapters:AdapterFactory")
-    closers: list[Callable[[], object]] = []
-    if factory_cls is not None:
-        factory = factory_cls(box, budget_for=services.budget_for)
-        adapter_for = factory.for_connection
-        closers.append(factory.close)
-    else:  # pragma: no cover - only before exports.adapters exists
-
-        def adapter_for(connection: AtsConnection) -> AtsAdapter:
-            return create_adapter(
-                ConnectionConfig(
-                    vendor=connection.vendor,
-                    secrets=box.decrypt(connection.credentials_encrypted),
-                    fields=dict(connection.fields or {}),
-                    base_url=connection.base_url,
-                )
-            )
-
+    factory = AdapterFactory(services.secret_box, budget_for=services.budget_for)
     background = Background(background_threads or services.settings.listener_threads)
-    job_cache = JobCache(services.sessions, adapter_for, background, max_age=job_cache_max_age, now=now)
-    engine_cls = _optional("exports.engine:ExportEngine")
-    exports = engine_cls(services.sessions, factory, worker_id=None) if engine_cls and factory_cls else None
+    job_cache = JobCache(
+        services.sessions, factory.for_connection, background, max_age=job_cache_max_age, now=now
+    )
+    # The app exports a few candidates at a time (Slack actions, replies arriving through the ingest API):
+    # a job found open a minute ago is not asked again for each of them. Automatic passes check every time.
+    exports = ExportEngine(
+        services.sessions, factory, worker_id=None, config=EngineConfig(job_check_max_age_seconds=60.0)
+    )
+    closers: list[Callable[[], object]] = [factory.close]
     return Deps(
         services=services,
         background=background,
-        adapter_for=adapter_for,
+        adapter_for=factory.for_connection,
         check_adapter=lambda config: create_adapter(config, http_options=CHECK_OPTIONS),
         job_cache=job_cache,
         exports=exports,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -89,6 +90,9 @@ class ExportEngine:
         self.adapters = adapters
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")[:64]
         self.config = config or EngineConfig()
+        # (connection, job, stage, export as) -> when the job was last found fine; see _checked_job_problem.
+        self._job_checks: dict[tuple[int, str | None, str | None, str], float] = {}
+        self._job_checks_lock = threading.Lock()
 
     # --- records ----------------------------------------------------------------------------------------
 
@@ -431,7 +435,7 @@ class ExportEngine:
         """Check the job and stage, refresh the mirror and sync records; a PassResult means stop here."""
         adapter = self._adapter_for(view.connection_id)
         try:
-            problem = health.job_problem(view, adapter)
+            problem = self._checked_job_problem(view, adapter)
             if problem is not None:
                 self._pause(view, problem, actor)
                 return PassResult(view.team_id, view.id, paused=True, message=problem)
@@ -456,6 +460,27 @@ class ExportEngine:
             synced = self._sync(session, view, adapter.capabilities, actor=actor, alerts=alerts)
             claims.reap_expired(session, view.team_id, view.id, now=self.config.now(), actor=actor)
         return adapter, synced
+
+    def _checked_job_problem(self, view: LinkView, adapter: AtsAdapter) -> str | None:
+        """Return `health.job_problem`, skipping the ATS call when the same job was found fine recently.
+
+        The Slack app and the ingest API export a few candidates at a time; without this each reply would
+        pay a job look-up on top of its create (bench/reply_to_ats finding 6).
+        """
+        max_age = self.config.job_check_max_age_seconds
+        key = (view.connection_id, view.job_id, view.stage_id, str(view.export_as))
+        now = self.config.clock()
+        with self._job_checks_lock:
+            checked_at = self._job_checks.get(key)
+        if max_age > 0 and checked_at is not None and now - checked_at < max_age:
+            return None
+        problem = health.job_problem(view, adapter)
+        with self._job_checks_lock:
+            if problem is None:
+                self._job_checks[key] = now
+            else:
+                self._job_checks.pop(key, None)
+        return problem
 
     def _pause(self, view: LinkView, reason: str, actor: str) -> None:
         with unit_of_work(self.sessions) as session:

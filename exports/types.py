@@ -31,6 +31,8 @@ class EngineConfig:
             visibility may take to show the record; a look-up that finds nothing sooner proves nothing.
         mirror_max_age_seconds: a dedupe mirror refreshed more recently than this is not refreshed again
             (0: every pass refreshes it, which costs one request when nothing changed).
+        job_check_max_age_seconds: a link whose job and stage were found fine this recently is not checked
+            again (0: every pass asks the ATS). A problem found is never remembered: the link pauses at once.
         now: the wall clock (timezone-aware UTC), injectable for lease and back-off tests.
         clock: seconds since the epoch, compared with `run_pass(deadline=…)`.
     """
@@ -45,6 +47,7 @@ class EngineConfig:
     processing_timeout_seconds: float = 3600.0
     visibility_grace_seconds: float = 120.0
     mirror_max_age_seconds: float = 0.0
+    job_check_max_age_seconds: float = 0.0
     now: Callable[[], datetime] = field(default=utcnow, repr=False)
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
