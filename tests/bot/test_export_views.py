@@ -24,12 +24,14 @@ from bot.features.export.views import (
     PreflightView,
     add_email_modal,
     candidate_actions,
+    default_choice,
     export_modal,
     outcome_blocks,
     preflight_blocks,
     progress_text,
     working_modal,
 )
+from bot.features.link.forms import StageChoice
 from storage.enums import ExportAs, LinkMode
 from storage.states import ExportState
 
@@ -47,6 +49,8 @@ BACKEND = LinkChoice(
     stage="Phone Screen",
     email_types=("work", "personal"),
     mode=LinkMode.AUTOMATIC,
+    job_id="4001",
+    stage_id="40011",
 )
 PROSPECTS = LinkChoice(
     team_id="T1",
@@ -55,6 +59,7 @@ PROSPECTS = LinkChoice(
     search="Prospects",
     vendor=Vendor.GREENHOUSE,
     job="Staff Engineer",
+    job_id="4005",
     export_as=ExportAs.PROSPECT,
     stage=None,
     email_types=(),
@@ -92,6 +97,9 @@ def test_export_modal_snapshots() -> None:
         chosen=BACKEND,
         person=PersonView("Jane Doe", "jane@example.com", "https://www.linkedin.com/in/jane-doe", known=True),
         meta=ExportMeta(channel_id="C1", thread_ts="1.2", candidate_id=7),
+        choice=default_choice(
+            BACKEND, [StageChoice("40010", "Application Review"), StageChoice("40011", "Phone Screen")]
+        ),
     )
     snapshot("export_modal_known", export_modal(known).to_dict())
     free = ExportModalData(

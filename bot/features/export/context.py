@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -14,9 +15,12 @@ from bot.deps import Deps
 from bot.errors import BotError
 from bot.features.export import work
 from bot.features.export.ids import CandidateRef
-from bot.features.export.views import LinkChoice, PersonView
+from bot.features.export.views import ExportChoice, LinkChoice, PersonView, default_choice
+from bot.features.link.data import job_choice, stage_choices
+from bot.features.link.forms import JobChoice, StageChoice
 from exports.emails import choose_emails
 from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate, Workspace
+from storage.repositories import ConnectionRepository, JobCacheRepository
 
 #: Seconds a request's identity is remembered (Slack retries within a minute or so).
 REQUEST_TTL = 600.0
@@ -49,9 +53,33 @@ def linked_choices(session: Session, team_id: str, link_id: int | None = None) -
             email_types=tuple(link.email_types or ()),
             mode=link.mode,
             paused_reason=link.paused_reason if link.paused else None,
+            job_id=link.job_id,
+            stage_id=link.stage_id,
         )
         for link, name, vendor in session.execute(stmt).all()
     ]
+
+
+def cached_job(
+    session: Session, team_id: str, job_id: str | None
+) -> tuple[JobChoice | None, list[StageChoice] | None]:
+    """Return a job and its stages from the job cache (None, None when it is not there); no ATS call."""
+    connection = ConnectionRepository(session, team_id).get_current()
+    if job_id is None or connection is None:
+        return None, None
+    row = JobCacheRepository(session, team_id).get_by_job_id(connection.id, job_id)
+    return (job_choice(row) if row else None), stage_choices(row)
+
+
+def choice_of(session: Session, link: LinkChoice, job_id: str | None = None, **answers: Any) -> ExportChoice:
+    """Return the modal's answers: the link's defaults, or `job_id` (with the link's defaults for the rest
+    unless `answers` names them: export_as, email_types), with the job's cached stages."""
+    default = default_choice(link, None)
+    if job_id is None or job_id == link.job_id:
+        _, stages = cached_job(session, link.team_id, link.job_id)
+        return replace(default, stages=stages, **answers)
+    job, stages = cached_job(session, link.team_id, job_id)
+    return replace(default, job=job, stage_id=None, stages=stages, **answers)
 
 
 def link_choice(session: Session, team_id: str, link_id: int | None) -> LinkChoice | None:

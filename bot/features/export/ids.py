@@ -23,6 +23,15 @@ class ExportIds(StrEnum):
     EMAIL_INPUT = "export-email-input"
     LINKEDIN_BLOCK = "export-linkedin"
     LINKEDIN_INPUT = "export-linkedin-input"
+    JOB_BLOCK = "export-job"
+    JOB_SELECT = "export-job-select"
+    EXPORT_AS_BLOCK = "export-as"
+    EXPORT_AS_RADIO = "export-as-radio"
+    STAGE_BLOCK = "export-stage"
+    STAGE_SELECT = "export-stage-select"
+    STAGE_NOTE = "export-stage-note"
+    EMAILS_BLOCK = "export-emails"
+    EMAILS_CHECKBOXES = "export-emails-checkboxes"
     ACTIONS = "export-actions"
     EXPORT_BUTTON = "export-candidate-button"
     RETRY_BUTTON = "export-retry-button"
@@ -32,6 +41,21 @@ class ExportIds(StrEnum):
     ADD_EMAIL_INPUT = "export-add-email-input"
     BULK_CONFIRM = "export-bulk-confirm"
     BULK_CANCEL = "export-bulk-cancel"
+
+
+def choice_block_id(block: ExportIds, link_id: int, job_id: str | None = None) -> str:
+    """Return the id of a job, kind, stage or email block of the modal drawn for link `link_id`.
+
+    The link (and, for the stage, the job) is part of the id: Slack keeps a block's answer across
+    `views.update` while its id stays the same, so choosing another search would keep the previous link's
+    job, and choosing another job would keep a stage of the previous one.
+    """
+    return f"{block}:{link_id}" if job_id is None else f"{block}:{link_id}:{job_id}"
+
+
+def block_in_state(values: dict[str, Any], block: ExportIds) -> str | None:
+    """Return the id of the state's block drawn from `block` (`choice_block_id`), if the state has one."""
+    return next((b for b in values if b.partition(":")[0] == block), None)
 
 
 #: `event_type` of the metadata on every app message about one candidate (alerts, export outcomes).

@@ -12,6 +12,7 @@ dropped, and the work itself (this candidate on this link, this bulk confirmatio
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -25,6 +26,8 @@ from bot.features.export import work
 from bot.features.export.bulk import BulkFeature
 from bot.features.export.context import (
     Remembering,
+    cached_job,
+    choice_of,
     link_choice,
     link_of_candidate,
     linked_choices,
@@ -32,7 +35,7 @@ from bot.features.export.context import (
     require_engine,
     thread_of,
 )
-from bot.features.export.forms import parse_add_email, parse_export_form
+from bot.features.export.forms import check_choice, choice_answers, parse_add_email, parse_export_form
 from bot.features.export.ids import (
     AddEmailMeta,
     CandidateRef,
@@ -48,20 +51,25 @@ from bot.features.export.views import (
     NOTHING_USABLE,
     TITLE,
     UNKNOWN_CANDIDATE,
+    ExportChoice,
     ExportModalData,
+    LinkChoice,
     PersonView,
     add_email_modal,
     email_added_text,
     export_modal,
     working_modal,
 )
+from bot.features.link.listeners import suggest_jobs
 from bot.features.router.ids import Subcommand, subcommand_is
 from bot.ids import SLASH_COMMAND, Shortcut
 from bot.middleware import RequestScope, scoped
+from bot.surfaces import update_modal_quietly
 from bot.views import notice_modal
 from exports.emails import EMAIL_PREFERENCE
 from exports.ingest import IngestError, Ingestor
 from exports.records import CandidateIn
+from storage.db import unit_of_work
 from storage.enums import EmailType, LinkMode
 from storage.models import Candidate, Export, Link, Workspace
 from storage.repositories import CandidateRepository, ConnectionRepository, SearchRepository
@@ -73,6 +81,8 @@ def register(app: App, deps: Deps) -> None:
     app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.EXPORT)])(scoped(bulk.export_command))
     app.shortcut(Shortcut.EXPORT_TO_ATS.value)(scoped(feature.open_export))
     app.action(ExportIds.SEARCH_SELECT.value)(scoped(feature.change_search))
+    app.options(ExportIds.JOB_SELECT.value)(suggest_jobs)  # the link modal's: open jobs from the cache
+    app.action(ExportIds.JOB_SELECT.value)(scoped(feature.change_job))
     app.view(ExportIds.VIEW.value)(scoped(feature.submit_export))
     app.action(ExportIds.EXPORT_BUTTON.value)(scoped(feature.export_button))
     app.action(ExportIds.RETRY_BUTTON.value)(scoped(feature.retry_button))
@@ -88,7 +98,14 @@ class ExportFeature(Remembering):
     # --- the shortcut -------------------------------------------------------------------------------------
 
     def open_export(
-        self, ack: Ack, body: dict[str, Any], client: WebClient, session: Session, workspace: Workspace
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        scope: RequestScope,
     ) -> None:
         """Open the export modal for the message's candidate (app message) or the person its text names."""
         ack()
@@ -124,28 +141,105 @@ class ExportFeature(Remembering):
                 client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NOTHING_USABLE))
                 return
             person = PersonView(name=parsed.name, email=parsed.email, linkedin_url=parsed.linkedin_url)
-        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta)
-        client.views_open(trigger_id=trigger, view=export_modal(data))
+        choice = choice_of(session, chosen)
+        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta, choice=choice)
+        opened = client.views_open(trigger_id=trigger, view=export_modal(data))["view"]
+        self._load_stages(deps, scope, client, data, opened)
 
     def change_search(
-        self, ack: Ack, body: dict[str, Any], client: WebClient, session: Session, workspace: Workspace
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        scope: RequestScope,
     ) -> None:
-        """Redraw the modal with the chosen search's export defaults (the typed answers stay)."""
+        """Redraw the modal with the chosen search's export defaults: its job, kind, stage and email types.
+
+        The typed name, email and URL stay (same block ids); the choice blocks are the new link's own.
+        """
         ack()
-        view = body["view"]
-        meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
         links = linked_choices(session, workspace.team_id)
         chosen = next(
             (c for c in links if str(c.link_id) == body["actions"][0]["selected_option"]["value"]), None
         )
         if chosen is None:
             return
+        self._redraw(body, client, session, deps, scope, links, chosen, choice_of(session, chosen))
+
+    def change_job(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        workspace: Workspace,
+        deps: Deps,
+        scope: RequestScope,
+    ) -> None:
+        """Redraw the modal with the chosen job's stages, keeping the kind and email answers."""
+        ack()
+        values = body["view"]["state"]["values"]
+        links = linked_choices(session, workspace.team_id)
+        link_id = (values.get(ExportIds.SEARCH_BLOCK, {}).get(ExportIds.SEARCH_SELECT) or {}).get(
+            "selected_option"
+        ) or {}
+        chosen = next((c for c in links if str(c.link_id) == link_id.get("value")), None)
+        if chosen is None:
+            return
+        selected = body["actions"][0].get("selected_option") or {}
+        answers = choice_answers(values)
+        kept: dict[str, Any] = {}
+        if answers.export_as is not None:
+            kept["export_as"] = answers.export_as
+        if answers.email_types is not None:
+            kept["email_types"] = answers.email_types
+        choice = choice_of(session, chosen, selected.get("value"), **kept)
+        self._redraw(body, client, session, deps, scope, links, chosen, choice)
+
+    def _redraw(
+        self,
+        body: dict[str, Any],
+        client: WebClient,
+        session: Session,
+        deps: Deps,
+        scope: RequestScope,
+        links: list[LinkChoice],
+        chosen: LinkChoice,
+        choice: ExportChoice,
+    ) -> None:
+        """Update the open modal for `chosen` and `choice`; the candidate comes from its metadata."""
+        view = body["view"]
+        meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
         person = PersonView(name=None)
         if meta.candidate_id is not None:
-            candidate = CandidateRepository(session, workspace.team_id).get_with_emails(meta.candidate_id)
+            candidate = CandidateRepository(session, chosen.team_id).get_with_emails(meta.candidate_id)
             person = person_view(candidate) if candidate else person
-        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta)
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=export_modal(data))
+        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta, choice=choice)
+        updated = client.views_update(view_id=view["id"], hash=view.get("hash"), view=export_modal(data))
+        self._load_stages(deps, scope, client, data, updated["view"])
+
+    @staticmethod
+    def _load_stages(
+        deps: Deps, scope: RequestScope, client: WebClient, data: ExportModalData, shown: dict[str, Any]
+    ) -> None:
+        """Fetch the shown job's stages in the background when the cache lacks them, then redraw once."""
+        choice = data.choice
+        if choice is None or choice.job is None or choice.stages is not None:
+            return
+        team_id, job_id = data.chosen.team_id, choice.job.id
+
+        def redraw(error: Exception | None) -> None:
+            if error is not None:
+                return  # the note stays; the engine checks the stage when the export is submitted
+            with unit_of_work(deps.services.sessions) as session:
+                _, stages = cached_job(session, team_id, job_id)
+            loaded = replace(data, choice=replace(choice, stages=stages or ()))
+            update_modal_quietly(client, shown["id"], export_modal(loaded), view_hash=shown.get("hash"))
+
+        scope.after_commit(deps.job_cache.load_stages_soon, team_id, job_id, then=redraw)
 
     def submit_export(
         self,
@@ -174,6 +268,12 @@ class ExportFeature(Remembering):
                 response_action="errors",
                 errors={ExportIds.SEARCH_BLOCK: "That search is not linked any more."},
             )
+            return
+        answers = parsed.choice
+        job, stages = cached_job(session, team_id, answers.job_id if answers.job_block else link.job_id)
+        overrides = check_choice(link, answers, job=job, stages=stages, vendor_label=link.vendor.label)
+        if isinstance(overrides, dict):
+            ack(response_action="errors", errors=overrides)
             return
         if meta.candidate_id is not None:
             candidate = CandidateRepository(session, team_id).get_with_emails(meta.candidate_id)
@@ -212,7 +312,7 @@ class ExportFeature(Remembering):
         ack(response_action="update", view=working_modal(candidate.full_name, link.vendor))
         where = work.Where(user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts)
         run = lambda: work.export_one(
-            deps, client, link, candidate.id, where.user_id, where, view_id=view["id"]
+            deps, client, link, candidate.id, where.user_id, where, view_id=view["id"], overrides=overrides
         )
         scope.after_commit(self._start(key, run))
 

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ExternalDataSelectElement,
     InputBlock,
     Option,
     PlainTextInputElement,
@@ -22,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from ats.types import Vendor
+from ats.types import EmailType, Vendor
 from bot.features.export.ids import (
     AddEmailMeta,
     BulkValue,
@@ -31,7 +32,10 @@ from bot.features.export.ids import (
     ExportMeta,
     RetryValue,
     candidate_block_id,
+    choice_block_id,
 )
+from bot.features.link.forms import JobChoice, StageChoice
+from bot.features.link.views import email_block, job_option, option, radio, stage_block
 from bot.ids import SLASH_COMMAND
 from bot.views import OPTION_TEXT_MAX, clip, escape, modal, note, section
 from storage.enums import ExportAs, LinkMode
@@ -72,6 +76,30 @@ class LinkChoice:
     email_types: tuple[str, ...]
     mode: LinkMode
     paused_reason: str | None = None
+    job_id: str | None = None
+    stage_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """Where this one export goes, as the modal shows it: the link's defaults or what the recruiter chose.
+
+    Attributes:
+        job: the job (None: the link has none and none was chosen).
+        stages: that job's stages from the job cache; None while they are not loaded.
+    """
+
+    job: JobChoice | None
+    export_as: ExportAs
+    stage_id: str | None
+    email_types: tuple[str, ...]
+    stages: Sequence[StageChoice] | None = None
+
+
+def default_choice(link: LinkChoice, stages: Sequence[StageChoice] | None) -> ExportChoice:
+    """Return the link's own export settings as the modal's first answers."""
+    job = JobChoice(id=link.job_id, name=link.job or link.job_id) if link.job_id else None
+    return ExportChoice(job, link.export_as, link.stage_id, link.email_types, stages)
 
 
 @dataclass(frozen=True)
@@ -92,10 +120,11 @@ class ExportModalData:
     chosen: LinkChoice
     person: PersonView
     meta: ExportMeta
+    choice: ExportChoice | None = None
 
 
-def defaults_text(link: LinkChoice) -> str:
-    """Return what exporting through `link` does, in one line."""
+def defaults_text(link: LinkChoice, *, editable: bool = False) -> str:
+    """Return what exporting through `link` does, in one line (`editable`: the modal lets it be changed)."""
     target = f"*{escape(link.job)}*" if link.job else "no job"
     stage = f" at *{escape(link.stage)}*" if link.stage and link.export_as is ExportAs.APPLICANT else ""
     emails = ", ".join(link.email_types) if link.email_types else "any"
@@ -103,6 +132,8 @@ def defaults_text(link: LinkChoice) -> str:
         f"Exports as *{link.export_as.value}* to {target}{stage} in {link.vendor.label}; "
         f"emails sent: {emails}. The link's settings; admins change them with `{SLASH_COMMAND} link`."
     )
+    if editable:
+        text += " Prefilled below: what you change applies to this export only."
     if link.paused_reason:
         text = f":double_vertical_bar: *This link is paused:* {escape(link.paused_reason)}\n" + text
     return text
@@ -159,7 +190,8 @@ def export_modal(data: ExportModalData) -> View:
             hint="A new person is added to this search, then exported through its link.",
         )
     )
-    blocks.append(note(defaults_text(data.chosen), block_id=ExportIds.DEFAULTS))
+    blocks.append(note(defaults_text(data.chosen, editable=True), block_id=ExportIds.DEFAULTS))
+    blocks += choice_blocks(data.chosen, data.choice or default_choice(data.chosen, None))
     return modal(
         title=TITLE,
         callback_id=ExportIds.VIEW,
@@ -168,6 +200,57 @@ def export_modal(data: ExportModalData) -> View:
         blocks=blocks,
         private_metadata=data.meta.model_dump_json(exclude_none=True),
     )
+
+
+def choice_blocks(link: LinkChoice, choice: ExportChoice) -> list[Block]:
+    """Return the job, kind, stage and email inputs of the modal, with `choice` as their answers.
+
+    Their block ids name the link (and the stage's its job), so another search or job starts afresh.
+    """
+    link_id = link.link_id
+    job = choice.job
+    kinds = [
+        option(ExportAs.APPLICANT, "Applicant", "Placed on the job at the stage below"),
+        option(ExportAs.PROSPECT, "Prospect", "A sourced lead, not yet applied"),
+    ]
+    blocks: list[Block] = [
+        InputBlock(
+            block_id=choice_block_id(ExportIds.JOB_BLOCK, link_id),
+            label="ATS job",
+            optional=True,
+            dispatch_action=True,  # choosing a job redraws the modal with that job's stages
+            element=ExternalDataSelectElement(
+                action_id=ExportIds.JOB_SELECT,
+                placeholder="Type to filter open jobs",
+                initial_option=job_option(job) if job else None,
+                min_query_length=0,
+            ),
+        ),
+        radio(
+            choice_block_id(ExportIds.EXPORT_AS_BLOCK, link_id),
+            ExportIds.EXPORT_AS_RADIO,
+            "Export as",
+            kinds,
+            choice.export_as,
+        ),
+    ]
+    if job is not None and choice.stages:
+        stage_id = choice_block_id(ExportIds.STAGE_BLOCK, link_id, job.id)
+        blocks.append(
+            stage_block(stage_id, ExportIds.STAGE_SELECT, choice.stages, choice.stage_id, optional=True)
+        )
+    elif job is not None:
+        text = (
+            "Stages of this job are loading…"
+            if choice.stages is None
+            else "This job has no stages to choose."
+        )
+        blocks.append(note(f"{text} Applicants go to its first stage.", block_id=ExportIds.STAGE_NOTE))
+    emails = choice.email_types or tuple(EmailType)  # a link without types sends any type
+    blocks.append(
+        email_block(choice_block_id(ExportIds.EMAILS_BLOCK, link_id), ExportIds.EMAILS_CHECKBOXES, emails)
+    )
+    return blocks
 
 
 def _text_input(

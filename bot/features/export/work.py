@@ -37,7 +37,7 @@ from bot.features.export.views import (
 from bot.surfaces import patient, update_modal_quietly
 from bot.views import escape, notice_modal, section
 from exports.eligibility import load_link, new_eligible_ids
-from exports.types import ExportEngineError, ExportOutcome
+from exports.types import ExportEngineError, ExportOutcome, ExportOverrides
 from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.models import Candidate, Export
@@ -204,8 +204,9 @@ def export_one(
     where: Where,
     *,
     view_id: str | None = None,
+    overrides: ExportOverrides | None = None,
 ) -> ExportState | None:
-    """Export one candidate through `link` now and answer in the thread."""
+    """Export one candidate through `link` now (to the job, stage… the recruiter chose) and answer in the thread."""
     return answer_outcome(
         deps,
         client,
@@ -213,7 +214,7 @@ def export_one(
         link,
         candidate_id,
         lambda: deps.exports.export_candidates(
-            link.team_id, link.link_id, [candidate_id], actor=f"slack:{user_id}"
+            link.team_id, link.link_id, [candidate_id], actor=f"slack:{user_id}", overrides=overrides
         ),
         view_id=view_id,
     )

@@ -85,7 +85,8 @@ class LinkFormData:
     problem: str | None = None
 
 
-def _option(value: str, text: str, description: str | None = None) -> Option:
+def option(value: str, text: str, description: str | None = None) -> Option:
+    """Return a select, radio or checkbox option with its text and description clipped to 75 characters."""
     return Option(
         value=value,
         text=clip(text, OPTION_TEXT_MAX),
@@ -95,7 +96,7 @@ def _option(value: str, text: str, description: str | None = None) -> Option:
 
 def job_option(job: JobChoice) -> Option:
     """Return the select option of a job: its id as value, its name clipped to 75 characters."""
-    return _option(job.id, job.name)
+    return option(job.id, job.name)
 
 
 def jobs_label(
@@ -119,7 +120,7 @@ def job_option_groups(jobs: Sequence[JobChoice], label: str) -> list[OptionGroup
 
 def search_options(searches: Sequence[SearchChoice]) -> list[Option]:
     """Return search options (at most 100)."""
-    return [_option(str(s.id), s.name) for s in searches[:OPTIONS_MAX]]
+    return [option(str(s.id), s.name) for s in searches[:OPTIONS_MAX]]
 
 
 def link_modal(data: LinkFormData) -> View:
@@ -139,30 +140,30 @@ def link_modal(data: LinkFormData) -> View:
     else:
         blocks.extend(_job_blocks(data))
         blocks.append(
-            _radio(
+            radio(
                 LinkIds.EXPORT_AS_BLOCK,
                 LinkIds.EXPORT_AS_RADIO,
                 "Export as",
                 [
-                    _option(ExportAs.APPLICANT, "Applicants", "Placed on the job at the stage below"),
-                    _option(ExportAs.PROSPECT, "Prospects", "Sourced leads, not yet applied"),
+                    option(ExportAs.APPLICANT, "Applicants", "Placed on the job at the stage below"),
+                    option(ExportAs.PROSPECT, "Prospects", "Sourced leads, not yet applied"),
                 ],
                 draft.export_as,
             )
         )
         blocks.extend(_stage_blocks(data))
         blocks.append(
-            _radio(
+            radio(
                 LinkIds.MODE_BLOCK,
                 LinkIds.MODE_RADIO,
                 "When to export",
                 [
-                    _option(
+                    option(
                         LinkMode.AUTOMATIC,
                         "Automatically",
                         f"New candidates every {data.interval_minutes} min",
                     ),
-                    _option(
+                    option(
                         LinkMode.MANUAL,
                         "Only when someone asks",
                         f"{SLASH_COMMAND} export or the message shortcut",
@@ -174,13 +175,13 @@ def link_modal(data: LinkFormData) -> View:
             )
         )
     blocks.append(
-        _radio(
+        radio(
             LinkIds.AUDIENCE_BLOCK,
             LinkIds.AUDIENCE_RADIO,
             "Which candidates",
             [
-                _option(Audience.ALL, "Everyone in the campaign"),
-                _option(Audience.RESPONDERS, "Only those who responded"),
+                option(Audience.ALL, "Everyone in the campaign"),
+                option(Audience.RESPONDERS, "Only those who responded"),
             ],
             draft.audience,
             dispatch=True,  # choosing "only responders" shows the response types
@@ -193,14 +194,14 @@ def link_modal(data: LinkFormData) -> View:
                 label="Responses that count",
                 element=CheckboxesElement(
                     action_id=LinkIds.RESPONSES_CHECKBOXES,
-                    options=[_option(t, t.label) for t in ResponseType],
-                    initial_options=[_option(t, t.label) for t in draft.response_types] or None,
+                    options=[option(t, t.label) for t in ResponseType],
+                    initial_options=[option(t, t.label) for t in draft.response_types] or None,
                 ),
             )
         )
-    blocks.append(_email_block(draft))
+    blocks.append(email_block(LinkIds.EMAILS_BLOCK, LinkIds.EMAILS_CHECKBOXES, draft.email_types))
     if data.exports_supported:
-        include = _option(
+        include = option(
             INCLUDE_ATS,
             f"Also export candidates already in {data.vendor.label}",
             "They are added to this job instead of being left out",
@@ -248,7 +249,7 @@ def link_modal(data: LinkFormData) -> View:
 
 def _search_block(data: LinkFormData) -> InputBlock:
     chosen = next((s for s in data.searches if s.id == data.draft.search_id), None)
-    initial = _option(str(chosen.id), chosen.name) if chosen else None
+    initial = option(str(chosen.id), chosen.name) if chosen else None
     if data.search_count <= STATIC_SEARCH_LIMIT:
         element = StaticSelectElement(
             action_id=LinkIds.SEARCH_SELECT,
@@ -310,24 +311,35 @@ def _stage_blocks(data: LinkFormData) -> list[Block]:
                 block_id=LinkIds.STAGE_NOTE,
             )
         ]
-    options = [_option(s.id, s.name) for s in data.stages[:OPTIONS_MAX]]
-    initial = next((o for o in options if o.value == data.draft.stage_id), None)
-    return [
-        InputBlock(
-            block_id=stage_block_id(job.id),
-            label="Stage",
-            hint="Where applicants are placed; prospects ignore it where the ATS has no prospect stages.",
-            element=StaticSelectElement(
-                action_id=LinkIds.STAGE_SELECT,
-                placeholder="Choose a stage",
-                options=options,
-                initial_option=initial,
-            ),
-        )
-    ]
+    return [stage_block(stage_block_id(job.id), LinkIds.STAGE_SELECT, data.stages, data.draft.stage_id)]
 
 
-def _radio(
+def stage_block(
+    block_id: str,
+    action_id: str,
+    stages: Sequence[StageChoice],
+    stage_id: str | None,
+    *,
+    optional: bool = False,
+) -> InputBlock:
+    """Return the stage select of one job (the block id should name the job: see `stage_block_id`)."""
+    options = [option(s.id, s.name) for s in stages[:OPTIONS_MAX]]
+    initial = next((o for o in options if o.value == stage_id), None)
+    return InputBlock(
+        block_id=block_id,
+        label="Stage",
+        optional=optional or None,  # the link modal's stage block says nothing: its snapshot stays as it was
+        hint="Where applicants are placed; prospects ignore it where the ATS has no prospect stages.",
+        element=StaticSelectElement(
+            action_id=action_id,
+            placeholder="Choose a stage",
+            options=options,
+            initial_option=initial,
+        ),
+    )
+
+
+def radio(
     block_id: str,
     action_id: str,
     label: str,
@@ -337,6 +349,7 @@ def _radio(
     hint: str | None = None,
     dispatch: bool = False,
 ) -> InputBlock:
+    """Return a radio-button input with the option whose value is `current` selected."""
     initial = next((o for o in options if o.value == current), None)
     return InputBlock(
         block_id=block_id,
@@ -347,24 +360,23 @@ def _radio(
     )
 
 
-def _email_block(draft: LinkDraft) -> InputBlock:
+def email_block(block_id: str, action_id: str, email_types: Sequence[str]) -> InputBlock:
+    """Return the email-type checkboxes with `email_types` checked ("All" when every type is)."""
     options = [
-        _option(EmailType.PRIMARY, "Primary"),
-        _option(EmailType.WORK, "Work"),
-        _option(EmailType.PERSONAL, "Personal"),
-        _option(ALL_EMAILS, "All"),
+        option(EmailType.PRIMARY, "Primary"),
+        option(EmailType.WORK, "Work"),
+        option(EmailType.PERSONAL, "Personal"),
+        option(ALL_EMAILS, "All"),
     ]
-    chosen = set(draft.email_types)
+    chosen = set(email_types)
     if chosen == set(EmailType):
         initial = [options[-1]]
     else:
         initial = [o for o in options[:-1] if o.value in chosen]
     return InputBlock(
-        block_id=LinkIds.EMAILS_BLOCK,
+        block_id=block_id,
         label="Email addresses to export",
         hint="The first valid one of these is sent as the main address; candidates without one wait for an "
         "email (Reachout on LinkedIn).",
-        element=CheckboxesElement(
-            action_id=LinkIds.EMAILS_CHECKBOXES, options=options, initial_options=initial or None
-        ),
+        element=CheckboxesElement(action_id=action_id, options=options, initial_options=initial or None),
     )
