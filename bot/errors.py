@@ -56,11 +56,33 @@ def known_error_text(error: Exception) -> str | None:
     return None
 
 
+#: Interactions carry ids the app put in its own buttons, options and modal metadata.
+INTERACTIONS = frozenset({"block_actions", "block_suggestion", "view_submission", "message_action", "shortcut"})
+#: What reading such an id raises when the message or modal predates a change (or the payload is odd).
+UNREADABLE = (KeyError, IndexError, ValueError)  # pydantic's ValidationError is a ValueError
+STALE_TEXT = (
+    "This button or form no longer matches what ScaleUp has (it may come from an older message, or what it "
+    "pointed to was changed). Open it again from `/scaleup` or the ScaleUp App Home tab."
+)
+
+
 def handle_error(
     error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger
 ) -> BoltResponse:
     """Show `error` to the user where they are; return the HTTP answer Slack gets (always 200)."""
     text = known_error_text(error)
+    if text is None and body.get("type") in INTERACTIONS and isinstance(error, UNREADABLE):
+        # A verified request whose ids the listener cannot read: an old message, a changed modal. The user
+        # gets a clear way forward; the log keeps the details in case it is a bug after all.
+        reference = uuid.uuid4().hex[:8].upper()
+        log.warning(
+            "Unreadable %s payload (reference %s): %s",
+            body.get("type"),
+            reference,
+            type(error).__name__,
+            exc_info=error,
+        )
+        text = f"{STALE_TEXT} (reference {reference})"
     if text is None:
         reference = uuid.uuid4().hex[:8].upper()
         log.error(

@@ -63,3 +63,31 @@ def test_an_unknown_error_is_logged_with_a_reference_the_user_sees(caplog: pytes
     assert len(reference) == 8
     assert "db exploded" not in text
     assert reference in caplog.text and "db exploded" in caplog.text
+
+
+def test_an_unreadable_id_in_an_interaction_says_the_form_is_out_of_date(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.errors"):
+        response = handle_error(
+            ValueError("invalid literal for int() with base 10: 'x'"),
+            {"type": "view_submission", "view": {"id": "V1"}},
+            context(),
+            NoClient(),
+            logging.getLogger(),
+        )
+    body = json.loads(response.body)
+    assert body["response_action"] == "push"
+    assert "no longer matches what ScaleUp has" in json.dumps(body["view"])
+    assert "invalid literal" not in json.dumps(body["view"])
+    assert [r.levelname for r in caplog.records if r.name == "bot.errors"] == ["WARNING"]
+
+
+def test_an_unreadable_value_outside_an_interaction_is_still_unexpected(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="bot.errors"):
+        response = handle_error(
+            KeyError("x"), {"command": "/scaleup"}, context(), NoClient(), logging.getLogger()
+        )
+    assert "Something went wrong on our side" in json.loads(response.body)["text"]

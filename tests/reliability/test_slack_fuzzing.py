@@ -310,13 +310,6 @@ def test_fuzzed_interactions_and_commands_never_get_a_server_error(
     report("fuzzing", slack_server_errors=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUGS (reported, issue 12): odd ids in signed payloads reach the unexpected-error handler (a "
-    "reference id instead of a clear answer): alerts-retry-all int(value) in bot/features/alerts/listeners.py "
-    "retry_all; export-add-email-view AddEmailMeta.model_validate_json(private_metadata) in "
-    "bot/features/export/listeners.py submit_add_email (see RELIABILITY.md for the full list)",
-)
 def test_fuzzed_interactions_and_commands_get_clear_answers(
     app_server: AppServer, greenhouse, caplog
 ) -> None:
