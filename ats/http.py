@@ -212,7 +212,10 @@ class AtsHttp:
         classify = classifier or self.classifier
         safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         tries = max(1, self.options.max_tries)
-        path = httpx.URL(url).path or url
+        try:
+            path = httpx.URL(url).path or url
+        except UnicodeError:
+            raise self._unsendable(method, "its URL") from None
         for attempt in range(1, tries + 1):
             self.budget.acquire()
             try:
@@ -227,6 +230,8 @@ class AtsHttp:
                 )
             except httpx.HTTPError as exc:
                 outcome = self._transport_failure(exc, method, path, attempt, safe)
+            except UnicodeError:
+                raise self._unsendable(method, path) from None
             else:
                 error = classify(response)
                 if error is None:
@@ -247,6 +252,13 @@ class AtsHttp:
             )
             self.options.sleep(outcome.delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _unsendable(self, method: str, where: str) -> ValidationFailed:
+        # An id the ATS itself returned can hold a lone surrogate (valid JSON, not encodable in a URL or
+        # header): nothing was sent, and sending it again cannot work.
+        return ValidationFailed(
+            self.vendor, f"a value in the {method} request ({where}) holds characters that cannot be sent"
+        )
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         """Send a GET (see `request`)."""

@@ -247,7 +247,10 @@ def _moment(stamp: str) -> datetime:
 
 def _q(value: str) -> str:
     # Ids end up in the path; quoting keeps a stray "/" or "?" from changing which endpoint is called.
-    return quote(str(value), safe="")
+    try:
+        return quote(str(value), safe="")
+    except UnicodeError:  # a lone surrogate (valid JSON from the ATS) cannot go in a URL; nothing is sent
+        raise ValidationFailed(Vendor.WORKABLE.label, "an id holds characters that cannot be sent") from None
 
 
 def _single(response: httpx.Response, key: str) -> Mapping[str, Any]:

@@ -247,3 +247,32 @@ def test_latency_and_timed_outage_follow_the_emulator_clock():
         emu.faults.set_latency(0.01)
         assert http.get("/items").status_code == 200
         assert emu.state()["latency"] == 0.01 and emu.state()["faults"] == []
+
+
+def test_an_id_that_cannot_be_encoded_is_a_validation_error_not_a_crash() -> None:
+    from ats.emulators.workable import WorkableEmulator
+    from ats.registry import create_adapter
+
+    with WorkableEmulator() as emu:
+        adapter = create_adapter(emu.connection_config())
+        try:
+            with pytest.raises(ValidationFailed, match="cannot be sent"):
+                adapter.list_stages("JOB\ud800")  # a lone surrogate: valid JSON from an ATS, not a URL
+            assert emu.requests() == [], "nothing was sent"
+        finally:
+            adapter.close()
+
+
+def test_a_request_that_cannot_be_encoded_is_refused_by_the_http_layer() -> None:
+    from ats.emulators.lever import LeverEmulator
+    from ats.registry import create_adapter
+
+    with LeverEmulator() as emu:
+        adapter = create_adapter(emu.connection_config())
+        try:
+            with pytest.raises(ValidationFailed, match="cannot be sent"):
+                adapter.get_job("posting-\ud800")
+            assert emu.requests() == [], "nothing was sent"
+        finally:
+            adapter.close()
+
