@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from export_rig import TEAM, add_people, export_states, linked_search, message, settle, shortcut
+from export_rig import (
+    TEAM,
+    add_people,
+    channel_texts,
+    export_states,
+    linked_search,
+    message,
+    settle,
+    shortcut,
+)
 from slack_rig import (
     MEMBER,
     AppServer,
@@ -20,6 +29,8 @@ from slack_rig import (
 )
 
 from bot.features.export.ids import ExportIds, candidate_metadata, choice_block_id
+from storage.db import unit_of_work
+from storage.models import Link
 from storage.states import ExportState
 
 DATA_SCIENTIST, TECHNICAL_INTERVIEW = "4003", "40032"
@@ -137,6 +148,9 @@ def test_another_job_shows_its_stages_and_the_export_lands_there(
     assert export_states(export_server, link_id) == {cid: ExportState.EXPORTED}  # still the link's record
     placed = [(r.job_id, r.stage_id) for r in fast_greenhouse.created if r.kind == "application"]
     assert placed == [(DATA_SCIENTIST, TECHNICAL_INTERVIEW)]
+    assert "as applicant for *Data Scientist*" in channel_texts(
+        export_server
+    )  # where it went, not the link's
 
 
 def test_a_bad_choice_gets_a_field_error_and_sends_nothing(
@@ -164,3 +178,24 @@ def test_a_bad_choice_gets_a_field_error_and_sends_nothing(
 
     settle(export_server)
     assert [r for r in fast_greenhouse.created if r.kind == "application"] == []
+
+
+def test_a_job_closed_since_the_list_was_loaded_is_refused_in_the_thread_and_the_link_stays(
+    export_server: AppServer, fast_greenhouse: Any
+) -> None:
+    view, link_id, _, cid = open_for_candidate(export_server, fast_greenhouse)
+    with fast_greenhouse.lock:  # closed in Greenhouse; the cached list still says open
+        fast_greenhouse.table("jobs")[DATA_SCIENTIST]["status"] = "closed"
+
+    values = answers(link_id, DATA_SCIENTIST, (DATA_SCIENTIST, TECHNICAL_INTERVIEW), "applicant", "work")
+    assert (
+        json_body(export_server.interact(submission(view, values, user=MEMBER)))["response_action"]
+        == "update"
+    )
+    settle(export_server)
+
+    assert "Data Scientist" in channel_texts(export_server) and "closed" in channel_texts(export_server)
+    assert [r for r in fast_greenhouse.created if r.kind == "application"] == []
+    with unit_of_work(export_server.sessions) as session:
+        assert not session.get(Link, link_id).paused  # the link's own job is fine
+    assert export_states(export_server, link_id).get(cid) is not ExportState.EXPORTED

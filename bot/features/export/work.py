@@ -195,6 +195,25 @@ def answer_outcome(
     return shown.state
 
 
+def as_chosen(link: LinkChoice, overrides: ExportOverrides | None) -> LinkChoice:
+    """Return `link` as this export went, so the thread answer names the job and kind the recruiter chose.
+
+    Only what answers show changes; the link id stays, so buttons on the answer act on the link's record.
+    """
+    if overrides is None:
+        return link
+    moved = overrides.job_id is not None or overrides.stage_id is not None
+    return replace(
+        link,
+        job=(overrides.job_name or overrides.job_id) if overrides.job_id else link.job,
+        job_id=overrides.job_id or link.job_id,
+        stage=None if moved else link.stage,  # the stage's name is not at hand; answers do not show it
+        stage_id=overrides.stage_id if moved else link.stage_id,
+        export_as=overrides.export_as or link.export_as,
+        email_types=link.email_types if overrides.email_types is None else overrides.email_types,
+    )
+
+
 def export_one(
     deps: Any,
     client: WebClient,
@@ -211,7 +230,7 @@ def export_one(
         deps,
         client,
         where,
-        link,
+        as_chosen(link, overrides),
         candidate_id,
         lambda: deps.exports.export_candidates(
             link.team_id, link.link_id, [candidate_id], actor=f"slack:{user_id}", overrides=overrides
