@@ -28,8 +28,14 @@ from slack_rig import (
     suggestion,
 )
 
+from ats.types import Vendor
+from bot.features.export.forms import check_choice, parse_export_form
 from bot.features.export.ids import ExportIds, candidate_metadata, choice_block_id
+from bot.features.export.views import LinkChoice
+from bot.features.link.forms import JobChoice, StageChoice
+from exports.types import ExportOverrides
 from storage.db import unit_of_work
+from storage.enums import ExportAs, LinkMode
 from storage.models import Link
 from storage.states import ExportState
 
@@ -199,3 +205,62 @@ def test_a_job_closed_since_the_list_was_loaded_is_refused_in_the_thread_and_the
     with unit_of_work(export_server.sessions) as session:
         assert not session.get(Link, link_id).paused  # the link's own job is fine
     assert export_states(export_server, link_id).get(cid) is not ExportState.EXPORTED
+
+
+# --- the form alone: only what differs from the link becomes an override --------------------------------
+
+
+LINK = LinkChoice(
+    team_id=TEAM,
+    link_id=3,
+    search_id=1,
+    search="Backend hires",
+    vendor=Vendor.GREENHOUSE,
+    job="Senior Backend Engineer",
+    export_as=ExportAs.APPLICANT,
+    stage="Phone Screen",
+    email_types=(),
+    mode=LinkMode.MANUAL,
+    job_id="4001",
+    stage_id="40011",
+)
+SCIENCE = JobChoice(DATA_SCIENTIST, "Data Scientist")
+SCIENCE_STAGES = [StageChoice("40030", "Application Review"), StageChoice(TECHNICAL_INTERVIEW, "Technical")]
+
+
+def check(
+    values: dict[str, Any], job: JobChoice | None = None, stages: list[StageChoice] | None = None
+) -> Any:
+    form = parse_export_form(values, known=True)
+    assert not isinstance(form, dict), form
+    return check_choice(LINK, form.choice, job=job, stages=stages, vendor_label="Greenhouse")
+
+
+def test_the_links_own_answers_are_no_override() -> None:
+    assert check(answers(3, "4001", ("4001", "40011"), "applicant", "all")) is None
+    assert check({ExportIds.SEARCH_BLOCK: {ExportIds.SEARCH_SELECT: selected("3")}}) is None  # older modals
+
+
+def test_only_what_differs_is_overridden() -> None:
+    moved = check(
+        answers(3, DATA_SCIENTIST, (DATA_SCIENTIST, TECHNICAL_INTERVIEW), "applicant", "personal"),
+        SCIENCE,
+        SCIENCE_STAGES,
+    )
+    assert moved == ExportOverrides(
+        job_id=DATA_SCIENTIST,
+        job_name="Data Scientist",
+        stage_id=TECHNICAL_INTERVIEW,
+        email_types=("personal",),
+    )
+    assert check(answers(3, "4001", ("4001", "40011"), "prospect", "all")) == ExportOverrides(
+        export_as=ExportAs.PROSPECT
+    )
+
+
+def test_a_stage_the_chosen_job_does_not_have_is_a_field_error() -> None:
+    block = choice_block_id(ExportIds.STAGE_BLOCK, 3, DATA_SCIENTIST)
+    errors = check(
+        answers(3, DATA_SCIENTIST, (DATA_SCIENTIST, "40011"), "applicant", "all"), SCIENCE, SCIENCE_STAGES
+    )
+    assert "another job" in errors[block]
