@@ -4,6 +4,7 @@ redraws its stages, an export with another job and stage lands there, and a bad 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from export_rig import (
@@ -27,15 +28,14 @@ from slack_rig import (
     submission,
     suggestion,
 )
+from test_export_views import BACKEND
 
-from ats.types import Vendor
 from bot.features.export.forms import check_choice, parse_export_form
 from bot.features.export.ids import ExportIds, candidate_metadata, choice_block_id
-from bot.features.export.views import LinkChoice
 from bot.features.link.forms import JobChoice, StageChoice
 from exports.types import ExportOverrides
 from storage.db import unit_of_work
-from storage.enums import ExportAs, LinkMode
+from storage.enums import ExportAs
 from storage.models import Link
 from storage.states import ExportState
 
@@ -210,20 +210,7 @@ def test_a_job_closed_since_the_list_was_loaded_is_refused_in_the_thread_and_the
 # --- the form alone: only what differs from the link becomes an override --------------------------------
 
 
-LINK = LinkChoice(
-    team_id=TEAM,
-    link_id=3,
-    search_id=1,
-    search="Backend hires",
-    vendor=Vendor.GREENHOUSE,
-    job="Senior Backend Engineer",
-    export_as=ExportAs.APPLICANT,
-    stage="Phone Screen",
-    email_types=(),
-    mode=LinkMode.MANUAL,
-    job_id="4001",
-    stage_id="40011",
-)
+LINK = replace(BACKEND, email_types=())  # the link sends any type: "All" checked is no change
 SCIENCE = JobChoice(DATA_SCIENTIST, "Data Scientist")
 SCIENCE_STAGES = [StageChoice("40030", "Application Review"), StageChoice(TECHNICAL_INTERVIEW, "Technical")]
 
