@@ -30,7 +30,7 @@ from storage.models import (
     Search,
     SearchCandidate,
 )
-from storage.repositories import ExportRepository
+from storage.repositories import ExportRepository, NewExport
 from storage.states import ExportState
 
 _CHUNK = 500
@@ -287,6 +287,10 @@ _VERDICT_STATE = {
 }
 
 
+#: New candidates decided and written per statement by `sync_rows`.
+SYNC_CHUNK = 500
+
+
 def sync_rows(
     session: Session,
     view: LinkView,
@@ -319,18 +323,35 @@ def sync_rows(
             )
         )
     waiting = list(session.scalars(waiting_stmt))
-    candidates = load_candidates(session, view.team_id, [*new_ids, *(row.candidate_id for row in waiting)])
-    decisions = decide_many(session, view, caps, candidates.values())
-    for candidate_id in new_ids:
-        decision = decisions.get(candidate_id)
-        if decision is None or decision.verdict == Verdict.NONE:
-            continue
-        state = _VERDICT_STATE[decision.verdict]
-        export = repo.create(
-            link_id=view.id, candidate_id=candidate_id, state=state, actor=actor, reason=_reason(decision)
-        )
-        _note_hit(export, decision)
-        result.add(state, candidate_id)
+    # New records are decided and written a chunk at a time: a search with 100,000 new candidates must not
+    # load them all at once, nor flush a model object per row (bench/memory finding 4).
+    for start in range(0, len(new_ids), SYNC_CHUNK):
+        chunk = new_ids[start : start + SYNC_CHUNK]
+        decisions = decide_many(session, view, caps, load_candidates(session, view.team_id, chunk).values())
+        rows = []
+        for candidate_id in chunk:
+            decision = decisions.get(candidate_id)
+            if decision is None or decision.verdict == Verdict.NONE:
+                continue
+            hit = decision.hit if decision.verdict in (Verdict.DUPLICATE, Verdict.EXCLUDED) else None
+            rows.append(
+                NewExport(
+                    candidate_id=candidate_id,
+                    state=_VERDICT_STATE[decision.verdict],
+                    reason=_reason(decision),
+                    ats_candidate_id=hit.ats_candidate_id if hit else None,
+                    ats_profile_url=hit.profile_url if hit else None,
+                )
+            )
+        repo.create_many(link_id=view.id, rows=rows, actor=actor)
+        for row in rows:
+            result.add(row.state, row.candidate_id)
+    decisions = decide_many(
+        session,
+        view,
+        caps,
+        load_candidates(session, view.team_id, [row.candidate_id for row in waiting]).values(),
+    )
     for export in waiting:
         decision = decisions.get(export.candidate_id)
         if decision is None or decision.verdict in (Verdict.REACHOUT, Verdict.NONE):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets as pysecrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.base import utcnow
@@ -161,12 +162,16 @@ class CandidateRepository(Repository[Candidate]):
 
     def get_with_emails(self, candidate_id: int) -> Candidate | None:
         """Return the candidate with its emails loaded."""
-        stmt = self.base_statement().where(Candidate.id == candidate_id).options(selectinload(Candidate.emails))
+        stmt = (
+            self.base_statement().where(Candidate.id == candidate_id).options(selectinload(Candidate.emails))
+        )
         return self.session.scalars(stmt).one_or_none()
 
     def get_by_source_id(self, source_id: str) -> Candidate | None:
         """Return the candidate with the sourcing platform's id."""
-        return self.session.scalars(self.base_statement().where(Candidate.source_id == source_id)).one_or_none()
+        return self.session.scalars(
+            self.base_statement().where(Candidate.source_id == source_id)
+        ).one_or_none()
 
     def get_by_email(self, address: str) -> Candidate | None:
         """Return the candidate holding `address` (normalised), if any."""
@@ -180,7 +185,9 @@ class CandidateRepository(Repository[Candidate]):
 
     def get_by_linkedin(self, url: str) -> Candidate | None:
         """Return the candidate with LinkedIn URL `url` (normalised by the caller)."""
-        return self.session.scalars(self.base_statement().where(Candidate.linkedin_url == url).limit(1)).first()
+        return self.session.scalars(
+            self.base_statement().where(Candidate.linkedin_url == url).limit(1)
+        ).first()
 
     def in_search(self, search_id: int, candidate_ids: Iterable[int] | None = None) -> list[Candidate]:
         """Return the search's candidates (optionally only `candidate_ids`) with emails loaded."""
@@ -204,7 +211,9 @@ class CandidateRepository(Repository[Candidate]):
         )
         if exists:
             return False
-        self.session.add(SearchCandidate(team_id=self.team_id, search_id=search_id, candidate_id=candidate_id))
+        self.session.add(
+            SearchCandidate(team_id=self.team_id, search_id=search_id, candidate_id=candidate_id)
+        )
         self.session.flush()
         return True
 
@@ -244,10 +253,66 @@ class ExportRepository(Repository[Export]):
             )
         )
         self.session.add(
-            ExportEvent(team_id=self.team_id, export_id=export.id, from_state=None, to_state=state,
-                        actor=actor, reason=reason)
+            ExportEvent(
+                team_id=self.team_id,
+                export_id=export.id,
+                from_state=None,
+                to_state=state,
+                actor=actor,
+                reason=reason,
+            )
         )
         return export
+
+    def create_many(self, *, link_id: int, rows: Sequence[NewExport], actor: str) -> dict[int, int]:
+        """Create many export records and their first events in two statements; return candidate -> export id.
+
+        The same rules as `create` (first states only, a fresh idempotency key each), without loading a model
+        object per row: a link whose search holds 100,000 new candidates must not hold them all in memory
+        nor flush them one by one.
+        """
+        if not rows:
+            return {}
+        for row in rows:
+            check_transition(None, row.state)
+        now = utcnow()
+        values = [
+            {
+                "team_id": self.team_id,
+                "link_id": link_id,
+                "candidate_id": row.candidate_id,
+                "state": row.state,
+                "idempotency_key": new_idempotency_key(),
+                "attempts": 0,
+                "outcome_unknown": False,
+                "ats_candidate_id": row.ats_candidate_id,
+                "ats_profile_url": row.ats_profile_url,
+                "finished_at": now if row.state.is_final else None,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for row in rows
+        ]
+        created = self.session.execute(
+            insert(Export).returning(Export.candidate_id, Export.id, sort_by_parameter_order=True), values
+        ).all()
+        ids = {candidate_id: export_id for candidate_id, export_id in created}
+        self.session.execute(
+            insert(ExportEvent),
+            [
+                {
+                    "team_id": self.team_id,
+                    "export_id": ids[row.candidate_id],
+                    "from_state": None,
+                    "to_state": row.state,
+                    "actor": actor,
+                    "reason": row.reason,
+                    "at": now,
+                }
+                for row in rows
+            ],
+        )
+        return ids
 
     def transition(
         self, export: Export, target: ExportState, *, actor: str, reason: str | None = None, **changes: object
@@ -265,8 +330,14 @@ class ExportRepository(Repository[Export]):
         if target.is_final:
             export.finished_at = utcnow()
         self.session.add(
-            ExportEvent(team_id=self.team_id, export_id=export.id, from_state=current, to_state=target,
-                        actor=actor, reason=reason)
+            ExportEvent(
+                team_id=self.team_id,
+                export_id=export.id,
+                from_state=current,
+                to_state=target,
+                actor=actor,
+                reason=reason,
+            )
         )
         self.session.flush()
         return export
@@ -293,6 +364,17 @@ class ExportRepository(Repository[Export]):
         return list(self.session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class NewExport:
+    """One record for `ExportRepository.create_many`: the candidate, its first state and why."""
+
+    candidate_id: int
+    state: ExportState
+    reason: str | None = None
+    ats_candidate_id: str | None = None
+    ats_profile_url: str | None = None
+
+
 def new_idempotency_key() -> str:
     """Return a fresh idempotency key for an export."""
     return uuid.uuid4().hex
@@ -305,7 +387,9 @@ class AlertRepository(Repository[Alert]):
 
     def get_by_incident(self, incident_key: str) -> Alert | None:
         """Return the alert of `incident_key`, if one was raised."""
-        return self.session.scalars(self.base_statement().where(Alert.incident_key == incident_key)).one_or_none()
+        return self.session.scalars(
+            self.base_statement().where(Alert.incident_key == incident_key)
+        ).one_or_none()
 
 
 class ApiTokenRepository(Repository[ApiToken]):
