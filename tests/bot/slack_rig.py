@@ -27,6 +27,7 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import Settings
+from bot.slack_driver import checked, find_block, new_trigger, selected, typed, view_payload  # noqa: F401 - the tests import these from here
 from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.slack_signing import command_body, event_body, interaction_body, signed_headers
 from bot.wiring import Services
@@ -140,19 +141,9 @@ class AppServer:
         assert self.deps.background.wait_idle(timeout=20), "background work did not finish"
 
 
-def new_trigger() -> str:
-    """Return a fresh trigger id (Slack's are single-use)."""
-    return f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().int % 10**6}.{uuid.uuid4().hex[:12]}"
-
-
 def user_of(user: str) -> dict[str, Any]:
     """Return the `user` object of an interaction payload."""
     return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM}
-
-
-def view_payload(view: dict[str, Any], values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Return `view` as Slack sends it back, with the given state values."""
-    return {**view, "state": {"values": values or {}}}
 
 
 def block_actions(
@@ -201,38 +192,9 @@ def submission(view: dict[str, Any], values: dict[str, Any], *, user: str = ADMI
     }
 
 
-def selected(value: str, text: str = "x") -> dict[str, Any]:
-    """Return a `selected_option` state entry."""
-    return {
-        "type": "static_select",
-        "selected_option": {"value": value, "text": {"type": "plain_text", "text": text}},
-    }
-
-
-def checked(*values: str) -> dict[str, Any]:
-    """Return a checkboxes state entry."""
-    return {
-        "type": "checkboxes",
-        "selected_options": [{"value": v, "text": {"type": "plain_text", "text": v}} for v in values],
-    }
-
-
-def typed(value: str | None) -> dict[str, Any]:
-    """Return a plain-text input state entry."""
-    return {"type": "plain_text_input", "value": value}
-
-
 def block_ids(view: dict[str, Any]) -> list[str]:
     """Return the block ids of a view, in order."""
     return [b.get("block_id") for b in view["blocks"]]
-
-
-def find_block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    """Return the block `block_id` of a view."""
-    for block in view["blocks"]:
-        if block.get("block_id") == block_id:
-            return block
-    raise KeyError(f"no block {block_id!r} in {block_ids(view)}")
 
 
 def json_body(response: httpx.Response) -> dict[str, Any]:
