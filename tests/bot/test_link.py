@@ -37,10 +37,12 @@ from storage.models import AtsJob, Candidate, CandidateEmail, Link
 from storage.repositories import (
     CandidateRepository,
     ConnectionRepository,
+    ExportRepository,
     LinkRepository,
     SearchRepository,
     ensure_workspace,
 )
+from storage.states import ExportState
 
 BACKEND = "4001"  # Senior Backend Engineer: stages 40010 Application Review, 40011 Phone Screen, …
 DESIGNER = "4002"  # Product Designer
@@ -565,3 +567,38 @@ def test_choosing_a_linked_search_in_the_form_prefills_it(app_server: AppServer,
     ]
     app_server.settle()  # the designer job's stages arrive and the form is redrawn with them
     assert stage_block_id(DESIGNER) in block_ids(app_server.slack.view(view["id"]))
+
+
+def test_saving_the_form_resumes_a_paused_link_and_can_reopen_excluded_candidates(
+    app_server: AppServer, greenhouse: Any
+) -> None:
+    connection_id = connect_greenhouse(app_server, greenhouse)
+    search_id = add_search(app_server, candidates=1)
+    load_stages(app_server, BACKEND)
+    with unit_of_work(app_server.sessions) as session:
+        link = LinkRepository(session, TEAM).add(
+            Link(
+                search_id=search_id,
+                connection_id=connection_id,
+                job_id=BACKEND,
+                job_name="Senior Backend Engineer",
+                paused=True,
+                paused_reason="The job was closed in Greenhouse.",
+                include_ats_candidates=False,
+            )
+        )
+        (person,) = CandidateRepository(session, TEAM).list()
+        ExportRepository(session, TEAM).create(
+            link_id=link.id, candidate_id=person.id, state=ExportState.EXCLUDED, actor="engine"
+        )
+    view = open_link(app_server)
+    values = form_values(search_id)
+    values[LinkIds.INCLUDE_ATS_BLOCK] = {LinkIds.INCLUDE_ATS_CHECKBOX: checked(INCLUDE_ATS)}
+    assert json_body(app_server.interact(submission(view, values))) == {"response_action": "clear"}
+
+    saved = saved_link(app_server, search_id)
+    assert saved is not None and not saved.paused and saved.paused_reason is None
+    assert saved.include_ats_candidates and saved.next_pass_at is not None
+    with unit_of_work(app_server.sessions) as session:
+        counts = ExportRepository(session, TEAM).count_by_state(saved.id)
+    assert counts[ExportState.EXCLUDED] == 0 and counts[ExportState.PENDING] == 1

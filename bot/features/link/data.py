@@ -16,9 +16,17 @@ from bot.features.link.forms import EMAIL_TYPES, JobChoice, LinkDraft, StageChoi
 from bot.features.link.ids import STATIC_SEARCH_LIMIT, LinkIds, LinkMeta
 from bot.features.link.views import LinkFormData, SearchChoice
 from bot.ids import SLASH_COMMAND
+from storage.base import utcnow
 from storage.enums import Audience, ResponseType
-from storage.models import AtsConnection, AtsJob, Link, Search
-from storage.repositories import ConnectionRepository, JobCacheRepository, LinkRepository, SearchRepository
+from storage.models import AtsConnection, AtsJob, Export, Link, Search
+from storage.repositories import (
+    ConnectionRepository,
+    ExportRepository,
+    JobCacheRepository,
+    LinkRepository,
+    SearchRepository,
+)
+from storage.states import ExportState
 
 
 def exports_supported(vendor: Vendor) -> bool:
@@ -144,9 +152,21 @@ def save_link(
     *,
     user_id: str,
 ) -> Link:
-    """Create or update the search's link with the form's answers."""
+    """Create or update the search's link with the form's answers.
+
+    A saved form was checked against the ATS's job list, so a link the engine paused (job closed, stage
+    gone) is resumed and due at once; turning "include candidates already in the ATS" on puts the ones it
+    excluded back in line.
+    """
     repo = LinkRepository(session, connection.team_id)
     link = repo.get_by_search(search.id)
+    reopen_excluded = bool(
+        link is not None
+        and link.id is not None
+        and not link.include_ats_candidates
+        and draft.include_ats_candidates
+        and connection.vendor is not Vendor.BAMBOOHR
+    )
     if link is None:
         link = Link(search_id=search.id, created_by=user_id)
     stage = next((s for s in stages or () if s.id == draft.stage_id), None)
@@ -164,7 +184,20 @@ def save_link(
     link.email_types = [t.value for t in draft.email_types]
     link.include_ats_candidates = draft.include_ats_candidates
     link.alert_channel = draft.alert_channel
+    link.paused, link.paused_reason, link.last_error = False, None, None
+    link.next_pass_at = utcnow()
     if link.id is None:
         repo.add(link)
     session.flush()
+    if reopen_excluded:
+        exports = ExportRepository(session, connection.team_id)
+        for export in exports.list(Export.link_id == link.id, Export.state == ExportState.EXCLUDED):
+            exports.transition(
+                export,
+                ExportState.PENDING,
+                actor=f"slack:{user_id}",
+                reason="the link now includes candidates already in the ATS",
+                ats_candidate_id=None,
+                ats_profile_url=None,
+            )
     return link
