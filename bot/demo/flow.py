@@ -11,15 +11,19 @@ from typing import Any
 
 from ats.credentials import CREDENTIALS
 from ats.types import AtsCandidate, Vendor
+from bot.demo.shortcut import export_from_message
 from bot.demo.stack import ADMIN, ALERTS_CHANNEL, SOURCING_CHANNEL, TEAM, DemoStack
+from bot.features.alerts.delivery import deliver_alerts as deliver
+from bot.features.alerts.delivery import slack_clients
 from bot.features.connect.ids import ConnectIds, field_block_id
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, stage_block_id
 from bot.slack_driver import answer_json, checked, conversation, find_block, selected, typed
+from bot.worker import build_worker, run_once
 from exports.ingest_files import FileImport, import_candidates
 from exports.report import LinkReport, link_reports
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
-from storage.repositories import ApiTokenRepository, LinkRepository, SearchRepository
+from storage.repositories import ApiTokenRepository, ConnectionRepository, LinkRepository, SearchRepository
 from storage.states import ExportState
 
 SEARCH = "Backend engineers (demo)"
@@ -80,7 +84,7 @@ def run_story(stack: DemoStack, workdir: Path, say: Callable[[Step], None]) -> D
 
     with unit_of_work(stack.services.sessions) as session:
         (outcome.report,) = [r for r in link_reports(session, TEAM) if r.link_id == link_id]
-    outcome.expected = expected_counts(stack, existing)
+    outcome.expected = expected_counts(stack)
     outcome.ats_records = [
         {"kind": r.kind, "id": r.id, "emails": ", ".join(r.emails)} for r in stack.ats.created
     ]
@@ -130,8 +134,6 @@ def connect(stack: DemoStack, step: Callable[..., None]) -> None:
 def existing_ats_candidate(stack: DemoStack) -> AtsCandidate:
     """Return a person the ATS already holds (with an email), found through the stored connection."""
     with unit_of_work(stack.services.sessions) as session:
-        from storage.repositories import ConnectionRepository
-
         connection = ConnectionRepository(session, TEAM).get_current()
         adapter = stack.deps.adapter_for(connection)
     for page in adapter.iter_candidate_pages(None):
@@ -273,8 +275,6 @@ def link_search(stack: DemoStack, search_id: int, step: Callable[..., None]) -> 
 
 def automatic_pass(stack: DemoStack, step: Callable[..., None], *, again: bool = False) -> None:
     """Run the scheduler's jobs once, as `scaleup worker --once` does, then deliver the alerts."""
-    from bot.worker import build_worker, run_once
-
     worker = build_worker(stack.services)
     try:
         summary = run_once(worker)
@@ -286,23 +286,14 @@ def automatic_pass(stack: DemoStack, step: Callable[..., None], *, again: bool =
 
 
 def deliver_alerts(stack: DemoStack) -> None:
-    """Post the pending alert digests to their channels, when the alerts feature is installed."""
-    try:
-        from bot.features.alerts.delivery import deliver_alerts as deliver
-        from bot.features.alerts.delivery import slack_clients
-    except ImportError:
-        return
+    """Post the pending alert digests to their channels, as the worker's alert job does."""
     deliver(stack.services, slack_clients(stack.services))
     stack.settle()
 
 
 def shortcut_export(stack: DemoStack, step: Callable[..., None]) -> None:
     """Use "Export to ATS" on a free-text message that names a person and their email."""
-    shortcut = _shortcut()
-    if shortcut is None:
-        step("Message shortcut", "skipped: the Export to ATS shortcut is not part of this build")
-        return
-    step("Message shortcut", shortcut(stack, SOURCING_CHANNEL))
+    step("Message shortcut", export_from_message(stack, SOURCING_CHANNEL))
 
 
 def late_email(stack: DemoStack, step: Callable[..., None]) -> None:
@@ -353,26 +344,16 @@ def wait_for(check: Callable[[], Any], *, timeout: float) -> Any:
     return value
 
 
-def expected_counts(stack: DemoStack, existing: AtsCandidate) -> dict[ExportState, int]:
+def expected_counts(stack: DemoStack) -> dict[ExportState, int]:
     """Return the counts the story must end with for the stack's vendor."""
-    shortcut = 1 if _shortcut() is not None else 0
     if stack.vendor is Vendor.BAMBOOHR:
         # BambooHR cannot take exports: the known person is excluded, the others wait.
         return {ExportState.EXCLUDED: 1, ExportState.EXPORTED: 0, ExportState.DUPLICATE: 0}
     return {
-        ExportState.EXPORTED: 3 + shortcut,  # Ada, Ben, Cara (late email) and the shortcut's person
+        ExportState.EXPORTED: 4,  # Ada, Ben, Cara (late email) and the shortcut's person
         ExportState.DUPLICATE: 1,  # the person already in the ATS, linked instead of created twice
         ExportState.REACHOUT_ON_LINKEDIN: 1,  # Hal never got an email
         ExportState.FAILED: 0,
         ExportState.PENDING: 0,
         ExportState.EXPORTING: 0,
     }
-
-
-def _shortcut() -> Callable[[DemoStack, str], str] | None:
-    """Return the demo's shortcut step when the manual-export feature is installed."""
-    try:
-        from bot.demo.shortcut import export_from_message
-    except ImportError:
-        return None
-    return export_from_message
