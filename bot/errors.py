@@ -20,13 +20,10 @@ from slack_sdk.errors import SlackApiError
 
 from ats.errors import AtsError
 from bot import views as common_views
+from exports.types import ExportEngineError
 
 log = logging.getLogger(__name__)
 
-try:  # the export engine lands in parallel; its errors are shown like ours once it is there
-    from exports.types import ExportEngineError
-except ImportError:  # pragma: no cover - only before exports.types exists
-    ExportEngineError = None  # type: ignore[assignment,misc]
 
 
 class BotError(Exception):
@@ -48,10 +45,7 @@ class NotAllowed(BotError):
 
 def known_error_text(error: Exception) -> str | None:
     """Return the user-facing text of a typed error, or None when the error is not one of ours."""
-    known: tuple[type[Exception], ...] = (BotError, AtsError)
-    if ExportEngineError is not None:
-        known += (ExportEngineError,)
-    if isinstance(error, known):
+    if isinstance(error, (BotError, AtsError, ExportEngineError)):
         return error.user_message()  # type: ignore[attr-defined]
     return None
 
