@@ -12,6 +12,7 @@ from rich.table import Table
 from ats import registry
 from ats.base import ConnectionConfig
 from ats.credentials import CREDENTIALS, PRIMARY_SECRET, CredentialsIncomplete, split_credentials
+from ats.emulators.runner import run_emulator
 from ats.errors import AtsError
 from ats.types import Vendor
 from bot.cli import CommandError
@@ -21,15 +22,15 @@ from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.repositories import ConnectionRepository, ensure_workspace
 
-SEEDS_DIR = Path(registry.__file__).parent / "emulators" / "seeds"
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `ats` command."""
     parser = subparsers.add_parser("ats", help="connect, check or emulate an ATS")
     actions = parser.add_subparsers(dest="ats_command", metavar="ACTION", required=True)
 
-    connect = actions.add_parser("connect", help="check credentials against the ATS, then store them encrypted")
+    connect = actions.add_parser(
+        "connect", help="check credentials against the ATS, then store them encrypted"
+    )
     connect.add_argument("--team", required=True, help="Slack team id (T…)")
     connect.add_argument("--vendor", required=True, choices=[v.value for v in Vendor])
     connect.add_argument("--api-key", help="the vendor's main secret; '-' reads it from standard input")
@@ -143,20 +144,8 @@ def _record_health(services: Services, team_id: str, error: str | None) -> None:
 
 def run_emulate(args: argparse.Namespace) -> int:
     """Run a vendor emulator in the foreground until Ctrl-C."""
-    vendor = Vendor(args.vendor)
-    emulator = registry.create_emulator(vendor, host=args.host, port=args.port, rate_limit=args.rate_limit)
-    seed = args.seed or SEEDS_DIR / f"{vendor.value}.json"
-    if seed.exists():
-        emulator.seed_file(seed)
-    elif args.seed:
-        raise CommandError(f"seed file {args.seed} does not exist")
-    emulator.start()
-    config = emulator.connection_config()
-    print(f"{vendor.label} emulator on {emulator.base_url} (seed: {seed.name if seed.exists() else 'none'})")
-    print("Accepts: " + ", ".join(f"{k}={v}" for k, v in {**config.secrets, **config.fields}.items()))
-    print("Control: GET/POST " + emulator.url + "/_emulator/state  — Ctrl-C stops it.")
     try:
-        emulator.wait()
-    finally:
-        emulator.stop()
+        run_emulator(Vendor(args.vendor), args.port, args.seed, args.rate_limit, host=args.host)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
     return 0

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from ats import registry
 from ats.emulators.base import Emulator
+from ats.emulators.runner import start_emulator
 from ats.types import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
@@ -26,7 +26,6 @@ TEAM = "T0DEMO001"
 ADMIN = "U0RECRUIT"
 ALERTS_CHANNEL = "C0ALERTS1"
 SOURCING_CHANNEL = "C0SOURCE1"
-SEEDS_DIR = Path(registry.__file__).parent / "emulators" / "seeds"
 
 
 @dataclass
@@ -64,11 +63,7 @@ class DemoStack:
 
 def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None) -> DemoStack:
     """Start the ATS emulator, the Slack stand-in and the app on loopback, with a SQLite file in `workdir`."""
-    ats = registry.create_emulator(vendor, rate_limit=rate_limit)
-    seed = SEEDS_DIR / f"{vendor.value}.json"
-    if seed.exists():
-        ats.seed_file(seed)
-    ats.start()
+    ats = start_emulator(vendor, rate_limit=rate_limit)
     slack = SlackEmulator(team_id=TEAM).start()
     slack.add_user(ADMIN, admin=True)
     slack.add_channel(ALERTS_CHANNEL, "recruiting-alerts")

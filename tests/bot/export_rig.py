@@ -52,7 +52,7 @@ RATE_LIMIT = 20_000
 @pytest.fixture
 def fast_greenhouse() -> Iterator[Any]:
     """Return a started Greenhouse emulator with its seed and a rate limit sized for bulk tests."""
-    from bot.cli.ats import SEEDS_DIR
+    from ats.emulators.runner import SEEDS_DIR
 
     emulator = create_emulator(Vendor.GREENHOUSE, rate_limit=RATE_LIMIT, rate_window=30.0)
     emulator.seed_file(SEEDS_DIR / "greenhouse.json")

@@ -59,7 +59,7 @@ def slack() -> Iterator[SlackEmulator]:
 @pytest.fixture
 def greenhouse() -> Iterator[Any]:
     """Return a started Greenhouse emulator with its demo seed (3 open jobs, 1 closed, 16 stages)."""
-    from bot.cli.ats import SEEDS_DIR
+    from ats.emulators.runner import SEEDS_DIR
 
     emulator = create_emulator(Vendor.GREENHOUSE)
     emulator.seed_file(SEEDS_DIR / "greenhouse.json")
