@@ -5,8 +5,9 @@
   once and a dead worker's link is taken over when its lease expires) and exported in a bounded batch:
   at most `link_batch` candidates and `link_seconds` seconds, so a huge search cannot starve the others.
   A link cut short is due again at once but queues behind the links already waiting.
-- `retry_transient_failures`: links whose transient failures have finished their back-off, passed
-  again even when the link itself is not due yet.
+- `retry_transient_failures`: links whose transient failures have finished their back-off, or whose
+  candidates a dead worker left claimed past their lease, passed again even when the link itself is not
+  due yet (the pass puts the orphaned claims back in line and looks them up in the ATS first).
 - `confirm_processing`: records the ATS makes visible only after a delay, confirmed by a look-up.
 
 Every job stops claiming as soon as `deps.stop` is set (SIGTERM): the candidate being sent is finished and
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import RateBudget
@@ -210,14 +211,23 @@ def export_due_links(deps: JobDeps) -> PassSummary:
 
 
 def links_with_due_retries(session: Session, now: Any) -> list[tuple[str, int]]:
-    """Return automatic, unpaused links holding pending candidates whose retry back-off is over."""
+    """Return automatic, unpaused links holding work that waits for no interval.
+
+    That is pending candidates whose retry back-off is over, and `exporting` candidates whose lease
+    expired: their worker died mid-pass, and waiting for the link's next interval would leave them
+    claimed by nobody for up to that long.
+    """
+    retry_due = and_(
+        Export.state == ExportState.PENDING,
+        Export.next_attempt_at.is_not(None),
+        Export.next_attempt_at <= now,
+    )
+    orphaned = and_(Export.state == ExportState.EXPORTING, Export.lease_expires_at < now)
     stmt = (
         select(Link.team_id, Link.id)
         .join(Export, Export.link_id == Link.id)
         .where(
-            Export.state == ExportState.PENDING,
-            Export.next_attempt_at.is_not(None),
-            Export.next_attempt_at <= now,
+            or_(retry_due, orphaned),
             Link.mode == LinkMode.AUTOMATIC,
             Link.paused.is_(False),
         )
@@ -228,7 +238,7 @@ def links_with_due_retries(session: Session, now: Any) -> list[tuple[str, int]]:
 
 
 def retry_transient_failures(deps: JobDeps) -> PassSummary:
-    """Pass again the links whose transient failures are due for another try."""
+    """Pass again the links whose transient failures are due for another try, or whose claims were orphaned."""
     summary = PassSummary()
     with unit_of_work(deps.sessions) as session:
         due = links_with_due_retries(session, utcnow())

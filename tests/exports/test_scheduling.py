@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from scheduling_rig import (
@@ -18,7 +19,7 @@ from scheduling_rig import (
     search_of,
     states,
 )
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.emulators.base import Emulator
@@ -207,3 +208,36 @@ def test_a_link_leased_by_another_worker_is_skipped(sessions, secret_box, emulat
     scheduling.run_link(other, "T0SCHED", link, summary=summary)
     assert states(sessions, link) == {S.EXPORTED: 2}
     assert threading.active_count() >= 1
+
+
+def test_claims_a_dead_worker_left_are_taken_over_once_their_lease_expires_not_at_the_next_interval(
+    sessions, secret_box, emulator, make_deps
+) -> None:
+    connection = connect(sessions, secret_box, emulator)
+    link = add_link(sessions, connection, "orphans", 4)
+    deps = make_deps()
+    scheduling.export_due_links(deps)  # a pass that finds nothing new leaves the link due in 5 minutes
+    with unit_of_work(sessions) as session:
+        add_candidates(session, search_of(session, link), [email_of("orphans", i) for i in (4, 5)])
+    # A worker claimed the two newcomers and died before sending them; its lease has run out since.
+    make_deps(worker_id="dead-worker").engine.sync_link("T0SCHED", link)
+    with unit_of_work(sessions) as session:
+        session.execute(
+            update(Export)
+            .where(Export.link_id == link, Export.state == S.PENDING)
+            .values(
+                state=S.EXPORTING,
+                lease_owner="dead-worker",
+                lease_expires_at=utcnow() - timedelta(seconds=1),
+                outcome_unknown=True,
+            )
+        )
+        session.get(Link, link).next_pass_at = utcnow() + timedelta(minutes=5)
+
+    assert scheduling.export_due_links(deps).links == 0  # the link itself is not due
+    taken_over = scheduling.retry_transient_failures(deps)
+
+    assert taken_over.links == 1
+    assert states(sessions, link) == {S.EXPORTED: 6}
+    created = created_per_email(emulator)
+    assert len(created) == 6 and set(created.values()) == {1}
