@@ -86,6 +86,46 @@ def parse_limits(overrides: Mapping[str, str]) -> dict[Vendor, VendorLimit]:
     return limits
 
 
+def sqlite_path_of(engine: Engine) -> str:
+    """Return the limiter's SQLite file beside `engine`'s database file."""
+    return f"{engine.url.database}.ratelimit"
+
+
+def forget_spent_budgets(engine: Engine) -> None:
+    """Empty the tokens taken and the 429 holds of every budget kept for `engine`'s database.
+
+    Budgets are keyed by connection id, and SQLite hands out the id of a deleted newest row again: whoever
+    deletes the app's rows but keeps the database (the test rig between tests) must empty these too, or the
+    next connection under a recycled id starts with an old connection's spent window and holds. The tables
+    stay, as budgets still open keep using them; an in-memory database has no shared budgets to forget.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "DO $$ DECLARE t text; BEGIN "
+                    "FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    f"AND starts_with(tablename, '{TABLE_PREFIX}') LOOP "
+                    "EXECUTE format('DELETE FROM %I', t); END LOOP; END $$"
+                )
+            )
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or not os.path.exists(sqlite_path_of(engine)):
+        return
+    conn = sqlite3.connect(sqlite_path_of(engine), isolation_level=None, timeout=30)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name.startswith(TABLE_PREFIX)
+        ]
+        for name in tables:
+            conn.execute(f'DELETE FROM "{name}"')
+    finally:
+        conn.close()
+
+
 class Holds(Protocol):
     """The shared "blocked until" time per budget key."""
 
@@ -416,7 +456,7 @@ class SharedBudgets:
     def sqlite_path(self) -> str:
         """Return the limiter's SQLite file beside the app's database."""
         assert self._engine is not None
-        return f"{self._engine.url.database}.ratelimit"
+        return sqlite_path_of(self._engine)
 
     def limit_for(self, vendor: Vendor) -> VendorLimit:
         """Return the budget of `vendor`'s connections."""

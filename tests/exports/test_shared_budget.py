@@ -16,7 +16,7 @@ from sqlalchemy import inspect
 
 from ats.ratelimit import VENDOR_LIMITS, VendorLimit
 from ats.types import Vendor
-from exports.shared_budget import TABLE_PREFIX, Backend, SharedBudgets, parse_limits
+from exports.shared_budget import TABLE_PREFIX, Backend, SharedBudgets, forget_spent_budgets, parse_limits
 from storage import migrate
 from storage.db import make_engine
 
@@ -105,6 +105,29 @@ def test_a_429_seen_by_one_user_holds_back_the_others(database_url: str) -> None
             shared.close()
         for engine in engines:
             engine.dispose()
+
+
+def test_forgetting_spent_budgets_gives_a_recycled_connection_id_a_fresh_budget(database_url: str) -> None:
+    # SQLite reuses the id of a deleted newest row; the budget and hold kept under it must not carry over.
+    engine = make_engine(database_url)
+    limits = {Vendor.LEVER: VendorLimit(1, 600.0)}
+    key = f"test_{uuid.uuid4().hex[:12]}"
+    spender, watcher, fresh = (SharedBudgets(engine, limits=limits) for _ in range(3))
+    try:
+        spent, watched, renewed = (shared.get(key, Vendor.LEVER) for shared in (spender, watcher, fresh))
+        spent.acquire()
+        spent.penalize(600)
+        assert watcher._holds.remaining(key) > 0
+        assert not watched._limiter.try_acquire(key, blocking=False)  # another process sees it spent
+
+        forget_spent_budgets(engine)
+
+        assert fresh._holds.remaining(key) == 0
+        assert renewed._limiter.try_acquire(key, blocking=False)
+    finally:
+        for shared in (spender, watcher, fresh):
+            shared.close()
+        engine.dispose()
 
 
 CLIENT = """
