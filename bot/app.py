@@ -4,19 +4,20 @@ The install mode is chosen here, explicitly. Bolt would otherwise switch to OAut
 SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment (ignoring SLACK_BOT_TOKEN, with file-based
 stores); `install_mode` refuses the ambiguous case instead.
 
-Listeners run with `process_before_response=True`: each one answers Slack only when it returns, so its
-acknowledgement can carry real results (field errors, the form) and its database session is closed
-before the answer leaves. That is safe because listeners do only fast work (database, one or two Slack
-calls); ATS calls go to `deps.background`, a separate bounded pool, so a slow ATS can never starve the
-threads that acknowledge Slack. Bolt's own listener pool (used for lazy listeners only) and the HTTP
-server's threads are sized from `SCALEUP_LISTENER_THREADS`.
+Slack's answer leaves as soon as a listener calls `ack()` (Bolt's `process_before_response=False`): Bolt
+runs the listener on `deps.listeners` while the request's thread waits for the acknowledgement, and what
+the listener does after it (opening a modal, posting a confirmation) never stands between Slack and its
+answer. The acknowledgement can still carry real results (field errors, options), and the request's
+unit of work commits before it leaves (`bot.middleware.scoped`), so Slack is never told of a write that a
+rollback could undo. ATS calls go further, to `deps.background`, a separate bounded pool, so a slow ATS can
+never starve the listeners. Both pools and the HTTP server's threads are sized from
+`SCALEUP_LISTENER_THREADS`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 
 from slack_bolt import App
@@ -119,8 +120,8 @@ def create_app(
         token_verification_enabled=verify_token and mode is InstallMode.SINGLE,
         request_verification_enabled=not socket_mode,
         oauth_settings=oauth_settings,
-        process_before_response=True,
-        listener_executor=ThreadPoolExecutor(settings.listener_threads, thread_name_prefix="bolt-listener"),
+        process_before_response=False,
+        listener_executor=deps.listeners,
     )
     if mode is InstallMode.OAUTH:
         app.enable_token_revocation_listeners()

@@ -1,9 +1,9 @@
-"""A small pool for slow work (ATS calls) that must never hold up an acknowledgement.
+"""Bounded thread pools that count what they still have to do.
 
-Bolt acknowledges from the thread that runs the listener; anything slow runs here instead, on its own
-bounded pool, so a slow or hanging ATS can fill this pool but never the threads that answer Slack.
-Failures are logged (a plain `Future` would swallow them), and tests can wait for the pool to go idle
-instead of sleeping.
+The app has two (`bot.deps.Deps`): the listeners' pool, where Bolt runs each listener while the request's
+thread waits for its `ack()`, and the pool for slow work (ATS calls), so that a slow or hanging ATS can fill
+the latter but never delay an acknowledgement. Failures are logged (a plain `Future` would swallow them),
+and tests can wait for a pool to go idle instead of sleeping.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-class Background:
-    """Runs callables on a bounded thread pool and counts what is still running."""
+class Background(Executor):
+    """Runs callables on a bounded thread pool and counts what is still running (an `Executor`)."""
 
     def __init__(self, max_workers: int, *, name: str = "scaleup-slow") -> None:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=name)
@@ -46,6 +46,6 @@ class Background:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
 
-    def shutdown(self) -> None:
-        """Stop taking work and wait for what is running."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = True) -> None:
+        """Stop taking work, drop what is queued and wait for what is running."""
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)

@@ -32,7 +32,9 @@ class Deps:
 
     Attributes:
         services: settings, database and the secret box.
-        background: the pool slow work (ATS calls) runs on, away from the threads that acknowledge Slack.
+        listeners: the pool Bolt runs listeners on; a request's answer leaves as soon as its listener
+            calls `ack()`, and the listener finishes its Slack calls here (see `bot.app`).
+        background: the pool slow work (ATS calls) runs on, away from the listeners.
         adapter_for: returns the shared adapter of a stored connection (rate budget included).
         check_adapter: builds a throw-away adapter for credentials being checked before they are saved.
         job_cache: the background-refreshed job list options requests answer from.
@@ -44,6 +46,7 @@ class Deps:
     """
 
     services: Services
+    listeners: Background
     background: Background
     adapter_for: Callable[[AtsConnection], AtsAdapter]
     check_adapter: Callable[[ConnectionConfig], AtsAdapter]
@@ -55,7 +58,8 @@ class Deps:
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
-        """Stop the background pool and release adapters."""
+        """Stop the pools (listeners first: they hand work to the background pool) and release adapters."""
+        self.listeners.shutdown()
         self.background.shutdown()
         for closer in reversed(self._closers):
             closer()
@@ -64,6 +68,7 @@ class Deps:
 def build_deps(
     services: Services,
     *,
+    listener_threads: int | None = None,
     background_threads: int | None = None,
     job_cache_max_age: timedelta = timedelta(minutes=15),
     check_window: float = 2.0,
@@ -71,6 +76,7 @@ def build_deps(
 ) -> Deps:
     """Build the app's collaborators from `services` (fails early when no encryption key is set)."""
     factory = AdapterFactory(services.secret_box, budget_for=services.budget_for)
+    listeners = Background(listener_threads or services.settings.listener_threads, name="bolt-listener")
     background = Background(background_threads or services.settings.listener_threads)
     job_cache = JobCache(
         services.sessions, factory.for_connection, background, max_age=job_cache_max_age, now=now
@@ -83,6 +89,7 @@ def build_deps(
     closers: list[Callable[[], object]] = [factory.close]
     return Deps(
         services=services,
+        listeners=listeners,
         background=background,
         adapter_for=factory.for_connection,
         check_adapter=lambda config: create_adapter(config, http_options=CHECK_OPTIONS),

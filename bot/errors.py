@@ -62,8 +62,12 @@ STALE_TEXT = (
 
 def handle_error(
     error: Exception, body: dict[str, Any], context: BoltContext, client: WebClient, logger: logging.Logger
-) -> BoltResponse:
-    """Show `error` to the user where they are; return the HTTP answer Slack gets (always 200)."""
+) -> BoltResponse | None:
+    """Show `error` to the user where they are; return the HTTP answer Slack gets (always 200).
+
+    After the listener's `ack()` the answer has left already: the error is shown through the Web API (or
+    the command's response_url) and None is returned, as Bolt expects then.
+    """
     text = known_error_text(error)
     if text is None and body.get("type") in INTERACTIONS and isinstance(error, UNREADABLE):
         # A verified request whose ids the listener cannot read: an old message, a changed modal. The user
@@ -91,10 +95,11 @@ def handle_error(
         )
     acked = context.ack.response if context.ack is not None else None
     try:
-        return _show(text, body, context, client, acked)
+        answer = _show(text, body, context, client, acked)
     except SlackApiError as exc:  # the surface itself failed; the log is all that is left
         log.warning("Could not show an error to the user: %s", exc.response.get("error"))
-        return acked or BoltResponse(status=200, body="")
+        answer = BoltResponse(status=200, body="")
+    return None if acked is not None else answer
 
 
 def _show(

@@ -2,10 +2,11 @@
 
 Bolt's global middleware runs *before* a listener, not around it, so it cannot own a transaction. The
 unit of work is therefore a wrapper applied to each listener (`@scoped`): it opens one `Session`,
-resolves the workspace from `team_id` (creating it on first sight), commits when the listener returns,
-rolls back when it raises (the error then reaches `bot.errors.handle_error`), and only after the commit
-hands deferred slow work (`scope.after_commit`) to the background pool, so that work sees what the request
-wrote. Listeners declare what they need by name, as with Bolt's own arguments:
+resolves the workspace from `team_id` (creating it on first sight), commits when the listener calls
+`ack()` (Slack's answer leaves then, and must not announce what a rollback could undo) and again when the
+listener returns, rolls back when it raises (the error then reaches `bot.errors.handle_error`), and only
+after the last commit hands deferred slow work (`scope.after_commit`) to the background pool, so that work
+sees what the request wrote. Listeners declare what they need by name, as with Bolt's own arguments:
 
     @scoped
     def open_link_modal(ack, body, client, session, workspace, is_admin, scope, deps): ...
@@ -24,12 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import Ack, BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.errors import handle_error
 from storage.models import Workspace
 from storage.repositories import AdminRepository, ensure_workspace
 
@@ -209,10 +211,12 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
         if not team_id:
             raise ValueError("a scoped listener got a request without a workspace")
         session = deps.services.sessions()
+        ack = CommittingAck(args.ack, session)
         try:
             workspace = ensure_workspace(session, team_id, domain)
             scope = RequestScope(session=session, workspace=workspace)
             extra = {
+                "ack": ack,
                 "session": session,
                 "workspace": workspace,
                 "scope": scope,
@@ -223,6 +227,15 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
             }
             result = fn(**{name: extra[name] if name in extra else _bolt_arg(args, name) for name in wanted})
             session.commit()
+        except Exception as error:
+            session.rollback()
+            if not ack.called:
+                raise
+            # Slack has its answer already. Bolt would not only show the error but also take the answer
+            # back (its runner sets `ack.response = None` after a failure) before the waiting request
+            # thread may have read it, so an error after the acknowledgement is shown from here.
+            handle_error(error, args.body, args.context, args.client, args.logger)
+            return None
         except BaseException:
             session.rollback()
             raise
@@ -236,6 +249,25 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
     run.__name__ = run.__qualname__ = getattr(fn, "__name__", "listener")
     run.__module__ = fn.__module__
     return run
+
+
+class CommittingAck:
+    """The `ack` a scoped listener gets: it commits the request's session, then acknowledges.
+
+    Slack's answer leaves at once (the request's thread is waiting for it), and only after the writes it
+    may announce ("Saved") are durable.
+    """
+
+    def __init__(self, ack: Ack, session: Session) -> None:
+        self._ack = ack
+        self._session = session
+        self.called = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._session.commit()
+        answer = self._ack(*args, **kwargs)
+        self.called = True
+        return answer
 
 
 def _bolt_arg(args: Args, name: str) -> Any:

@@ -8,7 +8,9 @@ https://docs.slack.dev/reference/interaction-payloads).
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,11 @@ APP_ID = "A0001"
 
 
 def new_trigger() -> str:
-    """Return a fresh trigger id (Slack's are single-use)."""
-    return f"{uuid.uuid4().int % 10**10}.{uuid.uuid4().int % 10**6}.{uuid.uuid4().hex[:12]}"
+    """Return a fresh trigger id (single-use, like Slack's), dated so the emulator can let it expire.
+
+    Its first part is the issue time in milliseconds (`bot.slack_emulator.trigger_issued_at`).
+    """
+    return f"{time.time_ns() // 1_000_000}.{uuid.uuid4().int % 10**6}.{uuid.uuid4().hex[:12]}"
 
 
 def user_of(user: str, team: str) -> dict[str, Any]:
@@ -81,13 +86,19 @@ def answer_json(response: httpx.Response) -> dict[str, Any]:
 
 @dataclass
 class SlackDriver:
-    """Sends what Slack would send to the app at `url`, signed with `signing_secret`."""
+    """Sends what Slack would send to the app at `url`, signed with `signing_secret`.
+
+    Slack's answer comes back as soon as the listener acknowledges; what the listener does after (open a
+    modal, post a message) may still be under way. `settle`, when given, is called after each request to
+    wait for it (the demo passes the app's `deps.listeners.wait_idle`), so what follows sees its effects.
+    """
 
     url: str
     signing_secret: str
     team: str
     http: httpx.Client
     response_url: str = "https://hooks.slack.invalid/response"
+    settle: Callable[[], object] | None = None
 
     def post(
         self,
@@ -102,7 +113,10 @@ class SlackDriver:
         if retry_num is not None:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = "http_timeout"
-        return self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
+        response = self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
+        if self.settle is not None:
+            self.settle()
+        return response
 
     def command(self, text: str, *, user: str, channel: str = "C0GENERAL") -> httpx.Response:
         """Send `/scaleup <text>` as `user`."""

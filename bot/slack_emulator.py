@@ -8,10 +8,12 @@ answers the methods the app uses with Slack's response shapes:
     conversations.join · oauth.v2.access · and POSTs to `<url>/webhook/...` (stand-in response_urls)
 
 Like Slack it checks the bearer token (`invalid_auth`), spends each `trigger_id` once
-(`exchanged_trigger_id`), keeps modals with a hash (`hash_conflict` on a stale one, `not_found` for an
+(`exchanged_trigger_id`) and, when asked to (`trigger_lifetime`), only within Slack's 3 seconds of the
+user's action (`expired_trigger_id`; triggers from `bot.slack_driver.new_trigger` carry their issue time), keeps modals with a hash (`hash_conflict` on a stale one, `not_found` for an
 unknown id), knows users' admin flags and channels' membership and archiving (`not_in_channel`,
-`is_archived` from chat.postMessage), and can answer 429 with Retry-After (`throttle`). Every call is
-stamped with the time it arrived (`SlackCall.at`), so tests can count calls per channel per second.
+`is_archived` from chat.postMessage), can answer 429 with Retry-After (`throttle`) and can take as long
+as the real Web API does (`latency`). Every call is stamped with the time it arrived (`SlackCall.at`), so
+tests can count calls per channel per second.
 Anything else answers `{"ok": false, "error": "unknown_method"}`.
 """
 
@@ -31,6 +33,15 @@ from urllib.parse import parse_qsl, urlsplit
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "xoxb-emulated-bot-token"
+#: A trigger_id "expires after 3 seconds and can be used only once" (https://api.slack.com/docs/triggers).
+TRIGGER_LIFETIME = 3.0
+
+
+def trigger_issued_at(trigger: str) -> float | None:
+    """Return when a trigger made by `bot.slack_driver.new_trigger` was issued (epoch seconds), else None."""
+    head = trigger.partition(".")[0]
+    # Its first part is the issue time in milliseconds; other triggers (Slack's own, fixtures) are not dated.
+    return int(head) / 1000 if head.isdigit() and len(head) == 13 else None
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ class _State:
     spent_triggers: set[str] = field(default_factory=set)
     throttles: dict[str, _Throttle] = field(default_factory=dict)
     throttled: list[SlackCall] = field(default_factory=list)
+    gates: dict[str, threading.Event] = field(default_factory=dict)
 
 
 class SlackEmulator:
@@ -88,6 +100,9 @@ class SlackEmulator:
         host, port: where to listen (port 0 picks a free one; read `url` after `start()`).
         tokens: bearer tokens accepted (default: `DEFAULT_TOKEN`).
         team_id, bot_user_id: what `auth.test` says.
+        latency: seconds every answer waits, like the round trip to Slack's servers (`set_latency`).
+        trigger_lifetime: refuse `views.open` with `expired_trigger_id` when its dated trigger is older
+            than this (None: triggers never expire; benchmarks use `TRIGGER_LIFETIME`).
     """
 
     def __init__(
@@ -98,12 +113,16 @@ class SlackEmulator:
         tokens: tuple[str, ...] = (DEFAULT_TOKEN,),
         team_id: str = "T0001",
         bot_user_id: str = "UBOT0001",
+        latency: float = 0.0,
+        trigger_lifetime: float | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.tokens = set(tokens)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
+        self.latency = latency
+        self.trigger_lifetime = trigger_lifetime
         self.users: dict[str, SlackUser] = {}
         self.channels: dict[str, SlackChannel] = {}
         self._state = _State()
@@ -156,6 +175,15 @@ class SlackEmulator:
         """Answer the next `times` calls of `method` with 429 and `Retry-After: retry_after`."""
         with self._lock:
             self._state.throttles[method] = _Throttle(times, retry_after)
+
+    def gate(self, method: str) -> threading.Event:
+        """Hold every call of `method` until the returned event is set (tests of what happens meanwhile)."""
+        with self._lock:
+            return self._state.gates.setdefault(method, threading.Event())
+
+    def set_latency(self, seconds: float) -> None:
+        """Make every answer from now on wait `seconds` first."""
+        self.latency = max(0.0, float(seconds))
 
     def reset(self) -> None:
         """Forget every call, view, spent trigger and throttle (users and channels stay)."""
@@ -249,10 +277,16 @@ class SlackEmulator:
         self, path: str, token: str | None, payload: dict[str, Any]
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         """Answer one request; return (status, headers, JSON body)."""
+        if self.latency:
+            time.sleep(self.latency)
         if path.startswith("/webhook/"):
             self._record(SlackCall("response_url", payload, token, path))
             return 200, {}, {"ok": True}
         method = path.removeprefix("/api/").strip("/")
+        with self._lock:
+            gate = self._state.gates.get(method)
+        if gate is not None:
+            gate.wait(timeout=30)
         with self._lock:
             throttle = self._state.throttles.get(method)
             if throttle is not None and throttle.times > 0:
@@ -325,6 +359,11 @@ class SlackEmulator:
                 return {"ok": False, "error": "invalid_arguments"}
             if trigger in self._state.spent_triggers:
                 return {"ok": False, "error": "exchanged_trigger_id"}
+            # Slack dates the trigger when the user acts: time spent before the call counts too.
+            issued = trigger_issued_at(str(trigger))
+            lifetime = self.trigger_lifetime
+            if lifetime is not None and issued is not None and time.time() - issued > lifetime:
+                return {"ok": False, "error": "expired_trigger_id"}
             if view is None:
                 return {"ok": False, "error": "invalid_arguments"}
             self._state.spent_triggers.add(trigger)

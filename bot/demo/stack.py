@@ -43,8 +43,8 @@ class DemoStack:
     _closed: bool = field(default=False, repr=False)
 
     def settle(self, timeout: float = 30.0) -> None:
-        """Wait until the app's background work (ATS calls and what follows them) is done."""
-        if not self.deps.background.wait_idle(timeout=timeout):
+        """Wait until the app's listeners and background work (ATS calls and what follows them) are done."""
+        if not (self.deps.listeners.wait_idle(timeout=timeout) and self.deps.background.wait_idle(timeout)):
             raise RuntimeError("the app's background work did not finish in time")
 
     def close(self) -> None:
@@ -53,6 +53,7 @@ class DemoStack:
             return
         self._closed = True
         self.server.close()
+        self.deps.listeners.wait_idle(timeout=10)
         self.deps.background.wait_idle(timeout=10)
         self.deps.close()
         self.services.close()
@@ -84,5 +85,7 @@ def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None)
     api = load_ingest_api(services, on_changed=realtime_exports(deps))
     server = HttpServer(make_wsgi_app(app, services, api=api), threads=8).start()
     http = httpx.Client(timeout=30)
-    driver = SlackDriver(server.url, signing_secret, TEAM, http, response_url=slack.webhook_url())
+    driver = SlackDriver(
+        server.url, signing_secret, TEAM, http, response_url=slack.webhook_url(), settle=deps.listeners.wait_idle
+    )
     return DemoStack(vendor, ats, slack, services, deps, server, driver, http)

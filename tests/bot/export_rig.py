@@ -82,8 +82,10 @@ def export_server(
     with httpx.Client(timeout=30) as http:
         yield AppServer(server.url, slack, deps, services, http)
     server.close()
+    deps.listeners.wait_idle(timeout=60)
     deps.background.wait_idle(timeout=60)
     deps.close()
+    services.close()  # the ATS budgets' threads and files (the shared engine only loses its pooled connections)
 
 
 def linked_search(

@@ -104,13 +104,21 @@ class AppServer:
         content_type: str = "application/x-www-form-urlencoded",
         timestamp: int | None = None,
         secret: str = SIGNING_SECRET,
+        wait: bool = True,
     ) -> httpx.Response:
-        """POST a signed body to /slack/events."""
-        headers = signed_headers(secret, body, timestamp=timestamp, content_type=content_type)
-        return self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
+        """POST a signed body to /slack/events.
 
-    def command(self, text: str, *, user: str = ADMIN, team: str = TEAM) -> httpx.Response:
-        """Send `/scaleup <text>` as `user`."""
+        The answer leaves at ack(); with `wait`, what the listener does after it is awaited too, so the
+        test sees its effects.
+        """
+        headers = signed_headers(secret, body, timestamp=timestamp, content_type=content_type)
+        response = self.http.post(self.url + "/slack/events", content=body.encode(), headers=headers)
+        if wait:
+            assert self.deps.listeners.wait_idle(timeout=20), "a listener did not finish"
+        return response
+
+    def command(self, text: str, *, user: str = ADMIN, team: str = TEAM, wait: bool = True) -> httpx.Response:
+        """Send `/scaleup <text>` as `user` (`wait`: see `post`)."""
         body = command_body(
             text=text,
             team_id=team,
@@ -118,7 +126,7 @@ class AppServer:
             trigger_id=new_trigger(),
             response_url=self.slack.webhook_url(),
         )
-        return self.post(body)
+        return self.post(body, wait=wait)
 
     def interact(self, payload: dict[str, Any]) -> httpx.Response:
         """Send an interaction payload (block actions, suggestions, submissions, shortcuts)."""
@@ -137,7 +145,8 @@ class AppServer:
         return self.post(event_body(body), content_type="application/json")
 
     def settle(self) -> None:
-        """Wait until background work (ATS calls and what follows them) is done."""
+        """Wait until listeners and background work (ATS calls and what follows them) are done."""
+        assert self.deps.listeners.wait_idle(timeout=20), "a listener did not finish"
         assert self.deps.background.wait_idle(timeout=20), "background work did not finish"
 
 
@@ -227,8 +236,10 @@ def app_server(
     with httpx.Client(timeout=15) as http:
         yield AppServer(server.url, slack, deps, services, http)
     server.close()
+    deps.listeners.wait_idle(timeout=20)
     deps.background.wait_idle(timeout=20)
     deps.close()
+    services.close()  # the ATS budgets' threads and files (the shared engine only loses its pooled connections)
 
 
 def connect_greenhouse(server: AppServer, emulator: Any, *, jobs_loaded: bool = True) -> int:

@@ -84,3 +84,4 @@ def test_socket_mode_needs_no_signing_secret(
         assert response.status == 200 and "/scaleup link" in response.body
     finally:
         deps.close()
+        services.close()
