@@ -124,13 +124,17 @@ class BudgetRegistry:
 
     def __init__(self, factory: Callable[[Vendor], RateBudget] = budget_for) -> None:
         self._factory = factory
-        self._budgets: dict[str, RateBudget] = {}
+        self._budgets: dict[tuple[str, Vendor], RateBudget] = {}
         self._lock = threading.Lock()
 
     def get(self, key: str, vendor: Vendor) -> RateBudget:
-        """Return the budget for connection `key`, creating it on first use."""
+        """Return the budget for connection `key`, creating it on first use.
+
+        Kept per vendor too: a workspace that switches ATS keeps its connection id, and the new vendor's
+        limits must apply from its first request.
+        """
         with self._lock:
-            budget = self._budgets.get(key)
+            budget = self._budgets.get((key, Vendor(vendor)))
             if budget is None:
-                budget = self._budgets[key] = self._factory(vendor)
+                budget = self._budgets[(key, Vendor(vendor))] = self._factory(vendor)
             return budget

@@ -425,7 +425,7 @@ class SharedBudgets:
         self.backend = self._resolve(Backend(backend), engine)
         self._slice = slice_seconds
         self._recheck = recheck_seconds
-        self._budgets: dict[str, SharedRateBudget] = {}
+        self._budgets: dict[tuple[str, Vendor], SharedRateBudget] = {}
         self._files: list[_FileLock] = []
         self._lock = threading.Lock()
         self._holds: Holds
@@ -467,14 +467,19 @@ class SharedBudgets:
         return self.get(connection_key(connection_id), vendor)
 
     def get(self, key: str, vendor: Vendor) -> SharedRateBudget:
-        """Return the budget for `key`, sized for `vendor` (the `ats.ratelimit.BudgetRegistry` signature)."""
+        """Return the budget for `key`, sized for `vendor` (the `ats.ratelimit.BudgetRegistry` signature).
+
+        Kept per vendor too: a workspace that switches ATS keeps its connection id (and its bucket, whose
+        tokens still count), and the new vendor's limits must apply from its first request.
+        """
+        vendor = Vendor(vendor)
         with self._lock:
-            budget = self._budgets.get(key)
+            budget = self._budgets.get((key, vendor))
             if budget is None:
                 # pyrate-limiter sleeps its computed wait plus `buffer_ms`; a short buffer retries sooner
                 # when the PostgreSQL bucket's table lock was merely busy (it fails fast with NOWAIT).
                 limiter = Limiter(self._bucket(key, self._limits[vendor]), buffer_ms=5)
-                budget = self._budgets[key] = SharedRateBudget(
+                budget = self._budgets[(key, vendor)] = SharedRateBudget(
                     key, limiter, self._holds, slice_seconds=self._slice, recheck_seconds=self._recheck
                 )
             return budget

@@ -16,7 +16,14 @@ from sqlalchemy import inspect
 
 from ats.ratelimit import VENDOR_LIMITS, VendorLimit
 from ats.types import Vendor
-from exports.shared_budget import TABLE_PREFIX, Backend, SharedBudgets, forget_spent_budgets, parse_limits
+from exports.shared_budget import (
+    TABLE_PREFIX,
+    Backend,
+    SharedBudgets,
+    connection_key,
+    forget_spent_budgets,
+    parse_limits,
+)
 from storage import migrate
 from storage.db import make_engine
 
@@ -82,6 +89,19 @@ def test_budgets_are_one_per_connection(budgets: SharedBudgets) -> None:
     assert budgets.for_connection(7, Vendor.LEVER) is not budgets.for_connection(8, Vendor.LEVER)
 
 
+def test_a_connection_switched_to_another_ats_gets_that_vendors_limit() -> None:
+    # The workspace's connection keeps its id when it moves from Lever to Ashby.
+    limits = {Vendor.LEVER: VendorLimit(1, 600.0), Vendor.ASHBY: VendorLimit(5, 600.0)}
+    shared = SharedBudgets(None, limits=limits, backend=Backend.MEMORY)
+    try:
+        shared.for_connection(9, Vendor.LEVER).acquire()
+        ashby = shared.for_connection(9, Vendor.ASHBY)
+        # Under Lever's limit of one the next token would be ten minutes away.
+        assert all(ashby._limiter.try_acquire(connection_key(9), blocking=False) for _ in range(4))
+    finally:
+        shared.close()
+
+
 def test_a_429_seen_by_one_user_holds_back_the_others(database_url: str) -> None:
     # Two SharedBudgets on two engines behave like two worker processes.
     engines = [make_engine(database_url) for _ in range(2)]
@@ -118,12 +138,14 @@ def test_forgetting_spent_budgets_gives_a_recycled_connection_id_a_fresh_budget(
         spent.acquire()
         spent.penalize(600)
         assert watcher._holds.remaining(key) > 0
-        assert not watched._limiter.try_acquire(key, blocking=False)  # another process sees it spent
+        # Blocking with a timeout, not blocking=False: a non-blocking try also fails when another budget on
+        # the same limiter file holds its lock for a moment (a leaker thread of an earlier test's app).
+        assert not watched._limiter.try_acquire(key, blocking=True, timeout=1)  # another process sees it spent
 
         forget_spent_budgets(engine)
 
         assert fresh._holds.remaining(key) == 0
-        assert renewed._limiter.try_acquire(key, blocking=False)
+        assert renewed._limiter.try_acquire(key, blocking=True, timeout=1)
     finally:
         for shared in (spender, watcher, fresh):
             shared.close()
