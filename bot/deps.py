@@ -84,7 +84,11 @@ def build_deps(
     # The app exports a few candidates at a time (Slack actions, replies arriving through the ingest API):
     # a job found open a minute ago is not asked again for each of them. Automatic passes check every time.
     exports = ExportEngine(
-        services.sessions, factory, worker_id=None, config=EngineConfig(job_check_max_age_seconds=60.0)
+        services.sessions,
+        factory,
+        worker_id=None,
+        config=EngineConfig(job_check_max_age_seconds=60.0),
+        read_sessions=services.read_sessions,
     )
     closers: list[Callable[[], object]] = [factory.close]
     return Deps(

@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.errors import handle_error
+from storage.db import unit_of_work
 from storage.models import Workspace
 from storage.repositories import AdminRepository, ensure_workspace
 
@@ -193,13 +194,19 @@ def team_of(body: dict[str, Any], context: Any) -> tuple[str | None, str | None]
     return team_id, team.get("domain") or body.get("team_domain")
 
 
-def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
+def scoped(fn: Callable[..., Any] | None = None, *, read_only: bool = False) -> Any:
     """Wrap a listener in the request's unit of work and inject `session`, `workspace`, `is_admin`, `scope`.
+
+    Used as `@scoped`, or `@scoped(read_only=True)` for listeners that only read (they open a modal, answer
+    options, redraw): their session never waits for SQLite's write lock, and may not write
+    (`storage.db.make_session_factory`). Deferred work (`scope.after_commit`) has its own units and may.
 
     Raises:
         TypeError: at decoration, when the listener declares an argument nobody provides (a misspelt
             name would otherwise only fail when Slack first sends that request).
     """
+    if fn is None:
+        return lambda listener: scoped(listener, read_only=read_only)
     wanted = list(inspect.signature(fn).parameters)
     unknown = [name for name in wanted if name not in BOLT_ARGS and name not in SCOPE_ARGS]
     if unknown:
@@ -210,19 +217,22 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
         team_id, domain = team_of(args.body, args.context)
         if not team_id:
             raise ValueError("a scoped listener got a request without a workspace")
-        session = deps.services.sessions()
+        session = (deps.services.read_sessions if read_only else deps.services.sessions)()
         ack = CommittingAck(args.ack, session)
+        client = CommitFirstClient(args.client, session.commit)
         try:
-            workspace = ensure_workspace(session, team_id, domain)
+            workspace = _workspace(session, deps, team_id, domain, read_only=read_only)
             scope = RequestScope(session=session, workspace=workspace)
             extra = {
                 "ack": ack,
+                "client": client,
+                "respond": _commit_first(args.respond, client) if args.respond is not None else None,
                 "session": session,
                 "workspace": workspace,
                 "scope": scope,
                 "deps": deps,
                 "is_admin": AdminCheck(
-                    args.client, session, team_id, args.context.get("user_id"), deps.slack_roles
+                    client, session, team_id, args.context.get("user_id"), deps.slack_roles
                 ),
             }
             result = fn(**{name: extra[name] if name in extra else _bolt_arg(args, name) for name in wanted})
@@ -240,6 +250,7 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
             session.rollback()
             raise
         finally:
+            client.detach()
             session.close()
         for task in scope.deferred:
             deps.background.submit(task)
@@ -249,6 +260,46 @@ def scoped(fn: Callable[..., Any]) -> Callable[[Args], Any]:
     run.__name__ = run.__qualname__ = getattr(fn, "__name__", "listener")
     run.__module__ = fn.__module__
     return run
+
+
+class CommitFirstClient(WebClient):
+    """The Web API client a scoped listener gets: each Slack call first commits the request's session.
+
+    So no database transaction spans a Slack call: on SQLite, where every transaction holds the one write
+    lock from its start (`storage.db`), a listener waiting on `views.open` would otherwise keep every other
+    request's transaction waiting too, and on PostgreSQL its row locks. Committing first is also the order
+    the user sees: a message Slack shows never announces a write that could still be rolled back.
+    Background work the listener defers gets this client too; the request ends the tie (`detach`) so that
+    work never touches the closed session.
+    """
+
+    def __init__(self, client: WebClient, before_call: Callable[[], object]) -> None:
+        # The same token, URL, timeout, headers, proxy and retry handlers as the client Bolt built.
+        self.__dict__.update(client.__dict__)
+        self._before_call: Callable[[], object] | None = before_call
+
+    def detach(self) -> None:
+        """Stop committing before calls (the request's unit of work is over)."""
+        self._before_call = None
+
+    def before_slack_call(self) -> None:
+        """Commit the request's session, while the request lasts."""
+        if self._before_call is not None:
+            self._before_call()
+
+    def api_call(self, *args: Any, **kwargs: Any) -> Any:  # every WebClient method goes through here
+        self.before_slack_call()
+        return super().api_call(*args, **kwargs)
+
+
+def _commit_first(call: Callable[..., Any], client: CommitFirstClient) -> Callable[..., Any]:
+    """Return `call` (Bolt's `respond`: a POST to the response_url) committing first, like `client`."""
+
+    def committed_then(*args: Any, **kwargs: Any) -> Any:
+        client.before_slack_call()
+        return call(*args, **kwargs)
+
+    return committed_then
 
 
 class CommittingAck:
@@ -268,6 +319,19 @@ class CommittingAck:
         answer = self._ack(*args, **kwargs)
         self.called = True
         return answer
+
+
+def _workspace(session: Session, deps: Deps, team_id: str, domain: str | None, *, read_only: bool) -> Workspace:
+    """Return the request's workspace, created on first sight (in a unit of its own for a read-only one)."""
+    if not read_only:
+        return ensure_workspace(session, team_id, domain)
+    workspace = session.get(Workspace, team_id)
+    if workspace is not None:
+        return workspace
+    with unit_of_work(deps.services.sessions) as writing:
+        ensure_workspace(writing, team_id, domain)
+    session.rollback()  # a read snapshot taken before that commit would not see it
+    return session.get(Workspace, team_id)  # type: ignore[return-value]
 
 
 def _bolt_arg(args: Args, name: str) -> Any:

@@ -31,6 +31,11 @@ class Services:
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """Return the session factory of units of work that only read (see `storage.db`)."""
+        return make_session_factory(self.engine, read_only=True)
+
+    @cached_property
     def secret_box(self) -> SecretBox:
         """Return the box that encrypts credentials; raises SecretKeyMissing when no key is set."""
         return SecretBox(self.settings.secret_key_value)

@@ -76,6 +76,9 @@ class ExportEngine:
         adapters: builds the ATS adapter of a connection.
         worker_id: names this worker on leases (host:pid:random by default).
         config: batch sizes, leases, back-off and clocks.
+        read_sessions: opens the units that only read (status, preflight, due links); read-only sessions
+            (`storage.db.make_session_factory(read_only=True)`) keep them from queueing behind SQLite's
+            writers. The writing `sessions` when None.
     """
 
     def __init__(
@@ -85,8 +88,10 @@ class ExportEngine:
         *,
         worker_id: str | None = None,
         config: EngineConfig | None = None,
+        read_sessions: sessionmaker[Session] | None = None,
     ) -> None:
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
         self.adapters = adapters
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")[:64]
         self.config = config or EngineConfig()
@@ -151,12 +156,12 @@ class ExportEngine:
 
     def status(self, team_id: str, link_id: int) -> dict[ExportState, int]:
         """Return how many of the link's candidates are in each state (one GROUP BY; zeros included)."""
-        with unit_of_work(self.sessions) as session:
+        with unit_of_work(self.read_sessions) as session:
             return ExportRepository(session, team_id).count_by_state(link_id)
 
     def due_links(self, now: datetime) -> list[tuple[str, int]]:
         """Return (team_id, link_id) of automatic, unpaused links whose pass is due, least recent first."""
-        with unit_of_work(self.sessions) as session:
+        with unit_of_work(self.read_sessions) as session:
             return claims.due_links(session, now)
 
     def preflight(self, team_id: str, link_id: int, candidate_ids: Sequence[int] | None = None) -> Preflight:
@@ -164,7 +169,7 @@ class ExportEngine:
 
         Uses the database and the dedupe mirror only, so it answers at once.
         """
-        with unit_of_work(self.sessions) as session:
+        with unit_of_work(self.read_sessions) as session:
             _, view = load_link(session, team_id, link_id)
             caps = self._adapter_in(session, view.connection_id).capabilities
             return outcomes.preflight(session, view, caps, candidate_ids)

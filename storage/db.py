@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -15,30 +19,106 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Threads share the file: allow cross-thread use and wait on locks instead of failing at once.
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": SQLITE_WAIT_SECONDS}
+        )
         event.listen(engine, "connect", _sqlite_on_connect)
-        # pysqlite defers BEGIN until the first write, so a transaction that reads then writes can fail
-        # with "database is locked" when another writer got in between (busy_timeout cannot help a lock
-        # upgrade). Taking the write lock at BEGIN makes writers queue instead; WAL keeps readers free.
-        # https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        turns = WriterTurns()
+        event.listen(engine, "begin", turns.begin)
+        event.listen(engine, "commit", turns.commit)
+        event.listen(engine, "rollback", turns.rollback)
+        for pool_event in ("checkin", "invalidate", "close"):
+            event.listen(engine.pool, pool_event, turns.release_if_held)
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    dbapi_connection.isolation_level = None  # see the "begin" listener above
+    dbapi_connection.isolation_level = None  # transactions begin as WriterTurns.begin says
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WAIT_SECONDS * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory every unit of work opens its session from."""
-    return sessionmaker(engine, expire_on_commit=False)
+#: Execution option of the engine behind read-only sessions (`make_session_factory(read_only=True)`).
+READ_ONLY = "scaleup_read_only"
+#: How long a SQLite writer waits for the write lock before "database is locked".
+SQLITE_WAIT_SECONDS = 30.0
+_TURN = "scaleup_writer_turn"
+
+
+class WriterTurns:
+    """Gives this process's SQLite writers the database's one write lock in turn, without polling.
+
+    pysqlite defers BEGIN until the first write, so a transaction that reads then writes can fail with
+    "database is locked" when another writer got in between (busy_timeout cannot help a lock upgrade).
+    Every writing unit therefore takes the write lock at BEGIN (IMMEDIATE), and WAL keeps readers free.
+    https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
+    Writers that find the lock taken would wait in SQLite's busy handler, which sleeps in steps of up to
+    100 ms and favours whoever arrives last: under load some writers waited seconds behind newcomers. The
+    threads of one process queue on a Python lock instead (woken as soon as it is free); only writers of
+    other processes (`scaleup worker` beside the server) still meet in the busy handler.
+
+    A unit that only reads (`make_session_factory(read_only=True)`) must not queue at all (a modal being
+    opened would wait for every writer): it begins deferred and takes no turn, and SQLite itself refuses it
+    any write (query_only), so a write in a unit declared read-only fails at once, in tests, instead of
+    racing in production. https://www.sqlite.org/pragma.html#pragma_query_only
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, conn: Connection) -> None:
+        """Start the transaction: deferred for readers; for writers, once it is their turn, IMMEDIATE."""
+        read_only = bool(conn.get_execution_options().get(READ_ONLY))
+        conn.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not self._lock.acquire(timeout=SQLITE_WAIT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        conn.info[_TURN] = True
+
+    def commit(self, conn: Connection) -> None:
+        """Commit now (SQLAlchemy's own commit that follows finds nothing to do), then pass the turn on."""
+        if not conn.invalidated and conn.info.pop(_TURN, False):
+            try:
+                conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
+            finally:
+                self._lock.release()
+
+    def rollback(self, conn: Connection) -> None:
+        """Roll back now, then pass the turn on (a broken connection's went with it: `release_if_held`)."""
+        if not conn.invalidated and conn.info.pop(_TURN, False):
+            try:
+                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+            finally:
+                self._lock.release()
+
+    def release_if_held(self, _dbapi_connection: object, record: Any, *_: object) -> None:
+        """Pass the turn on when a connection went back to the pool, broke or closed mid-transaction."""
+        if record is not None and record.info.pop(_TURN, False):
+            self._lock.release()
+
+
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Return the session factory units of work open their sessions from.
+
+    Args:
+        read_only: for units that only read (opening a modal, answering options). On SQLite they never
+            wait for the write lock and may not write; on PostgreSQL, whose readers never wait, they are
+            ordinary sessions.
+    """
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager

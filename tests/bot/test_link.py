@@ -33,7 +33,7 @@ from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, LinkMeta, st
 from bot.features.link.messages import NO_SEARCHES_TEXT
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
-from storage.models import AtsJob, Candidate, CandidateEmail, Link
+from storage.models import AtsJob, Candidate, CandidateEmail, Link, Workspace
 from storage.repositories import (
     CandidateRepository,
     ConnectionRepository,
@@ -85,6 +85,13 @@ def test_slack_gets_its_answer_before_the_modal_is_opened(app_server: AppServer,
     app_server.settle()
     (opened,) = app_server.slack.calls("views.open")
     assert app_server.slack.view(opened.payload["_view_id"])["callback_id"] == LinkIds.VIEW
+
+
+def test_a_workspace_first_seen_by_a_read_only_listener_is_created(app_server: AppServer) -> None:
+    answer = json_body(app_server.command("link", team="T0NEWTEAM"))  # open_link only reads
+    assert "connect" in str(answer).lower()
+    with unit_of_work(app_server.sessions) as session:
+        assert session.get(Workspace, "T0NEWTEAM") is not None
 
 
 def choose_job(

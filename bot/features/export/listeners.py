@@ -79,10 +79,10 @@ def register(app: App, deps: Deps) -> None:
     """Register the shortcut, the export subcommand, the buttons and the modals (before the router)."""
     feature, bulk = ExportFeature(), BulkFeature()
     app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.EXPORT)])(scoped(bulk.export_command))
-    app.shortcut(Shortcut.EXPORT_TO_ATS.value)(scoped(feature.open_export))
-    app.action(ExportIds.SEARCH_SELECT.value)(scoped(feature.change_search))
+    app.shortcut(Shortcut.EXPORT_TO_ATS.value)(scoped(feature.open_export, read_only=True))
+    app.action(ExportIds.SEARCH_SELECT.value)(scoped(feature.change_search, read_only=True))
     app.options(ExportIds.JOB_SELECT.value)(suggest_jobs)  # the link modal's: open jobs from the cache
-    app.action(ExportIds.JOB_SELECT.value)(scoped(feature.change_job))
+    app.action(ExportIds.JOB_SELECT.value)(scoped(feature.change_job, read_only=True))
     app.view(ExportIds.VIEW.value)(scoped(feature.submit_export))
     app.action(ExportIds.EXPORT_BUTTON.value)(scoped(feature.export_button))
     app.action(ExportIds.RETRY_BUTTON.value)(scoped(feature.retry_button))

@@ -134,7 +134,7 @@ def _load_missing(
 # --- listeners --------------------------------------------------------------------------------------------
 
 
-@scoped
+@scoped(read_only=True)
 def open_link(
     ack: Ack,
     body: dict[str, Any],
@@ -194,7 +194,7 @@ def open_link_form(
     _load_missing(scope, deps, client, connection, data, opened["id"], opened.get("hash"))
 
 
-@scoped
+@scoped(read_only=True)
 def suggest_jobs(
     ack: Ack, payload: dict[str, Any], session: Session, workspace: Workspace, deps: Deps, scope: RequestScope
 ) -> None:
@@ -223,7 +223,7 @@ def suggest_jobs(
         ack(options=[])
 
 
-@scoped
+@scoped(read_only=True)
 def suggest_searches(ack: Ack, payload: dict[str, Any], session: Session, workspace: Workspace) -> None:
     """Answer the search select (workspaces with more than 100 searches) with matching names."""
     text = (payload.get("value") or "").strip().lower()
@@ -233,7 +233,7 @@ def suggest_searches(ack: Ack, payload: dict[str, Any], session: Session, worksp
     ack(options=search_options([SearchChoice(s.id, s.name) for s in rows]))
 
 
-@scoped
+@scoped(read_only=True)
 def redraw_from_state(
     ack: Ack,
     body: dict[str, Any],
@@ -250,7 +250,7 @@ def redraw_from_state(
     show(client, body, form_data(session, deps, connection, draft), scope, deps, connection)
 
 
-@scoped
+@scoped(read_only=True)
 def change_search(
     ack: Ack,
     body: dict[str, Any],
@@ -276,7 +276,7 @@ def change_search(
     show(client, body, data, scope, deps, connection)
 
 
-@scoped
+@scoped(read_only=True)
 def refresh_jobs(
     ack: Ack,
     body: dict[str, Any],
