@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,7 +40,7 @@ from bench import rig
 from bot.features.link.ids import LinkIds
 from bot.ids import Shortcut
 from bot.slack_driver import SlackDriver, answer_json, conversation, selected
-from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
+from bot.slack_emulator import DEFAULT_TOKEN, TRIGGER_LIFETIME, SlackEmulator
 from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode
@@ -67,6 +68,12 @@ class Latencies:
     by_kind: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
     errors: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the server process's CPU time (user + system) during the run
+
+    @property
+    def total(self) -> int:
+        """Return how many requests were sent."""
+        return sum(len(v) for v in self.by_kind.values())
 
     def acked(self) -> list[float]:
         """Return the latencies of every kind that only has to be acknowledged."""
@@ -124,6 +131,12 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0)
     raise RuntimeError(f"{url} did not answer in {timeout:.0f}s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time (user + system) process `pid` has used so far (Linux `/proc/<pid>/stat`)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def requests_for(
     driver: SlackDriver, view: dict[str, Any], values: dict[str, Any]
 ) -> dict[str, Callable[[], Any]]:
@@ -148,21 +161,32 @@ def hammer(
     values: dict[str, Any],
     total: int,
     concurrency: int,
+    pid: int,
+    rate: float = 0.0,
 ) -> Latencies:
-    """Send `total` requests, kinds in turn, from `concurrency` threads each with its own connection."""
+    """Send `total` requests, kinds in turn, from `concurrency` threads each with its own connection.
+
+    With `rate` 0 each thread sends its next request as soon as the last is answered (a closed loop: the
+    load is whatever the app can take). With `rate`, request n is due n/rate seconds after the start
+    whatever the answers (an open loop, as users act), and its latency counts from when it was due.
+    """
     result = Latencies(name)
+    cpu_before = cpu_seconds(pid)
     clients = [httpx.Client(timeout=30) for _ in range(concurrency)]
     drivers = [SlackDriver(url, secret, TEAM, client) for client in clients]
     senders = [requests_for(d, view, values) for d in drivers]
+    started = time.perf_counter()
 
     def one(n: int) -> tuple[str, float, bool]:
         kind = KINDS[n % len(KINDS)]
         send = senders[n % concurrency][kind]
         start = time.perf_counter()
+        if rate:
+            start = started + n / rate
+            time.sleep(max(0.0, start - time.perf_counter()))
         response = send()
         return kind, (time.perf_counter() - start) * 1000, response.status_code == 200
 
-    started = time.perf_counter()
     try:
         with ThreadPoolExecutor(concurrency) as pool:
             for kind, ms, ok in pool.map(one, range(total)):
@@ -172,6 +196,7 @@ def hammer(
         for client in clients:
             client.close()
     result.seconds = time.perf_counter() - started
+    result.cpu_seconds = cpu_seconds(pid) - cpu_before
     return result
 
 
@@ -188,19 +213,33 @@ def main(argv: list[str] | None = None) -> int:
         "--latency", type=float, default=0.5, help="seconds the ATS emulator waits per request"
     )
     parser.add_argument(
+        "--pace",
+        type=float,
+        default=50.0,
+        help="requests/s of the second, paced run (as users act, below what either app can take; 0: skip)",
+    )
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        help="seconds the Slack Web API stand-in takes per call (Slack's own is about 0.1-0.3)",
+    )
+    parser.add_argument(
         "--database", choices=["sqlite", "postgresql"], default="sqlite", help="the app's database"
     )
     args = parser.parse_args(argv)
     total = args.requests or (200 if args.quick else 2_000)
     rig.say(f"ack latency — {rig.describe_machine()}")
     rig.say(
-        f"{total} requests per app at {args.concurrency} concurrent; ATS latency {args.latency * 1000:.0f} ms"
+        f"{total} requests per app at {args.concurrency} concurrent; ATS latency {args.latency * 1000:.0f} ms, "
+        f"Slack latency {args.slack_latency * 1000:.0f} ms"
     )
 
     secret = secrets.token_hex(16)
     key = generate_key()
     ats = rig.start_emulator(Vendor.GREENHOUSE)
-    slack = SlackEmulator(team_id=TEAM).start()
+    # Like Slack, the stand-in refuses a modal opened more than 3 s after the user acted.
+    slack = SlackEmulator(team_id=TEAM, trigger_lifetime=TRIGGER_LIFETIME).start()
     slack.add_user(USER, admin=True)
     slack.add_channel(CHANNEL, "recruiting")
     procs: list[subprocess.Popen[bytes]] = []
@@ -270,20 +309,32 @@ def main(argv: list[str] | None = None) -> int:
             }
             # Every ATS request is slow from now on: nothing on the way to an ack may wait for one.
             ats.faults.set_latency(args.latency)
-            results = []
-            for name, target in (("bare Bolt", bare_url), ("scaleup serve", ours_url)):
-                hammer(name, target, secret, view, values, min(100, total), args.concurrency)  # warm up
-                results.append(hammer(name, target, secret, view, values, total, args.concurrency))
+            slack.set_latency(args.slack_latency)
+            results, paced = [], []
+            apps = (("bare Bolt", bare_url, procs[1].pid), ("scaleup serve", ours_url, procs[0].pid))
+            for name, target, pid in apps:
+                hammer(name, target, secret, view, values, min(100, total), args.concurrency, pid)  # warm up
+                slack.reset()
+                results.append(hammer(name, target, secret, view, values, total, args.concurrency, pid))
                 rig.say(
                     f"  {name}: {total} requests in {results[-1].seconds:.1f}s, {results[-1].errors} not 200"
                 )
+            wait_for_quiet(slack)
+            opens = slack.calls("views.open")
+            opened = sum("_view_id" in call.payload for call in opens)
+            if args.pace:
+                for name, target, pid in apps:
+                    paced.append(
+                        hammer(name, target, secret, view, values, total, args.concurrency, pid, args.pace)
+                    )
+                    rig.say(f"  {name}, paced at {args.pace:g}/s: {paced[-1].errors} not 200")
             ats_calls = len(ats.requests())
     finally:
         for proc in procs:
             rig.stop_process(proc)
         slack.stop()
         ats.stop()
-    return report(results, cold_ms, ats_calls, args, total)
+    return report(results, paced, cold_ms, ats_calls, (opened, len(opens)), args, total)
 
 
 def wait_for_view(slack: SlackEmulator, timeout: float = 10.0) -> dict[str, Any]:
@@ -297,30 +348,68 @@ def wait_for_view(slack: SlackEmulator, timeout: float = 10.0) -> dict[str, Any]
     raise RuntimeError("the app opened no modal")
 
 
-def report(
-    results: list[Latencies], cold_ms: float, ats_calls: int, args: argparse.Namespace, total: int
-) -> int:
-    """Print the table and the headline ratio."""
-    bare, ours = results
-    rig.say()
+def wait_for_quiet(slack: SlackEmulator, quiet: float = 1.0, timeout: float = 60.0) -> None:
+    """Wait until the app has made no Slack call for `quiet` seconds (its work after the acks is done)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        calls = slack.calls()
+        if not calls or time.monotonic() - calls[-1].at >= quiet:
+            return
+        time.sleep(0.2)
+
+
+def table(results: list[Latencies]) -> None:
+    """Print p50, p99 and max per app and kind."""
     rig.say(f"{'app':<14} {'kind':<11} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for result in results:
-        for kind in KINDS:
-            values = result.by_kind[kind]
+        rows = [(kind, result.by_kind[kind]) for kind in KINDS] + [("acked", result.acked())]
+        for kind, values in rows:
             rig.say(
                 f"{result.app:<14} {kind:<11} {len(values):>5} {rig.percentile(values, 50):>8.1f} "
                 f"{rig.percentile(values, 99):>8.1f} {max(values, default=0):>8.1f}"
             )
-        acked = result.acked()
-        rig.say(
-            f"{result.app:<14} {'acked':<11} {len(acked):>5} {rig.percentile(acked, 50):>8.1f} "
-            f"{rig.percentile(acked, 99):>8.1f} {max(acked, default=0):>8.1f}"
-        )
+
+
+def acked_ratio(results: list[Latencies]) -> float:
+    """Return our p99 over the acknowledged kinds ÷ the bare app's."""
+    bare, ours = results
+    return rig.percentile(ours.acked(), 99) / rig.percentile(bare.acked(), 99)
+
+
+def report(
+    results: list[Latencies],
+    paced: list[Latencies],
+    cold_ms: float,
+    ats_calls: int,
+    modals: tuple[int, int],
+    args: argparse.Namespace,
+    total: int,
+) -> int:
+    """Print the tables and the headline ratio."""
+    bare, ours = results
+    rig.say()
+    rig.say(f"closed loop, {args.concurrency} concurrent (the load is what each app can take):")
+    table(results)
+    if paced:
+        rig.say()
+        rig.say(f"paced at {args.pace:g} requests/s (as users act):")
+        table(paced)
+        rig.say(f"paced ratio (p99 of the acknowledged kinds, ours ÷ bare): {acked_ratio(paced):.2f}")
+    rig.say()
     rig.say(
         f"job options: first (cold) {cold_ms:.0f} ms; under load p99 {rig.percentile(ours.by_kind['options'], 99):.0f} ms "
         f"with the ATS answering in {args.latency * 1000:.0f} ms ({ats_calls} ATS requests during the run)"
     )
-    ratio = rig.percentile(ours.acked(), 99) / rig.percentile(bare.acked(), 99)
+    rig.say(
+        f"modals the app opened within Slack's {TRIGGER_LIFETIME:.0f} s: {modals[0]} of {modals[1]} "
+        "(the link command's and the shortcut's, after their acks)"
+    )
+    for result in results:
+        rig.say(
+            f"{result.app}: {result.total / result.seconds:.0f} requests/s, "
+            f"{result.cpu_seconds * 1000 / result.total:.2f} ms of server CPU per request"
+        )
+    ratio = acked_ratio(results)
     rig.save_results(
         "ack_latency",
         {
@@ -335,9 +424,20 @@ def report(
                 for r in results
             },
             "ratio": ratio,
+            "slack_latency": args.slack_latency,
+            "modals_opened": modals[0],
+            "views_open_calls": modals[1],
+            "cpu_ms_per_request": {r.app: r.cpu_seconds * 1000 / r.total for r in results},
+            "requests_per_second": {r.app: r.total / r.seconds for r in results},
+            "pace": args.pace,
+            "paced": {
+                r.app: {k: {"p50": rig.percentile(v, 50), "p99": rig.percentile(v, 99)} for k, v in r.by_kind.items()}
+                for r in paced
+            },
+            "paced_ratio": acked_ratio(paced) if paced else None,
         },
     )
-    for result in results:
+    for result in results + paced:
         if result.errors:
             rig.say(f"MISSED: {result.app}: {result.errors} requests were not answered 200")
     rig.say(

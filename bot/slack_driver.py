@@ -29,6 +29,11 @@ def new_trigger() -> str:
     return f"{time.time_ns() // 1_000_000}.{uuid.uuid4().int % 10**6}.{uuid.uuid4().hex[:12]}"
 
 
+def new_action_ts() -> str:
+    """Return a fresh `action_ts`: Slack stamps every click and shortcut anew (repeats share theirs)."""
+    return f"{time.time():.6f}{uuid.uuid4().int % 1000:03d}"
+
+
 def user_of(user: str, team: str) -> dict[str, Any]:
     """Return the `user` object of an interaction payload."""
     return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
@@ -160,7 +165,7 @@ class SlackDriver:
             "container": {"type": "view", "view_id": view["id"]},
             "trigger_id": new_trigger(),
             "view": view_payload(view, values),
-            "actions": [{**action, "action_ts": "1700000000.000001"}],
+            "actions": [{**action, "action_ts": new_action_ts()}],
         }
 
     def suggestion(
@@ -198,7 +203,7 @@ class SlackDriver:
         return {
             "type": "message_action",
             "token": "verification-token-unused",
-            "action_ts": "1700000000.000002",
+            "action_ts": new_action_ts(),
             "team": {"id": self.team, "domain": "acme"},
             "user": user_of(user, self.team),
             "channel": {"id": channel, "name": "recruiting"},
