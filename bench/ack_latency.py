@@ -431,7 +431,10 @@ def report(
             "requests_per_second": {r.app: r.total / r.seconds for r in results},
             "pace": args.pace,
             "paced": {
-                r.app: {k: {"p50": rig.percentile(v, 50), "p99": rig.percentile(v, 99)} for k, v in r.by_kind.items()}
+                r.app: {
+                    k: {"p50": rig.percentile(v, 50), "p99": rig.percentile(v, 99)}
+                    for k, v in r.by_kind.items()
+                }
                 for r in paced
             },
             "paced_ratio": acked_ratio(paced) if paced else None,

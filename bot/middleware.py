@@ -321,7 +321,9 @@ class CommittingAck:
         return answer
 
 
-def _workspace(session: Session, deps: Deps, team_id: str, domain: str | None, *, read_only: bool) -> Workspace:
+def _workspace(
+    session: Session, deps: Deps, team_id: str, domain: str | None, *, read_only: bool
+) -> Workspace:
     """Return the request's workspace, created on first sight (in a unit of its own for a read-only one)."""
     if not read_only:
         return ensure_workspace(session, team_id, domain)

@@ -12,7 +12,7 @@ from exports.eligibility import (
     LinkView,
     Verdict,
     decide_many,
-    load_candidates,
+    load_facts,
     new_eligible_ids,
     search_candidate_ids,
 )
@@ -58,7 +58,7 @@ def preflight(
         ).all()
     )
     open_ids = [cid for cid in ids if states.get(cid) not in DONE_STATES | IN_ATS_STATES]
-    decisions = decide_many(session, view, caps, load_candidates(session, view.team_id, open_ids).values())
+    decisions = decide_many(session, view, caps, load_facts(session, view.team_id, open_ids).values())
     verdicts = [decisions[cid].verdict for cid in open_ids if cid in decisions]
     done = sum(states.get(cid) in DONE_STATES for cid in ids)
     in_ats = sum(states.get(cid) in IN_ATS_STATES for cid in ids) + sum(
