@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from ats.base import ConnectionConfig, RateBudget
+from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import (
     AlreadyExists,
@@ -452,6 +452,10 @@ class AshbyAdapter:
         except NotFound:
             return None
         return _to_candidate(results) if isinstance(results, Mapping) else None
+
+    def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
+        """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
+        return visible_one_by_one(self, candidate_ids)
 
     def close(self) -> None:
         """Release the HTTP connections."""

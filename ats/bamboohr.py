@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from ats.base import ConnectionConfig, RateBudget
+from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import AtsError, NotFound, NotSupported, RateLimited, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, parse_retry_after
@@ -366,6 +366,10 @@ class BambooHRAdapter:
                 if person.id == str(candidate_id):
                     return person
         return None
+
+    def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
+        """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
+        return visible_one_by_one(self, candidate_ids)
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -92,9 +92,18 @@ class AtsAdapter(Protocol):
         """Return the candidate, or None while it is not (yet) visible."""
         ...
 
+    def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
+        """Return those of these candidate ids the ATS shows now (one request per batch where it can)."""
+        ...
+
     def close(self) -> None:
         """Release the HTTP connections."""
         ...
+
+
+def visible_one_by_one(adapter: AtsAdapter, candidate_ids: Sequence[str]) -> set[str]:
+    """`visible_candidates` for a vendor without a batch look-up: `get_candidate` for each id."""
+    return {candidate_id for candidate_id in candidate_ids if adapter.get_candidate(candidate_id) is not None}
 
 
 def list_jobs(adapter: AtsAdapter) -> list[Job]:

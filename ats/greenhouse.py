@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -44,6 +44,7 @@ BASE_URL = "https://harvest.greenhouse.io"
 TOKEN_URL = "https://auth.greenhouse.io/token"
 PROFILE_URL = "https://app.greenhouse.io/people/{id}"
 PAGE_SIZE = 100  # per_page is 1–500, default 100 (HD-OAS, every list operation)
+IDS_PER_REQUEST = 50  # id filters take at most 50 ids (HD list-endpoints)
 TOKEN_MARGIN = 60.0  # refresh this many seconds before `expires_at`
 DEFAULT_TOKEN_LIFETIME = 3600.0  # no lifetime is documented for client credentials; partner tokens live 1 h
 
@@ -195,6 +196,21 @@ class GreenhouseAdapter:
         ).json()
         return _to_candidate(found[0]) if found else None
 
+    def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
+        """Return those of these ids Greenhouse shows now: one `GET /v3/candidates?ids=` per 50 ids.
+
+        v3 id filters take at most 50 comma-separated ids (https://harvestdocs.greenhouse.io/docs/list-endpoints).
+        """
+        # An id that is not an integer cannot be a Greenhouse candidate's, so it is not shown.
+        ids = list(dict.fromkeys(str(i).strip() for i in candidate_ids if str(i).strip().isdigit()))
+        shown: set[str] = set()
+        for start in range(0, len(ids), IDS_PER_REQUEST):
+            chunk = ids[start : start + IDS_PER_REQUEST]
+            params = {"ids": ",".join(chunk), "per_page": IDS_PER_REQUEST}
+            found = json_or_none(self._request("GET", "/v3/candidates", params=params)) or []
+            shown.update(str(item["id"]) for item in found if isinstance(item, Mapping) and "id" in item)
+        return shown
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self.http.close()
@@ -206,12 +222,15 @@ class GreenhouseAdapter:
         created = self._request("POST", "/v3/candidates", json=body).json()
         candidate_id = str(created["candidate"]["id"])
         app = created.get("application") or {}
-        # Treat the 201's ids as authoritative, then read back: a create may not be readable at once.
+        # The 201's ids are authoritative, but Greenhouse may answer before the record is readable ("There
+        # may be a delay… truncated API response", and a 404 on reading it until it is ready:
+        # https://developers.greenhouse.io/harvest.html#post-add-candidate). So the create is not read
+        # back here: the export engine confirms a batch of creates with one `visible_candidates` request.
         return CreatedApplication(
             candidate_id=candidate_id,
             application_id=str(app["id"]) if app.get("id") is not None else None,
             profile_url=PROFILE_URL.format(id=candidate_id),
-            visible=self.get_candidate(candidate_id) is not None,
+            visible=False,
             raw=created,
         )
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from ats.base import ConnectionConfig, RateBudget
+from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import NotFound, NotSupported, ValidationFailed
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
@@ -167,6 +167,10 @@ class LeverAdapter:
         ]
         found = _to_candidates(opportunities)
         return found[0] if found else None
+
+    def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
+        """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
+        return visible_one_by_one(self, candidate_ids)
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ats.base import ConnectionConfig, RateBudget
+from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import (
     AtsError,
@@ -430,6 +430,10 @@ class WorkableAdapter:
         except NotFound:
             return None
         return _to_candidate(item) if item.get("id") else None
+
+    def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
+        """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
+        return visible_one_by_one(self, candidate_ids)
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -87,6 +87,8 @@ class BatchExporter:
     retrying: int = 0
     released: int = 0
     stop: Stop | None = None
+    #: (export id, ATS candidate id) of this batch's creates the ATS may not show yet (`confirm_created`).
+    unconfirmed: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def caps(self) -> Capabilities:
@@ -229,14 +231,47 @@ class BatchExporter:
     # --- send -------------------------------------------------------------------------------------------
 
     def run(self, work: Sequence[Work], *, deadline: float | None = None) -> None:
-        """Send each claimed candidate and record the outcome; on a stop, release what is left."""
+        """Send each claimed candidate and record the outcome; on a stop, release what is left.
+
+        Creates the ATS may show late (`processing`) are then confirmed together (`confirm_created`),
+        unless the ATS itself stopped the batch.
+        """
         for index, item in enumerate(work):
             if self.stop is None and deadline is not None and self.config.clock() >= deadline:
                 self.stop = Stop("the pass ran out of time", out_of_time=True)
             if self.stop is not None:
                 self.release(work[index:], self.stop.reason)
-                return
+                break
             self.send(item)
+        if self.stop is None or self.stop.error is None:
+            self.confirm_created()
+
+    def confirm_created(self) -> None:
+        """Move this batch's `processing` creates the ATS shows already to `exported`, in one look-up.
+
+        A vendor that may show a record late (Greenhouse) is asked once per batch instead of once per
+        create; what it does not show yet stays `processing` for `ExportEngine.confirm_processing`.
+        """
+        pending, self.unconfirmed = self.unconfirmed, []
+        if not pending:
+            return
+        try:
+            shown = self.adapter.visible_candidates([ats_id for _, ats_id in pending])
+        except AtsError as exc:
+            log.info("could not confirm %d creates yet: %s", len(pending), exc.code)
+            return
+        ids = [export_id for export_id, ats_id in pending if ats_id in shown]
+        if not ids:
+            return
+        with unit_of_work(self.sessions) as session:
+            repo = ExportRepository(session, self.view.team_id)
+            rows = session.scalars(
+                select(Export).where(Export.id.in_(ids), Export.state == S.PROCESSING).with_for_update()
+            )
+            for export in rows:
+                repo.transition(export, S.EXPORTED, actor=self.actor, reason="visible in the ATS")
+                self.counts[S.PROCESSING] -= 1
+                self._count(S.EXPORTED)
 
     def send(self, item: Work) -> None:
         """Export one claimed candidate: look up, create or link, and record what happened."""
@@ -391,7 +426,7 @@ class BatchExporter:
     def _created(self, item: Work, created: CreatedApplication) -> None:
         state = S.EXPORTED if created.visible else S.PROCESSING
         entries = {key: (created.candidate_id, created.profile_url) for key in item.keys}
-        self._record(
+        recorded = self._record(
             item,
             state,
             "created in the ATS",
@@ -400,6 +435,8 @@ class BatchExporter:
             ats_application_id=created.application_id,
             ats_profile_url=created.profile_url,
         )
+        if recorded and state == S.PROCESSING:
+            self.unconfirmed.append((item.export_id, created.candidate_id))
 
     def _already_exists(self, item: Work, exc: AlreadyExists) -> None:
         hit = MirrorHit(exc.candidate_id, None, ("id", "")) if exc.candidate_id else self._lookup(item)

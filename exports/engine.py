@@ -351,37 +351,42 @@ class ExportEngine:
                 stmt = stmt.where(Export.team_id == team_id)
             rows = session.execute(stmt).all()
         confirmed = 0
-        adapters: dict[int, AtsAdapter] = {}
         timeout = timedelta(seconds=self.config.processing_timeout_seconds)
+        by_connection: dict[int, list[tuple[str, int, str | None, datetime]]] = {}
         for team, export_id, ats_id, since, connection_id in rows:
+            by_connection.setdefault(connection_id, []).append((team, export_id, ats_id, since))
+        for connection_id, waiting in by_connection.items():
             try:
-                adapter = adapters.get(connection_id) or self._adapter_for(connection_id)
-                adapters[connection_id] = adapter
-                visible = ats_id is not None and adapter.get_candidate(ats_id) is not None
-            except AtsError as exc:
-                log.info("could not confirm export %s yet: %s", export_id, exc.code)
+                adapter = self._adapter_for(connection_id)
+                # One look-up per batch of ids where the vendor has one (Greenhouse: 50 per request).
+                shown = adapter.visible_candidates([ats_id for _, _, ats_id, _ in waiting if ats_id])
+            except (AtsError, ExportEngineError) as exc:
+                log.info("could not confirm %d exports yet: %s", len(waiting), getattr(exc, "code", exc))
                 continue
-            expired = self.config.now() - since >= timeout
-            if not visible and not expired:
-                continue
-            with unit_of_work(self.sessions) as session:
-                export = session.scalars(select(Export).where(Export.id == export_id).with_for_update()).one()
-                if export.state != S.PROCESSING:
+            for team, export_id, ats_id, since in waiting:
+                visible = ats_id is not None and ats_id in shown
+                if not visible and self.config.now() - since < timeout:
                     continue
-                repo = ExportRepository(session, team)
-                if visible:
-                    repo.transition(export, S.EXPORTED, actor="confirm", reason="visible in the ATS")
-                    confirmed += 1
-                else:
-                    message = "The ATS accepted the candidate but never showed the record; check it there."
-                    repo.transition(
-                        export,
-                        S.FAILED,
-                        actor="confirm",
-                        reason=message,
-                        last_error_code="never_visible",
-                        last_error_message=message,
-                    )
+                with unit_of_work(self.sessions) as session:
+                    export = session.scalars(
+                        select(Export).where(Export.id == export_id).with_for_update()
+                    ).one()
+                    if export.state != S.PROCESSING:
+                        continue
+                    repo = ExportRepository(session, team)
+                    if visible:
+                        repo.transition(export, S.EXPORTED, actor="confirm", reason="visible in the ATS")
+                        confirmed += 1
+                    else:
+                        message = "The ATS accepted the candidate but never showed the record; check it there."
+                        repo.transition(
+                            export,
+                            S.FAILED,
+                            actor="confirm",
+                            reason=message,
+                            last_error_code="never_visible",
+                            last_error_message=message,
+                        )
         return confirmed
 
     # --- internals --------------------------------------------------------------------------------------

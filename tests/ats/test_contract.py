@@ -163,8 +163,9 @@ def test_created_candidate_reads_back(rig: VendorRig):
     found = adapter.get_candidate(created.candidate_id)
     if created.visible:
         assert found is not None and "readback@example.org" in found.emails
-    else:
-        assert found is None
+    # Not visible means "not confirmed yet": the engine asks for a whole batch at once, and both agree.
+    shown = adapter.visible_candidates([created.candidate_id, created.candidate_id])
+    assert shown == ({created.candidate_id} if found is not None else set())
 
 
 def test_existing_candidate_is_added_to_a_job(rig: VendorRig):

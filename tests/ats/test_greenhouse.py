@@ -89,7 +89,21 @@ def test_create_applicant_sends_one_nested_application(gh):
     assert body["application"] == {"job_id": 4002, "initial_stage_id": 40022, "source_id": 7}
     assert body["social_media_addresses"] == [{"value": "https://www.linkedin.com/in/new-person"}]
     assert body["tags"] == ["ScaleUp"]
-    assert created.visible and created.application_id
+    # One request: the create is not read back (the engine confirms creates in batches).
+    assert not created.visible and created.application_id
+    assert len(gh.emulator.requests("GET", "/v3/candidates")) == 0
+
+
+def test_visible_candidates_asks_for_50_ids_a_request(gh):
+    adapter = gh.adapter()
+    created = [
+        adapter.create_applicant(person(f"batch{n}@example.org"), job_id="4002", stage_id=None).candidate_id
+        for n in range(60)
+    ]
+    before = len(gh.emulator.requests("GET", "/v3/candidates"))
+    assert adapter.visible_candidates([*created, "9002", "not-a-number", "123456789"]) == {*created, "9002"}
+    asked = gh.emulator.requests("GET", "/v3/candidates")[before:]
+    assert [len(r.query["ids"][0].split(",")) for r in asked] == [50, 12]  # not-a-number is not asked
 
 
 def test_prospect_goes_on_the_job_without_a_stage(gh):
@@ -115,11 +129,13 @@ def test_delayed_visibility(make_rig):
     created = adapter.create_applicant(person("slow@example.org"), job_id="4001", stage_id=None)
     assert not created.visible
     assert adapter.get_candidate(created.candidate_id) is None
+    assert adapter.visible_candidates([created.candidate_id]) == set()
     assert adapter.find_candidates(email="slow@example.org") == []
     rig.emulator.visibility_delay = 0
     for record in rig.emulator.table("candidates").values():
         record.pop("_visible_at", None)
     assert adapter.get_candidate(created.candidate_id).emails == ("slow@example.org",)
+    assert adapter.visible_candidates([created.candidate_id]) == {created.candidate_id}
 
 
 def test_changed_since_uses_the_pipe_form_and_advances_the_cursor(gh):

@@ -327,6 +327,22 @@ def test_processing_until_the_ats_shows_the_record(make_world) -> None:
     assert world.created("slow@example.org") == 1
 
 
+def test_greenhouse_creates_are_confirmed_a_batch_at_a_time_not_read_back_one_by_one(make_world) -> None:
+    world = make_world(Vendor.GREENHOUSE)
+    candidates = [world.add_candidate([f"batch{n}@example.org"]) for n in range(30)]
+    link = world.link()
+    engine = world.engine()  # claims batches of 25
+
+    result = engine.run_pass(world.team_id, link)
+
+    assert result.exported == 30 and result.processing == 0
+    assert {world.export_row(c, link).state for c in candidates} == {S.EXPORTED}
+    creates = world.emulator.requests("POST", "/v3/candidates")
+    confirms = [r for r in world.emulator.requests("GET", "/v3/candidates") if "ids" in r.query]
+    assert len(creates) == 30
+    assert [len(r.query["ids"][0].split(",")) for r in confirms] == [25, 5]  # one look-up per batch
+
+
 def test_bamboohr_only_excludes(make_world) -> None:
     world = make_world(Vendor.BAMBOOHR)
     known = world.add_candidate(["ada.lovelace@example.com"])
