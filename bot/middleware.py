@@ -265,9 +265,9 @@ def scoped(fn: Callable[..., Any] | None = None, *, read_only: bool = False) -> 
 class CommitFirstClient(WebClient):
     """The Web API client a scoped listener gets: each Slack call first commits the request's session.
 
-    So no database transaction spans a Slack call: on SQLite, where every transaction holds the one write
-    lock from its start (`storage.db`), a listener waiting on `views.open` would otherwise keep every other
-    request's transaction waiting too, and on PostgreSQL its row locks. Committing first is also the order
+    So no database transaction spans a Slack call: on SQLite, where a writing transaction holds the one
+    write lock from its start (`storage.db`), a listener waiting on `views.open` would otherwise keep every
+    other writer waiting too, and on PostgreSQL its row locks. Committing first is also the order
     the user sees: a message Slack shows never announces a write that could still be rolled back.
     Background work the listener defers gets this client too; the request ends the tie (`detach`) so that
     work never touches the closed session.
