@@ -370,6 +370,13 @@ def table(results: list[Latencies]) -> None:
             )
 
 
+def percentiles(result: Latencies) -> dict[str, dict[str, float]]:
+    """Return p50 and p99 per request kind, as saved with the results."""
+    return {
+        k: {"p50": rig.percentile(v, 50), "p99": rig.percentile(v, 99)} for k, v in result.by_kind.items()
+    }
+
+
 def acked_ratio(results: list[Latencies]) -> float:
     """Return our p99 over the acknowledged kinds ÷ the bare app's."""
     bare, ours = results
@@ -416,13 +423,7 @@ def report(
             "requests": total,
             "concurrency": args.concurrency,
             "ats_latency": args.latency,
-            "apps": {
-                r.app: {
-                    k: {"p50": rig.percentile(v, 50), "p99": rig.percentile(v, 99)}
-                    for k, v in r.by_kind.items()
-                }
-                for r in results
-            },
+            "apps": {r.app: percentiles(r) for r in results},
             "ratio": ratio,
             "slack_latency": args.slack_latency,
             "modals_opened": modals[0],
@@ -430,13 +431,7 @@ def report(
             "cpu_ms_per_request": {r.app: r.cpu_seconds * 1000 / r.total for r in results},
             "requests_per_second": {r.app: r.total / r.seconds for r in results},
             "pace": args.pace,
-            "paced": {
-                r.app: {
-                    k: {"p50": rig.percentile(v, 50), "p99": rig.percentile(v, 99)}
-                    for k, v in r.by_kind.items()
-                }
-                for r in paced
-            },
+            "paced": {r.app: percentiles(r) for r in paced},
             "paced_ratio": acked_ratio(paced) if paced else None,
         },
     )

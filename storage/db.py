@@ -89,17 +89,17 @@ class WriterTurns:
 
     def commit(self, conn: Connection) -> None:
         """Commit now (SQLAlchemy's own commit that follows finds nothing to do), then pass the turn on."""
-        if not conn.invalidated and conn.info.pop(_TURN, False):
-            try:
-                conn.connection.dbapi_connection.commit()  # type: ignore[union-attr]
-            finally:
-                self._lock.release()
+        self._end(conn, "commit")
 
     def rollback(self, conn: Connection) -> None:
         """Roll back now, then pass the turn on (a broken connection's went with it: `release_if_held`)."""
+        self._end(conn, "rollback")
+
+    def _end(self, conn: Connection, how: str) -> None:
+        # The events fire before SQLAlchemy ends the transaction; the turn may pass only once it has ended.
         if not conn.invalidated and conn.info.pop(_TURN, False):
             try:
-                conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+                getattr(conn.connection.dbapi_connection, how)()
             finally:
                 self._lock.release()
 
