@@ -199,7 +199,8 @@ class GreenhouseAdapter:
     def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
         """Return those of these ids Greenhouse shows now: one `GET /v3/candidates?ids=` per 50 ids.
 
-        v3 id filters take at most 50 comma-separated ids (https://harvestdocs.greenhouse.io/docs/list-endpoints).
+        v3 id filters take at most 50 comma-separated ids
+        (https://harvestdocs.greenhouse.io/docs/list-endpoints).
         """
         # An id that is not an integer cannot be a Greenhouse candidate's, so it is not shown.
         ids = list(dict.fromkeys(str(i).strip() for i in candidate_ids if str(i).strip().isdigit()))

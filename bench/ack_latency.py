@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     total = args.requests or (200 if args.quick else 2_000)
     rig.say(f"ack latency — {rig.describe_machine()}")
     rig.say(
-        f"{total} requests per app at {args.concurrency} concurrent; ATS latency {args.latency * 1000:.0f} ms, "
-        f"Slack latency {args.slack_latency * 1000:.0f} ms"
+        f"{total} requests per app at {args.concurrency} concurrent; "
+        f"ATS latency {args.latency * 1000:.0f} ms, Slack latency {args.slack_latency * 1000:.0f} ms"
     )
 
     secret = secrets.token_hex(16)

@@ -9,11 +9,12 @@ answers the methods the app uses with Slack's response shapes:
 
 Like Slack it checks the bearer token (`invalid_auth`), spends each `trigger_id` once
 (`exchanged_trigger_id`) and, when asked to (`trigger_lifetime`), only within Slack's 3 seconds of the
-user's action (`expired_trigger_id`; triggers from `bot.slack_driver.new_trigger` carry their issue time), keeps modals with a hash (`hash_conflict` on a stale one, `not_found` for an
-unknown id), knows users' admin flags and channels' membership and archiving (`not_in_channel`,
-`is_archived` from chat.postMessage), can answer 429 with Retry-After (`throttle`) and can take as long
-as the real Web API does (`latency`). Every call is stamped with the time it arrived (`SlackCall.at`), so
-tests can count calls per channel per second.
+user's action (`expired_trigger_id`; triggers from `bot.slack_driver.new_trigger` carry their issue
+time), keeps modals with a hash (`hash_conflict` on a stale one, `not_found` for an unknown id), knows
+users' admin flags and channels' membership and archiving (`not_in_channel`, `is_archived` from
+chat.postMessage), can answer 429 with Retry-After (`throttle`) and can take as long as the real Web API
+does (`latency`). Every call is stamped with the time it arrived (`SlackCall.at`), so tests can count calls
+per channel per second.
 Anything else answers `{"ok": false, "error": "unknown_method"}`.
 """
 

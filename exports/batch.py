@@ -71,6 +71,29 @@ class Stop:
 Writer = Callable[[AtsAdapter, LinkView, Work], CreatedApplication]
 
 
+def confirm_visible(
+    sessions: sessionmaker[Session], team_id: str, export_ids: Sequence[int], *, actor: str
+) -> int:
+    """Move these `processing` exports, which the ATS now shows, to `exported`; return how many moved.
+
+    One transaction; a record no longer `processing` (confirmed meanwhile by someone else) is left alone.
+    """
+    if not export_ids:
+        return 0
+    with unit_of_work(sessions) as session:
+        repo = ExportRepository(session, team_id)
+        rows = list(
+            session.scalars(
+                repo.base_statement()
+                .where(Export.id.in_(list(export_ids)), Export.state == S.PROCESSING)
+                .with_for_update()
+            )
+        )
+        for export in rows:
+            repo.transition(export, S.EXPORTED, actor=actor, reason="visible in the ATS")
+    return len(rows)
+
+
 @dataclass
 class BatchExporter:
     """Exports a link's candidates batch by batch for one pass or one manual request."""
@@ -261,17 +284,9 @@ class BatchExporter:
             log.info("could not confirm %d creates yet: %s", len(pending), exc.code)
             return
         ids = [export_id for export_id, ats_id in pending if ats_id in shown]
-        if not ids:
-            return
-        with unit_of_work(self.sessions) as session:
-            repo = ExportRepository(session, self.view.team_id)
-            rows = session.scalars(
-                select(Export).where(Export.id.in_(ids), Export.state == S.PROCESSING).with_for_update()
-            )
-            for export in rows:
-                repo.transition(export, S.EXPORTED, actor=self.actor, reason="visible in the ATS")
-                self.counts[S.PROCESSING] -= 1
-                self._count(S.EXPORTED)
+        confirmed = confirm_visible(self.sessions, self.view.team_id, ids, actor=self.actor)
+        self.counts[S.PROCESSING] = self.counts.get(S.PROCESSING, 0) - confirmed
+        self.counts[S.EXPORTED] = self.counts.get(S.EXPORTED, 0) + confirmed
 
     def send(self, item: Work) -> None:
         """Export one claimed candidate: look up, create or link, and record what happened."""

@@ -24,7 +24,7 @@ from ats.types import Capabilities, CreatedApplication
 from exports import claims, health, mirror, outcomes
 from exports.adapters import AdapterFactory
 from exports.alerts import PassAlerts
-from exports.batch import CONNECTION_ERRORS, BatchExporter, Stop, Work
+from exports.batch import CONNECTION_ERRORS, BatchExporter, Stop, Work, confirm_visible
 from exports.eligibility import (
     LinkView,
     SyncResult,
@@ -363,31 +363,29 @@ class ExportEngine:
             except (AtsError, ExportEngineError) as exc:
                 log.info("could not confirm %d exports yet: %s", len(waiting), getattr(exc, "code", exc))
                 continue
+            visible: dict[str, list[int]] = {}
             for team, export_id, ats_id, since in waiting:
-                visible = ats_id is not None and ats_id in shown
-                if not visible and self.config.now() - since < timeout:
-                    continue
-                with unit_of_work(self.sessions) as session:
-                    export = session.scalars(
-                        select(Export).where(Export.id == export_id).with_for_update()
-                    ).one()
-                    if export.state != S.PROCESSING:
-                        continue
-                    repo = ExportRepository(session, team)
-                    if visible:
-                        repo.transition(export, S.EXPORTED, actor="confirm", reason="visible in the ATS")
-                        confirmed += 1
-                    else:
-                        message = "The ATS accepted the candidate but never showed the record; check it there."
-                        repo.transition(
-                            export,
-                            S.FAILED,
-                            actor="confirm",
-                            reason=message,
-                            last_error_code="never_visible",
-                            last_error_message=message,
-                        )
+                if ats_id is not None and ats_id in shown:
+                    visible.setdefault(team, []).append(export_id)
+                elif self.config.now() - since >= timeout:
+                    self._never_visible(team, export_id)
+            for team, export_ids in visible.items():
+                confirmed += confirm_visible(self.sessions, team, export_ids, actor="confirm")
         return confirmed
+
+    def _never_visible(self, team_id: str, export_id: int) -> None:
+        message = "The ATS accepted the candidate but never showed the record; check it there."
+        with unit_of_work(self.sessions) as session:
+            export = session.scalars(select(Export).where(Export.id == export_id).with_for_update()).one()
+            if export.state == S.PROCESSING:
+                ExportRepository(session, team_id).transition(
+                    export,
+                    S.FAILED,
+                    actor="confirm",
+                    reason=message,
+                    last_error_code="never_visible",
+                    last_error_message=message,
+                )
 
     # --- internals --------------------------------------------------------------------------------------
 
