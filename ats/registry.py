@@ -1,4 +1,4 @@
-"""Map each `Vendor` to its adapter and its loopback emulator.
+"""Map each `Vendor` to its adapter.
 
 Entries are import paths resolved on first use, so a vendor whose module is not written yet only fails
 when someone asks for it (with `NotSupported`), and importing the registry stays cheap.
@@ -6,7 +6,6 @@ when someone asks for it (with `NotSupported`), and importing the registry stays
 Adapter convention: the class named here has
 `create(config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> AtsAdapter`
 (usually: build `AtsHttp` with `ats.http.build_http`, then `cls(config, http)`).
-Emulator convention: the class subclasses `ats.emulators.base.Emulator`.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import importlib
 from typing import Any
 
 from ats.base import AtsAdapter, ConnectionConfig, RateBudget
-from ats.emulators.base import Emulator
 from ats.errors import NotSupported
 from ats.http import HttpOptions
 from ats.ratelimit import budget_for
@@ -27,14 +25,6 @@ ADAPTERS: dict[Vendor, str] = {
     Vendor.ASHBY: "ats.ashby:AshbyAdapter",
     Vendor.WORKABLE: "ats.workable:WorkableAdapter",
     Vendor.BAMBOOHR: "ats.bamboohr:BambooHRAdapter",
-}
-
-EMULATORS: dict[Vendor, str] = {
-    Vendor.GREENHOUSE: "ats.emulators.greenhouse:GreenhouseEmulator",
-    Vendor.LEVER: "ats.emulators.lever:LeverEmulator",
-    Vendor.ASHBY: "ats.emulators.ashby:AshbyEmulator",
-    Vendor.WORKABLE: "ats.emulators.workable:WorkableEmulator",
-    Vendor.BAMBOOHR: "ats.emulators.bamboohr:BambooHREmulator",
 }
 
 
@@ -78,26 +68,3 @@ def create_adapter(
         budget=budget if budget is not None else budget_for(config.vendor),
         options=http_options or HttpOptions(),
     )
-
-
-def emulator_class(vendor: Vendor) -> type[Emulator]:
-    """Return the emulator class for `vendor`; raise `NotSupported` when it is not available."""
-    return _resolve(vendor, EMULATORS, "emulator")
-
-
-def create_emulator(vendor: Vendor, **kwargs: Any) -> Emulator:
-    """Build (not start) the emulator for `vendor`; kwargs go to `Emulator.__init__`."""
-    return emulator_class(vendor)(**kwargs)
-
-
-def available_vendors() -> list[Vendor]:
-    """Return the vendors whose adapter and emulator can both be imported."""
-    found = []
-    for vendor in Vendor:
-        try:
-            adapter_class(vendor)
-            emulator_class(vendor)
-        except NotSupported:
-            continue
-        found.append(vendor)
-    return found

@@ -19,9 +19,9 @@ import httpx
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats import registry
-from ats.emulators.base import Emulator
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.registry import create_emulator, load_seed
 from storage.base import utcnow
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
@@ -37,7 +37,6 @@ VENDOR = Vendor.LEVER
 JOB_ID = "a1b2c3d4-0000-4000-8000-000000000001"  # an open posting of the packaged seed
 CREATE_PATH = "/v1/opportunities"
 RECORD_KIND = "opportunity"  # what the emulator counts per created person
-SEED = Path(registry.__file__).parent / "emulators" / "seeds" / "lever.json"
 #: Generous on both sides: the tests are about claiming, not about waiting for the vendor's window.
 RATE_LIMIT, RATE_WINDOW = 100_000, 1.0  # short windows keep the shared bucket small
 SCALEUP = str(Path(sys.executable).with_name("scaleup"))
@@ -48,7 +47,7 @@ def running_emulator(**kwargs: Any) -> Iterator[Emulator]:
     """Run a Lever emulator with the packaged seed and a generous rate limit for the block."""
     kwargs.setdefault("rate_limit", RATE_LIMIT)
     kwargs.setdefault("rate_window", RATE_WINDOW)
-    emulator = registry.create_emulator(VENDOR, seed=json.loads(SEED.read_text()), **kwargs)
+    emulator = create_emulator(VENDOR, seed=load_seed(VENDOR), **kwargs)
     with emulator:
         yield emulator
 

@@ -12,7 +12,6 @@ from rich.table import Table
 from ats import registry
 from ats.base import ConnectionConfig
 from ats.credentials import CREDENTIALS, PRIMARY_SECRET, CredentialsIncomplete, split_credentials
-from ats.emulators.runner import run_emulator
 from ats.errors import AtsError
 from ats.types import Vendor
 from bot.cli import CommandError
@@ -144,6 +143,8 @@ def _record_health(services: Services, team_id: str, error: str | None) -> None:
 
 def run_emulate(args: argparse.Namespace) -> int:
     """Run a vendor emulator in the foreground until Ctrl-C."""
+    from devkit.ats.runner import run_emulator  # the dev kit loads only for the commands that use it
+
     try:
         run_emulator(Vendor(args.vendor), args.port, args.seed, args.rate_limit, host=args.host)
     except FileNotFoundError as exc:

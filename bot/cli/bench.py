@@ -1,4 +1,4 @@
-"""`scaleup bench NAME [options]`: run one benchmark of bench/ (the same as `python -m bench.NAME`)."""
+"""`scaleup bench NAME [options]`: run one benchmark of devkit/bench/ (the same as `python -m devkit.bench.NAME`)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `bench` command."""
     parser = subparsers.add_parser(
         "bench",
-        help="run a benchmark (see bench/README.md)",
+        help="run a benchmark (see devkit/bench/README.md)",
         description="Run one benchmark; it prints its figures and, last, its headline ratio. "
         + "; ".join(f"{name}: {what}" for name, what in BENCHMARKS.items())
         + ". Options after NAME go to the benchmark (e.g. --quick).",
@@ -33,9 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the benchmark's `main` with the remaining options."""
     try:
-        module = importlib.import_module(f"bench.{args.name}")
+        module = importlib.import_module(f"devkit.bench.{args.name}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"bench.{args.name}":
+        if exc.name != f"devkit.bench.{args.name}":
             raise
         raise CommandError(f"the {args.name} benchmark is not written yet") from None
     return int(module.main(list(args.options)) or 0)

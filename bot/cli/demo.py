@@ -10,9 +10,6 @@ from pathlib import Path
 from rich.console import Console
 
 from ats.types import Vendor
-from bot.demo.flow import DemoFailed, run_story
-from bot.demo.render import print_step, print_summary
-from bot.demo.stack import start_stack
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start everything, walk the story, print it; exit 0 only when the outcome is the expected one."""
+    # The dev kit loads only for the commands that use it.
+    from devkit.demo.flow import DemoFailed, run_story
+    from devkit.demo.render import print_step, print_summary
+    from devkit.demo.stack import start_stack
+
     console = Console()
     if not args.verbose:
         # The demo prints its own story; the app's info logs would drown it.

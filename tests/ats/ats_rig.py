@@ -8,24 +8,20 @@ exist yet) are skipped, never failed.
 from __future__ import annotations
 
 import functools
-import json
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ats import registry
 from ats.base import AtsAdapter, RateBudget
-from ats.emulators.base import Emulator
-from ats.errors import NotSupported
 from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
 from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
-
-SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
+from devkit.ats.base import Emulator
+from devkit.ats.registry import emulator_class, load_seed
 
 
 @dataclass(frozen=True)
@@ -159,17 +155,11 @@ class VendorRig:
 
 
 def open_rig(vendor: Vendor, **emulator_kwargs: Any) -> Iterator[VendorRig]:
-    """Yield a started rig for `vendor` (skip when it has no profile or modules), stopping it afterwards."""
+    """Yield a started rig for `vendor` (skip when it has no profile), stopping it afterwards."""
     profile = PROFILES.get(vendor)
     if profile is None:
         pytest.skip(f"{vendor.label} has no contract profile in tests/ats/ats_rig.py yet")
-    try:
-        registry.adapter_class(vendor)
-        emulator_class = registry.emulator_class(vendor)
-    except NotSupported:
-        pytest.skip(f"{vendor.label} adapter or emulator is not written yet")
-    seed = json.loads((SEEDS / f"{vendor.value}.json").read_text())
-    emulator = emulator_class(seed=seed, **(dict(profile.emulator_kwargs) | emulator_kwargs))
+    emulator = emulator_class(vendor)(seed=load_seed(vendor), **(dict(profile.emulator_kwargs) | emulator_kwargs))
     rig = VendorRig(profile, emulator.start())
     try:
         yield rig

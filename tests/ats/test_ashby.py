@@ -24,7 +24,6 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from ats import registry
 from ats.ashby import AshbyAdapter, AshbyClassifier
-from ats.emulators.ashby import DEMO_API_KEY, AshbyEmulator, load_seed
 from ats.errors import (
     AlreadyExists,
     AtsError,
@@ -36,7 +35,9 @@ from ats.errors import (
 )
 from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
-from ats.types import EmailAddress, EmailType, NewCandidate
+from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+from devkit.ats.ashby import DEMO_API_KEY, AshbyEmulator
+from devkit.ats.registry import load_seed
 
 # A copy of Ashby's published spec ships with the tests (tests/specs/README.md); ASHBY_OPENAPI overrides it.
 SPEC_PATH = Path(os.environ.get("ASHBY_OPENAPI") or Path(__file__).resolve().parents[1] / "specs/ashby-openapi.yml")
@@ -98,7 +99,7 @@ def spec_errors(spec: tuple[OpenAPI, Mapping[str, Any]], method: str, path: str,
 @pytest.fixture
 def emulator(ashby_spec: tuple[OpenAPI, Mapping[str, Any]]) -> Iterator[AshbyEmulator]:
     """Serve a seeded Ashby; afterwards, fail if any request the adapter sent broke the published spec."""
-    with AshbyEmulator(seed=load_seed()) as emu:
+    with AshbyEmulator(seed=load_seed(Vendor.ASHBY)) as emu:
         yield emu
         bad = {
             f"{r.method} {r.path} {json.dumps(r.json)}": errors

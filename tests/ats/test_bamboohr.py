@@ -9,11 +9,12 @@ from ats_rig import VendorRig, fast_options, person
 
 from ats.bamboohr import EXPORT_REFUSED, BambooHRAdapter, base_url, to_new_since
 from ats.base import ConnectionConfig
-from ats.emulators.bamboohr import BambooHREmulator, load_seed
-from ats.emulators.wire import EmuRequest, Reply
 from ats.errors import NotSupported, PermissionMissing, RateLimited, ValidationFailed, VendorUnavailable
 from ats.ratelimit import NullBudget
 from ats.types import Vendor
+from devkit.ats.bamboohr import BambooHREmulator
+from devkit.ats.registry import load_seed
+from devkit.ats.wire import EmuRequest, Reply
 
 APPLICATIONS = "/api/gateway.php/scaleup-demo/v1/applicant_tracking/applications"
 
@@ -136,7 +137,7 @@ class OtherHostPagingEmulator(BambooHREmulator):
 
 
 def test_next_page_links_are_followed_on_our_own_host_only() -> None:
-    with OtherHostPagingEmulator(page_size=2, seed=load_seed()) as emu:
+    with OtherHostPagingEmulator(page_size=2, seed=load_seed(Vendor.BAMBOOHR)) as emu:
         adapter = BambooHRAdapter.create(emu.connection_config(), budget=NullBudget(), options=fast_options())
         assert [c.id for c in adapter.find_candidates(email="katherine@nowhere.example")] == []
         # All three pages came from the emulator: the key was never sent to the linked host.

@@ -6,11 +6,11 @@ import httpx
 import pytest
 from ats_rig import fast_options, person
 
-from ats.emulators.greenhouse import CURSOR_ONLY
 from ats.errors import AuthFailed, NotSupported
 from ats.greenhouse import GreenhouseAdapter
 from ats.ratelimit import NullBudget
 from ats.types import Vendor
+from devkit.ats.greenhouse import CURSOR_ONLY
 
 
 @pytest.fixture

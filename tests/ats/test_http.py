@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from ats.base import ConnectionConfig
-from ats.emulators.base import Emulator, EmuRequest, Reply, Route
 from ats.errors import AuthFailed, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details, parse_retry_after
 from ats.pagination import body_token, iter_link_pages, iter_token_pages
 from ats.ratelimit import NullBudget, SlidingWindowBudget
 from ats.types import Vendor
+from devkit.ats.base import Emulator, EmuRequest, Reply, Route
 
 SECRET = "sk-live-very-secret-value"
 
@@ -250,8 +250,8 @@ def test_latency_and_timed_outage_follow_the_emulator_clock():
 
 
 def test_an_id_that_cannot_be_encoded_is_a_validation_error_not_a_crash() -> None:
-    from ats.emulators.workable import WorkableEmulator
     from ats.registry import create_adapter
+    from devkit.ats.workable import WorkableEmulator
 
     with WorkableEmulator() as emu:
         adapter = create_adapter(emu.connection_config())
@@ -264,8 +264,8 @@ def test_an_id_that_cannot_be_encoded_is_a_validation_error_not_a_crash() -> Non
 
 
 def test_a_request_that_cannot_be_encoded_is_refused_by_the_http_layer() -> None:
-    from ats.emulators.lever import LeverEmulator
     from ats.registry import create_adapter
+    from devkit.ats.lever import LeverEmulator
 
     with LeverEmulator() as emu:
         adapter = create_adapter(emu.connection_config())

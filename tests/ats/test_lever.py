@@ -6,9 +6,9 @@ import httpx
 import pytest
 from ats_rig import person
 
-from ats.emulators.lever import DEMO_API_KEY, DEMO_USER_ID
 from ats.errors import ValidationFailed
 from ats.types import Vendor
+from devkit.ats.lever import DEMO_API_KEY, DEMO_USER_ID
 
 JOB = "a1b2c3d4-0000-4000-8000-000000000002"
 

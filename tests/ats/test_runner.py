@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ats.emulators.runner import default_seed_path, start_emulator
 from ats.ratelimit import NullBudget
 from ats.registry import create_adapter
 from ats.types import Vendor
+from devkit.ats.registry import seed_path
+from devkit.ats.runner import start_emulator
 
 
 @pytest.mark.parametrize("vendor", [Vendor.GREENHOUSE, Vendor.LEVER], ids=lambda v: v.value)
@@ -28,6 +29,6 @@ def test_demo_seed_serves_jobs_and_control_api(vendor):
 
 
 def test_missing_seed_file_is_refused(tmp_path):
-    assert default_seed_path(Vendor.GREENHOUSE).exists()
+    assert seed_path(Vendor.GREENHOUSE).exists()
     with pytest.raises(FileNotFoundError):
         start_emulator(Vendor.GREENHOUSE, seed_path=tmp_path / "nope.json")

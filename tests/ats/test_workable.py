@@ -9,12 +9,13 @@ import pytest
 from ats_rig import VendorRig, fast_options, person
 
 from ats.base import ConnectionConfig
-from ats.emulators.wire import EmuRequest, Reply
-from ats.emulators.workable import WorkableEmulator, load_seed
 from ats.errors import AlreadyExists, AtsError, NotSupported, PermissionMissing, RateLimited, ValidationFailed
 from ats.ratelimit import NullBudget
 from ats.types import Vendor
 from ats.workable import WorkableAdapter, base_url, reset_delay
+from devkit.ats.registry import load_seed
+from devkit.ats.wire import EmuRequest, Reply
+from devkit.ats.workable import WorkableEmulator
 
 JOB = "A1B2C3D4E5"
 OTHER_JOB = "B2C3D4E5F6"
@@ -65,7 +66,7 @@ class OffHostPagingEmulator(WorkableEmulator):
 
 
 def test_the_token_never_follows_paging_to_another_host() -> None:
-    with OffHostPagingEmulator(seed=load_seed()) as emu:
+    with OffHostPagingEmulator(seed=load_seed(Vendor.WORKABLE)) as emu:
         adapter = WorkableAdapter.create(
             emu.connection_config(), budget=NullBudget(), options=fast_options(page_size=1)
         )

@@ -26,16 +26,16 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.ratelimit import SlidingWindowBudget
-from ats.registry import create_emulator
 from ats.types import EmailType, Vendor
 from bot.app import create_app
 from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
 from bot.ids import Shortcut
 from bot.server import HttpServer, make_wsgi_app
-from bot.slack_emulator import SlackEmulator
-from bot.slack_signing import interaction_body, signed_headers
 from bot.wiring import Services
+from devkit.ats.registry import create_emulator, load_seed
+from devkit.slack.emulator import SlackEmulator
+from devkit.slack.signing import interaction_body, signed_headers
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from storage.db import unit_of_work
@@ -52,10 +52,9 @@ RATE_LIMIT = 20_000
 @pytest.fixture
 def fast_greenhouse() -> Iterator[Any]:
     """Return a started Greenhouse emulator with its seed and a rate limit sized for bulk tests."""
-    from ats.emulators.runner import SEEDS_DIR
-
-    emulator = create_emulator(Vendor.GREENHOUSE, rate_limit=RATE_LIMIT, rate_window=30.0)
-    emulator.seed_file(SEEDS_DIR / "greenhouse.json")
+    emulator = create_emulator(
+        Vendor.GREENHOUSE, seed=load_seed(Vendor.GREENHOUSE), rate_limit=RATE_LIMIT, rate_window=30.0
+    )
     emulator.start()
     yield emulator
     emulator.stop()

@@ -17,7 +17,7 @@ from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
 from ats.types import EmailType
 from bot.features.alerts.delivery import ChannelPacer, DeliveryReport, deliver_alerts
-from bot.slack_emulator import DEFAULT_TOKEN, SlackCall
+from devkit.slack.emulator import DEFAULT_TOKEN, SlackCall
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from storage.db import unit_of_work

@@ -1,7 +1,7 @@
 """Helpers for driving the Slack app served on loopback, driven by real signed HTTP requests, with Slack's Web API emulated.
 
 `app_server` builds the app exactly as `scaleup serve` does (settings → services → deps → create_app →
-WSGI → waitress on port 0) with SLACK_API_URL pointed at `bot.slack_emulator.SlackEmulator`. Tests send
+WSGI → waitress on port 0) with SLACK_API_URL pointed at `devkit.slack.emulator.SlackEmulator`. Tests send
 what Slack sends (form-encoded commands, `payload=` interactions, JSON events) with valid v0 signatures,
 and assert the HTTP answers and the Web API calls the emulator recorded. Background work is awaited with
 `deps.background.wait_idle()`, never with sleeps.
@@ -21,16 +21,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.registry import create_emulator
 from ats.types import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import Settings
-from bot.slack_driver import checked, find_block, new_trigger, selected, typed, view_payload  # noqa: F401 - the tests import these from here
-from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
-from bot.slack_signing import command_body, event_body, interaction_body, signed_headers
 from bot.wiring import Services
+from devkit.ats.registry import create_emulator, load_seed
+from devkit.slack.driver import checked, find_block, new_trigger, selected, typed, view_payload  # noqa: F401 - the tests import these from here
+from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.slack.signing import command_body, event_body, interaction_body, signed_headers
 from storage.db import unit_of_work
 from storage.models import AtsConnection
 from storage.repositories import ConnectionRepository, ensure_workspace
@@ -59,10 +59,7 @@ def slack() -> Iterator[SlackEmulator]:
 @pytest.fixture
 def greenhouse() -> Iterator[Any]:
     """Return a started Greenhouse emulator with its demo seed (3 open jobs, 1 closed, 16 stages)."""
-    from ats.emulators.runner import SEEDS_DIR
-
-    emulator = create_emulator(Vendor.GREENHOUSE)
-    emulator.seed_file(SEEDS_DIR / "greenhouse.json")
+    emulator = create_emulator(Vendor.GREENHOUSE, seed=load_seed(Vendor.GREENHOUSE))
     emulator.start()
     yield emulator
     emulator.stop()

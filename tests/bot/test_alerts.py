@@ -29,8 +29,8 @@ from bot.features.alerts.delivery import ALERT_JOB_ID, register_alert_job
 from bot.features.alerts.ids import AlertIds
 from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, digest_blocks, redact
 from bot.features.export.ids import ExportIds
-from bot.slack_emulator import SlackCall
 from bot.worker import build_worker, create_scheduler, run_once
+from devkit.slack.emulator import SlackCall
 from storage.db import unit_of_work
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert

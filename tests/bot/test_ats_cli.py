@@ -5,19 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from ats import registry
 from ats.credentials import CREDENTIALS, PRIMARY_SECRET
 from ats.types import Vendor
 from bot.cli import main
+from devkit.ats.registry import create_emulator, emulator_class, seed_path
 from storage.db import make_engine
 
 VENDORS = list(Vendor)
-SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
 
 
 @pytest.fixture
@@ -35,8 +33,8 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path, secret_key: str) -> str:
 def emulator(request):
     """Start the vendor's emulator with its packaged demo seed."""
     vendor: Vendor = request.param
-    emu = registry.create_emulator(vendor)
-    emu.seed_file(SEEDS / f"{vendor.value}.json")
+    emu = create_emulator(vendor)
+    emu.seed_file(seed_path(vendor))
     with emu:
         yield emu
 
@@ -54,7 +52,7 @@ def _connect_args(emu, *, key: str | None = None) -> list[str]:
 
 def test_every_vendor_field_is_declared() -> None:
     for vendor in VENDORS:
-        emu = registry.emulator_class(vendor)
+        emu = emulator_class(vendor)
         declared = {f.name for f in CREDENTIALS[vendor]}
         assert set(emu.demo_secrets) | set(emu.demo_fields) <= declared, vendor
 
@@ -101,8 +99,8 @@ def test_connect_refuses_without_a_secret_key(monkeypatch, tmp_path, capsys) -> 
 
 
 def test_api_key_from_stdin_stays_out_of_argv(tmp_path, secret_key) -> None:
-    emu = registry.create_emulator(Vendor.LEVER)
-    emu.seed_file(SEEDS / "lever.json")
+    emu = create_emulator(Vendor.LEVER)
+    emu.seed_file(seed_path(Vendor.LEVER))
     with emu:
         config = emu.connection_config()
         env = {

@@ -17,7 +17,7 @@ from slack_rig import MEMBER, PUBLIC_CHANNEL, TEAM, AppServer, json_body, new_tr
 
 from bot.features.export.ids import ExportIds
 from bot.features.export.views import NO_ATS
-from bot.slack_signing import command_body
+from devkit.slack.signing import command_body
 from storage.states import ExportState
 
 

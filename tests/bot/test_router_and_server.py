@@ -7,7 +7,7 @@ import time
 from slack_rig import ADMIN, TEAM, AppServer, json_body, new_trigger
 from sqlalchemy import func, select
 
-from bot.slack_signing import command_body
+from devkit.slack.signing import command_body
 from storage.db import unit_of_work
 from storage.models import Workspace
 

@@ -16,9 +16,9 @@ from sqlalchemy import inspect
 
 from bot.app import create_app
 from bot.deps import build_deps
-from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
-from bot.slack_signing import command_body, signed_headers
 from bot.wiring import Services
+from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.slack.signing import command_body, signed_headers
 from storage.db import make_engine
 
 

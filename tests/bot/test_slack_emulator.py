@@ -8,8 +8,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_driver import new_trigger
-from bot.slack_emulator import DEFAULT_TOKEN, TRIGGER_LIFETIME, SlackEmulator, trigger_issued_at
+from devkit.slack.driver import new_trigger
+from devkit.slack.emulator import DEFAULT_TOKEN, TRIGGER_LIFETIME, SlackEmulator, trigger_issued_at
 
 VIEW = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "blocks": []}
 

@@ -31,8 +31,8 @@ from slack_rig import SIGNING_SECRET
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.emulators.base import Emulator
-from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.ats.base import Emulator
+from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory, unit_of_work

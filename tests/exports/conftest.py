@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats import registry
-from ats.emulators.base import Emulator
-from ats.errors import NotSupported
 from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
 from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.registry import emulator_class, load_seed
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from exports.types import EngineConfig
@@ -35,7 +32,6 @@ from storage.repositories import (
     ensure_workspace,
 )
 
-SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
 TEAM = "T0EXPORT"
 
 
@@ -114,14 +110,8 @@ class Clock:
 
 
 def start_emulator(vendor: Vendor, **kwargs: Any) -> Emulator:
-    """Start `vendor`'s emulator with its demo seed, or skip when it is not written yet."""
-    try:
-        registry.adapter_class(vendor)
-        cls = registry.emulator_class(vendor)
-    except NotSupported:
-        pytest.skip(f"{vendor.label} adapter or emulator is not written yet")
-    seed = json.loads((SEEDS / f"{vendor.value}.json").read_text())
-    return cls(seed=seed, **kwargs).start()
+    """Start `vendor`'s emulator with its demo seed."""
+    return emulator_class(vendor)(seed=load_seed(vendor), **kwargs).start()
 
 
 @dataclass

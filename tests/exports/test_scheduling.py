@@ -22,10 +22,10 @@ from scheduling_rig import (
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.emulators.base import Emulator
 from ats.http import HttpOptions
 from ats.ratelimit import VendorLimit
 from ats.types import Vendor
+from devkit.ats.base import Emulator
 from exports import scheduling
 from exports.scheduling import JobDeps, PassLimits, build_job_deps
 from exports.shared_budget import Backend, SharedBudgets

@@ -19,9 +19,9 @@ from scheduling_rig import CREATE_PATH, add_link, connect, created_per_email, em
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.emulators.base import Emulator
 from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
+from devkit.ats.base import Emulator
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from exports.types import EngineConfig

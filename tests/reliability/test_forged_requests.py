@@ -20,7 +20,7 @@ import pytest
 from reliability_rig import count_into, report, row_counts
 from slack_rig import SIGNING_SECRET, TEAM, AppServer
 
-from bot.slack_signing import command_body, interaction_body, signed_headers
+from devkit.slack.signing import command_body, interaction_body, signed_headers
 from storage.db import unit_of_work
 from storage.repositories import ApiTokenRepository, ensure_workspace
 

@@ -26,6 +26,7 @@ from ats.http import HttpOptions
 from ats.ratelimit import NullBudget
 from ats.types import AtsCandidate, Job, Stage, Vendor
 from bot.features.export.parsing import parse_person, split_name
+from devkit.ats.registry import create_emulator, load_seed
 from exports.emails import check_email
 from exports.ingest_files import FileFormat, FileImport, import_candidates
 from storage.db import unit_of_work
@@ -211,7 +212,6 @@ def test_odd_csv_and_jsonl_files_import_row_by_row_with_reasons(
 # --- ATS answers with missing or odd fields --------------------------------------------------------------
 
 #: vendor -> (collection, a typical record) the adapter reads jobs and candidates from.
-SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
 
 
 # Lone surrogates ("\ud800", valid as a JSON escape) are left out here: a job id holding one makes httpx
@@ -242,11 +242,11 @@ def vendor_cases() -> list[Vendor]:
 
 @pytest.mark.parametrize("vendor", vendor_cases(), ids=lambda v: v.value)
 def test_odd_ats_answers_become_typed_results_or_ats_errors(vendor: Vendor) -> None:
-    seed = json.loads((SEEDS / f"{vendor.value}.json").read_text())
+    seed = load_seed(vendor)
     options = HttpOptions(max_tries=1, timeout=5.0, page_size=50, sleep=lambda s: None)
     surprises: list[str] = []
 
-    emulator = registry.create_emulator(vendor).start()
+    emulator = create_emulator(vendor).start()
     adapter = registry.create_adapter(emulator.connection_config(), budget=NullBudget(), http_options=options)
 
     @given(st.data())

@@ -3,7 +3,7 @@ the ATS key, the Slack bot token, the signing secret and the encryption key appe
 not in the logs (captured at DEBUG, every logger), not in what the app sent to Slack, not in the
 exceptions it logged, and not in any cell of any table of the database.
 
-The flow is `scaleup demo`'s own story (bot.demo), run in this process against the ATS emulator and the
+The flow is `scaleup demo`'s own story (devkit.demo), run in this process against the ATS emulator and the
 Slack stand-in over loopback HTTP.
 """
 
@@ -17,9 +17,9 @@ import pytest
 from reliability_rig import dump_tables, report
 
 from ats.types import Vendor
-from bot.demo.flow import run_story
-from bot.demo.stack import start_stack
-from bot.slack_emulator import DEFAULT_TOKEN
+from devkit.demo.flow import run_story
+from devkit.demo.stack import start_stack
+from devkit.slack.emulator import DEFAULT_TOKEN
 
 
 def secrets_of(stack) -> dict[str, str]:

@@ -25,7 +25,7 @@ from bot.features.export.ids import ExportIds
 from bot.features.home.ids import HomeIds
 from bot.features.link.ids import LinkIds
 from bot.ids import Shortcut
-from bot.slack_signing import command_body
+from devkit.slack.signing import command_body
 
 IDS = sorted(
     {

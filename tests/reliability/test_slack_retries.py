@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from ats.types import EmailType
 from bot.features.export.ids import ExportIds
 from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
-from bot.slack_signing import command_body, interaction_body, signed_headers
+from devkit.slack.signing import command_body, interaction_body, signed_headers
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode
 from storage.models import Candidate, CandidateEmail, Export, Link

@@ -34,7 +34,7 @@ from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import ExportIds
 from bot.features.home.ids import HomeIds
 from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
-from bot.slack_signing import command_body
+from devkit.slack.signing import command_body
 from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ExportAs, LinkMode
 from storage.models import Alert, AtsConnection, Candidate, CandidateEmail, Export, Link

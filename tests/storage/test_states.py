@@ -6,10 +6,10 @@ import itertools
 
 import pytest
 
+from storage.enums import Vendor
 from storage.models import Candidate, Link, Search
 from storage.repositories import ConnectionRepository, ExportRepository, ensure_workspace
 from storage.states import TRANSITIONS, ExportState, IllegalTransition, check_transition
-from storage.enums import Vendor
 
 ALL = [None, *ExportState]
 

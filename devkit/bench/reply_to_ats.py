@@ -8,7 +8,7 @@ the emulator holding the candidate's record is measured.
 
     ratio = p95 ÷ 10 s; target ≤ 1.0 (peers poll every 10 to 30 minutes)
 
-    python -m bench.reply_to_ats [--quick] [--responses 200] [--pace 4]
+    python -m devkit.bench.reply_to_ats [--quick] [--responses 200] [--pace 4]
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from collections import Counter
 import httpx
 
 from ats.types import Vendor
-from bench import rig
-from bench.ack_latency import free_port, wait_healthy
-from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.bench import rig
+from devkit.bench.ack_latency import free_port, wait_healthy
+from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
 from storage.enums import Audience, ResponseType
@@ -39,7 +39,7 @@ VENDOR = Vendor.LEVER
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures; the last line is the headline ratio."""
-    parser = argparse.ArgumentParser(prog="bench.reply_to_ats", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="devkit.bench.reply_to_ats", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="40 responses instead of 200")
     parser.add_argument("--responses", type=int, default=None)
     parser.add_argument("--pace", type=float, default=4.0, help="responses sent per second")

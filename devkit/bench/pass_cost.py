@@ -14,7 +14,7 @@ them, inside a transaction rolled back after each repetition (no ATS call is mad
 
     ratio = (selection + claim at 1M) ÷ (selection + claim at 10k), on each database; target ≤ 1.5
 
-    python -m bench.pass_cost [--quick] [--database sqlite|postgresql] [--reps 5]
+    python -m devkit.bench.pass_cost [--quick] [--database sqlite|postgresql] [--reps 5]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.greenhouse import CAPABILITIES
 from ats.types import Vendor
-from bench import rig
+from devkit.bench import rig
 from exports import claims
 from exports.alerts import PassAlerts
 from exports.batch import BatchExporter
@@ -245,7 +245,7 @@ def measure(database: str, sizes: list[int], reps: int) -> list[Result]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures; the last line is the headline ratio."""
-    parser = argparse.ArgumentParser(prog="bench.pass_cost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="devkit.bench.pass_cost", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k candidates instead of 10k to 1M")
     parser.add_argument("--database", action="append", choices=["sqlite", "postgresql"])
     parser.add_argument("--reps", type=int, default=5, help="passes timed per size (the median is kept)")

@@ -12,7 +12,7 @@ Targets: every peak under 250 MB, and the import's peak flat as the file grows.
 
     ratio = import peak at the large file ÷ import peak at the small one (flat: ≈ 1.0)
 
-    python -m bench.memory [--quick] [--worker-sizes 10000 100000] [--import-rows 100000 1000000]
+    python -m devkit.bench.memory [--quick] [--worker-sizes 10000 100000] [--import-rows 100000 1000000]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from ats.types import Vendor
-from bench import rig
+from devkit.bench import rig
 from storage.crypto import SecretBox, generate_key
 from storage.db import make_engine, unit_of_work
 from storage.repositories import SearchRepository
@@ -165,7 +165,7 @@ def import_run(rows: int, folder: Path) -> Run:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its figures; the last line is the headline ratio."""
-    parser = argparse.ArgumentParser(prog="bench.memory", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="devkit.bench.memory", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k/10k candidates and rows")
     parser.add_argument("--worker-sizes", type=int, nargs="+", help="candidates per worker run")
     parser.add_argument("--import-rows", type=int, nargs="+", help="rows per import run")

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats import registry
-from ats.emulators.base import Emulator
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.registry import create_emulator, load_seed
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory, unit_of_work
@@ -37,7 +37,6 @@ from storage.repositories import ConnectionRepository, ensure_workspace
 
 #: The PostgreSQL server benchmarks create their databases on (trust auth on loopback).
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-SEEDS = Path(registry.__file__).parent / "emulators" / "seeds"
 RESULTS = Path(__file__).parent / "results"
 TEAM = "T0BENCH"
 
@@ -160,8 +159,8 @@ def migrated(url: str, *, pool_size: int = 10) -> tuple[Engine, sessionmaker[Ses
 
 def start_emulator(vendor: Vendor, **kwargs: Any) -> Emulator:
     """Start `vendor`'s emulator with its packaged seed; kwargs go to `Emulator.__init__`."""
-    seed = json.loads((SEEDS / f"{vendor.value}.json").read_text())
-    return registry.create_emulator(vendor, seed=seed, **kwargs).start()
+    seed = load_seed(vendor)
+    return create_emulator(vendor, seed=seed, **kwargs).start()
 
 
 def connect_workspace(

@@ -12,14 +12,12 @@ import binascii
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, ClassVar
 
-from ats.emulators.base import Emulator
-from ats.emulators.wire import EmuRequest, Reply, Route, iso
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.wire import EmuRequest, Reply, Route, iso
 
-SEED_FILE = Path(__file__).with_name("seeds") / "ashby.json"
 DEMO_API_KEY = "ashby-demo-key"
 MAX_LIMIT = 100
 SYNC_TOKEN_TTL = 7 * 24 * 3600.0  # Ashby expires sync tokens after "about a week" (sync guide)
@@ -84,10 +82,6 @@ def _decode(token: str) -> dict[str, Any]:
         raise InputError("cursor or syncToken is malformed")
     return data
 
-
-def load_seed() -> dict[str, Any]:
-    """Return the default Ashby seed (jobs, plans, stages, candidates, sources, tags, API keys)."""
-    return json.loads(SEED_FILE.read_text())
 
 
 class AshbyEmulator(Emulator):

@@ -12,7 +12,7 @@ to the last candidate done, plus one rate window: see `Case.span`). Target ≥ 0
 failed because of 429s and no person created twice; three workers must not beat the ceiling (≤ 1.0 and
 no window over R). Requests per candidate are printed per endpoint against the vendor's minimum.
 
-    python -m bench.export_throughput [--quick] [--vendor lever ...] [--rate 20] [--window 1]
+    python -m devkit.bench.export_throughput [--quick] [--vendor lever ...] [--rate 20] [--window 1]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from ats.ratelimit import VendorLimit
 from ats.types import Vendor
-from bench import rig
+from devkit.bench import rig
 from storage.crypto import SecretBox, generate_key
 from storage.db import make_engine, make_session_factory, unit_of_work
 from storage.models import Export, Link
@@ -237,7 +237,7 @@ def run_case(case: Case, url: str) -> Case:
                 [
                     rig.python(),
                     "-m",
-                    "bench.export_throughput",
+                    "devkit.bench.export_throughput",
                     "--worker",
                     url,
                     key,
@@ -391,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 profile.dump_stats(os.path.join(os.environ["BENCH_PROFILE"], f"{name}.prof"))
         return worker(*call)
-    parser = argparse.ArgumentParser(prog="bench.export_throughput", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="devkit.bench.export_throughput", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer candidates and runs (under a minute)")
     parser.add_argument("--vendor", action="append", choices=[v.value for v in rig.OPEN_JOBS])
     parser.add_argument(
@@ -407,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     vendors = [Vendor(v) for v in args.vendor] if args.vendor else list(rig.OPEN_JOBS)
-    logging.getLogger("ats.emulators").setLevel(logging.WARNING)
+    logging.getLogger("devkit.ats").setLevel(logging.WARNING)
     postgres = rig.postgres_available()
     if args.quick:
         # A smoke test: each vendor once on SQLite, and the three workers on one vendor.

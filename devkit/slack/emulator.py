@@ -9,7 +9,7 @@ answers the methods the app uses with Slack's response shapes:
 
 Like Slack it checks the bearer token (`invalid_auth`), spends each `trigger_id` once
 (`exchanged_trigger_id`) and, when asked to (`trigger_lifetime`), only within Slack's 3 seconds of the
-user's action (`expired_trigger_id`; triggers from `bot.slack_driver.new_trigger` carry their issue
+user's action (`expired_trigger_id`; triggers from `devkit.slack.driver.new_trigger` carry their issue
 time), keeps modals with a hash (`hash_conflict` on a stale one, `not_found` for an unknown id), knows
 users' admin flags and channels' membership and archiving (`not_in_channel`, `is_archived` from
 chat.postMessage), can answer 429 with Retry-After (`throttle`) and can take as long as the real Web API
@@ -39,7 +39,7 @@ TRIGGER_LIFETIME = 3.0
 
 
 def trigger_issued_at(trigger: str) -> float | None:
-    """Return when a trigger made by `bot.slack_driver.new_trigger` was issued (epoch seconds), else None."""
+    """Return when a trigger made by `devkit.slack.driver.new_trigger` was issued (epoch seconds), else None."""
     head = trigger.partition(".")[0]
     # Its first part is the issue time in milliseconds; other triggers (Slack's own, fixtures) are not dated.
     return int(head) / 1000 if head.isdigit() and len(head) == 13 else None

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ats.emulators.base import Emulator
-from ats.emulators.wire import EmuRequest, Reply, Route
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.wire import EmuRequest, Reply, Route
 
-SEED_FILE = Path(__file__).with_name("seeds") / "bamboohr.json"
 DEMO_API_KEY = "bamboohr-demo-key"
 DEMO_COMPANY = "scaleup-demo"
 DEFAULT_PAGE_SIZE = 100
@@ -37,10 +34,6 @@ STATUS_GROUPS: Mapping[str, frozenset[str]] = {
     "ALL": frozenset({"Open", "Draft", "Filled", "On Hold", "Canceled"}),
 }
 
-
-def load_seed() -> dict[str, Any]:
-    """Return the default BambooHR seed (company, API keys, statuses, jobs, applications)."""
-    return json.loads(SEED_FILE.read_text())
 
 
 def _parse(value: str) -> datetime | None:

@@ -1,22 +1,16 @@
-"""Run a vendor emulator in the foreground: what `scaleup ats emulate` and `python -m ats.emulators` call."""
+"""Run a vendor emulator in the foreground: what `scaleup ats emulate` and `python -m devkit.ats` call."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from ats.emulators.base import Emulator
-from ats.registry import create_emulator
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.registry import create_emulator
+from devkit.ats.registry import seed_path as demo_seed_path
 
 log = logging.getLogger(__name__)
-
-SEEDS_DIR = Path(__file__).with_name("seeds")
-
-
-def default_seed_path(vendor: Vendor) -> Path:
-    """Return the packaged demo seed of `vendor` (a few open jobs, one closed, stages, known candidates)."""
-    return SEEDS_DIR / f"{vendor.value}.json"
 
 
 def start_emulator(
@@ -29,7 +23,7 @@ def start_emulator(
 ) -> Emulator:
     """Start `vendor`'s emulator seeded from `seed_path` (the demo seed when None) and return it."""
     emulator = create_emulator(vendor, host=host, port=port, rate_limit=rate_limit)
-    seed = seed_path or default_seed_path(vendor)
+    seed = seed_path or demo_seed_path(vendor)
     if seed.exists():
         emulator.seed_file(seed)
     elif seed_path is not None:

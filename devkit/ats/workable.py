@@ -6,19 +6,16 @@ talent-pool-candidates-create, copy-candidate) and https://workable.readme.io/do
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ats.emulators.base import Emulator
-from ats.emulators.wire import EmuRequest, Reply, Route, iso
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.wire import EmuRequest, Reply, Route, iso
 
-SEED_FILE = Path(__file__).with_name("seeds") / "workable.json"
 DEMO_TOKEN = "workable-demo-token"
 DEMO_SUBDOMAIN = "scaleup-demo"
 DEFAULT_LIMIT = 50
@@ -27,10 +24,6 @@ MAX_LIMIT = 100
 # route → the token scope it needs (each reference page's "Required scope").
 SCOPES = {"jobs": "r_jobs", "candidates": "r_candidates", "write": "w_candidates"}
 
-
-def load_seed() -> dict[str, Any]:
-    """Return the default Workable seed (account, tokens, members, stages, jobs, candidates)."""
-    return json.loads(SEED_FILE.read_text())
 
 
 def _parse_time(value: str) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from bot.demo.flow import DemoOutcome, Step
+from devkit.demo.flow import DemoOutcome, Step
 from storage.states import ExportState
 
 _TEXT_LIMIT = 110

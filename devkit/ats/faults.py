@@ -109,7 +109,7 @@ class FaultPlan:
         return None
 
     def apply(self, body: dict[str, Any]) -> None:
-        """Apply a `POST /_emulator/faults` body (see `ats.emulators.base`)."""
+        """Apply a `POST /_emulator/faults` body (see `devkit.ats.base`)."""
         if body.get("clear"):
             self.clear()
         if "latency" in body:

@@ -14,7 +14,7 @@ N in all at C concurrent, mixed evenly over four kinds:
 
 Options must answer with data, so they are reported on their own against the emulator's latency.
 
-    python -m bench.ack_latency [--quick] [--requests 2000] [--concurrency 20] [--latency 0.5]
+    python -m devkit.bench.ack_latency [--quick] [--requests 2000] [--concurrency 20] [--latency 0.5]
 """
 
 from __future__ import annotations
@@ -36,11 +36,11 @@ from typing import Any
 import httpx
 
 from ats.types import Vendor
-from bench import rig
 from bot.features.link.ids import LinkIds
 from bot.ids import Shortcut
-from bot.slack_driver import SlackDriver, answer_json, conversation, selected
-from bot.slack_emulator import DEFAULT_TOKEN, TRIGGER_LIFETIME, SlackEmulator
+from devkit.bench import rig
+from devkit.slack.driver import SlackDriver, answer_json, conversation, selected
+from devkit.slack.emulator import DEFAULT_TOKEN, TRIGGER_LIFETIME, SlackEmulator
 from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--bare":
         return serve_bare(int(argv[1]), argv[2])
-    parser = argparse.ArgumentParser(prog="bench.ack_latency", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="devkit.bench.ack_latency", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 requests instead of 2,000")
     parser.add_argument("--requests", type=int, default=None, help="requests per app (default 2,000)")
     parser.add_argument("--concurrency", type=int, default=20)
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             procs.append(
                 subprocess.Popen(
-                    [rig.python(), "-m", "bench.ack_latency", "--bare", str(bare_port), secret],
+                    [rig.python(), "-m", "devkit.bench.ack_latency", "--bare", str(bare_port), secret],
                     env=env,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""`python -m ats.emulators VENDOR [--port N] [--seed FILE] [--rate-limit R]`: run one vendor emulator."""
+"""`python -m devkit.ats VENDOR [--port N] [--seed FILE] [--rate-limit R]`: run one vendor emulator."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import logging
 from pathlib import Path
 
-from ats.emulators.runner import run_emulator
 from ats.types import Vendor
+from devkit.ats.runner import run_emulator
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and serve the emulator until Ctrl-C."""
-    parser = argparse.ArgumentParser(prog="python -m ats.emulators", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devkit.ats", description=__doc__)
     parser.add_argument("vendor", choices=[v.value for v in Vendor])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)

@@ -9,17 +9,17 @@ from typing import Any
 
 import httpx
 
-from ats.emulators.base import Emulator
-from ats.emulators.runner import start_emulator
 from ats.types import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.realtime import realtime_exports
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import Settings
-from bot.slack_driver import SlackDriver
-from bot.slack_emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.wiring import Services, build_services
+from devkit.ats.base import Emulator
+from devkit.ats.runner import start_emulator
+from devkit.slack.driver import SlackDriver
+from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from storage.crypto import generate_key
 
 TEAM = "T0DEMO001"

@@ -11,14 +11,14 @@ from typing import Any
 
 from ats.credentials import CREDENTIALS
 from ats.types import AtsCandidate, Vendor
-from bot.demo.shortcut import export_from_message
-from bot.demo.stack import ADMIN, ALERTS_CHANNEL, SOURCING_CHANNEL, TEAM, DemoStack
 from bot.features.alerts.delivery import deliver_alerts as deliver
 from bot.features.alerts.delivery import slack_clients
 from bot.features.connect.ids import ConnectIds, field_block_id
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, stage_block_id
-from bot.slack_driver import answer_json, checked, conversation, find_block, selected, typed
 from bot.worker import build_worker, run_once
+from devkit.demo.shortcut import export_from_message
+from devkit.demo.stack import ADMIN, ALERTS_CHANNEL, SOURCING_CHANNEL, TEAM, DemoStack
+from devkit.slack.driver import answer_json, checked, conversation, find_block, selected, typed
 from exports.ingest_files import FileImport, import_candidates
 from exports.report import LinkReport, link_reports
 from storage.db import unit_of_work

@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from ats.emulators.base import Emulator
-from ats.emulators.wire import EmuRequest, Reply, Route, iso
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.wire import EmuRequest, Reply, Route, iso
 
 DEMO_CLIENT_ID = "gh-demo-client"
 DEMO_CLIENT_SECRET = "gh-demo-secret"

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from bot.slack_signing import command_body, event_body, interaction_body, signed_headers
+from devkit.slack.signing import command_body, event_body, interaction_body, signed_headers
 
 APP_ID = "A0001"
 
@@ -24,7 +24,7 @@ APP_ID = "A0001"
 def new_trigger() -> str:
     """Return a fresh trigger id (single-use, like Slack's), dated so the emulator can let it expire.
 
-    Its first part is the issue time in milliseconds (`bot.slack_emulator.trigger_issued_at`).
+    Its first part is the issue time in milliseconds (`devkit.slack.emulator.trigger_issued_at`).
     """
     return f"{time.time_ns() // 1_000_000}.{uuid.uuid4().int % 10**6}.{uuid.uuid4().hex[:12]}"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.demo.stack import ADMIN, DemoStack
 from bot.features.export.ids import ExportIds
 from bot.ids import Shortcut
-from bot.slack_driver import answer_json, find_block, selected, typed
+from devkit.demo.stack import ADMIN, DemoStack
+from devkit.slack.driver import answer_json, find_block, selected, typed
 
 MESSAGE = (
     "Found a strong backend lead: Gus Grant, gus.grant@example.com, "

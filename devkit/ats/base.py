@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from ats.base import ConnectionConfig
-from ats.emulators.faults import FaultPlan, FixedWindow
-from ats.emulators.wire import EmulatorHandler, EmuRequest, LoggedRequest, Reply, Route, header_number
 from ats.types import Vendor
+from devkit.ats.faults import FaultPlan, FixedWindow
+from devkit.ats.wire import EmulatorHandler, EmuRequest, LoggedRequest, Reply, Route, header_number
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ats.emulators.base import Emulator
-from ats.emulators.wire import EmuRequest, Reply, Route
 from ats.types import Vendor
+from devkit.ats.base import Emulator
+from devkit.ats.wire import EmuRequest, Reply, Route
 
 DEMO_API_KEY = "lever-demo-key"
 DEMO_USER_ID = "8d49b010-cc6a-4f40-ace5-e86061c677ed"

@@ -1,0 +1,49 @@
+"""The layers keep their direction: the product never loads the dev kit, and lower layers never import higher ones."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCT = ("bot", "exports", "ats", "storage")
+
+
+def test_the_product_loads_no_module_of_the_dev_kit() -> None:
+    # A fresh interpreter, as a deployment has: what the tests themselves imported must not count.
+    code = (
+        "import json, sys\n"
+        "import bot.app, bot.cli, bot.server, bot.worker, " + ", ".join(PRODUCT) + "\n"
+        "import bot.cli\n"
+        "bot.cli.build_parser()\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m == 'devkit' or m.startswith('devkit.'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == []
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    """Return each module of `package` with the top-level packages of ours it imports (lazy imports too)."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            targets |= {name.split(".")[0] for name in names}
+        found[module] = targets
+    return found
+
+
+def test_the_product_imports_the_dev_kit_only_inside_the_commands_that_use_it() -> None:
+    allowed = {"bot.cli.demo", "bot.cli.ats", "bot.cli.bench"}
+    for package in PRODUCT:
+        for module, targets in imports_of(package).items():
+            assert "devkit" not in targets or module in allowed, module
