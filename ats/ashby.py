@@ -23,36 +23,43 @@ from ats.errors import (
     VendorUnavailable,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
+from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import paginate
-from ats.types import (
-    AccountInfo,
-    AtsCandidate,
-    CandidatePage,
-    Capabilities,
-    CreatedApplication,
-    Job,
-    NewCandidate,
-    Stage,
-    Vendor,
-)
+from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
 
-VENDOR = Vendor.ASHBY
 DEFAULT_BASE_URL = "https://api.ashbyhq.com"
 MAX_PAGE_SIZE = 100  # job.list / candidate.list `limit`: "The maximum and default value is 100."
 
-CAPABILITIES = Capabilities(
-    export_prospects=True,
-    export_applicants=True,
-    multiple_emails=True,  # candidate.create `alternateEmailAddresses`
-    linkedin_search=False,  # candidate.search takes only `email` and `name`
-    candidate_sync=True,  # candidate.list with `syncToken`
-    add_to_job=True,  # application.create on an existing candidate
-    delayed_visibility=False,
-    tags=True,
-    notes=True,
-    profile_links=True,
+SPEC = VendorSpec(
+    vendor=Vendor.ASHBY,
+    label="Ashby",
+    credentials=(
+        CredentialField(
+            "api_key",
+            "API key",
+            secret=True,
+            hint="Admin → API Keys (candidatesRead/Write, jobsRead, hiringProcessMetadataRead)",
+        ),
+        CredentialField("source_id", "Source ID", secret=False, required=False),
+    ),
+    primary_secret="api_key",
+    # 100 requests/min per key is 3rd-party and UNSURE; stay well under it.
+    # https://developers.ashbyhq.com/
+    rate_limit=VendorLimit(limit=80, window=60.0),
+    capabilities=Capabilities(
+        export_prospects=True,
+        export_applicants=True,
+        multiple_emails=True,  # candidate.create `alternateEmailAddresses`
+        linkedin_search=False,  # candidate.search takes only `email` and `name`
+        candidate_sync=True,  # candidate.list with `syncToken`
+        add_to_job=True,  # application.create on an existing candidate
+        delayed_visibility=False,
+        tags=True,
+        notes=True,
+    ),
 )
 
 # --- vendor vocabulary ---------------------------------------------------------------------------------
@@ -143,7 +150,7 @@ class AshbyClassifier:
     """
 
     def __init__(self) -> None:
-        self._status = StatusClassifier(VENDOR.label, details=_status_details)
+        self._status = StatusClassifier(SPEC.label, details=_status_details)
 
     def __call__(self, response: httpx.Response) -> AtsError | None:
         """Return the error `response` stands for, or None for a successful answer."""
@@ -152,22 +159,22 @@ class AshbyClassifier:
         body = json_or_none(response)
         if not isinstance(body, Mapping):
             return VendorUnavailable(
-                VENDOR.label, f"answered HTTP {response.status_code} without a JSON body"
+                SPEC.label, f"answered HTTP {response.status_code} without a JSON body"
             )
         if body.get("success") is not False:
             return None
         code, message = _error_info(body)
         if code == SYNC_TOKEN_EXPIRED:
-            return SyncTokenExpired(VENDOR.label, "the candidate sync token expired")
+            return SyncTokenExpired(SPEC.label, "the candidate sync token expired")
         kind = _error_class(code)
         if kind is RateLimited:
-            return RateLimited(VENDOR.label, f"rate limit reached ({code})")
+            return RateLimited(SPEC.label, f"rate limit reached ({code})")
         if kind is ValidationFailed:
             fields = _field_errors(body, message)
             # With field messages the summary stays short: ValidationFailed appends them itself.
             text = f"rejected the request ({code})" if fields else f"rejected the request: {message} ({code})"
-            return ValidationFailed(VENDOR.label, text, field_errors=fields)
-        return kind(VENDOR.label, f"{message} ({code})")
+            return ValidationFailed(SPEC.label, text, field_errors=fields)
+        return kind(SPEC.label, f"{message} ({code})")
 
 
 # --- payload converters --------------------------------------------------------------------------------
@@ -177,7 +184,7 @@ def _norm_email(value: str) -> str:
     return value.strip().lower()
 
 
-@odd_answers_are_errors(Vendor.ASHBY.label, "a job")
+@odd_answers_are_errors(SPEC.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
     status = str(item.get("status") or "")
@@ -193,7 +200,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
-@odd_answers_are_errors(Vendor.ASHBY.label, "a stage")
+@odd_answers_are_errors(SPEC.label, "a stage")
 def _to_stage(item: Mapping[str, Any], job_id: str) -> Stage:
     return Stage(
         id=str(item["id"]),
@@ -204,7 +211,7 @@ def _to_stage(item: Mapping[str, Any], job_id: str) -> Stage:
     )
 
 
-@odd_answers_are_errors(Vendor.ASHBY.label, "a candidate")
+@odd_answers_are_errors(SPEC.label, "a candidate")
 def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
     emails: list[str] = []
     primary = item.get("primaryEmailAddress")
@@ -278,8 +285,8 @@ class AshbyAdapter:
     Ashby source every export is credited to unless the candidate names a known source.
     """
 
-    vendor = VENDOR
-    capabilities = CAPABILITIES
+    spec = SPEC
+    capabilities = SPEC.capabilities
 
     def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = MAX_PAGE_SIZE) -> None:
         self._http = http
@@ -297,6 +304,7 @@ class AshbyAdapter:
         """Build the adapter with its own HTTP client for `config` (the registry's factory)."""
         http = build_http(
             config,
+            label=SPEC.label,
             default_base_url=DEFAULT_BASE_URL,
             classifier=AshbyClassifier(),
             budget=budget,
@@ -319,7 +327,7 @@ class AshbyAdapter:
         def fetch(cursor: str | None) -> httpx.Response:
             return self._call(action, dict(body) | ({"cursor": cursor} if cursor else {}))
 
-        for page in paginate(fetch, items=_result_list, next_token=_next_cursor, vendor=VENDOR.label):
+        for page in paginate(fetch, items=_result_list, next_token=_next_cursor, vendor=SPEC.label):
             yield page.items, json_or_none(page.response)
 
     # --- AtsAdapter ---
@@ -332,8 +340,8 @@ class AshbyAdapter:
             # apiKey.info needs the optional `apiKeysRead` permission; a key without it still works for
             # exports, so prove it with the cheapest call the app needs anyway.
             self._call("job.list", {"limit": 1})
-            return AccountInfo(vendor=VENDOR)
-        return AccountInfo(vendor=VENDOR, acting_user=info.get("title") or None, raw=info)
+            return AccountInfo(vendor=SPEC.vendor)
+        return AccountInfo(vendor=SPEC.vendor, acting_user=info.get("title") or None, raw=info)
 
     def iter_jobs(self) -> Iterator[Job]:
         """Yield every open job, following `nextCursor` while `moreDataAvailable`."""
@@ -345,7 +353,7 @@ class AshbyAdapter:
         """Return one job by id, whatever its status."""
         results = _results(self._call("job.info", {"id": job_id, "expand": ["location"]}))
         if not isinstance(results, Mapping):
-            raise NotFound(VENDOR.label, f"job {job_id} was not found")
+            raise NotFound(SPEC.label, f"job {job_id} was not found")
         return _to_job(results)
 
     def list_stages(self, job_id: str) -> list[Stage]:
@@ -358,7 +366,7 @@ class AshbyAdapter:
             plan_id = plan.get("interviewPlanId")
         if not plan_id:
             raise NotFound(
-                VENDOR.label,
+                SPEC.label,
                 f"job {job_id} has no interview plan",
                 hint="Give the job an interview plan in Ashby.",
             )
@@ -467,7 +475,7 @@ class AshbyAdapter:
         body = _candidate_body(person, self._source_id(person))
         results = _results(self._call("candidate.create", body, write=True))
         if not isinstance(results, Mapping) or not results.get("id"):
-            raise VendorUnavailable(VENDOR.label, "created a candidate but returned no id")
+            raise VendorUnavailable(SPEC.label, "created a candidate but returned no id")
         return results
 
     def _apply_new(
@@ -494,7 +502,7 @@ class AshbyAdapter:
             body["sourceId"] = source_id
         results = _results(self._call("application.create", body, write=True))
         if not isinstance(results, Mapping):
-            raise VendorUnavailable(VENDOR.label, "created an application but returned no record")
+            raise VendorUnavailable(SPEC.label, "created an application but returned no record")
         return results
 
     def _first_applicant_stage(self, job_id: str) -> str | None:
@@ -560,7 +568,7 @@ class AshbyAdapter:
             # and repeating it is harmless, so it is retried like a read.
             results = _results(self._call("candidateTag.create", {"title": title})) or {}
             if not results.get("id"):
-                raise VendorUnavailable(VENDOR.label, "created a tag but returned no id")
+                raise VendorUnavailable(SPEC.label, "created a tag but returned no id")
             self._tags[key] = str(results["id"])
         return self._tags[key]
 

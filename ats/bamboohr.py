@@ -20,39 +20,40 @@ from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import AtsError, NotFound, NotSupported, RateLimited, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, parse_retry_after
+from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import paginate
-from ats.types import (
-    AccountInfo,
-    AtsCandidate,
-    CandidatePage,
-    Capabilities,
-    CreatedApplication,
-    Job,
-    NewCandidate,
-    Stage,
-    Vendor,
-)
+from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
 
-VENDOR = Vendor.BAMBOOHR
 BASE_URL_TEMPLATE = "https://api.bamboohr.com/api/gateway.php/{company}/v1"
 EXPORT_REFUSED = "BambooHR's API cannot take exports; ScaleUp only excludes candidates already in BambooHR"
 
 _COMPANY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
-CAPABILITIES = Capabilities(
-    export_prospects=False,
-    export_applicants=False,
-    exclusion_only=True,
-    multiple_emails=False,
-    linkedin_search=False,
-    candidate_sync=True,  # GET /applicant_tracking/applications?newSince=
-    add_to_job=False,
-    delayed_visibility=False,
-    tags=False,
-    notes=False,
-    profile_links=False,
+SPEC = VendorSpec(
+    vendor=Vendor.BAMBOOHR,
+    label="BambooHR",
+    credentials=(
+        CredentialField("api_key", "API key", secret=True, hint="Your profile → API Keys"),
+        CredentialField("subdomain", "Company domain", secret=False, hint="the NAME in NAME.bamboohr.com"),
+    ),
+    primary_secret="api_key",
+    # Not published: "API requests can be throttled … be ready for a 503"; keep it gentle.
+    # https://documentation.bamboohr.com/docs/api-details
+    rate_limit=VendorLimit(limit=5, window=1.0),
+    capabilities=Capabilities(
+        export_prospects=False,
+        export_applicants=False,
+        multiple_emails=False,
+        linkedin_search=False,
+        candidate_sync=True,  # GET /applicant_tracking/applications?newSince=
+        add_to_job=False,
+        delayed_visibility=False,
+        tags=False,
+        notes=False,
+    ),
 )
 
 # --- vendor vocabulary ---------------------------------------------------------------------------------
@@ -85,7 +86,7 @@ def base_url(config: ConnectionConfig) -> str:
     company = (config.fields.get("subdomain") or "").strip().lower().removesuffix(".bamboohr.com")
     if not _COMPANY.match(company):
         raise ValidationFailed(
-            VENDOR.label,
+            SPEC.label,
             "the connection's company domain is missing or invalid",
             hint="Reconnect BambooHR with the NAME in NAME.bamboohr.com: /scaleup connect.",
         )
@@ -99,7 +100,7 @@ class BambooHRClassifier:
     """Map BambooHR statuses to typed errors; a 503 with `Retry-After` is throttling, as a 429 is."""
 
     def __init__(self) -> None:
-        self._status = StatusClassifier(VENDOR.label)
+        self._status = StatusClassifier(SPEC.label)
 
     def __call__(self, response: httpx.Response) -> AtsError | None:
         """Return the error `response` stands for, or None for a success."""
@@ -110,7 +111,7 @@ class BambooHRClassifier:
         # "API requests can be throttled … be ready for a 503 Service Unavailable" (api-details); a 503 that
         # names a wait is the rate limit, so the budget is penalised like after any 429.
         if status == 429 or (status == 503 and retry_after is not None):
-            return RateLimited(VENDOR.label, "rate limit reached", retry_after=retry_after)
+            return RateLimited(SPEC.label, "rate limit reached", retry_after=retry_after)
         error = self._status(response)
         message = response.headers.get(ERROR_MESSAGE_HEADER)
         if error is not None and message and not isinstance(error, VendorUnavailable):
@@ -129,7 +130,7 @@ def _label(value: Any) -> str | None:
     return str(value) if value else None
 
 
-@odd_answers_are_errors(Vendor.BAMBOOHR.label, "a job opening")
+@odd_answers_are_errors(SPEC.label, "a job opening")
 def _to_job(item: Mapping[str, Any]) -> Job:
     status = _label(item.get("status")) or ""
     return Job(
@@ -143,7 +144,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
-@odd_answers_are_errors(Vendor.BAMBOOHR.label, "a status")
+@odd_answers_are_errors(SPEC.label, "a status")
 def _to_stage(item: Mapping[str, Any], index: int) -> Stage:
     # Applicant statuses are account-wide, so the stage belongs to no job.
     return Stage(
@@ -220,8 +221,8 @@ class BambooHRAdapter:
     and `fields["subdomain"]`, the company domain.
     """
 
-    vendor = VENDOR
-    capabilities = CAPABILITIES
+    spec = SPEC
+    capabilities = SPEC.capabilities
 
     def __init__(self, config: ConnectionConfig, http: AtsHttp) -> None:
         self._http = http
@@ -235,6 +236,7 @@ class BambooHRAdapter:
         """Build the adapter with its own HTTP client for `config` (the registry's factory)."""
         http = build_http(
             config,
+            label=SPEC.label,
             default_base_url=base_url(config),
             classifier=BambooHRClassifier(),
             budget=budget,
@@ -257,7 +259,7 @@ class BambooHRAdapter:
                 return self._get("/applicant_tracking/applications", params)
             return self._get(self._on_our_host(next_url))
 
-        for page in paginate(fetch, items=_applications, next_token=_next_page, vendor=VENDOR.label):
+        for page in paginate(fetch, items=_applications, next_token=_next_page, vendor=SPEC.label):
             yield page.items
 
     def _on_our_host(self, next_url: str) -> str:
@@ -266,7 +268,7 @@ class BambooHRAdapter:
         tail = httpx.URL(next_url).raw_path.decode()
         start = tail.find("/applicant_tracking/")
         if start < 0:
-            raise AtsError(VENDOR.label, "sent a next-page link outside the applicant API; stopped listing")
+            raise AtsError(SPEC.label, "sent a next-page link outside the applicant API; stopped listing")
         return self._root + tail[start:]
 
     def _jobs(self, status_group: str) -> list[Mapping[str, Any]]:
@@ -282,7 +284,7 @@ class BambooHRAdapter:
     def check(self) -> AccountInfo:
         """Verify the key (and its ATS access) with the applicant-status list."""
         self._get("/applicant_tracking/statuses")
-        return AccountInfo(vendor=VENDOR, account_name=self._company)
+        return AccountInfo(vendor=SPEC.vendor, account_name=self._company)
 
     def iter_jobs(self) -> Iterator[Job]:
         """Yield every open job opening (BambooHR returns them in one unpaginated list)."""
@@ -296,7 +298,7 @@ class BambooHRAdapter:
         for item in self._jobs(ALL_JOBS_STATUS_GROUP):
             if str(item["id"]) == str(job_id):
                 return _to_job(item)
-        raise NotFound(VENDOR.label, f"job opening {job_id} was not found")
+        raise NotFound(SPEC.label, f"job opening {job_id} was not found")
 
     def list_stages(self, job_id: str) -> list[Stage]:
         """Return the account's enabled applicant statuses (they are not per job)."""
@@ -345,19 +347,19 @@ class BambooHRAdapter:
 
     def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
         """Refuse: ScaleUp never writes to BambooHR."""
-        raise NotSupported(VENDOR.label, EXPORT_REFUSED)
+        raise NotSupported(SPEC.label, EXPORT_REFUSED)
 
     def create_applicant(
         self, person: NewCandidate, *, job_id: str, stage_id: str | None
     ) -> CreatedApplication:
         """Refuse: ScaleUp never writes to BambooHR."""
-        raise NotSupported(VENDOR.label, EXPORT_REFUSED)
+        raise NotSupported(SPEC.label, EXPORT_REFUSED)
 
     def add_to_job(
         self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
     ) -> CreatedApplication:
         """Refuse: ScaleUp never writes to BambooHR."""
-        raise NotSupported(VENDOR.label, EXPORT_REFUSED)
+        raise NotSupported(SPEC.label, EXPORT_REFUSED)
 
     def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
         """Return the applicant with this id, or None (a scan: BambooHR looks up applications, not people)."""

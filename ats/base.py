@@ -1,4 +1,16 @@
-"""The one interface every ATS adapter implements, and what an adapter is built from."""
+"""The one interface every ATS adapter implements, and what an adapter is built from.
+
+Adding a vendor is:
+
+1. `ats/<vendor>.py`: `SPEC = VendorSpec(...)` at the top (label, credential fields, primary secret, rate
+   limit, capabilities, each with the vendor documentation page it comes from), then the adapter class
+   implementing `AtsAdapter` with `spec = SPEC` and `create(config, *, budget, options)`;
+2. a member of `core.vocabulary.Vendor` and its one line in `ats.registry.ADAPTERS`;
+3. its emulator in the dev kit, `devkit/ats/<vendor>.py`, speaking the vendor's documented API, with a demo
+   seed in `devkit/ats/seeds/<vendor>.json`;
+4. tests: a profile in `tests/ats/ats_rig.py` runs the contract suite against the emulator, and
+   `tests/ats/test_<vendor>.py` covers the vendor's own quirks.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +18,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from ats.types import (
-    AccountInfo,
-    AtsCandidate,
-    CandidatePage,
-    Capabilities,
-    CreatedApplication,
-    Job,
-    NewCandidate,
-    Stage,
-    Vendor,
-)
+from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from ats.spec import VendorSpec
+from core.vocabulary import Vendor
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,13 @@ class RateBudget(Protocol):
 
 @runtime_checkable
 class AtsAdapter(Protocol):
-    """One ATS vendor behind one interface; all methods raise `ats.errors.AtsError` subclasses."""
+    """One ATS vendor behind one interface; all methods raise `ats.errors.AtsError` subclasses.
 
-    vendor: Vendor
+    `spec` is the vendor's; `capabilities` starts as the spec's and may be refined per connection (Workable
+    adds existing candidates to jobs only when the connection names a member to act as).
+    """
+
+    spec: VendorSpec
     capabilities: Capabilities
 
     def check(self) -> AccountInfo:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.errors import ScaleUpError
 
-class AtsError(Exception):
+
+class AtsError(ScaleUpError):
     """Base of every ATS failure.
 
     Attributes:
@@ -25,17 +27,12 @@ class AtsError(Exception):
     default_hint = "Try again; if it keeps failing, check the ATS connection with /scaleup connect."
 
     def __init__(self, vendor: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, hint=hint)
         self.vendor = vendor
-        self.message = message
-        self.hint = hint or self.default_hint
-
-    def __str__(self) -> str:
-        return f"{self.vendor}: {self.message} — {self.hint}"
 
     def user_message(self) -> str:
-        """Return the message and the fix, as shown in Slack."""
-        return str(self)
+        """Return the vendor, the message and the fix, as shown in Slack."""
+        return f"{self.vendor}: {super().user_message()}"
 
 
 class AuthFailed(AtsError):

@@ -24,19 +24,10 @@ from ats.base import ConnectionConfig, RateBudget
 from ats.classify import odd_answers_are_errors
 from ats.errors import AuthFailed, NotFound, NotSupported
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
+from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import Page, link_next, paginate
-from ats.types import (
-    AccountInfo,
-    AtsCandidate,
-    CandidatePage,
-    Capabilities,
-    CreatedApplication,
-    EmailType,
-    Job,
-    NewCandidate,
-    Stage,
-    Vendor,
-)
+from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from core.vocabulary import EmailType, Vendor
 
 log = logging.getLogger(__name__)
 
@@ -56,26 +47,55 @@ EMAIL_TYPES: Mapping[EmailType, str] = {
     EmailType.OTHER: "other",
 }
 
-CAPABILITIES = Capabilities(
-    export_prospects=True,
-    export_applicants=True,
-    multiple_emails=True,
-    linkedin_search=False,  # GET /v3/candidates has no LinkedIn/social filter
-    candidate_sync=True,
-    add_to_job=True,
-    # v1 documented delayed, truncated creates; unconfirmed for v3, so the adapter reads back to check.
-    delayed_visibility=True,
-    tags=True,
-    notes=False,
-    profile_links=True,
+SPEC = VendorSpec(
+    vendor=Vendor.GREENHOUSE,
+    label="Greenhouse",
+    # Harvest v3 custom integrations use OAuth client credentials; `sub` makes writes act as that user.
+    # https://harvestdocs.greenhouse.io/docs/authentication
+    credentials=(
+        CredentialField("client_id", "Client ID", secret=True, hint="Dev Center → API Credentials (Harvest V3)"),
+        CredentialField("client_secret", "Client secret", secret=True),
+        CredentialField(
+            "user_id",
+            "Acting user ID",
+            secret=False,
+            required=False,
+            hint="Greenhouse user id of a Site Admin that exports are attributed to",
+        ),
+        CredentialField(
+            "source_id",
+            "Source ID",
+            secret=False,
+            required=False,
+            hint="Greenhouse source to credit exports to (default: none)",
+        ),
+        CredentialField("auth_url", "Token URL", secret=False, required=False, hint="only for sandboxes and emulators"),
+    ),
+    primary_secret="client_secret",
+    # Fixed 30 s windows, no published ceiling; X-RateLimit-Limit 75 was observed and Airbyte budgets 50.
+    # https://harvestdocs.greenhouse.io/docs/api-rate-limiting
+    # (3rd-party: Airbyte source-greenhouse BEHAVIOR.md)
+    rate_limit=VendorLimit(limit=50, window=30.0),
+    capabilities=Capabilities(
+        export_prospects=True,
+        export_applicants=True,
+        multiple_emails=True,
+        linkedin_search=False,  # GET /v3/candidates has no LinkedIn/social filter
+        candidate_sync=True,
+        add_to_job=True,
+        # v1 documented delayed, truncated creates; unconfirmed for v3, so the adapter reads back to check.
+        delayed_visibility=True,
+        tags=True,
+        notes=False,
+    ),
 )
 
 
 class GreenhouseAdapter:
     """Greenhouse Harvest v3 behind `ats.base.AtsAdapter`."""
 
-    vendor = Vendor.GREENHOUSE
-    capabilities = CAPABILITIES
+    spec = SPEC
+    capabilities = SPEC.capabilities
 
     def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = PAGE_SIZE) -> None:
         self._config = config
@@ -91,8 +111,9 @@ class GreenhouseAdapter:
         """Build the adapter and its HTTP client for `config`."""
         http = build_http(
             config,
+            label=SPEC.label,
             default_base_url=BASE_URL,
-            classifier=StatusClassifier(Vendor.GREENHOUSE.label, now=options.now),
+            classifier=StatusClassifier(SPEC.label, now=options.now),
             budget=budget,
             options=options,
             # The limit is per account and shared with other tools: stop when Greenhouse says the window is
@@ -107,7 +128,7 @@ class GreenhouseAdapter:
     def check(self) -> AccountInfo:
         """Mint a token and list one job, proving both the credentials and the jobs scope."""
         self._request("GET", "/v3/jobs", params={"per_page": 1})
-        return AccountInfo(vendor=self.vendor, acting_user=self._config.fields.get("user_id"))
+        return AccountInfo(vendor=SPEC.vendor, acting_user=self._config.fields.get("user_id"))
 
     def iter_jobs(self) -> Iterator[Job]:
         """Yield every open job."""
@@ -118,7 +139,7 @@ class GreenhouseAdapter:
         """Return one job whatever its status (v3 has no single-record GET: filter by `ids`)."""
         found = self._request("GET", "/v3/jobs", params={"ids": _int_id(job_id, "job")}).json()
         if not found:
-            raise NotFound(self.vendor.label, f"job {job_id} does not exist")
+            raise NotFound(SPEC.label, f"job {job_id} does not exist")
         return _to_job(found[0])
 
     def list_stages(self, job_id: str) -> list[Stage]:
@@ -129,7 +150,7 @@ class GreenhouseAdapter:
         ]
         if not stages:
             # Every job plan has at least "Application Review" and "Offer", so none means no such job.
-            raise NotFound(self.vendor.label, f"job {job_id} does not exist or has no stages")
+            raise NotFound(SPEC.label, f"job {job_id} does not exist or has no stages")
         return sorted(stages, key=lambda s: s.order)
 
     def find_candidates(
@@ -137,7 +158,7 @@ class GreenhouseAdapter:
     ) -> list[AtsCandidate]:
         """Return candidates (prospects too) having `email` among their addresses."""
         if email is None:
-            raise NotSupported(self.vendor.label, "cannot search candidates by LinkedIn URL")
+            raise NotSupported(SPEC.label, "cannot search candidates by LinkedIn URL")
         params = {"email": email.strip().lower()}
         return [_to_candidate(item) for page in self._pages("/v3/candidates", params) for item in page.items]
 
@@ -247,7 +268,7 @@ class GreenhouseAdapter:
             return self._request("GET", next_url) if next_url else self._request("GET", path, params=first)
 
         return paginate(
-            fetch, items=lambda r: json_or_none(r) or [], next_token=link_next, vendor=self.vendor.label
+            fetch, items=lambda r: json_or_none(r) or [], next_token=link_next, vendor=SPEC.label
         )
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -277,7 +298,7 @@ class GreenhouseAdapter:
         body = json_or_none(response) or {}
         token = body.get("access_token")
         if not token:
-            raise AuthFailed(self.vendor.label, "the token endpoint answered without an access token")
+            raise AuthFailed(SPEC.label, "the token endpoint answered without an access token")
         return str(token), self._expiry(body)
 
     def _expiry(self, body: Mapping[str, Any]) -> float:
@@ -308,7 +329,7 @@ def _int_id(value: str, kind: str) -> int:
     try:
         return int(str(value).strip())
     except ValueError:
-        raise NotFound(Vendor.GREENHOUSE.label, f"{kind} {value!r} does not exist") from None
+        raise NotFound(SPEC.label, f"{kind} {value!r} does not exist") from None
 
 
 def _sort_time(value: str | None) -> float:
@@ -335,7 +356,7 @@ def _person_body(person: NewCandidate) -> dict[str, Any]:
     return body
 
 
-@odd_answers_are_errors(Vendor.GREENHOUSE.label, "a job")
+@odd_answers_are_errors(SPEC.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     return Job(
         id=str(item["id"]),
@@ -346,7 +367,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
-@odd_answers_are_errors(Vendor.GREENHOUSE.label, "a stage")
+@odd_answers_are_errors(SPEC.label, "a stage")
 def _to_stage(item: Mapping[str, Any]) -> Stage:
     return Stage(
         id=str(item["id"]),
@@ -357,7 +378,7 @@ def _to_stage(item: Mapping[str, Any]) -> Stage:
     )
 
 
-@odd_answers_are_errors(Vendor.GREENHOUSE.label, "a candidate")
+@odd_answers_are_errors(SPEC.label, "a candidate")
 def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
     emails = tuple(
         str(e["value"]).strip().lower() for e in item.get("email_addresses") or [] if e.get("value")

@@ -126,6 +126,7 @@ def make_http_client(
 def build_http(
     config: ConnectionConfig,
     *,
+    label: str,
     default_base_url: str,
     classifier: Classifier,
     budget: RateBudget,
@@ -135,13 +136,13 @@ def build_http(
 ) -> AtsHttp:
     """Build the `AtsHttp` an adapter uses for `config`; every secret value is scrubbed from its errors.
 
-    `auth` is sent with every request (e.g. Basic `(api_key, "")`); requests may pass their own.
+    `label` is the vendor's name its errors carry (`SPEC.label`). `auth` is sent with every request (e.g. Basic `(api_key, "")`); requests may pass their own.
     `window_hint` reads the vendor's rate headers so the budget holds off before a 429 (see
     `remaining_reset_hint`).
     """
     return AtsHttp(
         make_http_client(config, default_base_url=default_base_url, options=options, auth=auth),
-        vendor=config.vendor.label,
+        vendor=label,
         classifier=classifier,
         budget=budget,
         options=options,

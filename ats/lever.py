@@ -17,18 +17,10 @@ from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import NotFound, NotSupported, ValidationFailed
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
+from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import Page, body_token, iter_token_pages
-from ats.types import (
-    AccountInfo,
-    AtsCandidate,
-    CandidatePage,
-    Capabilities,
-    CreatedApplication,
-    Job,
-    NewCandidate,
-    Stage,
-    Vendor,
-)
+from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +33,34 @@ OPEN_STATE = "published"
 REQUEST_FIELDS = ("name", "emails", "links", "tags", "sources", "postings", "stage", "origin", "perform_as")
 _FIELD_PREFIX = re.compile(r"^\s*(?P<field>[a-z_]+)\s*:\s*(?P<text>.+)$", re.DOTALL)
 
-CAPABILITIES = Capabilities(
-    export_prospects=True,
-    export_applicants=True,
-    multiple_emails=True,
-    linkedin_search=False,  # GET /opportunities filters by email, contact_id, posting_id… not by link
-    candidate_sync=True,  # updated_at_start
-    add_to_job=True,
-    delayed_visibility=False,
-    tags=True,
-    notes=False,
-    profile_links=True,
+SPEC = VendorSpec(
+    vendor=Vendor.LEVER,
+    label="Lever",
+    # Lever writes require `perform_as`. https://hire.lever.co/developer/documentation
+    credentials=(
+        CredentialField("api_key", "API key", secret=True, hint="Settings → Integrations and API → API Credentials"),
+        CredentialField(
+            "perform_as",
+            "Acting user ID",
+            secret=False,
+            hint="Lever user id that opportunities are created as",
+        ),
+    ),
+    primary_secret="api_key",
+    # 10 requests/s per key, bursts to 20 (3rd-party: rate-limits.apis.io Lever profile).
+    # https://hire.lever.co/developer/documentation
+    rate_limit=VendorLimit(limit=8, window=1.0),
+    capabilities=Capabilities(
+        export_prospects=True,
+        export_applicants=True,
+        multiple_emails=True,
+        linkedin_search=False,  # GET /opportunities filters by email, contact_id, posting_id… not by link
+        candidate_sync=True,  # updated_at_start
+        add_to_job=True,
+        delayed_visibility=False,
+        tags=True,
+        notes=False,
+    ),
 )
 
 
@@ -67,8 +76,8 @@ def lever_error_details(body: Any) -> tuple[str | None, dict[str, str]]:
 class LeverAdapter:
     """Lever behind `ats.base.AtsAdapter`."""
 
-    vendor = Vendor.LEVER
-    capabilities = CAPABILITIES
+    spec = SPEC
+    capabilities = SPEC.capabilities
 
     def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = PAGE_SIZE) -> None:
         self._perform_as = (config.fields.get("perform_as") or "").strip() or None
@@ -80,8 +89,9 @@ class LeverAdapter:
         """Build the adapter and its HTTP client (Basic auth: API key as username, empty password)."""
         http = build_http(
             config,
+            label=SPEC.label,
             default_base_url=BASE_URL,
-            classifier=StatusClassifier(Vendor.LEVER.label, details=lever_error_details, now=options.now),
+            classifier=StatusClassifier(SPEC.label, details=lever_error_details, now=options.now),
             budget=budget,
             options=options,
             auth=(config.secrets.get("api_key", ""), ""),
@@ -94,12 +104,12 @@ class LeverAdapter:
         """Verify the key, and that `perform_as` names a Lever user."""
         if self._perform_as is None:
             self.http.get("/postings", params={"limit": 1})
-            return AccountInfo(vendor=self.vendor)
+            return AccountInfo(vendor=SPEC.vendor)
         try:
             user = self.http.get(f"/users/{self._perform_as}").json()["data"]
         except NotFound:
             raise self._missing_perform_as(f"user {self._perform_as} does not exist") from None
-        return AccountInfo(vendor=self.vendor, acting_user=user.get("name") or user.get("email"), raw=user)
+        return AccountInfo(vendor=SPEC.vendor, acting_user=user.get("name") or user.get("email"), raw=user)
 
     def iter_jobs(self) -> Iterator[Job]:
         """Yield every published posting."""
@@ -122,7 +132,7 @@ class LeverAdapter:
     ) -> list[AtsCandidate]:
         """Return the contacts having an opportunity with `email`."""
         if email is None:
-            raise NotSupported(self.vendor.label, "cannot search candidates by LinkedIn URL")
+            raise NotSupported(SPEC.label, "cannot search candidates by LinkedIn URL")
         opportunities = [
             o for page in self._pages("/opportunities", {"email": email.strip().lower()}) for o in page.items
         ]
@@ -194,7 +204,7 @@ class LeverAdapter:
 
     def _missing_perform_as(self, why: str) -> ValidationFailed:
         return ValidationFailed(
-            self.vendor.label,
+            SPEC.label,
             "the connection's acting user is not usable",
             field_errors={"perform_as": why},
             hint="Reconnect Lever with the user id of an active Lever user: /scaleup connect.",
@@ -232,7 +242,7 @@ def _person_body(person: NewCandidate) -> dict[str, Any]:
     return body
 
 
-@odd_answers_are_errors(Vendor.LEVER.label, "a posting")
+@odd_answers_are_errors(SPEC.label, "a posting")
 def _to_job(item: Mapping[str, Any]) -> Job:
     categories = item.get("categories") or {}
     return Job(
@@ -246,7 +256,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
-@odd_answers_are_errors(Vendor.LEVER.label, "opportunities")
+@odd_answers_are_errors(SPEC.label, "opportunities")
 def _to_candidates(opportunities: list[Mapping[str, Any]]) -> list[AtsCandidate]:
     """Fold opportunities into one candidate per contact, keeping the most recently updated one's details."""
     by_contact: dict[str, list[Mapping[str, Any]]] = {}

@@ -1,44 +1,12 @@
-"""Typed values exchanged with ATS adapters: vendors, capabilities, jobs, stages and candidates."""
+"""Typed values exchanged with ATS adapters: capabilities, jobs, stages and candidates."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class Vendor(StrEnum):
-    """ATS vendors the app can connect to; the value is what a connection row stores."""
-
-    GREENHOUSE = "greenhouse"
-    LEVER = "lever"
-    ASHBY = "ashby"
-    WORKABLE = "workable"
-    BAMBOOHR = "bamboohr"
-
-    @property
-    def label(self) -> str:
-        """Return the vendor's name as recruiters write it."""
-        return _LABELS[self]
-
-
-_LABELS = {
-    Vendor.GREENHOUSE: "Greenhouse",
-    Vendor.LEVER: "Lever",
-    Vendor.ASHBY: "Ashby",
-    Vendor.WORKABLE: "Workable",
-    Vendor.BAMBOOHR: "BambooHR",
-}
-
-
-class EmailType(StrEnum):
-    """Kinds of email address a candidate may carry; the order here is the export preference order."""
-
-    PRIMARY = "primary"
-    WORK = "work"
-    PERSONAL = "personal"
-    OTHER = "other"
+from core.vocabulary import EmailType, Vendor
 
 
 @dataclass(frozen=True)
@@ -48,7 +16,6 @@ class Capabilities:
     Attributes:
         export_prospects: can create a candidate not (yet) applied to a job.
         export_applicants: can create an application on a job at a chosen stage.
-        exclusion_only: the vendor cannot take exports; it is only used to exclude known people.
         multiple_emails: a created candidate can carry several email addresses.
         linkedin_search: candidates can be looked up by LinkedIn URL.
         candidate_sync: the vendor has a changed-since listing the dedupe mirror can use.
@@ -56,12 +23,10 @@ class Capabilities:
         delayed_visibility: a new record may not be readable at once (export stays `processing`).
         tags: created candidates can be tagged.
         notes: a note can be attached to the created candidate.
-        profile_links: the vendor has a web URL for a candidate that recruiters can open.
     """
 
     export_prospects: bool
     export_applicants: bool
-    exclusion_only: bool = False
     multiple_emails: bool = True
     linkedin_search: bool = False
     candidate_sync: bool = True
@@ -69,7 +34,11 @@ class Capabilities:
     delayed_visibility: bool = False
     tags: bool = True
     notes: bool = False
-    profile_links: bool = True
+
+    @property
+    def exclusion_only(self) -> bool:
+        """Return True when the vendor cannot take exports and only serves to exclude people it knows."""
+        return not (self.export_prospects or self.export_applicants)
 
 
 @dataclass(frozen=True)

@@ -28,39 +28,49 @@ from ats.errors import (
     VendorUnavailable,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
+from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import paginate
-from ats.types import (
-    AccountInfo,
-    AtsCandidate,
-    CandidatePage,
-    Capabilities,
-    CreatedApplication,
-    Job,
-    NewCandidate,
-    Stage,
-    Vendor,
-)
+from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
 
-VENDOR = Vendor.WORKABLE
 BASE_URL_TEMPLATE = "https://{subdomain}.workable.com/spi/v3"
 MAX_PAGE_SIZE = 100  # "The value specified cannot be more than 100 per page."
-RATE_WINDOW = 10.0  # account tokens: 10 requests per 10 s (https://workable.readme.io/docs/rate-limits)
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
-CAPABILITIES = Capabilities(
-    export_prospects=True,  # talent pool, or a job candidate left in the "sourced" stage
-    export_applicants=True,  # `?stage=<slug>` places the candidate in one call
-    multiple_emails=False,  # a Workable candidate has one `email`
-    linkedin_search=False,  # GET /candidates filters by email only
-    candidate_sync=True,  # GET /candidates?updated_after=
-    add_to_job=False,  # /candidates/{id}/copy needs a `member_id`; enabled when the connection has one
-    delayed_visibility=False,
-    tags=True,
-    notes=False,  # comments need a member and are not part of the create call
-    profile_links=True,
+SPEC = VendorSpec(
+    vendor=Vendor.WORKABLE,
+    label="Workable",
+    # Workable's API lives on the account's own subdomain. https://workable.readme.io/reference
+    credentials=(
+        CredentialField("api_key", "Access token", secret=True, hint="Settings → Integrations → Apps"),
+        CredentialField("subdomain", "Account subdomain", secret=False, hint="the NAME in NAME.workable.com"),
+        # Copying a duplicate into another job acts as a member. https://workable.readme.io/reference/copy-candidate
+        CredentialField(
+            "member_id",
+            "Member ID",
+            secret=False,
+            required=False,
+            hint="Workable member that existing candidates are copied into jobs as (GET /members)",
+        ),
+    ),
+    primary_secret="api_key",
+    # Account tokens: 10 requests / 10 s (OAuth and partner tokens get 50).
+    # https://workable.readme.io/docs/rate-limits
+    rate_limit=VendorLimit(limit=10, window=10.0),
+    capabilities=Capabilities(
+        export_prospects=True,  # talent pool, or a job candidate left in the "sourced" stage
+        export_applicants=True,  # `?stage=<slug>` places the candidate in one call
+        multiple_emails=False,  # a Workable candidate has one `email`
+        linkedin_search=False,  # GET /candidates filters by email only
+        candidate_sync=True,  # GET /candidates?updated_after=
+        add_to_job=False,  # /candidates/{id}/copy needs a `member_id`; enabled when the connection has one
+        delayed_visibility=False,
+        tags=True,
+        notes=False,  # comments need a member and are not part of the create call
+    ),
 )
 
 # --- vendor vocabulary ---------------------------------------------------------------------------------
@@ -85,7 +95,7 @@ def base_url(config: ConnectionConfig) -> str:
     if not _SUBDOMAIN.match(subdomain):
         # Checked before any request: the bearer token must only ever be sent to a *.workable.com host.
         raise ValidationFailed(
-            VENDOR.label,
+            SPEC.label,
             "the connection's account subdomain is missing or invalid",
             hint="Reconnect Workable with the NAME in NAME.workable.com: /scaleup connect.",
         )
@@ -121,14 +131,14 @@ def reset_delay(value: str | None, now: float) -> float | None:
         number /= 1000
     delay = number - now if number > 1e9 else number
     # Our clock and Workable's disagree a little; a fixed window never needs more than one window's wait.
-    return min(max(delay, 0.0), RATE_WINDOW)
+    return min(max(delay, 0.0), SPEC.rate_limit.window)
 
 
 class WorkableClassifier:
     """Map Workable statuses to typed errors; 429s wait for `X-Rate-Limit-Reset`."""
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
-        self._status = StatusClassifier(VENDOR.label, details=_error_details, now=now)
+        self._status = StatusClassifier(SPEC.label, details=_error_details, now=now)
         self._now = now
 
     def __call__(self, response: httpx.Response) -> AtsError | None:
@@ -142,7 +152,7 @@ class WorkableClassifier:
 # --- payload converters --------------------------------------------------------------------------------
 
 
-@odd_answers_are_errors(Vendor.WORKABLE.label, "a job")
+@odd_answers_are_errors(SPEC.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
     state = str(item.get("state") or "")
@@ -158,7 +168,7 @@ def _to_job(item: Mapping[str, Any]) -> Job:
     )
 
 
-@odd_answers_are_errors(Vendor.WORKABLE.label, "a stage")
+@odd_answers_are_errors(SPEC.label, "a stage")
 def _to_stage(item: Mapping[str, Any], index: int, job_id: str) -> Stage:
     position = item.get("position")
     return Stage(
@@ -170,7 +180,7 @@ def _to_stage(item: Mapping[str, Any], index: int, job_id: str) -> Stage:
     )
 
 
-@odd_answers_are_errors(Vendor.WORKABLE.label, "a candidate")
+@odd_answers_are_errors(SPEC.label, "a candidate")
 def _to_candidate(item: Mapping[str, Any]) -> AtsCandidate:
     email = str(item.get("email") or "").strip().lower()
     linkedin = next(
@@ -250,7 +260,7 @@ def _q(value: str) -> str:
     try:
         return quote(str(value), safe="")
     except UnicodeError:  # a lone surrogate (valid JSON from the ATS) cannot go in a URL; nothing is sent
-        raise ValidationFailed(Vendor.WORKABLE.label, "an id holds characters that cannot be sent") from None
+        raise ValidationFailed(SPEC.label, "an id holds characters that cannot be sent") from None
 
 
 def _single(response: httpx.Response, key: str) -> Mapping[str, Any]:
@@ -271,7 +281,7 @@ class WorkableAdapter:
     `fields["member_id"]`, the Workable member duplicates are copied into other jobs as.
     """
 
-    vendor = VENDOR
+    spec = SPEC
 
     def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = MAX_PAGE_SIZE) -> None:
         self._http = http
@@ -280,15 +290,16 @@ class WorkableAdapter:
         self._account = (config.fields.get("subdomain") or "").strip() or None
         self._member_id = (config.fields.get("member_id") or "").strip() or None
         self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-        self.capabilities = CAPABILITIES
+        self.capabilities = SPEC.capabilities
         if self._member_id:
-            self.capabilities = replace(CAPABILITIES, add_to_job=True)
+            self.capabilities = replace(SPEC.capabilities, add_to_job=True)
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> WorkableAdapter:
         """Build the adapter with its own HTTP client for `config` (the registry's factory)."""
         http = build_http(
             config,
+            label=SPEC.label,
             default_base_url=base_url(config),
             classifier=WorkableClassifier(now=options.now),
             budget=budget,
@@ -321,13 +332,13 @@ class WorkableAdapter:
             # `paging.next` is an absolute URL; the token must never follow it to another host.
             if not next_url.startswith(self._root + "/"):
                 raise AtsError(
-                    VENDOR.label,
+                    SPEC.label,
                     "pointed the next page at another host; stopped before sending the token there",
                     hint="Check the connection's subdomain with /scaleup connect.",
                 )
             return self._http.get(next_url, headers=self._headers)
 
-        for page in paginate(fetch, items=items, next_token=_paging_next, vendor=VENDOR.label):
+        for page in paginate(fetch, items=items, next_token=_paging_next, vendor=SPEC.label):
             yield page.items
 
     # --- AtsAdapter ---
@@ -335,7 +346,7 @@ class WorkableAdapter:
     def check(self) -> AccountInfo:
         """Verify the token and subdomain with a one-job listing."""
         self._get("/jobs", {"limit": 1})
-        return AccountInfo(vendor=VENDOR, account_name=self._account)
+        return AccountInfo(vendor=SPEC.vendor, account_name=self._account)
 
     def iter_jobs(self) -> Iterator[Job]:
         """Yield every published job, following `paging.next`."""
@@ -407,7 +418,7 @@ class WorkableAdapter:
         """Copy an existing candidate into `job_id` (needs the connection's `member_id`)."""
         if not self._member_id:
             raise NotSupported(
-                VENDOR.label,
+                SPEC.label,
                 "cannot add an existing candidate to another job without a member to act as",
                 hint="Add a Workable member id to the connection (/scaleup connect), or add them by hand.",
             )
@@ -446,7 +457,7 @@ class WorkableAdapter:
     ) -> CreatedApplication:
         created = _single(self._post(path, _candidate_body(person), params=params), "candidate")
         if not created.get("id"):
-            raise VendorUnavailable(VENDOR.label, "accepted the candidate but returned no id")
+            raise VendorUnavailable(SPEC.label, "accepted the candidate but returned no id")
         return CreatedApplication(
             candidate_id=str(created["id"]),
             profile_url=created.get("profile_url") or None,

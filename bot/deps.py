@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ats.base import AtsAdapter, ConnectionConfig
+from ats.budgets import NullBudget
 from ats.http import HttpOptions
 from ats.registry import create_adapter
 from bot.background import Background
@@ -96,7 +97,8 @@ def build_deps(
         listeners=listeners,
         background=background,
         adapter_for=factory.for_connection,
-        check_adapter=lambda config: create_adapter(config, http_options=CHECK_OPTIONS),
+        # A check is one request with credentials not saved yet: no connection budget to share.
+        check_adapter=lambda config: create_adapter(config, budget=NullBudget(), http_options=CHECK_OPTIONS),
         job_cache=job_cache,
         exports=exports,
         check_window=check_window,

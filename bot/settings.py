@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from exports.shared_budget import parse_limits
+from ats.budgets import parse_limits
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     worker_link_seconds: float = Field(default=60.0, gt=0, alias="SCALEUP_WORKER_LINK_SECONDS")
     # SQLite allows one worker: it renews its lock this often and a lock silent for 3 beats is taken over.
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0, alias="SCALEUP_WORKER_HEARTBEAT_SECONDS")
-    # Per-vendor request budgets replacing ats.ratelimit.VENDOR_LIMITS, as JSON: {"lever": "8/1"} means
+    # Per-vendor request budgets replacing the vendor specs' `rate_limit`, as JSON: {"lever": "8/1"} means
     # 8 requests per 1 second (e.g. Workable OAuth tokens are allowed 50/10).
     ats_rate_limits: dict[str, str] = Field(default_factory=dict, alias="SCALEUP_ATS_RATE_LIMITS")
 

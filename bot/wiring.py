@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import RateBudget
 from bot.settings import Settings
-from exports.shared_budget import SharedBudgets, parse_limits
+from ats.budgets import SharedBudgets, parse_limits
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from ats.base import AtsAdapter, ConnectionConfig, RateBudget
 from ats.http import HttpOptions
-from ats.ratelimit import BudgetRegistry
 from ats.registry import create_adapter
 from storage.crypto import SecretBox
 from storage.models import AtsConnection
@@ -23,8 +22,8 @@ class AdapterFactory:
 
     Args:
         secret_box: decrypts the connection's stored credentials (they live only inside the adapter).
-        budget_for: returns the rate budget shared by every user of a connection; by default one
-            in-process budget per connection id, sized for the vendor.
+        budget_for: returns the rate budget shared by every user of a connection
+            (`bot.wiring.Services.budget_for`; `NullBudget` in tests that are not about pacing).
         http_options: timeouts and retry policy given to every adapter.
     """
 
@@ -32,12 +31,11 @@ class AdapterFactory:
         self,
         secret_box: SecretBox,
         *,
-        budget_for: Callable[[AtsConnection], RateBudget] | None = None,
+        budget_for: Callable[[AtsConnection], RateBudget],
         http_options: HttpOptions | None = None,
     ) -> None:
         self._box = secret_box
-        registry = BudgetRegistry()
-        self._budget_for = budget_for or (lambda c: registry.get(f"connection:{c.id}", c.vendor))
+        self._budget_for = budget_for
         self._http_options = http_options
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[str, AtsAdapter]] = {}

@@ -14,7 +14,8 @@ from typing import Protocol
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from ats.types import Capabilities, EmailAddress, EmailType, Vendor
+from ats.types import Capabilities, EmailAddress
+from core.vocabulary import EmailType, Vendor
 from exports.emails import choose_emails
 from exports.mirror import EMAIL, LINKEDIN, Key, MirrorHit, first_hit, match_many, person_keys
 from exports.types import ExportOverrides, LinkNotFound

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 
-from ats.types import EmailAddress, EmailType
+from ats.types import EmailAddress
+from core.vocabulary import EmailType
 
 #: The fixed order in which addresses are preferred: the first selected valid one is the primary one sent.
 EMAIL_PREFERENCE: tuple[EmailType, ...] = (EmailType.PRIMARY, EmailType.WORK, EmailType.PERSONAL, EmailType.OTHER)

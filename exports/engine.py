@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ats.registry import spec_of
 from ats.base import AtsAdapter
 from ats.errors import AtsError, NotFound, VendorUnavailable
 from ats.types import Capabilities, CreatedApplication
@@ -394,7 +395,7 @@ class ExportEngine:
         assert item.person is not None
         if view.export_as == ExportAs.APPLICANT:
             if not view.job_id:
-                raise NotFound(view.vendor.label, "this link has no job to add applicants to")
+                raise NotFound(spec_of(view.vendor).label, "this link has no job to add applicants to")
             return adapter.create_applicant(item.person, job_id=view.job_id, stage_id=view.stage_id)
         return adapter.create_prospect(item.person, job_id=view.job_id)
 

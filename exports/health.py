@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from ats.registry import spec_of
 from ats.base import AtsAdapter
 from ats.errors import AtsError, NotFound, VendorUnavailable
 from exports.alerts import raise_alert
@@ -79,7 +80,7 @@ def _describe(fault: JobFault | None, view: LinkView, wording: dict[str, str]) -
         return None
     stage = f"“{view.stage_name}”" if view.stage_name else view.stage_id
     return wording[fault.kind].format(
-        job=fault.job_name, status=fault.status, stage=stage, vendor=view.vendor.label
+        job=fault.job_name, status=fault.status, stage=stage, vendor=spec_of(view.vendor).label
     )
 
 
@@ -176,5 +177,5 @@ def _connection_alert(
         incident_key=f"{kind.value}:connection-{connection.id}:{now.isoformat()}",
         link_id=None,
         channel=view.alert_channel,
-        payload={"vendor": view.vendor.label, **details},
+        payload={"vendor": spec_of(view.vendor).label, **details},
     )

@@ -31,7 +31,8 @@ from exports.ingest_lookup import (
 )
 from exports.records import CandidateIn, ResponseIn
 from storage.base import utcnow
-from storage.enums import EmailType, ResponseType
+from storage.enums import ResponseType
+from core.vocabulary import EmailType
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Search, SearchCandidate
 from storage.repositories import SearchRepository
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from exports.emails import check_email
 from exports.linkedin import normalize_linkedin_url
-from storage.enums import EmailType, ResponseType
+from storage.enums import ResponseType
+from core.vocabulary import EmailType
 
 #: Column or field holding each email type.
 EMAIL_FIELDS: dict[str, EmailType] = {

@@ -1,12 +1,9 @@
-"""Enumerations stored in columns; each set of values lives here and nowhere else."""
+"""Enumerations stored in columns; each set of values lives here and nowhere else (`Vendor` and `EmailType`,
+which every layer shares, are in `core.vocabulary`)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from ats.types import EmailType, Vendor
-
-__all__ = ["AlertKind", "AlertStatus", "Audience", "EmailType", "ExportAs", "LinkMode", "ResponseType", "Vendor"]
 
 
 class ResponseType(StrEnum):

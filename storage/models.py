@@ -20,16 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, Timestamped, UTCDateTime, utcnow
-from storage.enums import (
-    AlertKind,
-    AlertStatus,
-    Audience,
-    EmailType,
-    ExportAs,
-    LinkMode,
-    ResponseType,
-    Vendor,
-)
+from storage.enums import AlertKind, AlertStatus, Audience, ExportAs, LinkMode, ResponseType
+from core.vocabulary import EmailType, Vendor
 from storage.states import ExportState
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from storage.base import utcnow
 from storage.crypto import SecretBox
-from storage.enums import Vendor
+from core.vocabulary import Vendor
 from storage.models import (
     Alert,
     ApiToken,

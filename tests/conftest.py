@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from exports.shared_budget import forget_spent_budgets
+from ats.budget_stores import forget_spent_budgets
 from storage import migrate
 from storage.base import Base
 from storage.crypto import SecretBox, generate_key

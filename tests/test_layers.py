@@ -9,7 +9,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("bot", "exports", "ats", "storage")
+PRODUCT = ("bot", "exports", "ats", "storage", "core")
+OURS = {*PRODUCT, "devkit", "tests"}
+#: What each lower layer may import besides itself: `bot → exports → (ats, storage) → core`.
+MAY_IMPORT = {
+    "core": set(),
+    "storage": {"core"},
+    "ats": {"core"},
+    "exports": {"ats", "storage", "core"},
+}
 
 
 def test_the_product_loads_no_module_of_the_dev_kit() -> None:
@@ -47,3 +55,10 @@ def test_the_product_imports_the_dev_kit_only_inside_the_commands_that_use_it() 
     for package in PRODUCT:
         for module, targets in imports_of(package).items():
             assert "devkit" not in targets or module in allowed, module
+
+
+def test_each_layer_imports_only_the_layers_below_it() -> None:
+    for package, allowed in MAY_IMPORT.items():
+        for module, targets in imports_of(package).items():
+            wrong = (targets & OURS) - allowed - {package}
+            assert not wrong, f"{module} imports {sorted(wrong)}"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from exports.ingest import Outcome
 from exports.records import CandidateIn, EmailsIn, Record, ResponseIn
-from storage.enums import EmailType
+from core.vocabulary import EmailType
 from storage.models import Candidate, Search
 
 #: The most records one batch request may carry.

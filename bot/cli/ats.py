@@ -9,11 +9,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from ats.spec import CredentialsIncomplete
+from ats.registry import spec_of
 from ats import registry
 from ats.base import ConnectionConfig
-from ats.credentials import CREDENTIALS, PRIMARY_SECRET, CredentialsIncomplete, split_credentials
+from ats.budgets import NullBudget
+from exports.adapters import AdapterFactory
 from ats.errors import AtsError
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from bot.cli import CommandError
 from bot.settings import load_settings
 from bot.wiring import Services, build_services
@@ -58,7 +61,7 @@ def _parse_values(vendor: Vendor, api_key: str | None, pairs: list[str]) -> dict
             raise CommandError(f"--set takes NAME=VALUE, got {pair.split('=')[0]!r}")
         values[name.strip()] = value
     if api_key is not None:
-        values[PRIMARY_SECRET[vendor]] = sys.stdin.readline().strip() if api_key == "-" else api_key
+        values[spec_of(vendor).primary_secret] = sys.stdin.readline().strip() if api_key == "-" else api_key
     return values
 
 
@@ -69,12 +72,13 @@ def run_connect(args: argparse.Namespace) -> int:
     try:
         box = services.secret_box  # fail before touching the ATS when no key is configured
         try:
-            secrets, fields = split_credentials(vendor, _parse_values(vendor, args.api_key, args.set))
+            secrets, fields = spec_of(vendor).split_credentials(_parse_values(vendor, args.api_key, args.set))
         except CredentialsIncomplete as exc:
-            names = ", ".join(f.name for f in CREDENTIALS[vendor])
-            raise CommandError(f"{exc} (vendor fields for {vendor.label}: {names})") from None
+            names = ", ".join(f.name for f in spec_of(vendor).credentials)
+            raise CommandError(f"{exc} (vendor fields for {spec_of(vendor).label}: {names})") from None
         config = ConnectionConfig(vendor=vendor, secrets=secrets, fields=fields, base_url=args.base_url)
-        adapter = registry.create_adapter(config)
+        # One request with credentials not saved yet: no connection budget to share.
+        adapter = registry.create_adapter(config, budget=NullBudget())
         try:
             account = adapter.check()
         except AtsError as exc:
@@ -87,7 +91,7 @@ def run_connect(args: argparse.Namespace) -> int:
                 box, vendor=vendor, secrets=secrets, fields=fields, base_url=args.base_url, connected_by="cli"
             )
         who = f" as {account.acting_user}" if account.acting_user else ""
-        print(f"Connected {vendor.label}{who} for team {args.team}; credentials stored encrypted.")
+        print(f"Connected {spec_of(vendor).label}{who} for team {args.team}; credentials stored encrypted.")
         return 0
     finally:
         services.close()
@@ -98,19 +102,15 @@ def run_check(args: argparse.Namespace) -> int:
     services = build_services(load_settings(), auto_upgrade=True)
     console = Console()
     try:
+        # The stored connection's shared budget: a worker or the server may be calling the same ATS now.
+        adapters = AdapterFactory(services.secret_box, budget_for=services.budget_for)
+        services.on_close(adapters.close)
         with unit_of_work(services.sessions) as session:
-            repo = ConnectionRepository(session, args.team)
-            connection = repo.get_current()
+            connection = ConnectionRepository(session, args.team).get_current()
             if connection is None:
                 raise CommandError(f"team {args.team} has no ATS connection; run `scaleup ats connect` first")
-            config = ConnectionConfig(
-                vendor=connection.vendor,
-                secrets=repo.secrets_of(services.secret_box, connection),
-                fields=connection.fields or {},
-                base_url=connection.base_url,
-            )
-        adapter = registry.create_adapter(config)
-        table = Table(title=f"{config.vendor.label}: open jobs")
+            adapter = adapters.for_connection(connection)
+        table = Table(title=f"{adapter.spec.label}: open jobs")
         table.add_column("job id")
         table.add_column("job")
         table.add_column("stages")
@@ -122,8 +122,6 @@ def run_check(args: argparse.Namespace) -> int:
         except AtsError as exc:
             _record_health(services, args.team, exc.user_message())
             raise CommandError(exc.user_message()) from None
-        finally:
-            adapter.close()
         _record_health(services, args.team, None)
         console.print(table)
         console.print(f"{len(jobs)} open job(s).")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         workdir.mkdir(parents=True, exist_ok=True)
         vendor = Vendor(args.vendor)
         console.print(
-            f"[bold]ScaleUp ATS Export demo[/bold] — {vendor.label} emulator, Slack stand-in, "
+            f"[bold]ScaleUp ATS Export demo[/bold] — {spec_of(vendor).label} emulator, Slack stand-in, "
             f"SQLite at {workdir / 'scaleup-demo.db'}"
         )
         stack = start_stack(vendor, workdir)
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 print_summary(console, outcome)
             if args.keep:
                 console.print(
-                    f"Servers kept running: app {stack.server.url}, {vendor.label} emulator "
+                    f"Servers kept running: app {stack.server.url}, {spec_of(vendor).label} emulator "
                     f"{stack.ats.url}, Slack stand-in {stack.slack.url}. Ctrl-C stops them."
                 )
                 try:

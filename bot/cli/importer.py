@@ -108,7 +108,7 @@ def _export_hook(services: wiring.Services) -> OnChanged | None:
     if services.settings.secret_key_value is None:
         log.info("SCALEUP_SECRET_KEY is not set: imported candidates wait for the next `scaleup worker` pass")
         return None
-    adapters = AdapterFactory(services.secret_box)
+    adapters = AdapterFactory(services.secret_box, budget_for=services.budget_for)
     services.on_close(adapters.close)
     return ExportEngine(services.sessions, adapters).candidate_updated
 

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.runner import run_emulator
 
 

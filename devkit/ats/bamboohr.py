@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.wire import EmuRequest, Reply, Route
 

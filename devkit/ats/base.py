@@ -32,8 +32,9 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
+from ats.registry import spec_of
 from ats.base import ConnectionConfig
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.faults import FaultPlan, FixedWindow
 from devkit.ats.wire import EmulatorHandler, EmuRequest, LoggedRequest, Reply, Route, header_number
 
@@ -165,7 +166,7 @@ class Emulator:
         name = f"{self.vendor}-emulator"
         serve = functools.partial(self._server.serve_forever, poll_interval=0.05)  # quick stop() in tests
         threading.Thread(target=serve, name=name, daemon=True).start()
-        log.info("%s emulator listening on %s", self.vendor.label, self.url)
+        log.info("%s emulator listening on %s", spec_of(self.vendor).label, self.url)
         return self
 
     def stop(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.wire import EmuRequest, Reply, Route, iso
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.wire import EmuRequest, Reply, Route
 

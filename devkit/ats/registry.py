@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 
 SEEDS_DIR = Path(__file__).with_name("seeds")
@@ -24,7 +25,7 @@ def emulator_class(vendor: Vendor | str) -> type[Emulator]:
     for value in vars(module).values():
         if isinstance(value, type) and issubclass(value, Emulator) and getattr(value, "vendor", None) == vendor:
             return value
-    raise LookupError(f"devkit/ats/{vendor.value}.py has no Emulator subclass for {vendor.label}")
+    raise LookupError(f"devkit/ats/{vendor.value}.py has no Emulator subclass for {spec_of(vendor).label}")
 
 
 def seed_path(vendor: Vendor | str) -> Path:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import create_emulator
 from devkit.ats.registry import seed_path as demo_seed_path
@@ -44,7 +45,7 @@ def run_emulator(
         Vendor(vendor), host=host, port=port, seed_path=seed_path, rate_limit=rate_limit
     )
     config = emulator.connection_config()
-    print(f"{emulator.vendor.label} emulator: base URL {emulator.base_url}")
+    print(f"{spec_of(emulator.vendor).label} emulator: base URL {emulator.base_url}")
     print("Accepts: " + ", ".join(f"{k}={v}" for k, v in {**config.secrets, **config.fields}.items()))
     print(f"Control: {emulator.url}/_emulator/state (GET), /_emulator/faults (POST) — Ctrl-C stops it.")
     try:

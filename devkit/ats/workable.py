@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.wire import EmuRequest, Reply, Route, iso
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from bot.features.link.ids import LinkIds
 from bot.ids import Shortcut
 from devkit.bench import rig

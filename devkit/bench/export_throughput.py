@@ -30,8 +30,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ats.ratelimit import VendorLimit
-from ats.types import Vendor
+from ats.spec import VendorLimit
+from core.vocabulary import Vendor
 from devkit.bench import rig
 from storage.crypto import SecretBox, generate_key
 from storage.db import make_engine, make_session_factory, unit_of_work
@@ -152,7 +152,7 @@ def worker(url: str, key: str, vendor: Vendor, rate: int, window: float, name: s
     from exports import claims
     from exports.adapters import AdapterFactory
     from exports.engine import ExportEngine
-    from exports.shared_budget import SharedBudgets
+    from ats.budgets import SharedBudgets
     from exports.types import EngineConfig
     from storage.base import utcnow
 

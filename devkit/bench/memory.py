@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.bench import rig
 from storage.crypto import SecretBox, generate_key
 from storage.db import make_engine, unit_of_work

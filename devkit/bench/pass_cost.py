@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.greenhouse import CAPABILITIES
-from ats.types import Vendor
+from ats.greenhouse import SPEC
+from core.vocabulary import Vendor
 from devkit.bench import rig
 from exports import claims
 from exports.alerts import PassAlerts
@@ -165,7 +165,7 @@ def timed(call: Callable[[], object]) -> tuple[float, object]:
 def one_pass(engine: Engine, link_id: int) -> tuple[dict[str, float], int, int]:
     """Run one pass's selection and claim for `link_id` inside a transaction that is rolled back."""
     config = EngineConfig()
-    adapter = types.SimpleNamespace(capabilities=CAPABILITIES)  # the claim reads only the capabilities
+    adapter = types.SimpleNamespace(capabilities=SPEC.capabilities)  # the claim reads only the capabilities
     with engine.connect() as conn:
         outer = conn.begin()
         # Every unit of work of the engine commits a savepoint; the outer transaction is rolled back.
@@ -185,7 +185,7 @@ def one_pass(engine: Engine, link_id: int) -> tuple[dict[str, float], int, int]:
             def sync() -> object:
                 with unit_of_work(sessions) as session:
                     _, view = load_link(session, rig.TEAM, link_id, lock=True)
-                    sync_rows(session, view, CAPABILITIES, actor="scheduler")
+                    sync_rows(session, view, SPEC.capabilities, actor="scheduler")
                     return claims.reap_expired(
                         session, rig.TEAM, link_id, now=config.now(), actor="scheduler"
                     )

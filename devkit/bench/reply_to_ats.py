@@ -23,7 +23,7 @@ from collections import Counter
 
 import httpx
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.bench import rig
 from devkit.bench.ack_latency import free_port, wait_healthy
 from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator

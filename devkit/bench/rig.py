@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import create_emulator, load_seed
 from storage import migrate

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ats.credentials import CREDENTIALS
-from ats.types import AtsCandidate, Vendor
+from ats.registry import spec_of
+from ats.types import AtsCandidate
 from bot.features.alerts.delivery import deliver_alerts as deliver
 from bot.features.alerts.delivery import slack_clients
 from bot.features.connect.ids import ConnectIds, field_block_id
@@ -104,21 +104,21 @@ def connect(stack: DemoStack, step: Callable[..., None]) -> None:
     driver, vendor = stack.driver, stack.vendor
     answer_json(driver.command("connect", user=ADMIN))
     view = stack.slack.latest_view()
-    pick = {ConnectIds.VENDOR_BLOCK: {ConnectIds.VENDOR_SELECT: selected(vendor.value, vendor.label)}}
+    pick = {ConnectIds.VENDOR_BLOCK: {ConnectIds.VENDOR_SELECT: selected(vendor.value, spec_of(vendor).label)}}
     action = {
         "action_id": ConnectIds.VENDOR_SELECT,
         "block_id": ConnectIds.VENDOR_BLOCK,
         "type": "static_select",
-        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": vendor.label}},
+        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": spec_of(vendor).label}},
     }
     answer_json(driver.interact(driver.block_actions(view, action, pick, user=ADMIN)))
     view = stack.slack.latest_view()
     config = stack.ats.connection_config()
     values: dict[str, Any] = dict(pick)
     given = {**config.secrets, **config.fields}
-    for spec in CREDENTIALS[vendor]:
-        if spec.name in given:
-            values[field_block_id(vendor, spec.name)] = {ConnectIds.FIELD_INPUT: typed(given[spec.name])}
+    for credential in spec_of(vendor).credentials:
+        if credential.name in given:
+            values[field_block_id(vendor, credential.name)] = {ConnectIds.FIELD_INPUT: typed(given[credential.name])}
     values[ConnectIds.BASE_URL_BLOCK] = {ConnectIds.BASE_URL_INPUT: typed(config.base_url)}
     answer = answer_json(driver.interact(driver.submission(view, values, user=ADMIN)))
     if answer.get("response_action") == "errors":
@@ -126,7 +126,7 @@ def connect(stack: DemoStack, step: Callable[..., None]) -> None:
     stack.settle()
     step(
         "Connect the ATS",
-        f"/scaleup connect → {vendor.label} credentials checked against the ATS and stored "
+        f"/scaleup connect → {spec_of(vendor).label} credentials checked against the ATS and stored "
         "encrypted; open jobs cached for the link form",
     )
 
@@ -233,7 +233,7 @@ def link_search(stack: DemoStack, search_id: int, step: Callable[..., None]) -> 
     answer_json(driver.interact(driver.block_actions(view, action, values, user=ADMIN)))
     stack.settle()
     view = stack.slack.latest_view()
-    exporting = stack.vendor is not Vendor.BAMBOOHR
+    exporting = not spec_of(stack.vendor).capabilities.exclusion_only
     stage_options: list[dict[str, Any]] = []
     if exporting:
         try:
@@ -311,7 +311,7 @@ def late_email(stack: DemoStack, step: Callable[..., None]) -> None:
             f"the ingest API answered {response.status_code}: {response.text[:200]}",
             ok=False,
         )
-    if stack.vendor is Vendor.BAMBOOHR:
+    if spec_of(stack.vendor).capabilities.exclusion_only:
         stack.settle()
         step(
             "Add a missing email",
@@ -346,7 +346,7 @@ def wait_for(check: Callable[[], Any], *, timeout: float) -> Any:
 
 def expected_counts(stack: DemoStack) -> dict[ExportState, int]:
     """Return the counts the story must end with for the stack's vendor."""
-    if stack.vendor is Vendor.BAMBOOHR:
+    if spec_of(stack.vendor).capabilities.exclusion_only:
         # BambooHR cannot take exports: the known person is excluded, the others wait.
         return {ExportState.EXCLUDED: 1, ExportState.EXPORTED: 0, ExportState.DUPLICATE: 0}
     return {

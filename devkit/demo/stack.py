@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.realtime import realtime_exports

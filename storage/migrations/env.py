@@ -14,7 +14,7 @@ from storage.db import make_engine
 target_metadata = Base.metadata
 
 
-#: Tables of the request limiter (exports.shared_budget): its working state, created on first use and never
+#: Tables of the request limiter (ats.budgets): its working state, created on first use and never
 #: migrated, so autogenerate must not offer to drop them.
 LIMITER_TABLE_PREFIX = "ratelimit___"
 

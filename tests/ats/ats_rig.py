@@ -15,11 +15,14 @@ from typing import Any
 
 import pytest
 
+from ats.registry import spec_of
 from ats import registry
 from ats.base import AtsAdapter, RateBudget
 from ats.http import HttpOptions
-from ats.ratelimit import NullBudget
-from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+from ats.budgets import NullBudget, SharedBudgets
+from ats.spec import VendorLimit
+from ats.types import EmailAddress, NewCandidate
+from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import emulator_class, load_seed
 
@@ -154,11 +157,16 @@ class VendorRig:
         return adapter
 
 
+def memory_budget(vendor: Vendor, limit: VendorLimit) -> RateBudget:
+    """Return an in-process budget of `limit` for one connection of `vendor`, from the app's one budget factory."""
+    return SharedBudgets(None, limits={vendor: limit}).for_connection(1, vendor)
+
+
 def open_rig(vendor: Vendor, **emulator_kwargs: Any) -> Iterator[VendorRig]:
     """Yield a started rig for `vendor` (skip when it has no profile), stopping it afterwards."""
     profile = PROFILES.get(vendor)
     if profile is None:
-        pytest.skip(f"{vendor.label} has no contract profile in tests/ats/ats_rig.py yet")
+        pytest.skip(f"{spec_of(vendor).label} has no contract profile in tests/ats/ats_rig.py yet")
     emulator = emulator_class(vendor)(seed=load_seed(vendor), **(dict(profile.emulator_kwargs) | emulator_kwargs))
     rig = VendorRig(profile, emulator.start())
     try:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from ats_rig import VendorRig, open_rig
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 
 
 @pytest.fixture(params=list(Vendor), ids=lambda v: v.value)

@@ -34,8 +34,9 @@ from ats.errors import (
     ValidationFailed,
 )
 from ats.http import HttpOptions
-from ats.ratelimit import NullBudget
-from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+from ats.budgets import NullBudget
+from ats.types import EmailAddress, NewCandidate
+from core.vocabulary import EmailType, Vendor
 from devkit.ats.ashby import DEMO_API_KEY, AshbyEmulator
 from devkit.ats.registry import load_seed
 

@@ -8,8 +8,8 @@ from ats_rig import fast_options, person
 
 from ats.errors import AuthFailed, NotSupported
 from ats.greenhouse import GreenhouseAdapter
-from ats.ratelimit import NullBudget
-from ats.types import Vendor
+from ats.budgets import NullBudget
+from core.vocabulary import Vendor
 from devkit.ats.greenhouse import CURSOR_ONLY
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -15,8 +14,8 @@ from ats.base import ConnectionConfig
 from ats.errors import AuthFailed, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details, parse_retry_after
 from ats.pagination import body_token, iter_link_pages, iter_token_pages
-from ats.ratelimit import NullBudget, SlidingWindowBudget
-from ats.types import Vendor
+from ats.budgets import NullBudget
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator, EmuRequest, Reply, Route
 
 SECRET = "sk-live-very-secret-value"
@@ -76,6 +75,7 @@ def make_http(
     )
     http = build_http(
         ConnectionConfig(Vendor.LEVER, secrets={"api_key": SECRET}, base_url=emu.base_url),
+        label="Toy",
         default_base_url="http://unused.invalid",
         classifier=StatusClassifier("Toy"),
         budget=budget or NullBudget(),
@@ -194,34 +194,6 @@ def test_error_details_accepts_every_shape():
     assert error_details({"code": "BadRequest", "message": "perform_as required"})[0] == "perform_as required"
 
 
-def test_sliding_window_budget_never_exceeds_its_limit():
-    now = [0.0]
-    sent: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        now[0] += seconds
-
-    budget = SlidingWindowBudget(5, 1.0, margin=0.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(23):
-        budget.acquire()
-        sent.append(now[0])
-    assert all(sum(1 for t in sent if start <= t < start + 1.0) <= 5 for start in sent)
-    budget.penalize(3.0)
-    before = now[0]
-    budget.acquire()
-    assert now[0] - before >= 3.0
-
-
-def test_budget_is_thread_safe():
-    budget = SlidingWindowBudget(1000, 60.0)
-    threads = [threading.Thread(target=lambda: [budget.acquire() for _ in range(100)]) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(budget._sent) == 800
-
-
 def test_control_endpoints_drive_the_emulator(emulator):
     control = httpx.Client(base_url=emulator.url)
     control.post("/_emulator/faults", json={"kind": "error", "count": 1, "status": 500})
@@ -254,7 +226,7 @@ def test_an_id_that_cannot_be_encoded_is_a_validation_error_not_a_crash() -> Non
     from devkit.ats.workable import WorkableEmulator
 
     with WorkableEmulator() as emu:
-        adapter = create_adapter(emu.connection_config())
+        adapter = create_adapter(emu.connection_config(), budget=NullBudget())
         try:
             with pytest.raises(ValidationFailed, match="cannot be sent"):
                 adapter.list_stages("JOB\ud800")  # a lone surrogate: valid JSON from an ATS, not a URL
@@ -268,7 +240,7 @@ def test_a_request_that_cannot_be_encoded_is_refused_by_the_http_layer() -> None
     from devkit.ats.lever import LeverEmulator
 
     with LeverEmulator() as emu:
-        adapter = create_adapter(emu.connection_config())
+        adapter = create_adapter(emu.connection_config(), budget=NullBudget())
         try:
             with pytest.raises(ValidationFailed, match="cannot be sent"):
                 adapter.get_job("posting-\ud800")

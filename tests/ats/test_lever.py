@@ -7,7 +7,7 @@ import pytest
 from ats_rig import person
 
 from ats.errors import ValidationFailed
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.lever import DEMO_API_KEY, DEMO_USER_ID
 
 JOB = "a1b2c3d4-0000-4000-8000-000000000002"

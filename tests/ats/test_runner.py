@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ats.ratelimit import NullBudget
+from ats.budgets import NullBudget
 from ats.registry import create_adapter
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.ats.registry import seed_path
 from devkit.ats.runner import start_emulator
 

@@ -10,8 +10,8 @@ from ats_rig import VendorRig, fast_options, person
 
 from ats.base import ConnectionConfig
 from ats.errors import AlreadyExists, AtsError, NotSupported, PermissionMissing, RateLimited, ValidationFailed
-from ats.ratelimit import NullBudget
-from ats.types import Vendor
+from ats.budgets import NullBudget
+from core.vocabulary import Vendor
 from ats.workable import WorkableAdapter, base_url, reset_delay
 from devkit.ats.registry import load_seed
 from devkit.ats.wire import EmuRequest, Reply

@@ -25,8 +25,7 @@ from slack_rig import (
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.ratelimit import SlidingWindowBudget
-from ats.types import EmailType, Vendor
+from core.vocabulary import EmailType, Vendor
 from bot.app import create_app
 from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
@@ -69,11 +68,12 @@ def export_server(
     secret_key: str,
 ) -> Iterator[AppServer]:
     """Serve the app like `app_server`, with the export engine's ATS budget matching the emulator's limit."""
+    limits = {"SCALEUP_ATS_RATE_LIMITS": {Vendor.GREENHOUSE.value: f"{RATE_LIMIT}/30"}}
     services = Services(
-        settings=make_settings(database_url, slack, secret_key), engine=db_engine, sessions=sessions
+        settings=make_settings(database_url, slack, secret_key, **limits), engine=db_engine, sessions=sessions
     )
     deps = build_deps(services, background_threads=4)
-    factory = AdapterFactory(services.secret_box, budget_for=lambda c: SlidingWindowBudget(RATE_LIMIT, 30.0))
+    factory = AdapterFactory(services.secret_box, budget_for=services.budget_for)
     deps.adapter_for = factory.for_connection
     deps.exports = ExportEngine(sessions, factory, worker_id="slack-test")
     deps._closers.append(factory.close)

@@ -14,8 +14,8 @@ from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer
 from slack_sdk import WebClient
 
 from ats.http import HttpOptions
-from ats.ratelimit import NullBudget
-from ats.types import EmailType
+from ats.budgets import NullBudget
+from core.vocabulary import EmailType
 from bot.features.alerts.delivery import ChannelPacer, DeliveryReport, deliver_alerts
 from devkit.slack.emulator import DEFAULT_TOKEN, SlackCall
 from exports.adapters import AdapterFactory

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app

@@ -9,8 +9,8 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from ats.credentials import CREDENTIALS, PRIMARY_SECRET
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from bot.cli import main
 from devkit.ats.registry import create_emulator, emulator_class, seed_path
 from storage.db import make_engine
@@ -41,7 +41,7 @@ def emulator(request):
 
 def _connect_args(emu, *, key: str | None = None) -> list[str]:
     config = emu.connection_config()
-    primary = PRIMARY_SECRET[emu.vendor]
+    primary = spec_of(emu.vendor).primary_secret
     args = ["ats", "connect", "--team", "T1", "--vendor", emu.vendor.value, "--base-url", emu.base_url]
     args += ["--api-key", key or config.secrets[primary]]
     for name, value in {**config.secrets, **config.fields}.items():
@@ -53,7 +53,7 @@ def _connect_args(emu, *, key: str | None = None) -> list[str]:
 def test_every_vendor_field_is_declared() -> None:
     for vendor in VENDORS:
         emu = emulator_class(vendor)
-        declared = {f.name for f in CREDENTIALS[vendor]}
+        declared = {f.name for f in spec_of(vendor).credentials}
         assert set(emu.demo_secrets) | set(emu.demo_fields) <= declared, vendor
 
 
@@ -77,7 +77,7 @@ def test_connect_then_check_lists_jobs_and_stages(emulator, cli_env, capsys) -> 
 def test_wrong_key_is_refused_with_the_vendor_and_never_stored(emulator, cli_env, capsys) -> None:
     assert main(_connect_args(emulator, key="definitely-wrong-key-123")) == 2
     err = capsys.readouterr().err
-    assert emulator.vendor.label in err
+    assert spec_of(emulator.vendor).label in err
     assert "definitely-wrong-key-123" not in err
     engine = make_engine(cli_env)
     with engine.connect() as conn:

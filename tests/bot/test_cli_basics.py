@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.cli import main
-from storage.enums import Vendor
+from core.vocabulary import Vendor
 from storage.models import Candidate, Link
 from storage.repositories import (
     CandidateRepository,

@@ -19,7 +19,8 @@ from slack_rig import (
     typed,
 )
 
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from bot.features.admins.views import REFUSAL
 from bot.features.connect.ids import ConnectIds, field_block_id
 from storage.db import unit_of_work
@@ -38,7 +39,7 @@ def choose_vendor(server: AppServer, view: dict[str, Any], vendor: Vendor) -> di
         "action_id": ConnectIds.VENDOR_SELECT,
         "block_id": ConnectIds.VENDOR_BLOCK,
         "type": "static_select",
-        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": vendor.label}},
+        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": spec_of(vendor).label}},
     }
     assert server.interact(block_actions(view, action, values)).status_code == 200
     update = server.slack.calls("views.update")[-1]

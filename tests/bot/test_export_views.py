@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from bot.features.export.ids import AddEmailMeta, CandidateRef, ExportMeta, candidate_metadata
 from bot.features.export.views import (
     BulkProgress,

@@ -6,7 +6,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from ats.errors import VendorUnavailable
-from ats.types import Job, Stage, Vendor
+from ats.types import Job, Stage
+from core.vocabulary import Vendor
 from bot.background import Background
 from bot.jobcache import JobCache
 from storage.db import unit_of_work

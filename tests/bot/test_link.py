@@ -26,7 +26,7 @@ from slack_rig import (
 )
 from sqlalchemy import update
 
-from ats.types import EmailType, Vendor
+from core.vocabulary import EmailType, Vendor
 from bot.features.admins.views import REFUSAL
 from bot.features.connect.ids import ConnectIds
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, LinkMeta, stage_block_id

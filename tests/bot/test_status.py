@@ -18,7 +18,8 @@ from export_world import CREATE_PATH, email_of, linked_search, phone_of, unthrot
 from slack_rig import ADMIN, MEMBER, TEAM, AppServer, connect_greenhouse, json_body
 from test_views import snapshot
 
-from ats.types import EmailAddress, EmailType, NewCandidate
+from ats.types import EmailAddress, NewCandidate
+from core.vocabulary import EmailType
 from bot.cli import main
 from bot.features.status.views import counts_line, status_message
 from exports.report import LinkReport

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from ats.types import EmailType, Vendor
+from core.vocabulary import EmailType, Vendor
 from bot.features.connect.views import ConnectForm, StoredConnection, connect_modal
 from bot.features.link.forms import JobChoice, LinkDraft, StageChoice
 from bot.features.link.messages import LinkSummary, PreflightCounts, confirmation_text, no_ats_blocks

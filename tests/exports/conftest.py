@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.http import HttpOptions
-from ats.ratelimit import NullBudget
-from ats.types import EmailAddress, EmailType, NewCandidate, Vendor
+from ats.budgets import NullBudget
+from ats.types import EmailAddress, NewCandidate
+from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import emulator_class, load_seed
 from exports.adapters import AdapterFactory

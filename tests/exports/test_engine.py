@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 from conftest import fast_http
 
-from ats.ratelimit import NullBudget
-from ats.types import EmailType, Vendor
+from ats.registry import spec_of
+from ats.budgets import NullBudget
+from core.vocabulary import EmailType, Vendor
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from storage.db import unit_of_work
@@ -218,7 +219,7 @@ def test_permanent_failure_records_the_reason_and_retry_fixes_it(world) -> None:
     row = world.export_row(candidate, link)
     assert result.failed == 1
     assert row.state == S.FAILED and row.last_error_code == "validation_failed"
-    assert world.vendor.label in row.last_error_message and "Retry" in row.last_error_message
+    assert spec_of(world.vendor).label in row.last_error_message and "Retry" in row.last_error_message
     [alert] = world.alerts(AlertKind.FAILED)
     assert alert.channel == "C0ALERTS"
     assert alert.payload["candidates"][0]["message"] == row.last_error_message

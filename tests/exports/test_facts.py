@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from exports.eligibility import load_candidates, load_facts
 from storage.db import unit_of_work
-from storage.enums import EmailType
+from core.vocabulary import EmailType
 from storage.models import Candidate, CandidateEmail
 from storage.repositories import CandidateRepository, ensure_workspace
 

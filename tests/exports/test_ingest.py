@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from exports.ingest import Conflict, Ingestor, Outcome
 from exports.ingest_files import BadRow, FileImport, import_candidates, import_responses
 from exports.records import CandidateIn, ResponseIn
-from storage.enums import EmailType, ResponseType, Vendor
+from storage.enums import ResponseType
+from core.vocabulary import EmailType, Vendor
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, SearchCandidate
 from storage.repositories import CandidateRepository, ensure_workspace
 from storage.states import ExportState

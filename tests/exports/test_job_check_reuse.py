@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from storage.states import ExportState as S
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ats.types import EmailType, Vendor
+from core.vocabulary import EmailType, Vendor
 from exports.types import ExportOverrides, OverrideRejected
 from storage.db import unit_of_work
 from storage.enums import ExportAs

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from test_engine import Crash, CrashAfterCreate, CrashBeforeCreate
 
-from ats.types import EmailType, Vendor
+from core.vocabulary import EmailType, Vendor
 from storage.db import unit_of_work
 from storage.models import CandidateEmail
 from storage.states import ExportState as S

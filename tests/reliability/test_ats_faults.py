@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.http import HttpOptions
-from ats.ratelimit import NullBudget
+from ats.budgets import NullBudget
 from devkit.ats.base import Emulator
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine

@@ -23,8 +23,9 @@ from reliability_rig import count_into, examples, report
 from ats import registry
 from ats.errors import AtsError
 from ats.http import HttpOptions
-from ats.ratelimit import NullBudget
-from ats.types import AtsCandidate, Job, Stage, Vendor
+from ats.budgets import NullBudget
+from ats.types import AtsCandidate, Job, Stage
+from core.vocabulary import Vendor
 from bot.features.export.parsing import parse_person, split_name
 from devkit.ats.registry import create_emulator, load_seed
 from exports.emails import check_email

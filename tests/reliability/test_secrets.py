@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from reliability_rig import dump_tables, report
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 from devkit.demo.flow import run_story
 from devkit.demo.stack import start_stack
 from devkit.slack.emulator import DEFAULT_TOKEN

@@ -26,7 +26,7 @@ from slack_rig import (
 )
 from sqlalchemy import func, select
 
-from ats.types import EmailType
+from core.vocabulary import EmailType
 from bot.features.export.ids import ExportIds
 from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
 from devkit.slack.signing import command_body, interaction_body, signed_headers

@@ -28,7 +28,7 @@ from slack_rig import (
 )
 from sqlalchemy import select
 
-from ats.types import EmailType, Vendor
+from core.vocabulary import EmailType, Vendor
 from bot.features.alerts.ids import AlertIds
 from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import ExportIds

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from storage.crypto import SecretBox, SecretKeyInvalid, SecretKeyMissing, generate_key
-from storage.enums import Vendor
+from core.vocabulary import Vendor
 from storage.models import Candidate, Search
 from storage.repositories import (
     CandidateRepository,

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from storage.enums import Vendor
+from core.vocabulary import Vendor
 from storage.models import Candidate, Link, Search
 from storage.repositories import ConnectionRepository, ExportRepository, ensure_workspace
 from storage.states import TRANSITIONS, ExportState, IllegalTransition, check_transition

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ats.registry import spec_of
 from bot.features.alerts.views import Digest, DigestItem
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert, AtsConnection, Candidate, Export, Link, Search
@@ -29,7 +30,7 @@ def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Dig
             if connection_id
             else session.scalars(select(AtsConnection).where(AtsConnection.team_id == alert.team_id)).first()
         )
-        vendor = connection.vendor.label if connection else "the ATS"
+        vendor = spec_of(connection.vendor).label if connection else "the ATS"
     search_name = payload.get("search")
     if search_name is None and link is not None:
         search = session.get(Search, link.search_id)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from ats.credentials import CREDENTIALS, PRIMARY_SECRET
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from bot.features.connect.ids import ConnectIds, field_block_id
 
 
@@ -48,16 +48,17 @@ def parse_connect_form(
     secrets: dict[str, str] = {}
     fields: dict[str, str] = {}
     kept: set[str] = set()
-    for spec in CREDENTIALS[vendor]:
-        block_id = field_block_id(vendor, spec.name)
+    spec = spec_of(vendor)
+    for field in spec.credentials:
+        block_id = field_block_id(vendor, field.name)
         raw = (values.get(block_id, {}).get(ConnectIds.FIELD_INPUT, {}).get("value") or "").strip()
         if not raw:
-            if spec.secret and vendor is stored_vendor and spec.name in stored_secret_names:
-                kept.add(spec.name)
-            elif spec.required:
-                errors[block_id] = f"{vendor.label} needs the {spec.label.lower()}."
+            if field.secret and vendor is stored_vendor and field.name in stored_secret_names:
+                kept.add(field.name)
+            elif field.required:
+                errors[block_id] = f"{spec.label} needs the {field.label.lower()}."
             continue
-        (secrets if spec.secret else fields)[spec.name] = raw
+        (secrets if field.secret else fields)[field.name] = raw
     base_url = values.get(ConnectIds.BASE_URL_BLOCK, {}).get(ConnectIds.BASE_URL_INPUT, {}).get("value") or ""
     base_url = base_url.strip().rstrip("/") or None
     if base_url is not None:
@@ -72,5 +73,5 @@ def parse_connect_form(
 def error_block_for(vendor: Vendor, *, base_url: str | None, code: str) -> str:
     """Return the block an ATS error belongs under: the key for refused credentials, else the URL if set."""
     if code in ("auth_failed", "permission_missing") or base_url is None:
-        return field_block_id(vendor, PRIMARY_SECRET[vendor])
+        return field_block_id(vendor, spec_of(vendor).primary_secret)
     return ConnectIds.BASE_URL_BLOCK

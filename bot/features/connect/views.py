@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from ats.credentials import CREDENTIALS
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from bot.features.connect.ids import ConnectIds, ConnectMeta, field_block_id
 from bot.views import clip, escape, modal, note, section
 
@@ -45,7 +45,7 @@ class ConnectForm:
 
 def vendor_option(vendor: Vendor) -> Option:
     """Return the select option of `vendor`."""
-    return Option(value=vendor.value, text=vendor.label)
+    return Option(value=vendor.value, text=spec_of(vendor).label)
 
 
 def connect_modal(form: ConnectForm) -> View:
@@ -84,21 +84,20 @@ def connect_modal(form: ConnectForm) -> View:
 def _credential_blocks(vendor: Vendor, stored: StoredConnection | None) -> list[Block]:
     same = stored is not None and stored.vendor is vendor
     blocks: list[Block] = []
-    if vendor is Vendor.BAMBOOHR:
-        blocks.append(
-            note("BambooHR cannot take exports: it is used to leave out candidates it already has.")
-        )
-    for spec in CREDENTIALS[vendor]:
-        keep = same and spec.secret
-        hint = spec.hint
+    spec = spec_of(vendor)
+    if spec.capabilities.exclusion_only:
+        blocks.append(note(f"{spec.label} cannot take exports: it is used to leave out candidates it already has."))
+    for credential in spec.credentials:
+        keep = same and credential.secret
+        hint = credential.hint
         if keep:
             hint = "Stored encrypted. Leave empty to keep the current one." + (f" {hint}" if hint else "")
-        initial = stored.fields.get(spec.name) if same and not spec.secret and stored else None
+        initial = stored.fields.get(credential.name) if same and not credential.secret and stored else None
         blocks.append(
             InputBlock(
-                block_id=field_block_id(vendor, spec.name),
-                label=spec.label,
-                optional=keep or not spec.required,
+                block_id=field_block_id(vendor, credential.name),
+                label=credential.label,
+                optional=keep or not credential.required,
                 hint=PlainTextObject(text=clip(hint, 2000)) if hint else None,
                 element=PlainTextInputElement(
                     action_id=ConnectIds.FIELD_INPUT,
@@ -128,7 +127,7 @@ def checking_modal(vendor: Vendor) -> View:
     """Return the view shown while a slow ATS checks the credentials."""
     return modal(
         title=TITLE,
-        blocks=[section(f":hourglass_flowing_sand: Checking the credentials with {vendor.label}…")],
+        blocks=[section(f":hourglass_flowing_sand: Checking the credentials with {spec_of(vendor).label}…")],
         close="Close",
     )
 
@@ -139,7 +138,7 @@ def connected_modal(vendor: Vendor, *, acting_as: str | None, jobs: str) -> View
     return modal(
         title=TITLE,
         blocks=[
-            section(f":white_check_mark: Connected to *{vendor.label}*{who}. The key is stored encrypted."),
+            section(f":white_check_mark: Connected to *{spec_of(vendor).label}*{who}. The key is stored encrypted."),
             note(jobs),
         ],
         close="Done",

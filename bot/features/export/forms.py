@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ats.types import EmailType
+from core.vocabulary import EmailType
 from bot.features.export.ids import ExportIds, block_in_state
 from bot.features.export.views import LinkChoice
 from bot.features.link.forms import JobChoice, StageChoice, email_types_from

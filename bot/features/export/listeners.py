@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ats.registry import spec_of
 from bot.deps import Deps
 from bot.errors import BotError
 from bot.features.export import work
@@ -70,7 +71,8 @@ from exports.emails import EMAIL_PREFERENCE
 from exports.ingest import IngestError, Ingestor
 from exports.records import CandidateIn
 from storage.db import unit_of_work
-from storage.enums import EmailType, LinkMode
+from storage.enums import LinkMode
+from core.vocabulary import EmailType
 from storage.models import Candidate, Export, Link, Workspace
 from storage.repositories import CandidateRepository, ConnectionRepository, SearchRepository
 
@@ -271,7 +273,7 @@ class ExportFeature(Remembering):
             return
         answers = parsed.choice
         job, stages = cached_job(session, team_id, answers.job_id if answers.job_block else link.job_id)
-        overrides = check_choice(link, answers, job=job, stages=stages, vendor_label=link.vendor.label)
+        overrides = check_choice(link, answers, job=job, stages=stages, vendor_label=spec_of(link.vendor).label)
         if isinstance(overrides, dict):
             ack(response_action="errors", errors=overrides)
             return

@@ -23,7 +23,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from ats.types import EmailType, Vendor
+from ats.registry import spec_of
+from core.vocabulary import EmailType, Vendor
 from bot.features.export.ids import (
     AddEmailMeta,
     BulkValue,
@@ -129,7 +130,7 @@ def defaults_text(link: LinkChoice, *, editable: bool = False) -> str:
     stage = f" at *{escape(link.stage)}*" if link.stage and link.export_as is ExportAs.APPLICANT else ""
     emails = ", ".join(link.email_types) if link.email_types else "any"
     text = (
-        f"Exports as *{link.export_as.value}* to {target}{stage} in {link.vendor.label}; "
+        f"Exports as *{link.export_as.value}* to {target}{stage} in {spec_of(link.vendor).label}; "
         f"emails sent: {emails}. The link's settings; admins change them with `{SLASH_COMMAND} link`."
     )
     if editable:
@@ -269,7 +270,7 @@ def working_modal(name: str, vendor: Vendor) -> View:
     return modal(
         title=TITLE,
         blocks=[
-            section(f":hourglass_flowing_sand: Working… exporting *{escape(name)}* to {vendor.label}."),
+            section(f":hourglass_flowing_sand: Working… exporting *{escape(name)}* to {spec_of(vendor).label}."),
             note("The outcome is posted in the message's thread; you can close this."),
         ],
     )
@@ -329,7 +330,7 @@ def _profile(url: str | None, label: str) -> str:
 
 def outcome_text(o: OutcomeView) -> str:
     """Return the thread answer's text for one outcome (no email or phone in it)."""
-    who, ats = f"*{escape(o.name)}*", o.vendor.label
+    who, ats = f"*{escape(o.name)}*", spec_of(o.vendor).label
     where = f" as {o.export_as.value} for *{escape(o.job)}*" if o.job else f" as {o.export_as.value}"
     profile = _profile(o.profile_url, f"Open in {ats}")
     s = ExportState
@@ -426,9 +427,9 @@ class PreflightView:
 def preflight_text(p: PreflightView) -> str:
     """Return the preflight summary in words."""
     return (
-        f"Exporting *{escape(p.link.search)}* to {p.link.vendor.label} would send *{p.will_export}* of "
+        f"Exporting *{escape(p.link.search)}* to {spec_of(p.link.vendor).label} would send *{p.will_export}* of "
         f"{p.total} candidates now. {p.missing_email} have no valid email (they wait as Reachout on LinkedIn), "
-        f"{p.already_in_ats} are already in {p.link.vendor.label} (linked, never created twice), "
+        f"{p.already_in_ats} are already in {spec_of(p.link.vendor).label} (linked, never created twice), "
         f"{p.already_done} were exported before."
     )
 
@@ -468,7 +469,7 @@ class BulkProgress:
 def progress_text(p: BulkProgress) -> str:
     """Return the one progress message's text: running counts, then the final summary."""
     counts = (
-        f"*{p.exported}* exported · {p.in_ats} already in {p.vendor.label} · {p.waiting} waiting for an email "
+        f"*{p.exported}* exported · {p.in_ats} already in {spec_of(p.vendor).label} · {p.waiting} waiting for an email "
         f"(Reachout on LinkedIn) · {p.failed} failed"
     )
     if p.retrying:
@@ -480,4 +481,4 @@ def progress_text(p: BulkProgress) -> str:
     if p.finished:
         tail = f"\nSee `{SLASH_COMMAND} status {escape(p.search)}` for the failures." if p.failed else ""
         return f":white_check_mark: Export of *{escape(p.search)}* finished: {p.total} candidates.\n{counts}{tail}"
-    return f":hourglass_flowing_sand: Exporting *{escape(p.search)}* to {p.vendor.label}: {p.done} of {p.total}…\n{counts}"
+    return f":hourglass_flowing_sand: Exporting *{escape(p.search)}* to {spec_of(p.vendor).label}: {p.done} of {p.total}…\n{counts}"

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ats.registry import spec_of
 from bot.deps import Deps
 from bot.errors import BotError, known_error_text
 from bot.features.admins.views import REFUSAL
@@ -67,7 +68,7 @@ def collect_home(session: Session, deps: Deps, team_id: str, *, notice: str | No
     health = None
     if connection is not None:
         health = ConnectionHealth(
-            vendor=connection.vendor.label,
+            vendor=spec_of(connection.vendor).label,
             healthy=connection.healthy,
             last_error=connection.last_error,
             last_checked_at=connection.last_checked_at,

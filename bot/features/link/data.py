@@ -7,9 +7,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from ats.errors import NotSupported
-from ats.registry import adapter_class
-from ats.types import EmailType, Vendor
+from ats.registry import spec_of
+from core.vocabulary import EmailType, Vendor
 from bot.deps import Deps
 from bot.errors import BotError
 from bot.features.link.forms import EMAIL_TYPES, JobChoice, LinkDraft, StageChoice, draft_from_state
@@ -31,13 +30,7 @@ from storage.states import ExportState
 
 def exports_supported(vendor: Vendor) -> bool:
     """Return False for exclusion-only vendors (BambooHR), whose form offers no job."""
-    try:
-        capabilities = getattr(adapter_class(vendor), "capabilities", None)
-    except NotSupported:
-        capabilities = None
-    if capabilities is None:
-        return vendor is not Vendor.BAMBOOHR
-    return not capabilities.exclusion_only
+    return not spec_of(vendor).capabilities.exclusion_only
 
 
 def job_choice(row: AtsJob) -> JobChoice:
@@ -165,7 +158,7 @@ def save_link(
         and link.id is not None
         and not link.include_ats_candidates
         and draft.include_ats_candidates
-        and connection.vendor is not Vendor.BAMBOOHR
+        and exports_supported(connection.vendor)
     )
     if link is None:
         link = Link(search_id=search.id, created_by=user_id)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ats.types import EmailType
+from core.vocabulary import EmailType
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 

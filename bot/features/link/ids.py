@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
-from ats.types import Vendor
+from core.vocabulary import Vendor
 
 
 class LinkIds(StrEnum):

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from ats.types import Vendor
+from ats.registry import spec_of
+from core.vocabulary import Vendor
 from bot.features.connect.ids import ConnectIds
 from bot.ids import SLASH_COMMAND
 from bot.views import clip, escape, note, section
@@ -69,7 +70,7 @@ def confirmation_text(summary: LinkSummary, preflight: PreflightCounts | None) -
     search = escape(clip(summary.search, 200))
     if summary.job is None:
         lines = [
-            f":white_check_mark: *{search}* now leaves out candidates {summary.vendor.label} already has."
+            f":white_check_mark: *{search}* now leaves out candidates {spec_of(summary.vendor).label} already has."
         ]
     else:
         where = f" at *{escape(clip(summary.stage, 100))}*" if summary.stage else ""
@@ -77,7 +78,7 @@ def confirmation_text(summary: LinkSummary, preflight: PreflightCounts | None) -
         lines = [
             (
                 f":white_check_mark: *{search}* is linked to *{escape(clip(summary.job, 200))}* in "
-                f"{summary.vendor.label}, exporting {kind}{where}."
+                f"{spec_of(summary.vendor).label}, exporting {kind}{where}."
             )
         ]
     if summary.mode is LinkMode.AUTOMATIC:
@@ -89,7 +90,7 @@ def confirmation_text(summary: LinkSummary, preflight: PreflightCounts | None) -
         lines.append(
             f"{first} would export *{preflight.will_export}* of {preflight.total} candidates; "
             f"{preflight.missing_email} have no email of the chosen kinds (Reachout on LinkedIn), "
-            f"{preflight.already_in_ats} are already in {summary.vendor.label}, "
+            f"{preflight.already_in_ats} are already in {spec_of(summary.vendor).label}, "
             f"{preflight.already_done} were handled before."
         )
     if summary.channel:

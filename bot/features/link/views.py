@@ -27,7 +27,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from ats.types import EmailType, Vendor
+from ats.registry import spec_of
+from core.vocabulary import EmailType, Vendor
 from bot.features.link.forms import JobChoice, LinkDraft, StageChoice
 from bot.features.link.ids import (
     ALL_EMAILS,
@@ -103,7 +104,7 @@ def jobs_label(
     vendor: Vendor, refreshed_at: datetime | None, now: datetime, *, refreshing: bool, more: bool = False
 ) -> str:
     """Return the options-list label that says where the job list stands."""
-    label = f"{vendor.label} jobs, refreshed {ago(refreshed_at, now)}"
+    label = f"{spec_of(vendor).label} jobs, refreshed {ago(refreshed_at, now)}"
     if refreshing:
         label += " (refreshing)"
     if more:
@@ -133,8 +134,8 @@ def link_modal(data: LinkFormData) -> View:
     if not data.exports_supported:
         blocks.append(
             section(
-                f":no_entry: *{data.vendor.label} cannot take exports.* This link only leaves out candidates "
-                f"{data.vendor.label} already has, so nobody reaches out to them twice."
+                f":no_entry: *{spec_of(data.vendor).label} cannot take exports.* This link only leaves out candidates "
+                f"{spec_of(data.vendor).label} already has, so nobody reaches out to them twice."
             )
         )
     else:
@@ -203,13 +204,13 @@ def link_modal(data: LinkFormData) -> View:
     if data.exports_supported:
         include = option(
             INCLUDE_ATS,
-            f"Also export candidates already in {data.vendor.label}",
+            f"Also export candidates already in {spec_of(data.vendor).label}",
             "They are added to this job instead of being left out",
         )
         blocks.append(
             InputBlock(
                 block_id=LinkIds.INCLUDE_ATS_BLOCK,
-                label=f"Candidates already in {data.vendor.label}",
+                label=f"Candidates already in {spec_of(data.vendor).label}",
                 optional=True,
                 element=CheckboxesElement(
                     action_id=LinkIds.INCLUDE_ATS_CHECKBOX,
@@ -269,7 +270,7 @@ def _search_block(data: LinkFormData) -> InputBlock:
 
 def _job_blocks(data: LinkFormData) -> list[Block]:
     draft = data.draft
-    status = f"Open jobs from *{data.vendor.label}*, list refreshed {ago(data.jobs_refreshed_at, data.now)}"
+    status = f"Open jobs from *{spec_of(data.vendor).label}*, list refreshed {ago(data.jobs_refreshed_at, data.now)}"
     status += " — refreshing now…" if data.jobs_refreshing else "."
     if data.problem:
         status += f"\n:warning: {escape(data.problem)}"

@@ -14,16 +14,11 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
-from ats.ratelimit import VENDOR_LIMITS, VendorLimit
-from ats.types import Vendor
-from exports.shared_budget import (
-    TABLE_PREFIX,
-    Backend,
-    SharedBudgets,
-    connection_key,
-    forget_spent_budgets,
-    parse_limits,
-)
+from ats.registry import spec_of
+from ats.spec import VendorLimit
+from core.vocabulary import Vendor
+from ats.budgets import Backend, SharedBudgets, connection_key, parse_limits
+from ats.budget_stores import TABLE_PREFIX, forget_spent_budgets
 from storage import migrate
 from storage.db import make_engine
 
@@ -46,7 +41,7 @@ def busiest_window(stamps: list[float], window: float = CHECK_WINDOW) -> int:
 def test_parse_limits_overrides_one_vendor_and_names_bad_values() -> None:
     limits = parse_limits({"Lever": "100/2"})
     assert limits[Vendor.LEVER] == VendorLimit(limit=100, window=2.0)
-    assert limits[Vendor.ASHBY] == VENDOR_LIMITS[Vendor.ASHBY]
+    assert limits[Vendor.ASHBY] == spec_of(Vendor.ASHBY).rate_limit
     with pytest.raises(ValueError, match="unknown vendor 'nope'"):
         parse_limits({"nope": "1/1"})
     with pytest.raises(ValueError, match="lever must be REQUESTS/SECONDS"):
@@ -154,9 +149,9 @@ def test_forgetting_spent_budgets_gives_a_recycled_connection_id_a_fresh_budget(
 
 CLIENT = """
 import json, sys, time
-from ats.ratelimit import VendorLimit
-from ats.types import Vendor
-from exports.shared_budget import SharedBudgets
+from ats.spec import VendorLimit
+from core.vocabulary import Vendor
+from ats.budgets import SharedBudgets
 from storage.db import make_engine
 url, key, n, limit, window = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 engine = make_engine(url)

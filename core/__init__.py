@@ -1,0 +1,1 @@
+"""The vocabulary every layer shares (vendors, email types, the error base); imports nothing of ours."""
