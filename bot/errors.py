@@ -18,36 +18,15 @@ from slack_bolt.context import BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from ats.errors import AtsError
 from bot import views as common_views
-from exports.types import ExportEngineError
+from core.errors import ScaleUpError
 
 log = logging.getLogger(__name__)
 
 
-
-class BotError(Exception):
-    """Base of the app's own user-facing errors: `message` says what happened, `hint` what to do."""
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def user_message(self) -> str:
-        """Return the message and the fix, as shown in Slack."""
-        return f"{self.message} {self.hint}" if self.hint else self.message
-
-
-class NotAllowed(BotError):
-    """The user may not do this (only workspace admins and app admins may connect or change links)."""
-
-
 def known_error_text(error: Exception) -> str | None:
     """Return the user-facing text of a typed error, or None when the error is not one of ours."""
-    if isinstance(error, (BotError, AtsError, ExportEngineError)):
-        return error.user_message()  # type: ignore[attr-defined]
-    return None
+    return error.user_message() if isinstance(error, ScaleUpError) else None
 
 
 #: Interactions carry ids the app put in its own buttons, options and modal metadata.

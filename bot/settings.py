@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import ScaleUpError
 from ats.budgets import parse_limits
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -76,7 +77,7 @@ class Settings(BaseSettings):
         return self.secret_key.get_secret_value() if self.secret_key else None
 
 
-class SettingsError(Exception):
+class SettingsError(ScaleUpError):
     """A setting is wrong or missing; the message names it and says how to fix it."""
 
 

@@ -29,6 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import ScaleUpError
 from bot.features.alerts.delivery import register_alert_job
 from bot.settings import Settings
 from bot.wiring import Services
@@ -43,7 +44,7 @@ LOCK_NAME = "export-worker"
 STALE_BEATS = 3
 
 
-class WorkerRefused(Exception):
+class WorkerRefused(ScaleUpError):
     """This worker may not start; the message says why and what to do."""
 
 

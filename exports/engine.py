@@ -34,9 +34,9 @@ from exports.eligibility import (
     sync_rows,
     with_overrides,
 )
+from core.errors import ScaleUpError
 from exports.types import (
     EngineConfig,
-    ExportEngineError,
     ExportNotFound,
     ExportOutcome,
     ExportOverrides,
@@ -361,7 +361,7 @@ class ExportEngine:
                 adapter = self._adapter_for(connection_id)
                 # One look-up per batch of ids where the vendor has one (Greenhouse: 50 per request).
                 shown = adapter.visible_candidates([ats_id for _, _, ats_id, _ in waiting if ats_id])
-            except (AtsError, ExportEngineError) as exc:
+            except ScaleUpError as exc:
                 log.info("could not confirm %d exports yet: %s", len(waiting), getattr(exc, "code", exc))
                 continue
             visible: dict[str, list[int]] = {}
@@ -433,7 +433,7 @@ class ExportEngine:
         """Return the connection's adapter (building one does no I/O; capabilities may be per instance)."""
         connection = session.get(AtsConnection, connection_id)
         if connection is None:
-            raise ExportEngineError(
+            raise ScaleUpError(
                 "The ATS connection was removed.", hint="Reconnect with /scaleup connect."
             )
         return self.adapters.for_connection(connection)

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from core.errors import ScaleUpError
 from exports.ingest_lookup import (
     EMAIL,
     LINKEDIN,
@@ -70,13 +71,16 @@ class Upserted:
     row: Candidate | CampaignResponse | None
 
 
-class IngestError(Exception):
+class IngestError(ScaleUpError):
     """The data cannot be stored as sent; `field` names the culprit and the message says why."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+        super().__init__(message)
         self.field = field
-        self.message = message
+
+    def user_message(self) -> str:
+        """Return the field and what is wrong with it."""
+        return f"{self.field}: {self.message}"
 
 
 class Conflict(IngestError):

@@ -13,9 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from ats.errors import AtsError
 from exports.engine import ExportEngine
-from exports.types import ExportEngineError
+from core.errors import ScaleUpError
 from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.models import Export, Link
@@ -57,7 +56,7 @@ def export_changed(engine: ExportEngine, team_id: str, candidate_ids: Sequence[i
     for link_id, link_candidates in by_link.items():
         try:
             outcomes = engine.export_candidates(team_id, link_id, link_candidates, actor=ACTOR)
-        except (AtsError, ExportEngineError) as exc:
+        except ScaleUpError as exc:
             log.info("near-real-time export of link %s deferred to the next pass: %s", link_id, exc)
             continue
         sent += sum(o.state in (ExportState.EXPORTED, ExportState.PROCESSING) for o in outcomes)

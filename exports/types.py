@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.errors import ScaleUpError
 from storage.base import utcnow
 from storage.enums import ExportAs
 from storage.states import ExportState
@@ -137,30 +138,17 @@ class PassResult:
     outcomes: tuple[ExportOutcome, ...] = field(default=(), repr=False)
 
 
-class ExportEngineError(Exception):
-    """A request the engine cannot act on; the message is shown to the person who asked."""
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def user_message(self) -> str:
-        """Return the message and, when there is one, what to do about it."""
-        return f"{self.message} — {self.hint}" if self.hint else self.message
-
-
-class LinkNotFound(ExportEngineError):
+class LinkNotFound(ScaleUpError):
     """The link does not exist in this workspace (any more)."""
 
 
-class ExportNotFound(ExportEngineError):
+class ExportNotFound(ScaleUpError):
     """The export record does not exist in this workspace."""
 
 
-class LinkPaused(ExportEngineError):
+class LinkPaused(ScaleUpError):
     """The link is paused (its job closed, its stage is gone…): nothing is exported until it is fixed."""
 
 
-class OverrideRejected(ExportEngineError):
+class OverrideRejected(ScaleUpError):
     """A manual export asked for a job, stage or kind the ATS cannot take (closed job, stage of another job…)."""

@@ -12,20 +12,22 @@ from collections.abc import Mapping
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from core.errors import ScaleUpError
+
 KEY_HELP = (
     "Set SCALEUP_SECRET_KEY to a Fernet key. Make one with `scaleup keygen` and keep it safe: "
     "stored ATS credentials cannot be read without it."
 )
 
 
-class SecretKeyMissing(Exception):
+class SecretKeyMissing(ScaleUpError):
     """No key is configured, so secrets cannot be stored or read."""
 
     def __init__(self) -> None:
-        super().__init__(f"SCALEUP_SECRET_KEY is not set. {KEY_HELP}")
+        super().__init__("SCALEUP_SECRET_KEY is not set.", hint=KEY_HELP)
 
 
-class SecretKeyInvalid(Exception):
+class SecretKeyInvalid(ScaleUpError):
     """The configured key is not a valid Fernet key, or does not open a stored secret."""
 
 
@@ -43,7 +45,7 @@ class SecretBox:
         try:
             self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys.split(",") if k.strip()])
         except (ValueError, TypeError) as exc:
-            raise SecretKeyInvalid(f"SCALEUP_SECRET_KEY is not a valid key. {KEY_HELP}") from exc
+            raise SecretKeyInvalid("SCALEUP_SECRET_KEY is not a valid key.", hint=KEY_HELP) from exc
 
     def __repr__(self) -> str:
         return "SecretBox(<hidden>)"

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from core.errors import ScaleUpError
 from exports.records import FieldProblem
 
 #: The largest body accepted; a full batch of 1,000 candidates is far below it.
@@ -23,7 +24,7 @@ _FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _PARAM = re.compile(r"\{(\w+)\}")
 
 
-class ApiError(Exception):
+class ApiError(ScaleUpError):
     """An HTTP error answered as JSON: `{"error": {"code", "message", "fields": [{"field", "message"}]}}`."""
 
     def __init__(
@@ -38,7 +39,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
-        self.message = message
         self.fields = list(fields)
         self.headers = dict(headers or {})
 

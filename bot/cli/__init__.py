@@ -8,8 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.settings import SettingsError
-from storage.crypto import SecretKeyInvalid, SecretKeyMissing
+from core.errors import ScaleUpError
+
 
 #: Modules that each add one subcommand with `register(subparsers)`; a new command is one line here.
 COMMAND_MODULES = (
@@ -26,7 +26,7 @@ COMMAND_MODULES = (
 )
 
 
-class CommandError(Exception):
+class CommandError(ScaleUpError):
     """A command failed for a reason the operator can fix; printed without a traceback."""
 
 
@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose)
     try:
         return int(args.func(args) or 0)
-    except (CommandError, SettingsError, SecretKeyMissing, SecretKeyInvalid) as exc:
+    except ScaleUpError as exc:  # what an operator can fix: one line naming it, no traceback
         print(f"scaleup {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -10,7 +10,8 @@ from slack_bolt.context import BoltContext
 from slack_bolt.context.ack import Ack
 
 from ats.errors import AuthFailed
-from bot.errors import BotError, handle_error
+from bot.errors import handle_error
+from core.errors import ScaleUpError
 
 
 class NoClient:
@@ -38,7 +39,7 @@ def test_a_typed_ats_error_becomes_the_commands_ephemeral_answer() -> None:
 
 def test_a_bot_error_during_a_submission_is_pushed_as_a_modal() -> None:
     response = handle_error(
-        BotError("Gone.", hint="Try again."),
+        ScaleUpError("Gone.", hint="Try again."),
         {"type": "view_submission", "view": {"id": "V1"}},
         context(),
         NoClient(),
@@ -46,7 +47,7 @@ def test_a_bot_error_during_a_submission_is_pushed_as_a_modal() -> None:
     )
     body = json.loads(response.body)
     assert body["response_action"] == "push"
-    assert "Gone. Try again." in json.dumps(body["view"])
+    assert "Gone. — Try again." in json.dumps(body["view"], ensure_ascii=False)
 
 
 def test_an_unknown_error_is_logged_with_a_reference_the_user_sees(caplog: pytest.LogCaptureFixture) -> None:

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.errors import BotError, known_error_text
+from bot.errors import known_error_text
+from core.errors import ScaleUpError
 from bot.features.alerts.delivery import deliver_alerts, plain_client
 from bot.features.alerts.ids import AlertIds
 from bot.middleware import RequestScope, scoped
@@ -40,10 +41,10 @@ def retry_all(
     """Export every candidate of a failed-exports digest again, in the background."""
     ack()
     if deps.exports is None:
-        raise BotError("Exporting is not available in this installation.")
+        raise ScaleUpError("Exporting is not available in this installation.")
     alert = AlertRepository(session, workspace.team_id).get(int(body["actions"][0]["value"]))
     if alert is None or alert.kind is not AlertKind.FAILED or alert.link_id is None:
-        raise BotError("That alert no longer exists.")
+        raise ScaleUpError("That alert no longer exists.")
     candidate_ids = sorted(
         {int(c["candidate_id"]) for c in alert.payload.get("candidates", []) if "candidate_id" in c}
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.errors import BotError
+from core.errors import ScaleUpError
 from bot.features.export import work
 from bot.features.export.ids import CandidateRef
 from bot.features.export.views import ExportChoice, LinkChoice, PersonView, default_choice
@@ -148,7 +148,7 @@ def request_key(body: dict[str, Any]) -> tuple[Any, ...]:
 def require_engine(deps: Deps) -> Any:
     """Return the export engine; raise a user-facing error when this installation has none."""
     if deps.exports is None:
-        raise BotError("Exports are not available in this installation.")
+        raise ScaleUpError("Exports are not available in this installation.")
     return deps.exports
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
 from bot.deps import Deps
-from bot.errors import BotError
+from core.errors import ScaleUpError
 from bot.features.export import work
 from bot.features.export.bulk import BulkFeature
 from bot.features.export.context import (
@@ -374,7 +374,7 @@ class ExportFeature(Remembering):
         ).one_or_none()
         link = link_choice(session, workspace.team_id, row[0]) if row else None
         if row is None or link is None:
-            raise BotError("That export no longer exists.")
+            raise ScaleUpError("That export no longer exists.")
         key = ("retry", workspace.team_id, value.export_id)
         if not self.work.first(key):
             return

@@ -19,7 +19,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 
-from ats.errors import AtsError
 from bot.features.export.ids import CandidateRef, candidate_metadata
 from bot.features.export.views import (
     BulkProgress,
@@ -37,7 +36,8 @@ from bot.features.export.views import (
 from bot.surfaces import patient, update_modal_quietly
 from bot.views import escape, notice_modal, section
 from exports.eligibility import load_link, new_eligible_ids
-from exports.types import ExportEngineError, ExportOutcome, ExportOverrides
+from exports.types import ExportOutcome, ExportOverrides
+from core.errors import ScaleUpError
 from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.models import Candidate, Export
@@ -50,7 +50,6 @@ S = ExportState
 BULK_CHUNK = 100
 #: Slack errors that mean "the app cannot post in that channel": the answer goes to the user's DM instead.
 CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
-KNOWN_ERRORS = (AtsError, ExportEngineError)
 
 
 class Once:
@@ -170,7 +169,7 @@ def answer_outcome(
     ref = CandidateRef(candidate_id=candidate_id, link_id=link.link_id)
     try:
         outcomes = list(run())
-    except KNOWN_ERRORS as exc:
+    except ScaleUpError as exc:
         text = error_text(name, exc.user_message())
         post(
             client,
@@ -356,7 +355,7 @@ def run_bulk(
                 outcomes = deps.exports.export_candidates(
                     link.team_id, link.link_id, chunk, actor=f"slack:{user_id}"
                 )
-            except KNOWN_ERRORS as exc:
+            except ScaleUpError as exc:
                 progress = replace(progress, stopped=exc.user_message())
                 break
             progress = tally(progress, outcomes, before)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
 from bot.deps import Deps
-from bot.errors import BotError, known_error_text
+from bot.errors import known_error_text
+from core.errors import ScaleUpError
 from bot.features.admins.views import REFUSAL
 from bot.features.alerts.delivery import deliver_alerts, plain_client
 from bot.features.alerts.digests import requeue
@@ -189,7 +190,7 @@ def export_now(
     """Run a pass of every unpaused linked search now, in the background; the tab says so meanwhile."""
     ack()
     if deps.exports is None:
-        raise BotError("Exporting is not available in this installation.")
+        raise ScaleUpError("Exporting is not available in this installation.")
     team_id, user_id = workspace.team_id, body["user"]["id"]
     link_ids = list(
         session.scalars(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ats.registry import spec_of
 from core.vocabulary import EmailType, Vendor
 from bot.deps import Deps
-from bot.errors import BotError
+from core.errors import ScaleUpError
 from bot.features.link.forms import EMAIL_TYPES, JobChoice, LinkDraft, StageChoice, draft_from_state
 from bot.features.link.ids import STATIC_SEARCH_LIMIT, LinkIds, LinkMeta
 from bot.features.link.views import LinkFormData, SearchChoice
@@ -111,7 +111,7 @@ def current_connection(session: Session, team_id: str) -> AtsConnection:
     """Return the workspace's connection; raise a user-facing error when it was removed meanwhile."""
     connection = ConnectionRepository(session, team_id).get_current()
     if connection is None:
-        raise BotError("No ATS is connected any more.", hint=f"Run `{SLASH_COMMAND} connect` first.")
+        raise ScaleUpError("No ATS is connected any more.", hint=f"Run `{SLASH_COMMAND} connect` first.")
     return connection
 
 
