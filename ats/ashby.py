@@ -23,9 +23,18 @@ from ats.errors import (
     VendorUnavailable,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
-from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import paginate
-from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+)
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
@@ -158,9 +167,7 @@ class AshbyClassifier:
             return self._status(response)
         body = json_or_none(response)
         if not isinstance(body, Mapping):
-            return VendorUnavailable(
-                SPEC.label, f"answered HTTP {response.status_code} without a JSON body"
-            )
+            return VendorUnavailable(SPEC.label, f"answered HTTP {response.status_code} without a JSON body")
         if body.get("success") is not False:
             return None
         code, message = _error_info(body)

@@ -20,9 +20,18 @@ from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import AtsError, NotFound, NotSupported, RateLimited, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, parse_retry_after
-from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import paginate
-from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+)
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)

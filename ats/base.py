@@ -18,8 +18,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
 from ats.spec import VendorSpec
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+)
 from core.vocabulary import Vendor
 
 
@@ -74,7 +83,9 @@ class AtsAdapter(Protocol):
         """Return the stages a candidate can be placed in for `job_id`, in pipeline order."""
         ...
 
-    def find_candidates(self, *, email: str | None = None, linkedin_url: str | None = None) -> list[AtsCandidate]:
+    def find_candidates(
+        self, *, email: str | None = None, linkedin_url: str | None = None
+    ) -> list[AtsCandidate]:
         """Return candidates matching the email (case-insensitive, trimmed) or the LinkedIn URL."""
         ...
 
@@ -86,7 +97,9 @@ class AtsAdapter(Protocol):
         """Create a prospect (lead), attached to `job_id` where the vendor allows it."""
         ...
 
-    def create_applicant(self, person: NewCandidate, *, job_id: str, stage_id: str | None) -> CreatedApplication:
+    def create_applicant(
+        self, person: NewCandidate, *, job_id: str, stage_id: str | None
+    ) -> CreatedApplication:
         """Create a candidate with an application on `job_id` at `stage_id` (the first stage when None)."""
         ...
 

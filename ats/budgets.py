@@ -44,7 +44,6 @@ from ats.registry import ADAPTERS
 from ats.spec import VendorLimit
 from core.vocabulary import Vendor
 
-
 log = logging.getLogger(__name__)
 
 
@@ -84,9 +83,7 @@ def parse_limits(overrides: Mapping[str, str]) -> dict[Vendor, VendorLimit]:
         except ValueError:
             limit = None
         if limit is None or limit.limit < 1 or limit.window <= 0:
-            raise ValueError(
-                f"{name} must be REQUESTS/SECONDS, e.g. 8/1, not {value!r}"
-            )
+            raise ValueError(f"{name} must be REQUESTS/SECONDS, e.g. 8/1, not {value!r}")
         limits[vendor] = limit
     return limits
 

@@ -83,7 +83,9 @@ class AlreadyExists(AtsError):
     code = "already_exists"
     default_hint = "The existing ATS record was linked instead of creating a second one."
 
-    def __init__(self, vendor: str, message: str, *, candidate_id: str | None = None, hint: str | None = None):
+    def __init__(
+        self, vendor: str, message: str, *, candidate_id: str | None = None, hint: str | None = None
+    ):
         super().__init__(vendor, message, hint=hint)
         self.candidate_id = candidate_id
 
@@ -95,7 +97,9 @@ class RateLimited(AtsError):
     retryable = True
     default_hint = "Nothing to do: the export slows down and resumes by itself."
 
-    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, hint: str | None = None):
+    def __init__(
+        self, vendor: str, message: str, *, retry_after: float | None = None, hint: str | None = None
+    ):
         super().__init__(vendor, message, hint=hint)
         self.retry_after = retry_after
 

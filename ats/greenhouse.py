@@ -24,9 +24,18 @@ from ats.base import ConnectionConfig, RateBudget
 from ats.classify import odd_answers_are_errors
 from ats.errors import AuthFailed, NotFound, NotSupported
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
-from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import Page, link_next, paginate
-from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+)
 from core.vocabulary import EmailType, Vendor
 
 log = logging.getLogger(__name__)
@@ -53,7 +62,9 @@ SPEC = VendorSpec(
     # Harvest v3 custom integrations use OAuth client credentials; `sub` makes writes act as that user.
     # https://harvestdocs.greenhouse.io/docs/authentication
     credentials=(
-        CredentialField("client_id", "Client ID", secret=True, hint="Dev Center → API Credentials (Harvest V3)"),
+        CredentialField(
+            "client_id", "Client ID", secret=True, hint="Dev Center → API Credentials (Harvest V3)"
+        ),
         CredentialField("client_secret", "Client secret", secret=True),
         CredentialField(
             "user_id",
@@ -69,7 +80,9 @@ SPEC = VendorSpec(
             required=False,
             hint="Greenhouse source to credit exports to (default: none)",
         ),
-        CredentialField("auth_url", "Token URL", secret=False, required=False, hint="only for sandboxes and emulators"),
+        CredentialField(
+            "auth_url", "Token URL", secret=False, required=False, hint="only for sandboxes and emulators"
+        ),
     ),
     primary_secret="client_secret",
     # Fixed 30 s windows, no published ceiling; X-RateLimit-Limit 75 was observed and Airbyte budgets 50.
@@ -267,9 +280,7 @@ class GreenhouseAdapter:
             # Follow rel="next" exactly as given: with a cursor, no other query parameter is allowed.
             return self._request("GET", next_url) if next_url else self._request("GET", path, params=first)
 
-        return paginate(
-            fetch, items=lambda r: json_or_none(r) or [], next_token=link_next, vendor=SPEC.label
-        )
+        return paginate(fetch, items=lambda r: json_or_none(r) or [], next_token=link_next, vendor=SPEC.label)
 
     def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         token = self._access_token()

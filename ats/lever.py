@@ -17,9 +17,18 @@ from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
 from ats.errors import NotFound, NotSupported, ValidationFailed
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
-from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import Page, body_token, iter_token_pages
-from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+)
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
@@ -38,7 +47,9 @@ SPEC = VendorSpec(
     label="Lever",
     # Lever writes require `perform_as`. https://hire.lever.co/developer/documentation
     credentials=(
-        CredentialField("api_key", "API key", secret=True, hint="Settings → Integrations and API → API Credentials"),
+        CredentialField(
+            "api_key", "API key", secret=True, hint="Settings → Integrations and API → API Credentials"
+        ),
         CredentialField(
             "perform_as",
             "Acting user ID",

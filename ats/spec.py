@@ -70,7 +70,9 @@ class VendorSpec:
     def __post_init__(self) -> None:
         names = [f.name for f in self.credentials]
         if len(set(names)) != len(names) or self.primary_secret not in names:
-            raise ValueError(f"{self.label}: credential names must be unique and include {self.primary_secret}")
+            raise ValueError(
+                f"{self.label}: credential names must be unique and include {self.primary_secret}"
+            )
 
     def split_credentials(self, values: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
         """Split submitted values into (secrets, fields), refusing unknown names and missing required ones.

@@ -28,9 +28,18 @@ from ats.errors import (
     VendorUnavailable,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
-from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.pagination import paginate
-from ats.types import AccountInfo, AtsCandidate, CandidatePage, Capabilities, CreatedApplication, Job, NewCandidate, Stage
+from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.types import (
+    AccountInfo,
+    AtsCandidate,
+    CandidatePage,
+    Capabilities,
+    CreatedApplication,
+    Job,
+    NewCandidate,
+    Stage,
+)
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,9 @@ def known_error_text(error: Exception) -> str | None:
 
 
 #: Interactions carry ids the app put in its own buttons, options and modal metadata.
-INTERACTIONS = frozenset({"block_actions", "block_suggestion", "view_submission", "message_action", "shortcut"})
+INTERACTIONS = frozenset(
+    {"block_actions", "block_suggestion", "view_submission", "message_action", "shortcut"}
+)
 #: What reading such an id raises when the message or modal predates a change (or the payload is odd).
 UNREADABLE = (KeyError, IndexError, ValueError)  # pydantic's ValidationError is a ValueError
 STALE_TEXT = (

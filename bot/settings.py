@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.errors import ScaleUpError
 from ats.budgets import parse_limits
+from core.errors import ScaleUpError
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
 

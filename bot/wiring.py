@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import RateBudget
-from bot.settings import Settings
 from ats.budgets import SharedBudgets, parse_limits
+from bot.settings import Settings
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory

@@ -29,10 +29,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import ScaleUpError
 from bot.features.alerts.delivery import register_alert_job
 from bot.settings import Settings
 from bot.wiring import Services
+from core.errors import ScaleUpError
 from exports import scheduling
 from storage.base import utcnow
 from storage.db import is_postgres, unit_of_work

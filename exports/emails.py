@@ -15,7 +15,12 @@ from ats.types import EmailAddress
 from core.vocabulary import EmailType
 
 #: The fixed order in which addresses are preferred: the first selected valid one is the primary one sent.
-EMAIL_PREFERENCE: tuple[EmailType, ...] = (EmailType.PRIMARY, EmailType.WORK, EmailType.PERSONAL, EmailType.OTHER)
+EMAIL_PREFERENCE: tuple[EmailType, ...] = (
+    EmailType.PRIMARY,
+    EmailType.WORK,
+    EmailType.PERSONAL,
+    EmailType.OTHER,
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,9 @@ def choose_emails(
     for position, (address, type_, valid) in enumerate(emails):
         kind = EmailType(type_)
         if valid and kind in wanted:
-            ranked.append((EMAIL_PREFERENCE.index(kind), position, EmailAddress(normalize_email(address), kind)))
+            ranked.append(
+                (EMAIL_PREFERENCE.index(kind), position, EmailAddress(normalize_email(address), kind))
+            )
     seen: set[str] = set()
     chosen: list[EmailAddress] = []
     for _, _, email in sorted(ranked, key=lambda item: item[:2]):

@@ -18,10 +18,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.registry import spec_of
 from ats.base import AtsAdapter
 from ats.errors import AtsError, NotFound, VendorUnavailable
+from ats.registry import spec_of
 from ats.types import Capabilities, CreatedApplication
+from core.errors import ScaleUpError
 from exports import claims, health, mirror, outcomes
 from exports.adapters import AdapterFactory
 from exports.alerts import PassAlerts
@@ -34,7 +35,6 @@ from exports.eligibility import (
     sync_rows,
     with_overrides,
 )
-from core.errors import ScaleUpError
 from exports.types import (
     EngineConfig,
     ExportNotFound,
@@ -433,9 +433,7 @@ class ExportEngine:
         """Return the connection's adapter (building one does no I/O; capabilities may be per instance)."""
         connection = session.get(AtsConnection, connection_id)
         if connection is None:
-            raise ScaleUpError(
-                "The ATS connection was removed.", hint="Reconnect with /scaleup connect."
-            )
+            raise ScaleUpError("The ATS connection was removed.", hint="Reconnect with /scaleup connect.")
         return self.adapters.for_connection(connection)
 
     def _prepare(

@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
 from ats.base import AtsAdapter
 from ats.errors import AtsError, NotFound, VendorUnavailable
+from ats.registry import spec_of
 from exports.alerts import raise_alert
 from exports.eligibility import LinkView, load_link
 from storage.enums import AlertKind, ExportAs

@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from core.errors import ScaleUpError
+from core.vocabulary import EmailType
 from exports.ingest_lookup import (
     EMAIL,
     LINKEDIN,
@@ -33,7 +34,6 @@ from exports.ingest_lookup import (
 from exports.records import CandidateIn, ResponseIn
 from storage.base import utcnow
 from storage.enums import ResponseType
-from core.vocabulary import EmailType
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Search, SearchCandidate
 from storage.repositories import SearchRepository
 
@@ -138,14 +138,29 @@ class Ingestor:
         if self._new_members:
             self.session.execute(
                 insert(SearchCandidate),
-                [{"team_id": self.team_id, "search_id": search_id, "candidate_id": candidate.id, "added_at": utcnow()}
-                 for search_id, candidate in self._new_members],
+                [
+                    {
+                        "team_id": self.team_id,
+                        "search_id": search_id,
+                        "candidate_id": candidate.id,
+                        "added_at": utcnow(),
+                    }
+                    for search_id, candidate in self._new_members
+                ],
             )
         if self._new_responses:
             self.session.execute(
                 insert(CampaignResponse),
-                [{"team_id": self.team_id, "campaign_id": campaign.id, "candidate_id": candidate.id, "type": type_,
-                  "received_at": utcnow()} for campaign, candidate, type_ in self._new_responses],
+                [
+                    {
+                        "team_id": self.team_id,
+                        "campaign_id": campaign.id,
+                        "candidate_id": candidate.id,
+                        "type": type_,
+                        "received_at": utcnow(),
+                    }
+                    for campaign, candidate, type_ in self._new_responses
+                ],
             )
         self._new_members.clear()
         self._new_responses.clear()
@@ -314,7 +329,9 @@ class Ingestor:
         for type_, address in _distinct(emails):
             existing = next((e for e in candidate.emails if e.address == address), None)
             if existing is None:
-                candidate.emails.append(CandidateEmail(team_id=self.team_id, address=address, type=type_, valid=True))
+                candidate.emails.append(
+                    CandidateEmail(team_id=self.team_id, address=address, type=type_, valid=True)
+                )
                 changed = True
             elif existing.type != type_ or not existing.valid:
                 existing.type, existing.valid = type_, True
@@ -339,7 +356,9 @@ class Ingestor:
         if stored is not None and (
             stored.candidate_id != candidate.id or campaign is None or stored.campaign_id != campaign.id
         ):
-            raise Conflict("source_id", f"the response {record.source_id!r} is another candidate's or campaign's")
+            raise Conflict(
+                "source_id", f"the response {record.source_id!r} is another candidate's or campaign's"
+            )
         # Every check is done: from here on the record is written.
         campaign = self._settle_campaign(search, campaign, record.campaign, record.campaign_id)
         member = self._join(search, candidate)
@@ -352,8 +371,11 @@ class Ingestor:
             self._flush_pending()  # the candidate may be new in this batch: the response needs its id
             row = self.responses.add(
                 CampaignResponse(
-                    campaign_id=campaign.id, candidate_id=candidate.id, type=record.type,
-                    source_id=record.source_id, received_at=record.received_at or utcnow(),
+                    campaign_id=campaign.id,
+                    candidate_id=candidate.id,
+                    type=record.type,
+                    source_id=record.source_id,
+                    received_at=record.received_at or utcnow(),
                 )
             )
             self.index.add_response(campaign.id, candidate, record.type)
@@ -376,7 +398,9 @@ class Ingestor:
         """Record the row's campaign and response, if any; return True when the response is new."""
         if not record.campaign:
             return False
-        campaign = self._settle_campaign(search, self._find_campaign(search, record.campaign, None), record.campaign, None)
+        campaign = self._settle_campaign(
+            search, self._find_campaign(search, record.campaign, None), record.campaign, None
+        )
         if record.response is None or self.index.has_response(campaign.id, candidate, record.response):
             return False
         self.index.add_response(campaign.id, candidate, record.response)
@@ -413,7 +437,9 @@ class Ingestor:
     ) -> Campaign:
         """Create the campaign `_find_campaign` did not find, or give the found one its id and name."""
         if campaign is None:
-            campaign = self.campaigns.add(Campaign(search_id=search.id, source_id=source_id, name=name or source_id))
+            campaign = self.campaigns.add(
+                Campaign(search_id=search.id, source_id=source_id, name=name or source_id)
+            )
             self._campaigns[(search.id, campaign.name.lower())] = campaign
             return campaign
         if source_id and campaign.source_id is None:

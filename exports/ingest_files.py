@@ -112,7 +112,7 @@ class _Source:
 
     @classmethod
     def open(cls, path: Path) -> _Source:
-        raw = open(path, "rb")  # noqa: SIM115 - closed by close()
+        raw = open(path, "rb")
         # utf-8-sig drops the BOM spreadsheet programs write; undecodable bytes become surrogates, which the
         # record rules reject per row ("is not valid UTF-8 text") instead of aborting the whole file.
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
@@ -255,12 +255,16 @@ class FileImport:
         except IntegrityError as exc:
             # Another writer (the API) stored one of these records meanwhile: redo the batch a row at a time,
             # so only the row that clashes is reported.
-            log.info("Batch conflicted with a concurrent write (%s); storing it row by row", type(exc).__name__)
+            log.info(
+                "Batch conflicted with a concurrent write (%s); storing it row by row", type(exc).__name__
+            )
             for line, record in records:
                 try:
                     self._store([(line, record)], store, bad)
                 except IntegrityError:
-                    bad.append(BadRow(line, (FieldProblem("", "clashed with a concurrent write; import again"),)))
+                    bad.append(
+                        BadRow(line, (FieldProblem("", "clashed with a concurrent write; import again"),))
+                    )
         self.summary.bad += len(bad)
         for row in sorted(bad, key=lambda row: row.line):
             self.on_bad_row(row)

@@ -30,11 +30,15 @@ class CampaignRepository(Repository[Campaign]):
 
     def get_by_source_id(self, source_id: str) -> Campaign | None:
         """Return the campaign with the sourcing platform's id."""
-        return self.session.scalars(self.base_statement().where(Campaign.source_id == source_id)).one_or_none()
+        return self.session.scalars(
+            self.base_statement().where(Campaign.source_id == source_id)
+        ).one_or_none()
 
     def get_by_name_and_search(self, name: str, search_id: int) -> Campaign | None:
         """Return the search's campaign called `name` (case-insensitive)."""
-        stmt = self.base_statement().where(Campaign.search_id == search_id, func.lower(Campaign.name) == name.lower())
+        stmt = self.base_statement().where(
+            Campaign.search_id == search_id, func.lower(Campaign.name) == name.lower()
+        )
         return self.session.scalars(stmt.order_by(Campaign.id).limit(1)).first()
 
 
@@ -128,7 +132,9 @@ class CandidateIndex:
         self._responses.add((campaign_id, candidate, type_))
 
     def _owners(self, address_criterion: ColumnElement[bool]):
-        return select(CandidateEmail.candidate_id).where(CandidateEmail.team_id == self.team_id, address_criterion)
+        return select(CandidateEmail.candidate_id).where(
+            CandidateEmail.team_id == self.team_id, address_criterion
+        )
 
     def _select(self, criterion: ColumnElement[bool]) -> list[Candidate]:
         stmt = self._repo.base_statement().where(criterion).options(selectinload(Candidate.emails))
@@ -149,10 +155,12 @@ class CandidateIndex:
             SearchCandidate.team_id == self.team_id, SearchCandidate.candidate_id.in_(todo)
         )
         self._members |= {(search_id, todo[cid]) for search_id, cid in self.session.execute(members)}
-        responses = select(CampaignResponse.campaign_id, CampaignResponse.candidate_id, CampaignResponse.type).where(
-            CampaignResponse.team_id == self.team_id, CampaignResponse.candidate_id.in_(todo)
-        )
-        self._responses |= {(camp, todo[cid], ResponseType(t)) for camp, cid, t in self.session.execute(responses)}
+        responses = select(
+            CampaignResponse.campaign_id, CampaignResponse.candidate_id, CampaignResponse.type
+        ).where(CampaignResponse.team_id == self.team_id, CampaignResponse.candidate_id.in_(todo))
+        self._responses |= {
+            (camp, todo[cid], ResponseType(t)) for camp, cid, t in self.session.execute(responses)
+        }
         self._related_loaded |= set(todo.values())
 
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
-from exports.engine import ExportEngine
 from core.errors import ScaleUpError
+from exports.engine import ExportEngine
 from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.models import Export, Link

@@ -13,10 +13,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.vocabulary import EmailType
 from exports.emails import check_email
 from exports.linkedin import normalize_linkedin_url
 from storage.enums import ResponseType
-from core.vocabulary import EmailType
 
 #: Column or field holding each email type.
 EMAIL_FIELDS: dict[str, EmailType] = {

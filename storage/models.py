@@ -19,16 +19,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.vocabulary import EmailType, Vendor
 from storage.base import Base, Timestamped, UTCDateTime, utcnow
 from storage.enums import AlertKind, AlertStatus, Audience, ExportAs, LinkMode, ResponseType
-from core.vocabulary import EmailType, Vendor
 from storage.states import ExportState
 
 
 def _enum(cls: type) -> Enum:
     """Store a StrEnum by value as a plain string column (no database enum type to migrate)."""
-    return Enum(cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32,
-                validate_strings=True)
+    return Enum(
+        cls,
+        native_enum=False,
+        values_callable=lambda e: [m.value for m in e],
+        length=32,
+        validate_strings=True,
+    )
 
 
 TEAM = String(32)

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from core.vocabulary import Vendor
 from storage.base import utcnow
 from storage.crypto import SecretBox
-from core.vocabulary import Vendor
 from storage.models import (
     Alert,
     ApiToken,

@@ -42,7 +42,9 @@ _LABELS = {
     ExportState.FAILED: "Failed",
 }
 
-FINAL_STATES = frozenset({ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.EXCLUDED, ExportState.FAILED})
+FINAL_STATES = frozenset(
+    {ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.EXCLUDED, ExportState.FAILED}
+)
 
 S = ExportState
 

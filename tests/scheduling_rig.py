@@ -19,14 +19,13 @@ import httpx
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.vocabulary import Vendor
+from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import create_emulator, load_seed
 from storage.base import utcnow
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode
-from core.vocabulary import EmailType
 from storage.models import Candidate, CandidateEmail, Export, Link, Search, SearchCandidate
 from storage.repositories import ConnectionRepository, ensure_workspace
 from storage.states import ExportState

@@ -54,10 +54,16 @@ class IngestApi:
             status, body, headers = exc.status, exc.body(), exc.headers
         except Exception:
             reference = uuid.uuid4().hex[:12]
-            log.exception("Ingest API error (reference %s) on %s %s", reference, environ.get("REQUEST_METHOD"),
-                          environ.get("PATH_INFO"))
+            log.exception(
+                "Ingest API error (reference %s) on %s %s",
+                reference,
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+            )
             status, headers = 500, {}
-            body = ApiError(500, "internal_error", f"something went wrong on our side (reference {reference})").body()
+            body = ApiError(
+                500, "internal_error", f"something went wrong on our side (reference {reference})"
+            ).body()
         return respond(start_response, status, body, headers)
 
     def handle(self, environ: Mapping[str, Any]) -> tuple[int, Any, dict[str, str]]:
@@ -80,16 +86,26 @@ class IngestApi:
                     result: BaseModel = route.handler(Call(ingestor, params, body))
                 except IngestError as exc:
                     status, code = (404, "not_found") if isinstance(exc, NotFound) else (409, "conflict")
-                    raise ApiError(status, code, f"{exc.field}: {exc.message}",
-                                   fields=[FieldProblem(exc.field, exc.message)]) from None
+                    raise ApiError(
+                        status,
+                        code,
+                        f"{exc.field}: {exc.message}",
+                        fields=[FieldProblem(exc.field, exc.message)],
+                    ) from None
                 changed = ingestor.finish()
         except IntegrityError:
             # Another request stored the same record between our look-up and our write; nothing was kept.
-            raise ApiError(409, "conflict", "a concurrent request wrote the same record; send this one again") from None
+            raise ApiError(
+                409, "conflict", "a concurrent request wrote the same record; send this one again"
+            ) from None
         except OperationalError:
             log.warning("Ingest API: database unavailable", exc_info=True)
-            raise ApiError(503, "unavailable", "the database is unavailable; try again shortly",
-                           headers={"Retry-After": "5"}) from None
+            raise ApiError(
+                503,
+                "unavailable",
+                "the database is unavailable; try again shortly",
+                headers={"Retry-After": "5"},
+            ) from None
         notify(self.on_changed, team_id, changed)
         return 200, result.model_dump(mode="json"), {}
 
@@ -107,7 +123,7 @@ def _relative_path(environ: Mapping[str, Any]) -> str:
     except UnicodeError:
         raise ApiError(404, "not_found", "there is no such API endpoint") from None
     if path == PREFIX or path.startswith(PREFIX + "/"):
-        path = path[len(PREFIX):]
+        path = path[len(PREFIX) :]
     return path.rstrip("/") or "/"
 
 
@@ -130,19 +146,26 @@ def _authenticate(session: Session, token: str) -> str:
 
 
 def _unauthorized(message: str) -> ApiError:
-    return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="scaleup-ingest"'})
+    return ApiError(
+        401, "unauthorized", message, headers={"WWW-Authenticate": 'Bearer realm="scaleup-ingest"'}
+    )
 
 
 def _validated(model: type[BaseModel], data: Any, batch: tuple[str, int] | None) -> BaseModel:
     if batch is not None and isinstance(data, dict) and isinstance(data.get(batch[0]), list):
         name, most = batch
         if len(data[name]) > most:
-            raise ApiError(413, "batch_too_large",
-                           f"a batch holds at most {most:,} {name}; this one has {len(data[name]):,} — split it")
+            raise ApiError(
+                413,
+                "batch_too_large",
+                f"a batch holds at most {most:,} {name}; this one has {len(data[name]):,} — split it",
+            )
     if not isinstance(data, dict):
         raise ApiError(422, "validation_failed", "the body must be a JSON object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = describe(exc)
-        raise ApiError(422, "validation_failed", "; ".join(str(p) for p in problems), fields=problems) from None
+        raise ApiError(
+            422, "validation_failed", "; ".join(str(p) for p in problems), fields=problems
+        ) from None

@@ -67,7 +67,9 @@ class Route:
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        regex = _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(self.path).replace(r"\{", "{").replace(r"\}", "}"))
+        regex = _PARAM.sub(
+            lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(self.path).replace(r"\{", "{").replace(r"\}", "}")
+        )
         object.__setattr__(self, "pattern", re.compile(f"^{regex}$"))
 
     @property
@@ -93,8 +95,12 @@ class Router:
                 return route, found.groupdict()
             allowed.append(route.method)
         if allowed:
-            raise ApiError(405, "method_not_allowed", f"{method} is not allowed here; use {', '.join(allowed)}",
-                           headers={"Allow": ", ".join(allowed)})
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"{method} is not allowed here; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
         raise ApiError(404, "not_found", f"there is no API endpoint {path}")
 
 
@@ -107,7 +113,9 @@ def read_json(environ: Mapping[str, Any]) -> Any:
     content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     # Only forms are refused outright: some servers (wsgiref) report a missing Content-Type as text/plain.
     if content_type in _FORMS:
-        raise ApiError(415, "unsupported_media_type", f"send the body as application/json, not {content_type}")
+        raise ApiError(
+            415, "unsupported_media_type", f"send the body as application/json, not {content_type}"
+        )
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -128,7 +136,11 @@ def respond(
 ) -> list[bytes]:
     """Send `body` as JSON with `status`."""
     payload = json.dumps(body, separators=(",", ":"), default=str).encode()
-    head = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
-            ("Cache-Control", "no-store"), *(headers or {}).items()]
+    head = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(payload))),
+        ("Cache-Control", "no-store"),
+        *(headers or {}).items(),
+    ]
     start_response(f"{status} {HTTPStatus(status).phrase}", head)
     return [payload]

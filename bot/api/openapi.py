@@ -33,8 +33,13 @@ def build_openapi(routes: Sequence[Route], *, prefix: str, version: str = "1") -
         }
         if route.params:
             operation["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128},
-                 "description": "The sourcing platform's own id."}
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "maxLength": 128},
+                    "description": "The sourcing platform's own id.",
+                }
                 for name in route.params
             ]
         if route.body is not None:

@@ -61,7 +61,9 @@ def post_candidates(call: Call) -> BatchResult:
     """Upsert up to 1,000 candidates into the search, all or nothing."""
     search = call.ingestor.search_by_source_id(call.params["search_id"])
     call.ingestor.prepare(call.body.candidates)
-    return _batch(call.body.candidates, "candidates", lambda record: call.ingestor.upsert_candidate(search, record))
+    return _batch(
+        call.body.candidates, "candidates", lambda record: call.ingestor.upsert_candidate(search, record)
+    )
 
 
 def get_candidate(call: Call) -> CandidateOut:
@@ -74,8 +76,14 @@ def patch_emails(call: Call) -> CandidateResult:
     candidate = call.ingestor.candidate_by_source_id(call.params["candidate_id"])
     emails = call.body.typed(only_given=True)
     if not emails:
-        raise ApiError(422, "validation_failed", "the body sets no email",
-                       fields=[FieldProblem("email", "give at least one of email, work_email, personal_email, other_email")])
+        raise ApiError(
+            422,
+            "validation_failed",
+            "the body sets no email",
+            fields=[
+                FieldProblem("email", "give at least one of email, work_email, personal_email, other_email")
+            ],
+        )
     outcome = call.ingestor.update_emails(candidate, emails)
     return CandidateResult(outcome=outcome, candidate=CandidateOut.of(candidate))
 
@@ -91,7 +99,9 @@ def post_responses(call: Call) -> BatchResult:
     """Record up to 1,000 responses to campaigns of the search, all or nothing."""
     search = call.ingestor.search_by_source_id(call.params["search_id"])
     call.ingestor.prepare(call.body.responses)
-    return _batch(call.body.responses, "responses", lambda record: call.ingestor.upsert_response(search, record))
+    return _batch(
+        call.body.responses, "responses", lambda record: call.ingestor.upsert_response(search, record)
+    )
 
 
 def _batch(records: Sequence[BaseModel], name: str, upsert: Callable[[Any], Upserted]) -> BatchResult:
@@ -103,7 +113,9 @@ def _batch(records: Sequence[BaseModel], name: str, upsert: Callable[[Any], Upse
         counts[outcome] += 1
         results.append(ItemResult(index=index, outcome=outcome, id=getattr(record, "source_id", None)))
     return BatchResult(
-        created=counts[Outcome.CREATED], updated=counts[Outcome.UPDATED], unchanged=counts[Outcome.UNCHANGED],
+        created=counts[Outcome.CREATED],
+        updated=counts[Outcome.UPDATED],
+        unchanged=counts[Outcome.UNCHANGED],
         results=results,
     )
 
@@ -122,22 +134,71 @@ _SEARCH_ERRORS = (404,)
 _WRITE_ERRORS = (400, 404, 409, 413, 415, 422)
 
 ROUTES: tuple[Route, ...] = (
-    Route("PUT", "/searches/{search_id}", put_search, "Create or rename a search", SearchIn, SearchOut,
-          errors=(400, 409, 415, 422)),
-    Route("GET", "/searches/{search_id}", get_search, "Get a search", response=SearchOut, errors=_SEARCH_ERRORS),
-    Route("POST", "/searches/{search_id}/candidates", post_candidate, "Upsert a candidate into a search",
-          CandidateIn, CandidateResult, errors=_WRITE_ERRORS),
-    Route("POST", "/searches/{search_id}/candidates/batch", post_candidates,
-          f"Upsert up to {MAX_BATCH:,} candidates into a search (all or nothing)", CandidateBatch, BatchResult,
-          batch=("candidates", MAX_BATCH), errors=_WRITE_ERRORS),
-    Route("POST", "/searches/{search_id}/responses", post_response, "Record a campaign response",
-          ResponseIn, ResponseResult, errors=_WRITE_ERRORS),
-    Route("POST", "/searches/{search_id}/responses/batch", post_responses,
-          f"Record up to {MAX_BATCH:,} campaign responses (all or nothing)", ResponseBatch, BatchResult,
-          batch=("responses", MAX_BATCH), errors=_WRITE_ERRORS),
-    Route("GET", "/candidates/{candidate_id}", get_candidate, "Get a candidate", response=CandidateOut,
-          errors=(404,)),
-    Route("PATCH", "/candidates/{candidate_id}/emails", patch_emails,
-          "Set or remove a candidate's typed emails (a new email puts a Reachout-on-LinkedIn candidate back in line)",
-          EmailsIn, CandidateResult, errors=_WRITE_ERRORS),
+    Route(
+        "PUT",
+        "/searches/{search_id}",
+        put_search,
+        "Create or rename a search",
+        SearchIn,
+        SearchOut,
+        errors=(400, 409, 415, 422),
+    ),
+    Route(
+        "GET", "/searches/{search_id}", get_search, "Get a search", response=SearchOut, errors=_SEARCH_ERRORS
+    ),
+    Route(
+        "POST",
+        "/searches/{search_id}/candidates",
+        post_candidate,
+        "Upsert a candidate into a search",
+        CandidateIn,
+        CandidateResult,
+        errors=_WRITE_ERRORS,
+    ),
+    Route(
+        "POST",
+        "/searches/{search_id}/candidates/batch",
+        post_candidates,
+        f"Upsert up to {MAX_BATCH:,} candidates into a search (all or nothing)",
+        CandidateBatch,
+        BatchResult,
+        batch=("candidates", MAX_BATCH),
+        errors=_WRITE_ERRORS,
+    ),
+    Route(
+        "POST",
+        "/searches/{search_id}/responses",
+        post_response,
+        "Record a campaign response",
+        ResponseIn,
+        ResponseResult,
+        errors=_WRITE_ERRORS,
+    ),
+    Route(
+        "POST",
+        "/searches/{search_id}/responses/batch",
+        post_responses,
+        f"Record up to {MAX_BATCH:,} campaign responses (all or nothing)",
+        ResponseBatch,
+        BatchResult,
+        batch=("responses", MAX_BATCH),
+        errors=_WRITE_ERRORS,
+    ),
+    Route(
+        "GET",
+        "/candidates/{candidate_id}",
+        get_candidate,
+        "Get a candidate",
+        response=CandidateOut,
+        errors=(404,),
+    ),
+    Route(
+        "PATCH",
+        "/candidates/{candidate_id}/emails",
+        patch_emails,
+        "Set or remove a candidate's typed emails (a new email puts a Reachout-on-LinkedIn candidate back in line)",
+        EmailsIn,
+        CandidateResult,
+        errors=_WRITE_ERRORS,
+    ),
 )

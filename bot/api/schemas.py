@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.vocabulary import EmailType
 from exports.ingest import Outcome
 from exports.records import CandidateIn, EmailsIn, Record, ResponseIn
-from core.vocabulary import EmailType
 from storage.models import Candidate, Search
 
 #: The most records one batch request may carry.

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 
 from core.errors import ScaleUpError
 
-
 #: Modules that each add one subcommand with `register(subparsers)`; a new command is one line here.
 COMMAND_MODULES = (
     "bot.cli.db",
@@ -66,5 +65,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-

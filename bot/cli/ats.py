@@ -9,17 +9,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ats.spec import CredentialsIncomplete
-from ats.registry import spec_of
 from ats import registry
 from ats.base import ConnectionConfig
 from ats.budgets import NullBudget
-from exports.adapters import AdapterFactory
 from ats.errors import AtsError
-from core.vocabulary import Vendor
+from ats.registry import spec_of
+from ats.spec import CredentialsIncomplete
 from bot.cli import CommandError
 from bot.settings import load_settings
 from bot.wiring import Services, build_services
+from core.vocabulary import Vendor
+from exports.adapters import AdapterFactory
 from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.repositories import ConnectionRepository, ensure_workspace

@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("import", help="import candidates or campaign responses from a file")
     kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
     cand = kinds.add_parser(
-        "candidates", help="import candidates (CSV or JSON Lines) into a search; see README 'Importing candidates'"
+        "candidates",
+        help="import candidates (CSV or JSON Lines) into a search; see README 'Importing candidates'",
     )
     cand.add_argument("--search", required=True, help="name of the search to put them in (created when new)")
     cand.set_defaults(func=run_candidates)
@@ -53,7 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub.add_argument("file", type=Path, metavar="FILE")
         sub.add_argument("--team", required=True, help="Slack team id of the workspace (T…)")
         sub.add_argument(
-            "--format", choices=[f.value for f in FileFormat], help="file format (default: from the extension)"
+            "--format",
+            choices=[f.value for f in FileFormat],
+            help="file format (default: from the extension)",
         )
         sub.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per commit")
 
@@ -68,7 +71,9 @@ def run_responses(args: argparse.Namespace) -> int:
     return _run(args, lambda run, fmt: import_responses(run, args.file, args.search, fmt), "responses")
 
 
-def _run(args: argparse.Namespace, body: Callable[[FileImport, FileFormat | None], ImportSummary], what: str) -> int:
+def _run(
+    args: argparse.Namespace, body: Callable[[FileImport, FileFormat | None], ImportSummary], what: str
+) -> int:
     path: Path = args.file
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
@@ -114,13 +119,20 @@ def _export_hook(services: wiring.Services) -> OnChanged | None:
 
 
 @contextmanager
-def _progress(console: Console, name: str) -> Iterator[tuple[Callable[[ReadProgress], None], Callable[[str], None]]]:
+def _progress(
+    console: Console, name: str
+) -> Iterator[tuple[Callable[[ReadProgress], None], Callable[[str], None]]]:
     """Yield (on_progress, print_line): a rich progress bar on a terminal, plain lines otherwise."""
     if not console.is_terminal:
         yield (lambda progress: None), (lambda text: console.print(text, highlight=False))
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]:,} rows"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(f"Importing {escape(name)}", total=None, rows=0)
 
@@ -137,7 +149,9 @@ def _bad_row_line(row: BadRow) -> str:
 def _print_summary(console: Console, summary: ImportSummary, what: str, args: argparse.Namespace) -> None:
     where = f"search {args.search!r} of {args.team}" if what == "candidates" else f"workspace {args.team}"
     if summary.ignored_columns:
-        console.print(f"Ignored unknown column(s): {escape(', '.join(summary.ignored_columns))}", highlight=False)
+        console.print(
+            f"Ignored unknown column(s): {escape(', '.join(summary.ignored_columns))}", highlight=False
+        )
     console.print(
         f"Imported {what} from {escape(str(args.file))} into {escape(where)}: "
         f"{summary.created:,} created, {summary.updated:,} updated, {summary.unchanged:,} unchanged, "

@@ -67,7 +67,11 @@ def run_list(args: argparse.Namespace) -> int:
                 table.add_column(column)
             for row in rows:
                 table.add_row(
-                    str(row.id), row.name, row.prefix + "…", _when(row.created_at), _when(row.last_used_at),
+                    str(row.id),
+                    row.name,
+                    row.prefix + "…",
+                    _when(row.created_at),
+                    _when(row.last_used_at),
                     _when(row.revoked_at) or "",
                 )
     finally:
@@ -91,7 +95,9 @@ def run_revoke(args: argparse.Namespace) -> int:
     finally:
         services.close()
     if not revoked:
-        raise CommandError(f"{args.team} has no token {args.token_id} (see `scaleup tokens list --team {args.team}`)")
+        raise CommandError(
+            f"{args.team} has no token {args.token_id} (see `scaleup tokens list --team {args.team}`)"
+        )
     print(f"Token {args.token_id} of {args.team} {'was already' if already else 'is now'} revoked.")
     return 0
 

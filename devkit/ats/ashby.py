@@ -83,7 +83,6 @@ def _decode(token: str) -> dict[str, Any]:
     return data
 
 
-
 class AshbyEmulator(Emulator):
     """Ashby's candidate, job, interview-plan, tag, note and source endpoints, in memory.
 

@@ -35,7 +35,6 @@ STATUS_GROUPS: Mapping[str, frozenset[str]] = {
 }
 
 
-
 def _parse(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)

@@ -32,8 +32,8 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from ats.registry import spec_of
 from ats.base import ConnectionConfig
+from ats.registry import spec_of
 from core.vocabulary import Vendor
 from devkit.ats.faults import FaultPlan, FixedWindow
 from devkit.ats.wire import EmulatorHandler, EmuRequest, LoggedRequest, Reply, Route, header_number

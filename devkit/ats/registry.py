@@ -23,7 +23,11 @@ def emulator_class(vendor: Vendor | str) -> type[Emulator]:
     vendor = Vendor(vendor)
     module = importlib.import_module(f"devkit.ats.{vendor.value}")
     for value in vars(module).values():
-        if isinstance(value, type) and issubclass(value, Emulator) and getattr(value, "vendor", None) == vendor:
+        if (
+            isinstance(value, type)
+            and issubclass(value, Emulator)
+            and getattr(value, "vendor", None) == vendor
+        ):
             return value
     raise LookupError(f"devkit/ats/{vendor.value}.py has no Emulator subclass for {spec_of(vendor).label}")
 

@@ -25,7 +25,6 @@ MAX_LIMIT = 100
 SCOPES = {"jobs": "r_jobs", "candidates": "r_candidates", "write": "w_candidates"}
 
 
-
 def _parse_time(value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)

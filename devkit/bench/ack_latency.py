@@ -35,9 +35,9 @@ from typing import Any
 
 import httpx
 
-from core.vocabulary import Vendor
 from bot.features.link.ids import LinkIds
 from bot.ids import Shortcut
+from core.vocabulary import Vendor
 from devkit.bench import rig
 from devkit.slack.driver import SlackDriver, answer_json, conversation, selected
 from devkit.slack.emulator import DEFAULT_TOKEN, TRIGGER_LIFETIME, SlackEmulator

@@ -149,10 +149,10 @@ def worker(url: str, key: str, vendor: Vendor, rate: int, window: float, name: s
 
     Prints "ready" once built, then waits for the start time on stdin, so every worker starts together.
     """
+    from ats.budgets import SharedBudgets
     from exports import claims
     from exports.adapters import AdapterFactory
     from exports.engine import ExportEngine
-    from ats.budgets import SharedBudgets
     from exports.types import EngineConfig
     from storage.base import utcnow
 
@@ -391,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 profile.dump_stats(os.path.join(os.environ["BENCH_PROFILE"], f"{name}.prof"))
         return worker(*call)
-    parser = argparse.ArgumentParser(prog="devkit.bench.export_throughput", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="devkit.bench.export_throughput", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--quick", action="store_true", help="fewer candidates and runs (under a minute)")
     parser.add_argument("--vendor", action="append", choices=[v.value for v in rig.OPEN_JOBS])
     parser.add_argument(

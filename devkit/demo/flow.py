@@ -104,12 +104,17 @@ def connect(stack: DemoStack, step: Callable[..., None]) -> None:
     driver, vendor = stack.driver, stack.vendor
     answer_json(driver.command("connect", user=ADMIN))
     view = stack.slack.latest_view()
-    pick = {ConnectIds.VENDOR_BLOCK: {ConnectIds.VENDOR_SELECT: selected(vendor.value, spec_of(vendor).label)}}
+    pick = {
+        ConnectIds.VENDOR_BLOCK: {ConnectIds.VENDOR_SELECT: selected(vendor.value, spec_of(vendor).label)}
+    }
     action = {
         "action_id": ConnectIds.VENDOR_SELECT,
         "block_id": ConnectIds.VENDOR_BLOCK,
         "type": "static_select",
-        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": spec_of(vendor).label}},
+        "selected_option": {
+            "value": vendor.value,
+            "text": {"type": "plain_text", "text": spec_of(vendor).label},
+        },
     }
     answer_json(driver.interact(driver.block_actions(view, action, pick, user=ADMIN)))
     view = stack.slack.latest_view()
@@ -118,7 +123,9 @@ def connect(stack: DemoStack, step: Callable[..., None]) -> None:
     given = {**config.secrets, **config.fields}
     for credential in spec_of(vendor).credentials:
         if credential.name in given:
-            values[field_block_id(vendor, credential.name)] = {ConnectIds.FIELD_INPUT: typed(given[credential.name])}
+            values[field_block_id(vendor, credential.name)] = {
+                ConnectIds.FIELD_INPUT: typed(given[credential.name])
+            }
     values[ConnectIds.BASE_URL_BLOCK] = {ConnectIds.BASE_URL_INPUT: typed(config.base_url)}
     answer = answer_json(driver.interact(driver.submission(view, values, user=ADMIN)))
     if answer.get("response_action") == "errors":

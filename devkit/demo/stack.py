@@ -9,13 +9,13 @@ from typing import Any
 
 import httpx
 
-from core.vocabulary import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.realtime import realtime_exports
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import Settings
 from bot.wiring import Services, build_services
+from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.runner import start_emulator
 from devkit.slack.driver import SlackDriver
@@ -86,6 +86,11 @@ def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None)
     server = HttpServer(make_wsgi_app(app, services, api=api), threads=8).start()
     http = httpx.Client(timeout=30)
     driver = SlackDriver(
-        server.url, signing_secret, TEAM, http, response_url=slack.webhook_url(), settle=deps.listeners.wait_idle
+        server.url,
+        signing_secret,
+        TEAM,
+        http,
+        response_url=slack.webhook_url(),
+        settle=deps.listeners.wait_idle,
     )
     return DemoStack(vendor, ats, slack, services, deps, server, driver, http)

@@ -165,7 +165,13 @@ class SlackEmulator:
         return user
 
     def add_channel(
-        self, channel_id: str, name: str, *, private: bool = False, member: bool = False, archived: bool = False
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        member: bool = False,
+        archived: bool = False,
     ) -> SlackChannel:
         """Make `conversations.info` know a channel (whether the bot is in it, whether it is archived)."""
         channel = SlackChannel(channel_id, name, is_private=private, is_member=member, is_archived=archived)

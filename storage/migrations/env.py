@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from storage import models, slack_models  # noqa: F401 - registers every table on Base.metadata
+from storage import models, slack_models
 from storage.base import Base
 from storage.db import make_engine
 
@@ -43,7 +43,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    url = context.config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL", "sqlite:///scaleup.db")
+    url = context.config.get_main_option("sqlalchemy.url") or os.environ.get(
+        "DATABASE_URL", "sqlite:///scaleup.db"
+    )
     engine = make_engine(url)
     with engine.connect() as conn:
         _configure(conn)

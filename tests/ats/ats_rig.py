@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from ats.registry import spec_of
 from ats import registry
 from ats.base import AtsAdapter, RateBudget
-from ats.http import HttpOptions
 from ats.budgets import NullBudget, SharedBudgets
+from ats.http import HttpOptions
+from ats.registry import spec_of
 from ats.spec import VendorLimit
 from ats.types import EmailAddress, NewCandidate
 from core.vocabulary import EmailType, Vendor
@@ -167,7 +167,9 @@ def open_rig(vendor: Vendor, **emulator_kwargs: Any) -> Iterator[VendorRig]:
     profile = PROFILES.get(vendor)
     if profile is None:
         pytest.skip(f"{spec_of(vendor).label} has no contract profile in tests/ats/ats_rig.py yet")
-    emulator = emulator_class(vendor)(seed=load_seed(vendor), **(dict(profile.emulator_kwargs) | emulator_kwargs))
+    emulator = emulator_class(vendor)(
+        seed=load_seed(vendor), **(dict(profile.emulator_kwargs) | emulator_kwargs)
+    )
     rig = VendorRig(profile, emulator.start())
     try:
         yield rig

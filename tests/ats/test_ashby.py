@@ -24,6 +24,7 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from ats import registry
 from ats.ashby import AshbyAdapter, AshbyClassifier
+from ats.budgets import NullBudget
 from ats.errors import (
     AlreadyExists,
     AtsError,
@@ -34,14 +35,15 @@ from ats.errors import (
     ValidationFailed,
 )
 from ats.http import HttpOptions
-from ats.budgets import NullBudget
 from ats.types import EmailAddress, NewCandidate
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.ashby import DEMO_API_KEY, AshbyEmulator
 from devkit.ats.registry import load_seed
 
 # A copy of Ashby's published spec ships with the tests (tests/specs/README.md); ASHBY_OPENAPI overrides it.
-SPEC_PATH = Path(os.environ.get("ASHBY_OPENAPI") or Path(__file__).resolve().parents[1] / "specs/ashby-openapi.yml")
+SPEC_PATH = Path(
+    os.environ.get("ASHBY_OPENAPI") or Path(__file__).resolve().parents[1] / "specs/ashby-openapi.yml"
+)
 SPEC_HOST = "https://api.ashbyhq.com"  # the spec's server; the emulator's loopback URL is not in it
 # The request log redacts the Authorization value; the emulator already refused anything but
 # "Basic base64(key:)", so the spec check sees a Basic header of the same shape.

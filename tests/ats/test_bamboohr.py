@@ -9,8 +9,8 @@ from ats_rig import VendorRig, fast_options, person
 
 from ats.bamboohr import EXPORT_REFUSED, BambooHRAdapter, base_url, to_new_since
 from ats.base import ConnectionConfig
-from ats.errors import NotSupported, PermissionMissing, RateLimited, ValidationFailed, VendorUnavailable
 from ats.budgets import NullBudget
+from ats.errors import NotSupported, PermissionMissing, RateLimited, ValidationFailed, VendorUnavailable
 from core.vocabulary import Vendor
 from devkit.ats.bamboohr import BambooHREmulator
 from devkit.ats.registry import load_seed

@@ -14,11 +14,11 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect
 
+from ats.budget_stores import TABLE_PREFIX, forget_spent_budgets
+from ats.budgets import Backend, SharedBudgets, connection_key, parse_limits
 from ats.registry import spec_of
 from ats.spec import VendorLimit
 from core.vocabulary import Vendor
-from ats.budgets import Backend, SharedBudgets, connection_key, parse_limits
-from ats.budget_stores import TABLE_PREFIX, forget_spent_budgets
 from storage import migrate
 from storage.db import make_engine
 
@@ -135,7 +135,9 @@ def test_forgetting_spent_budgets_gives_a_recycled_connection_id_a_fresh_budget(
         assert watcher._holds.remaining(key) > 0
         # Blocking with a timeout, not blocking=False: a non-blocking try also fails when another budget on
         # the same limiter file holds its lock for a moment (a leaker thread of an earlier test's app).
-        assert not watched._limiter.try_acquire(key, blocking=True, timeout=1)  # another process sees it spent
+        assert not watched._limiter.try_acquire(
+            key, blocking=True, timeout=1
+        )  # another process sees it spent
 
         forget_spent_budgets(engine)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
-from ats_rig import memory_budget, VendorRig, fast_options, person
+from ats_rig import VendorRig, fast_options, memory_budget, person
 
-from ats.registry import spec_of
 from ats.errors import AuthFailed, NotFound, RateLimited, ValidationFailed, VendorUnavailable
+from ats.registry import spec_of
 from ats.spec import VendorLimit
 
 
@@ -148,7 +148,9 @@ def test_timeout_is_retried(rig: VendorRig):
 
 
 def test_burst_through_the_budget_never_hits_a_429(rig: VendorRig):
-    adapter = rig.adapter(options=fast_options(max_tries=1), budget=memory_budget(rig.profile.vendor, VendorLimit(45, 0.25)))
+    adapter = rig.adapter(
+        options=fast_options(max_tries=1), budget=memory_budget(rig.profile.vendor, VendorLimit(45, 0.25))
+    )
     adapter.check()
     rig.emulator.limiter.configure(50, 0.25)
     for _ in range(200):  # max_tries=1: a single 429 would raise RateLimited

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from ats_rig import fast_options, person
 
+from ats.budgets import NullBudget
 from ats.errors import AuthFailed, NotSupported
 from ats.greenhouse import GreenhouseAdapter
-from ats.budgets import NullBudget
 from core.vocabulary import Vendor
 from devkit.ats.greenhouse import CURSOR_ONLY
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 
 from ats.base import ConnectionConfig
+from ats.budgets import NullBudget
 from ats.errors import AuthFailed, ValidationFailed, VendorUnavailable
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details, parse_retry_after
 from ats.pagination import body_token, iter_link_pages, iter_token_pages
-from ats.budgets import NullBudget
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator, EmuRequest, Reply, Route
 
@@ -247,4 +247,3 @@ def test_a_request_that_cannot_be_encoded_is_refused_by_the_http_layer() -> None
             assert emu.requests() == [], "nothing was sent"
         finally:
             adapter.close()
-

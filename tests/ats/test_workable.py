@@ -9,10 +9,10 @@ import pytest
 from ats_rig import VendorRig, fast_options, person
 
 from ats.base import ConnectionConfig
-from ats.errors import AlreadyExists, AtsError, NotSupported, PermissionMissing, RateLimited, ValidationFailed
 from ats.budgets import NullBudget
-from core.vocabulary import Vendor
+from ats.errors import AlreadyExists, AtsError, NotSupported, PermissionMissing, RateLimited, ValidationFailed
 from ats.workable import WorkableAdapter, base_url, reset_delay
+from core.vocabulary import Vendor
 from devkit.ats.registry import load_seed
 from devkit.ats.wire import EmuRequest, Reply
 from devkit.ats.workable import WorkableEmulator

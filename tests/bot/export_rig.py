@@ -25,13 +25,13 @@ from slack_rig import (
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.vocabulary import EmailType, Vendor
 from bot.app import create_app
 from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
 from bot.ids import Shortcut
 from bot.server import HttpServer, make_wsgi_app
 from bot.wiring import Services
+from core.vocabulary import EmailType, Vendor
 from devkit.ats.registry import create_emulator, load_seed
 from devkit.slack.emulator import SlackEmulator
 from devkit.slack.signing import interaction_body, signed_headers

@@ -13,10 +13,10 @@ from typing import Any
 from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer
 from slack_sdk import WebClient
 
-from ats.http import HttpOptions
 from ats.budgets import NullBudget
-from core.vocabulary import EmailType
+from ats.http import HttpOptions
 from bot.features.alerts.delivery import ChannelPacer, DeliveryReport, deliver_alerts
+from core.vocabulary import EmailType
 from devkit.slack.emulator import DEFAULT_TOKEN, SlackCall
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine

@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.vocabulary import Vendor
 from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.server import HttpServer, load_ingest_api, make_wsgi_app
 from bot.settings import Settings
 from bot.wiring import Services
+from core.vocabulary import Vendor
 from devkit.ats.registry import create_emulator, load_seed
-from devkit.slack.driver import checked, find_block, new_trigger, selected, typed, view_payload  # noqa: F401 - the tests import these from here
+from devkit.slack.driver import checked, find_block, new_trigger, selected, typed, view_payload
 from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from devkit.slack.signing import command_body, event_body, interaction_body, signed_headers
 from storage.db import unit_of_work

@@ -40,7 +40,9 @@ def hook() -> Recorder:
 @pytest.fixture
 def base_url(sessions, hook) -> Iterator[str]:
     """Serve the API on a loopback port for the test."""
-    server: WSGIServer = make_server("127.0.0.1", 0, IngestApi(sessions, on_changed=hook), handler_class=QuietHandler)
+    server: WSGIServer = make_server(
+        "127.0.0.1", 0, IngestApi(sessions, on_changed=hook), handler_class=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/api/v1"
@@ -95,7 +97,9 @@ def test_openapi_document_is_served_and_valid(base_url) -> None:
     assert "/searches/{search_id}/candidates/batch" in doc["paths"]
     batch = doc["components"]["schemas"]["CandidateBatch"]["properties"]["candidates"]
     assert batch["maxItems"] == 1000
-    assert {"email", "work_email", "linkedin_url", "first_name"} <= set(doc["components"]["schemas"]["CandidateIn"]["properties"])
+    assert {"email", "work_email", "linkedin_url", "first_name"} <= set(
+        doc["components"]["schemas"]["CandidateIn"]["properties"]
+    )
 
 
 def test_missing_wrong_or_revoked_tokens_get_401(base_url, tokens) -> None:
@@ -143,8 +147,13 @@ def test_upserts_are_idempotent_on_the_source_ids(t1, hook, sessions) -> None:
     second = t1.post("/searches/s1/candidates", json=ADA).json()
     assert (first["outcome"], second["outcome"]) == ("created", "unchanged")
     assert first["candidate"] == second["candidate"]
-    response = {"source_id": "r1", "campaign_id": "camp", "campaign": "Outreach", "candidate_id": "c1",
-                "type": "Interested"}
+    response = {
+        "source_id": "r1",
+        "campaign_id": "camp",
+        "campaign": "Outreach",
+        "candidate_id": "c1",
+        "type": "Interested",
+    }
     assert t1.post("/searches/s1/responses", json=response).json() == {"outcome": "created", "id": "r1"}
     assert t1.post("/searches/s1/responses", json=response).json() == {"outcome": "unchanged", "id": "r1"}
 
@@ -170,7 +179,10 @@ def test_an_email_update_releases_a_reachout_candidate(t1, hook, sessions) -> No
         cid = session.scalar(select(Candidate.id).where(Candidate.source_id == "c9"))
     assert hook.calls == [("T1", [cid])]
 
-    assert t1.patch("/candidates/c9/emails", json={"work_email": "lin@example.com"}).json()["outcome"] == "unchanged"
+    assert (
+        t1.patch("/candidates/c9/emails", json={"work_email": "lin@example.com"}).json()["outcome"]
+        == "unchanged"
+    )
     assert len(hook.calls) == 1
     removed = t1.patch("/candidates/c9/emails", json={"work_email": None}).json()
     assert removed["candidate"]["emails"] == []
@@ -213,19 +225,28 @@ def test_malformed_or_wrongly_typed_bodies_are_4xx_never_500(t1) -> None:
     assert t1.post(url, content=b"\xff\xfe").status_code == 400
     assert t1.post(url, content=b"[" * 100_000 + b"]" * 100_000).status_code in (400, 422)
     assert t1.post(url, json=["not", "an", "object"]).status_code == 422
-    assert t1.post(url, content=b"first_name=Ada", headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code == 415
+    assert (
+        t1.post(
+            url, content=b"first_name=Ada", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ).status_code
+        == 415
+    )
     assert t1.post("/searches/s1/candidates/batch", json={"candidates": "nope"}).status_code == 422
     assert t1.post("/searches/s1/candidates/batch", json={"candidates": [None, 3]}).status_code == 422
     assert t1.get("/searches/" + "x" * 500).status_code == 404
     assert t1.get("/searches/nul%00").status_code == 404
     assert t1.get("/no/such/endpoint").status_code == 404
     assert t1.delete("/searches/s1").status_code == 405
-    assert t1.post("/searches/s1/candidates", json={**ADA, "source_id": 12345}).status_code == 200  # ids may be numbers
+    assert (
+        t1.post("/searches/s1/candidates", json={**ADA, "source_id": 12345}).status_code == 200
+    )  # ids may be numbers
 
 
 def test_batches_are_limited_to_1000_and_stored_all_or_nothing(t1, sessions) -> None:
     t1.put("/searches/s1", json={"name": "Backend"})
-    people = [{"source_id": f"c{i}", "first_name": f"N{i}", "email": f"n{i}@example.com"} for i in range(1001)]
+    people = [
+        {"source_id": f"c{i}", "first_name": f"N{i}", "email": f"n{i}@example.com"} for i in range(1001)
+    ]
 
     too_many = t1.post("/searches/s1/candidates/batch", json={"candidates": people})
     assert too_many.status_code == 413
@@ -249,7 +270,9 @@ def test_batches_are_limited_to_1000_and_stored_all_or_nothing(t1, sessions) -> 
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1000)
     assert again["results"][7] == {"index": 7, "outcome": "unchanged", "id": "c7"}
 
-    responses = [{"source_id": f"r{i}", "campaign": "C", "candidate_id": f"c{i}", "type": "maybe"} for i in range(3)]
+    responses = [
+        {"source_id": f"r{i}", "campaign": "C", "candidate_id": f"c{i}", "type": "maybe"} for i in range(3)
+    ]
     batch = t1.post("/searches/s1/responses/batch", json={"responses": responses})
     assert batch.status_code == 200 and batch.json()["created"] == 3
     too_many_responses = t1.post("/searches/s1/responses/batch", json={"responses": responses * 334})
@@ -266,8 +289,13 @@ def test_api_mounted_with_its_prefix_in_script_name(sessions, tokens) -> None:
 
     import io
 
-    environ = {"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/api/v1", "PATH_INFO": "/searches/zzz",
-               "HTTP_AUTHORIZATION": f"Bearer {tokens['T1']}", "wsgi.input": io.BytesIO()}
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "/api/v1",
+        "PATH_INFO": "/searches/zzz",
+        "HTTP_AUTHORIZATION": f"Bearer {tokens['T1']}",
+        "wsgi.input": io.BytesIO(),
+    }
     api(environ, start_response)
     assert seen["status"].startswith("404")
     environ["PATH_INFO"] = "/openapi.json"
@@ -279,14 +307,22 @@ def test_responses_name_what_is_missing_or_clashing(t1, t2) -> None:
     t1.put("/searches/s1", json={"name": "Backend"})
     t1.put("/searches/s2", json={"name": "Frontend"})
     t1.post("/searches/s1/candidates", json=ADA)
-    ok = {"source_id": "r1", "campaign_id": "camp-1", "campaign": "Outreach", "candidate_id": "c1",
-          "type": "maybe", "received_at": "2026-11-20T09:30:00"}
+    ok = {
+        "source_id": "r1",
+        "campaign_id": "camp-1",
+        "campaign": "Outreach",
+        "candidate_id": "c1",
+        "type": "maybe",
+        "received_at": "2026-11-20T09:30:00",
+    }
     assert t1.post("/searches/s1/responses", json=ok).json()["outcome"] == "created"
 
     unknown = t1.post("/searches/s1/responses", json={**ok, "source_id": "r2", "candidate_id": "nobody"})
     assert unknown.status_code == 404 and "candidate_id" in fields(unknown)
-    by_email = t1.post("/searches/s1/responses", json={**ok, "source_id": "r3", "candidate_id": None,
-                                                        "email": "ADA@example.com"})
+    by_email = t1.post(
+        "/searches/s1/responses",
+        json={**ok, "source_id": "r3", "candidate_id": None, "email": "ADA@example.com"},
+    )
     assert by_email.json()["outcome"] == "created"
     other_search = t1.post("/searches/s2/responses", json={**ok, "source_id": "r4"})
     assert other_search.status_code == 409 and "campaign_id" in fields(other_search)

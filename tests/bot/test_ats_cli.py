@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 
 from ats.registry import spec_of
-from core.vocabulary import Vendor
 from bot.cli import main
+from core.vocabulary import Vendor
 from devkit.ats.registry import create_emulator, emulator_class, seed_path
 from storage.db import make_engine
 

@@ -20,9 +20,9 @@ from slack_rig import (
 )
 
 from ats.registry import spec_of
-from core.vocabulary import Vendor
 from bot.features.admins.views import REFUSAL
 from bot.features.connect.ids import ConnectIds, field_block_id
+from core.vocabulary import Vendor
 from storage.db import unit_of_work
 from storage.repositories import JobCacheRepository
 
@@ -39,7 +39,10 @@ def choose_vendor(server: AppServer, view: dict[str, Any], vendor: Vendor) -> di
         "action_id": ConnectIds.VENDOR_SELECT,
         "block_id": ConnectIds.VENDOR_BLOCK,
         "type": "static_select",
-        "selected_option": {"value": vendor.value, "text": {"type": "plain_text", "text": spec_of(vendor).label}},
+        "selected_option": {
+            "value": vendor.value,
+            "text": {"type": "plain_text", "text": spec_of(vendor).label},
+        },
     }
     assert server.interact(block_actions(view, action, values)).status_code == 200
     update = server.slack.calls("views.update")[-1]

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from core.vocabulary import Vendor
 from bot.features.export.ids import AddEmailMeta, CandidateRef, ExportMeta, candidate_metadata
 from bot.features.export.views import (
     BulkProgress,
@@ -32,6 +31,7 @@ from bot.features.export.views import (
     working_modal,
 )
 from bot.features.link.forms import StageChoice
+from core.vocabulary import Vendor
 from storage.enums import ExportAs, LinkMode
 from storage.states import ExportState
 

@@ -50,10 +50,36 @@ def test_import_reports_bad_rows_and_exits_1(cli_env, sessions, tmp_path, capsys
 
 
 def test_sample_files_import_with_exit_0(cli_env, capsys) -> None:
-    assert main(["import", "candidates", str(SAMPLES / "candidates.csv"), "--team", "T1",
-                 "--search", "Backend engineers"]) == 0
-    assert main(["import", "candidates", str(SAMPLES / "candidates.jsonl"), "--team", "T1",
-                 "--search", "Platform", "--batch-size", "2"]) == 0
+    assert (
+        main(
+            [
+                "import",
+                "candidates",
+                str(SAMPLES / "candidates.csv"),
+                "--team",
+                "T1",
+                "--search",
+                "Backend engineers",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "import",
+                "candidates",
+                str(SAMPLES / "candidates.jsonl"),
+                "--team",
+                "T1",
+                "--search",
+                "Platform",
+                "--batch-size",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert main(["import", "responses", str(SAMPLES / "responses.csv"), "--team", "T1"]) == 0
     out = capsys.readouterr().out
     assert "6 created" in out and "3 created" in out and "bad row" not in out
@@ -76,7 +102,10 @@ def test_import_refuses_what_it_cannot_read(cli_env, tmp_path, capsys) -> None:
     assert "--format" in capsys.readouterr().err
     as_jsonl = tmp_path / "people.txt"
     as_jsonl.write_text('{"first_name": "Ada"}\n')
-    assert main(["import", "candidates", str(as_jsonl), "--team", "T1", "--search", "S", "--format", "jsonl"]) == 0
+    assert (
+        main(["import", "candidates", str(as_jsonl), "--team", "T1", "--search", "S", "--format", "jsonl"])
+        == 0
+    )
 
 
 def test_tokens_are_printed_once_stored_hashed_and_revocable(cli_env, sessions, capsys) -> None:

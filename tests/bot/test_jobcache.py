@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from ats.errors import VendorUnavailable
 from ats.types import Job, Stage
-from core.vocabulary import Vendor
 from bot.background import Background
 from bot.jobcache import JobCache
+from core.vocabulary import Vendor
 from storage.db import unit_of_work
 from storage.models import Link
 from storage.repositories import (

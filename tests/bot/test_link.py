@@ -26,11 +26,11 @@ from slack_rig import (
 )
 from sqlalchemy import update
 
-from core.vocabulary import EmailType, Vendor
 from bot.features.admins.views import REFUSAL
 from bot.features.connect.ids import ConnectIds
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, LinkMeta, stage_block_id
 from bot.features.link.messages import NO_SEARCHES_TEXT
+from core.vocabulary import EmailType, Vendor
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 from storage.models import AtsJob, Candidate, CandidateEmail, Link, Workspace

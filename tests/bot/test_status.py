@@ -19,9 +19,9 @@ from slack_rig import ADMIN, MEMBER, TEAM, AppServer, connect_greenhouse, json_b
 from test_views import snapshot
 
 from ats.types import EmailAddress, NewCandidate
-from core.vocabulary import EmailType
 from bot.cli import main
 from bot.features.status.views import counts_line, status_message
+from core.vocabulary import EmailType
 from exports.report import LinkReport
 from storage.db import unit_of_work
 from storage.models import AtsConnection

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from core.vocabulary import EmailType, Vendor
 from bot.features.connect.views import ConnectForm, StoredConnection, connect_modal
 from bot.features.link.forms import JobChoice, LinkDraft, StageChoice
 from bot.features.link.messages import LinkSummary, PreflightCounts, confirmation_text, no_ats_blocks
 from bot.features.link.views import LinkFormData, SearchChoice, job_option_groups, jobs_label, link_modal
 from bot.features.router.views import usage_blocks
+from core.vocabulary import EmailType, Vendor
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.http import HttpOptions
 from ats.budgets import NullBudget
+from ats.http import HttpOptions
 from ats.types import EmailAddress, NewCandidate
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator

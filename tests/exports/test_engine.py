@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from conftest import fast_http
 
-from ats.registry import spec_of
 from ats.budgets import NullBudget
+from ats.registry import spec_of
 from core.vocabulary import EmailType, Vendor
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.vocabulary import EmailType
 from exports.eligibility import load_candidates, load_facts
 from storage.db import unit_of_work
-from core.vocabulary import EmailType
 from storage.models import Candidate, CandidateEmail
 from storage.repositories import CandidateRepository, ensure_workspace
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from core.vocabulary import EmailType, Vendor
 from exports.ingest import Conflict, Ingestor, Outcome
 from exports.ingest_files import BadRow, FileImport, import_candidates, import_responses
 from exports.records import CandidateIn, ResponseIn
 from storage.enums import ResponseType
-from core.vocabulary import EmailType, Vendor
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, SearchCandidate
 from storage.repositories import CandidateRepository, ensure_workspace
 from storage.states import ExportState
@@ -348,7 +348,9 @@ def test_an_imported_email_releases_a_reachout_candidate_through_the_engine(make
     bad: list[BadRow] = []
 
     def run(path: Path) -> None:
-        importer = FileImport(world.sessions, world.team_id, on_changed=engine.candidate_updated, on_bad_row=bad.append)
+        importer = FileImport(
+            world.sessions, world.team_id, on_changed=engine.candidate_updated, on_bad_row=bad.append
+        )
         import_candidates(importer, path, "Backend engineers")
 
     run(first)  # the new candidate is handed to the engine at once: no email, so Reachout on LinkedIn

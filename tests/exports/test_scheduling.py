@@ -22,19 +22,18 @@ from scheduling_rig import (
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from ats.budgets import Backend, SharedBudgets
 from ats.http import HttpOptions
 from ats.spec import VendorLimit
-from core.vocabulary import Vendor
+from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from exports import scheduling
 from exports.scheduling import JobDeps, PassLimits, build_job_deps
-from ats.budgets import Backend, SharedBudgets
 from exports.types import EngineConfig
 from storage.base import utcnow
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import LinkMode
-from core.vocabulary import EmailType
 from storage.models import CandidateEmail, Export, Link
 from storage.states import ExportState
 

@@ -19,8 +19,8 @@ from scheduling_rig import CREATE_PATH, add_link, connect, created_per_email, em
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.http import HttpOptions
 from ats.budgets import NullBudget
+from ats.http import HttpOptions
 from devkit.ats.base import Emulator
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine

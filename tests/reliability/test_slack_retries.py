@@ -26,9 +26,9 @@ from slack_rig import (
 )
 from sqlalchemy import func, select
 
-from core.vocabulary import EmailType
 from bot.features.export.ids import ExportIds
 from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
+from core.vocabulary import EmailType
 from devkit.slack.signing import command_body, interaction_body, signed_headers
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode

@@ -28,12 +28,12 @@ from slack_rig import (
 )
 from sqlalchemy import select
 
-from core.vocabulary import EmailType, Vendor
 from bot.features.alerts.ids import AlertIds
 from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import ExportIds
 from bot.features.home.ids import HomeIds
 from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
+from core.vocabulary import EmailType, Vendor
 from devkit.slack.signing import command_body
 from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ExportAs, LinkMode

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from storage.crypto import SecretBox, SecretKeyInvalid, SecretKeyMissing, generate_key
 from core.vocabulary import Vendor
+from storage.crypto import SecretBox, SecretKeyInvalid, SecretKeyMissing, generate_key
 from storage.models import Candidate, Search
 from storage.repositories import (
     CandidateRepository,

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import known_error_text
-from core.errors import ScaleUpError
 from bot.features.alerts.delivery import deliver_alerts, plain_client
 from bot.features.alerts.ids import AlertIds
 from bot.middleware import RequestScope, scoped
+from core.errors import ScaleUpError
 from storage.enums import AlertKind
 from storage.models import Workspace
 from storage.repositories import AlertRepository

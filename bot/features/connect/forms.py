@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ats.registry import spec_of
-from core.vocabulary import Vendor
 from bot.features.connect.ids import ConnectIds, field_block_id
+from core.vocabulary import Vendor
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ats.registry import spec_of
-from core.vocabulary import Vendor
 from bot.features.connect.ids import ConnectIds, ConnectMeta, field_block_id
 from bot.views import clip, escape, modal, note, section
+from core.vocabulary import Vendor
 
 TITLE = "Connect your ATS"
 
@@ -86,7 +86,9 @@ def _credential_blocks(vendor: Vendor, stored: StoredConnection | None) -> list[
     blocks: list[Block] = []
     spec = spec_of(vendor)
     if spec.capabilities.exclusion_only:
-        blocks.append(note(f"{spec.label} cannot take exports: it is used to leave out candidates it already has."))
+        blocks.append(
+            note(f"{spec.label} cannot take exports: it is used to leave out candidates it already has.")
+        )
     for credential in spec.credentials:
         keep = same and credential.secret
         hint = credential.hint
@@ -138,7 +140,9 @@ def connected_modal(vendor: Vendor, *, acting_as: str | None, jobs: str) -> View
     return modal(
         title=TITLE,
         blocks=[
-            section(f":white_check_mark: Connected to *{spec_of(vendor).label}*{who}. The key is stored encrypted."),
+            section(
+                f":white_check_mark: Connected to *{spec_of(vendor).label}*{who}. The key is stored encrypted."
+            ),
             note(jobs),
         ],
         close="Done",

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from core.errors import ScaleUpError
 from bot.features.export import work
 from bot.features.export.ids import CandidateRef
 from bot.features.export.views import ExportChoice, LinkChoice, PersonView, default_choice
 from bot.features.link.data import job_choice, stage_choices
 from bot.features.link.forms import JobChoice, StageChoice
+from core.errors import ScaleUpError
 from exports.emails import choose_emails
 from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate, Workspace
 from storage.repositories import ConnectionRepository, JobCacheRepository

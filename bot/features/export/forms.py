@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.vocabulary import EmailType
 from bot.features.export.ids import ExportIds, block_in_state
 from bot.features.export.views import LinkChoice
 from bot.features.link.forms import JobChoice, StageChoice, email_types_from
+from core.vocabulary import EmailType
 from exports.emails import check_email
 from exports.linkedin import normalize_linkedin_url
 from exports.types import ExportOverrides

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
 from bot.deps import Deps
-from core.errors import ScaleUpError
 from bot.features.export import work
 from bot.features.export.bulk import BulkFeature
 from bot.features.export.context import (
@@ -67,12 +66,13 @@ from bot.ids import SLASH_COMMAND, Shortcut
 from bot.middleware import RequestScope, scoped
 from bot.surfaces import update_modal_quietly
 from bot.views import notice_modal
+from core.errors import ScaleUpError
+from core.vocabulary import EmailType
 from exports.emails import EMAIL_PREFERENCE
 from exports.ingest import IngestError, Ingestor
 from exports.records import CandidateIn
 from storage.db import unit_of_work
 from storage.enums import LinkMode
-from core.vocabulary import EmailType
 from storage.models import Candidate, Export, Link, Workspace
 from storage.repositories import CandidateRepository, ConnectionRepository, SearchRepository
 
@@ -273,7 +273,9 @@ class ExportFeature(Remembering):
             return
         answers = parsed.choice
         job, stages = cached_job(session, team_id, answers.job_id if answers.job_block else link.job_id)
-        overrides = check_choice(link, answers, job=job, stages=stages, vendor_label=spec_of(link.vendor).label)
+        overrides = check_choice(
+            link, answers, job=job, stages=stages, vendor_label=spec_of(link.vendor).label
+        )
         if isinstance(overrides, dict):
             ack(response_action="errors", errors=overrides)
             return

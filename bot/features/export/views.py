@@ -24,7 +24,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ats.registry import spec_of
-from core.vocabulary import EmailType, Vendor
 from bot.features.export.ids import (
     AddEmailMeta,
     BulkValue,
@@ -39,6 +38,7 @@ from bot.features.link.forms import JobChoice, StageChoice
 from bot.features.link.views import email_block, job_option, option, radio, stage_block
 from bot.ids import SLASH_COMMAND
 from bot.views import OPTION_TEXT_MAX, clip, escape, modal, note, section
+from core.vocabulary import EmailType, Vendor
 from storage.enums import ExportAs, LinkMode
 from storage.states import ExportState
 
@@ -270,7 +270,9 @@ def working_modal(name: str, vendor: Vendor) -> View:
     return modal(
         title=TITLE,
         blocks=[
-            section(f":hourglass_flowing_sand: Working… exporting *{escape(name)}* to {spec_of(vendor).label}."),
+            section(
+                f":hourglass_flowing_sand: Working… exporting *{escape(name)}* to {spec_of(vendor).label}."
+            ),
             note("The outcome is posted in the message's thread; you can close this."),
         ],
     )

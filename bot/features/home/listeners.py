@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from ats.registry import spec_of
 from bot.deps import Deps
 from bot.errors import known_error_text
-from core.errors import ScaleUpError
 from bot.features.admins.views import REFUSAL
 from bot.features.alerts.delivery import deliver_alerts, plain_client
 from bot.features.alerts.digests import requeue
@@ -38,6 +37,7 @@ from bot.ids import SLASH_COMMAND, BotEvent
 from bot.middleware import AdminCheck, RequestScope, scoped
 from bot.surfaces import patient
 from bot.views import notice_modal
+from core.errors import ScaleUpError
 from exports.report import link_reports
 from storage.db import unit_of_work
 from storage.enums import AlertStatus

@@ -8,13 +8,13 @@ from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
-from core.vocabulary import EmailType, Vendor
 from bot.deps import Deps
-from core.errors import ScaleUpError
 from bot.features.link.forms import EMAIL_TYPES, JobChoice, LinkDraft, StageChoice, draft_from_state
 from bot.features.link.ids import STATIC_SEARCH_LIMIT, LinkIds, LinkMeta
 from bot.features.link.views import LinkFormData, SearchChoice
 from bot.ids import SLASH_COMMAND
+from core.errors import ScaleUpError
+from core.vocabulary import EmailType, Vendor
 from storage.base import utcnow
 from storage.enums import Audience, ResponseType
 from storage.models import AtsConnection, AtsJob, Export, Link, Search

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.vocabulary import EmailType
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds
+from core.vocabulary import EmailType
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 
 #: Email types a link can export; "all" in the form stands for every one of them.

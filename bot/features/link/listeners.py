@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
 from ats.errors import AtsError
+from ats.registry import spec_of
 from bot.deps import Deps
 from bot.features.admins.views import REFUSAL
 from bot.features.link.data import (
@@ -338,7 +338,9 @@ def submit_link(
     if supported:
         row = JobCacheRepository(session, team_id).get_by_job_id(connection.id, job.id) if job else None
         stages = stage_choices(row)
-        errors.update(check_job(parsed, job=job, stages=stages, vendor_label=spec_of(connection.vendor).label))
+        errors.update(
+            check_job(parsed, job=job, stages=stages, vendor_label=spec_of(connection.vendor).label)
+        )
     search = SearchRepository(session, team_id).get(parsed.search_id)
     if search is None:
         errors[LinkIds.SEARCH_BLOCK] = "That search does not exist any more."

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from ats.registry import spec_of
-from core.vocabulary import Vendor
 from bot.features.connect.ids import ConnectIds
 from bot.ids import SLASH_COMMAND
 from bot.views import clip, escape, note, section
+from core.vocabulary import Vendor
 from storage.enums import ExportAs, LinkMode
 
 

@@ -28,7 +28,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ats.registry import spec_of
-from core.vocabulary import EmailType, Vendor
 from bot.features.link.forms import JobChoice, LinkDraft, StageChoice
 from bot.features.link.ids import (
     ALL_EMAILS,
@@ -40,6 +39,7 @@ from bot.features.link.ids import (
 )
 from bot.ids import SLASH_COMMAND
 from bot.views import OPTION_TEXT_MAX, ago, clip, escape, modal, note, section
+from core.vocabulary import EmailType, Vendor
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 
 TITLE = "Link a search"
