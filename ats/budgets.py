@@ -1,8 +1,8 @@
 """One request budget per ATS connection, shared by every thread, worker and process that calls it.
 
 `SharedBudgets` is the one place budgets come from: build it once per process (`bot.wiring.Services.budgets`)
-and ask it for a connection's budget. Each budget implements `ats.base.RateBudget` on pyrate-limiter (a maintained limiter, not one of our own),
-with the bucket chosen by where the app keeps its data:
+and ask it for a connection's budget. Each budget implements `ats.base.RateBudget` on pyrate-limiter (a
+maintained limiter, not one of our own), with the bucket chosen by where the app keeps its data:
 
 - PostgreSQL: pyrate-limiter's `PostgresBucket`, one table per connection (`ratelimit___ats_connection_<id>`)
   in the app's database, checked and filled under a table lock and timed by the database clock, so any

@@ -136,7 +136,8 @@ def build_http(
 ) -> AtsHttp:
     """Build the `AtsHttp` an adapter uses for `config`; every secret value is scrubbed from its errors.
 
-    `label` is the vendor's name its errors carry (`SPEC.label`). `auth` is sent with every request (e.g. Basic `(api_key, "")`); requests may pass their own.
+    `label` is the vendor's name its errors carry (`SPEC.label`). `auth` is sent with every request (e.g.
+    Basic `(api_key, "")`); requests may pass their own.
     `window_hint` reads the vendor's rate headers so the budget holds off before a 429 (see
     `remaining_reset_hint`).
     """

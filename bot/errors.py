@@ -1,9 +1,9 @@
 """Typed errors a recruiter can act on, and the one handler that shows any error on the right surface.
 
-Listeners never wrap their bodies in try/except: they raise (the request's unit of work rolls back,
-see `bot.middleware.scoped`), and `handle_error` (registered with `app.error`) picks the surface the user is looking at (the
-slash-command reply, the open modal, a message) and answers Slack with 200 so no generic "failed" banner
-appears. Errors it does not know are logged with a short reference id that the user also sees.
+Listeners never wrap their bodies in try/except: they raise (the request's unit of work rolls back, see
+`bot.middleware.scoped`), and `handle_error` (registered with `app.error`) picks the surface the user is
+looking at (the slash-command reply, the open modal, a message) and answers Slack with 200 so no generic
+"failed" banner appears. Errors it does not know are logged with a short reference id that the user also sees.
 """
 
 from __future__ import annotations

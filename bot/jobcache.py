@@ -120,7 +120,7 @@ class JobCache:
             error: Exception | None = None
             try:
                 fn(*args)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - handed to the callbacks, and re-raised for the log
                 error = exc
             finally:
                 with self._lock:

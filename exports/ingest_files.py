@@ -112,7 +112,7 @@ class _Source:
 
     @classmethod
     def open(cls, path: Path) -> _Source:
-        raw = open(path, "rb")
+        raw = open(path, "rb")  # noqa: SIM115 - closed by close()
         # utf-8-sig drops the BOM spreadsheet programs write; undecodable bytes become surrogates, which the
         # record rules reject per row ("is not valid UTF-8 text") instead of aborting the whole file.
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")

@@ -57,7 +57,7 @@ def postgres_server() -> Iterator[PostgresServer]:
         server = PostgresServer(POSTGRES_URL)
         with server.admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "unreachable"
         _postgres_unreachable(type(exc).__name__)
     yield server
     server.drop_all()

@@ -404,7 +404,8 @@ def report(
         rig.say(f"paced ratio (p99 of the acknowledged kinds, ours ÷ bare): {acked_ratio(paced):.2f}")
     rig.say()
     rig.say(
-        f"job options: first (cold) {cold_ms:.0f} ms; under load p99 {rig.percentile(ours.by_kind['options'], 99):.0f} ms "
+        f"job options: first (cold) {cold_ms:.0f} ms; "
+        f"under load p99 {rig.percentile(ours.by_kind['options'], 99):.0f} ms "
         f"with the ATS answering in {args.latency * 1000:.0f} ms ({ats_calls} ATS requests during the run)"
     )
     rig.say(

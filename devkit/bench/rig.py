@@ -124,7 +124,7 @@ def postgres_available() -> bool:
             conn.execute(text("SELECT 1"))
         engine.dispose()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means "not there"
         return False
 
 

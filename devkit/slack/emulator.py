@@ -142,7 +142,8 @@ class SlackEmulator:
             "chat.getPermalink": lambda p: {
                 "ok": True,
                 "channel": p.get("channel"),
-                "permalink": f"https://emulated.slack.com/archives/{p.get('channel')}/p{str(p.get('message_ts', '')).replace('.', '')}",
+                "permalink": "https://emulated.slack.com/archives/"
+                f"{p.get('channel')}/p{str(p.get('message_ts', '')).replace('.', '')}",
             },
             "views.open": self._views_open,
             "views.push": self._views_open,

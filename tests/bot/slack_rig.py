@@ -1,4 +1,4 @@
-"""Helpers for driving the Slack app served on loopback, driven by real signed HTTP requests, with Slack's Web API emulated.
+"""Helpers for driving the Slack app served on loopback with real signed HTTP requests, Slack's Web API emulated.
 
 `app_server` builds the app exactly as `scaleup serve` does (settings → services → deps → create_app →
 WSGI → waitress on port 0) with SLACK_API_URL pointed at `devkit.slack.emulator.SlackEmulator`. Tests send
@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.wiring import Services
 from core.vocabulary import Vendor
 from devkit.ats.registry import create_emulator, load_seed
-from devkit.slack.driver import checked, find_block, new_trigger, selected, typed, view_payload
+from devkit.slack.driver import checked, find_block, new_trigger, selected, typed, view_payload  # noqa: F401 - the tests import these from here
 from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from devkit.slack.signing import command_body, event_body, interaction_body, signed_headers
 from storage.db import unit_of_work

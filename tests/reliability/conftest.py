@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bot"))
 
 from reliability_rig import FIGURES, FULL
-from slack_rig import app_server, greenhouse, slack
+from slack_rig import app_server, greenhouse, slack  # noqa: F401 - fixtures
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -262,7 +262,7 @@ def test_odd_ats_answers_become_typed_results_or_ats_errors(vendor: Vendor) -> N
                 odd_seed[name] = records
         try:
             emulator.reset(odd_seed)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the emulator cannot even store it: nothing to read back
             return
         for call, check in (
             (lambda: list(adapter.iter_jobs()), lambda r: all(isinstance(j, Job) for j in r)),
@@ -280,7 +280,7 @@ def test_odd_ats_answers_become_typed_results_or_ats_errors(vendor: Vendor) -> N
             except AtsError as exc:
                 assert str(exc)
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - this is what the test looks for
                 surprises.append(f"{type(exc).__name__}: {exc}")
                 continue
             assert check(result)

@@ -67,7 +67,7 @@ def test_every_way_a_sqlite_writer_ends_passes_the_turn_on(db_engine: Engine) ->
             for i in range(10):
                 with unit_of_work(sessions) as session:
                     ensure_workspace(session, f"T{n}-{i}")
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]

@@ -343,7 +343,8 @@ def outcome_text(o: OutcomeView) -> str:
         return f"{lead} {profile}".strip()
     if o.state is s.DUPLICATE:
         existing = profile or (f"(record {escape(o.ats_candidate_id)})" if o.ats_candidate_id else "")
-        return f":link: {who} was already in {ats}: linked to the existing record, no second profile. {existing}".strip()
+        linked = f":link: {who} was already in {ats}: linked to the existing record, no second profile."
+        return f"{linked} {existing}".strip()
     if o.state is s.EXCLUDED:
         return (
             f":no_entry_sign: {who} is already in {ats}, and this link leaves out candidates already there."
@@ -479,8 +480,10 @@ def progress_text(p: BulkProgress) -> str:
     if p.before:
         counts += f" · {p.before} exported before"
     if p.stopped:
-        return f":x: Export of *{escape(p.search)}* stopped after {p.done} of {p.total}: {escape(redact(p.stopped))}\n{counts}"
+        stopped = escape(redact(p.stopped))
+        return f":x: Export of *{escape(p.search)}* stopped after {p.done} of {p.total}: {stopped}\n{counts}"
     if p.finished:
         tail = f"\nSee `{SLASH_COMMAND} status {escape(p.search)}` for the failures." if p.failed else ""
         return f":white_check_mark: Export of *{escape(p.search)}* finished: {p.total} candidates.\n{counts}{tail}"
-    return f":hourglass_flowing_sand: Exporting *{escape(p.search)}* to {spec_of(p.vendor).label}: {p.done} of {p.total}…\n{counts}"
+    where = f"*{escape(p.search)}* to {spec_of(p.vendor).label}"
+    return f":hourglass_flowing_sand: Exporting {where}: {p.done} of {p.total}…\n{counts}"

@@ -167,7 +167,8 @@ def failure_blocks(data: HomeData) -> list[Block]:
     if data.failure_count > len(data.failures):
         blocks.append(
             note(
-                f"…and {data.failure_count - len(data.failures)} more: `{SLASH_COMMAND} status <search>` lists them per link."
+                f"…and {data.failure_count - len(data.failures)} more: "
+                f"`{SLASH_COMMAND} status <search>` lists them per link."
             )
         )
     return blocks
