@@ -35,6 +35,7 @@ from ats.types import (
     NewCandidate,
     Stage,
 )
+from core.ttl import TtlMemory
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
@@ -302,9 +303,10 @@ class AshbyAdapter:
         self._default_source_id = config.fields.get("source_id") or None
         self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         # Adapters live as long as their connection (exports.adapters), so looked-up metadata expires.
-        self._sources: tuple[float, dict[str, str]] | None = None
+        now = http.options.now
+        self._sources: TtlMemory[str, dict[str, str]] = TtlMemory(METADATA_TTL, clock=now)
         self._tags: dict[str, str] = {}
-        self._stages: dict[str, tuple[float, list[Stage]]] = {}
+        self._stages: TtlMemory[str, list[Stage]] = TtlMemory(METADATA_TTL, clock=now)
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> AshbyAdapter:
@@ -386,7 +388,7 @@ class AshbyAdapter:
             ),
             key=lambda stage: stage.order,
         )
-        self._stages[job_id] = (self._now() + METADATA_TTL, stages)
+        self._stages.put(job_id, stages)
         return list(stages)
 
     def find_candidates(
@@ -515,8 +517,9 @@ class AshbyAdapter:
     def _first_applicant_stage(self, job_id: str) -> str | None:
         # application.create also accepts the magic value "FirstPreInterviewScreen", but the spec types the
         # field as a UUID; choosing the stage here keeps every request inside the published schema.
-        cached = self._stages.get(job_id)
-        stages = cached[1] if cached and cached[0] > self._now() else self.list_stages(job_id)
+        stages = self._stages.get(job_id)
+        if stages is None:
+            stages = self.list_stages(job_id)
         for wanted in APPLICANT_STAGE_TYPES:
             for stage in stages:
                 if stage.raw.get("type") == wanted:
@@ -529,7 +532,8 @@ class AshbyAdapter:
         return self._sources_by_title().get(person.source.strip().casefold(), self._default_source_id)
 
     def _sources_by_title(self) -> dict[str, str]:
-        if self._sources is None or self._sources[0] <= self._now():
+        by_title = self._sources.get("all")
+        if by_title is None:
             try:
                 items = _result_list(self._call("source.list", {}))
             except PermissionMissing:
@@ -540,11 +544,8 @@ class AshbyAdapter:
                 for i in items
                 if i.get("id") and not i.get("isArchived")
             }
-            self._sources = (self._now() + METADATA_TTL, by_title)
-        return self._sources[1]
-
-    def _now(self) -> float:
-        return self._http.options.now()
+            self._sources.put("all", by_title)
+        return by_title
 
     def _decorate(self, candidate_id: str, person: NewCandidate) -> None:
         # Tags and the note are extras: the candidate and application already exist, so a failure here is

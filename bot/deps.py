@@ -13,8 +13,8 @@ from ats.http import HttpOptions
 from ats.registry import create_adapter
 from bot.background import Background
 from bot.jobcache import JobCache
-from bot.middleware import SlackRoleCache
 from bot.wiring import Services
+from core.ttl import TtlMemory
 from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from exports.types import EngineConfig
@@ -55,7 +55,9 @@ class Deps:
     exports: ExportEngine | None = None
     check_window: float = 2.0
     now: Callable[[], datetime] = utcnow
-    slack_roles: SlackRoleCache = field(default_factory=SlackRoleCache)
+    slack_roles: TtlMemory[tuple[str, str], bool] = field(
+        default_factory=lambda: TtlMemory(300.0, max_size=50_000)
+    )
     _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:

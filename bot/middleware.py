@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.errors import handle_error
+from core.ttl import TtlMemory
 from storage.db import unit_of_work
 from storage.models import Workspace
 from storage.repositories import AdminRepository, ensure_workspace
@@ -47,42 +48,14 @@ SCOPE_ARGS = ("session", "workspace", "is_admin", "scope", "deps")
 BOLT_ARGS = frozenset(p for p in inspect.signature(Args.__init__).parameters if p not in ("self", "kwargs"))
 
 
-class SlackRoleCache:
-    """Remembers Slack's admin/owner flag per user for a few minutes, across requests.
-
-    `users.info` is a Web API round trip that would otherwise stand before the acknowledgement of every
-    `/scaleup link` and link submission by a non-app-admin (bench/ack_latency finding 5). A demotion in Slack
-    takes effect within `ttl` seconds; app admins added with `/scaleup admins add` never need the call.
-    """
-
-    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._flags: dict[tuple[str, str], tuple[bool, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, team_id: str, user_id: str) -> bool | None:
-        """Return the remembered flag, or None when unknown or expired."""
-        with self._lock:
-            found = self._flags.get((team_id, user_id))
-        if found is None or found[1] <= self._clock():
-            return None
-        return found[0]
-
-    def put(self, team_id: str, user_id: str, is_admin: bool) -> None:
-        """Remember `is_admin` for the next `ttl` seconds."""
-        with self._lock:
-            if len(self._flags) > 50_000:
-                self._flags.clear()
-            self._flags[(team_id, user_id)] = (is_admin, self._clock() + self._ttl)
-
-
 class AdminCheck:
     """Answers "may this user connect the ATS and change links?" at most once per request.
 
     Workspace admins and owners may (Slack's `users.info` flags, remembered in `roles` for a few minutes),
     and so may users an admin added with `/scaleup admins add` (an `app_admin` row, checked first because
-    it costs no API call).
+    it costs no API call). `users.info` is a Web API round trip that would otherwise stand before the
+    acknowledgement of every `/scaleup link` and link submission by a non-app-admin; a demotion in Slack
+    takes effect once the remembered flag expires.
     """
 
     def __init__(
@@ -91,7 +64,7 @@ class AdminCheck:
         session: Session,
         team_id: str,
         user_id: str | None,
-        roles: SlackRoleCache | None = None,
+        roles: TtlMemory[tuple[str, str], bool] | None = None,
     ) -> None:
         self._client = client
         self._session = session
@@ -111,7 +84,7 @@ class AdminCheck:
         if AdminRepository(self._session, self._team_id).is_admin(self._user_id):
             return True
         if self._roles is not None:
-            known = self._roles.get(self._team_id, self._user_id)
+            known = self._roles.get((self._team_id, self._user_id))
             if known is not None:
                 return known
         try:
@@ -121,7 +94,7 @@ class AdminCheck:
             return False
         flag = bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
         if self._roles is not None:
-            self._roles.put(self._team_id, self._user_id, flag)
+            self._roles.put((self._team_id, self._user_id), flag)
         return flag
 
 

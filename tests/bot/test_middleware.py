@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.middleware import AdminCheck, SlackRoleCache, scoped
+from bot.middleware import AdminCheck, scoped
+from core.ttl import TtlMemory
 from storage.db import unit_of_work
 from storage.repositories import AdminRepository, ensure_workspace
 
@@ -48,7 +49,7 @@ def test_admins_are_slack_admins_owners_or_added_users(sessions) -> None:
 def test_slack_admin_flags_are_remembered_for_a_while_across_requests(sessions) -> None:
     slack = FakeSlack({"UADMIN": {"is_admin": True}})
     now = [0.0]
-    roles = SlackRoleCache(ttl=300, clock=lambda: now[0])
+    roles: TtlMemory[tuple[str, str], bool] = TtlMemory(300, clock=lambda: now[0])
     with unit_of_work(sessions) as session:
         ensure_workspace(session, "T1")
         assert AdminCheck(slack, session, "T1", "UADMIN", roles)()  # type: ignore[arg-type]

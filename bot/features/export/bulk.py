@@ -82,14 +82,14 @@ class BulkFeature(Remembering):
         ack()
         value = BulkValue.model_validate_json(action["value"])
         team_id = workspace.team_id
-        if self._repeat(body, workspace) or not self.requests.first((team_id, "bulk", value.nonce)):
+        if self._repeat(body, workspace) or not self.requests.put_new((team_id, "bulk", value.nonce), True):
             return
         link = link_choice(session, team_id, value.link_id)
         if link is None:
             respond(text="That search is not linked any more.", replace_original=True)
             return
         running = ("bulk", team_id, link.link_id)
-        if not self.work.first(running):
+        if not self.work.put_new(running, True):
             respond(
                 text=f"*{link.search}* is being exported already.",
                 response_type="ephemeral",
@@ -99,7 +99,7 @@ class BulkFeature(Remembering):
         require_engine(deps)
         respond(text=f"Exporting *{link.search}*: progress follows in this channel.", replace_original=True)
         where = work.Where(user_id=body["user"]["id"], channel_id=thread_of(body).channel_id)
-        done = lambda: self.work.release(running)
+        done = lambda: self.work.forget(running)
         scope.after_commit(work.run_bulk, deps, client, link, where.user_id, where, done)
 
     def cancel_bulk(self, ack: Ack, respond: Respond) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from bot.features.export.views import ExportChoice, LinkChoice, PersonView, defa
 from bot.features.link.data import job_choice, stage_choices
 from bot.features.link.forms import JobChoice, StageChoice
 from core.errors import ScaleUpError
+from core.ttl import TtlMemory
 from exports.emails import choose_emails
 from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate, Workspace
 from storage.repositories import ConnectionRepository, JobCacheRepository
@@ -160,11 +162,11 @@ class Remembering:
     """Listeners with what they remember between requests (which requests and work they started)."""
 
     def __init__(self) -> None:
-        self.requests = work.Once(REQUEST_TTL)
-        self.work = work.Once(WORK_TTL)
+        self.requests: TtlMemory[Hashable, bool] = TtlMemory(REQUEST_TTL)
+        self.work: TtlMemory[Hashable, bool] = TtlMemory(WORK_TTL)
 
     def _repeat(self, body: dict[str, Any], workspace: Workspace) -> bool:
-        return not self.requests.first((workspace.team_id, *request_key(body)))
+        return not self.requests.put_new((workspace.team_id, *request_key(body)), True)
 
     def _start(self, key: tuple[Any, ...], run: Any) -> Any:
         """Return a task that runs `run()`, then forgets `key` unless the candidate is now in the ATS.
@@ -180,6 +182,6 @@ class Remembering:
                 state = run()
             finally:
                 if state not in IN_ATS:
-                    self.work.release(key)
+                    self.work.forget(key)
 
         return task

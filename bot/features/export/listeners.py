@@ -306,7 +306,7 @@ class ExportFeature(Remembering):
             ingestor.finish()
         assert candidate is not None
         key = ("export", team_id, link.link_id, candidate.id)
-        if not self.work.first(key):
+        if not self.work.put_new(key, True):
             ack(
                 response_action="update",
                 view=notice_modal(TITLE, f"{candidate.full_name} is being exported already."),
@@ -345,7 +345,7 @@ class ExportFeature(Remembering):
             client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, text=NO_LINKS)
             return
         key = ("export", workspace.team_id, link.link_id, ref.candidate_id)
-        if not self.work.first(key):
+        if not self.work.put_new(key, True):
             return  # a double click: the first click's answer is on its way
         run = lambda: work.export_one(deps, client, link, ref.candidate_id, where.user_id, where)
         scope.after_commit(self._start(key, run))
@@ -378,7 +378,7 @@ class ExportFeature(Remembering):
         if row is None or link is None:
             raise ScaleUpError("That export no longer exists.")
         key = ("retry", workspace.team_id, value.export_id)
-        if not self.work.first(key):
+        if not self.work.put_new(key, True):
             return
         where = thread_of(body)
         run = lambda: work.retry_one(deps, client, link, value.export_id, row[1], where.user_id, where)
@@ -450,7 +450,7 @@ class ExportFeature(Remembering):
         ingestor.update_emails(candidate, {kind: address})
         ingestor.finish()
         if link is not None:  # an Export click may follow at once: the candidate is back in line
-            self.work.release(("export", team_id, link.link_id, candidate.id))
+            self.work.forget(("export", team_id, link.link_id, candidate.id))
         require_engine(deps)
         exporting = link is not None and link.mode is LinkMode.AUTOMATIC
         ack(

@@ -1,16 +1,15 @@
 """What manual exports do after the acknowledgement, on `deps.background`: call the engine, answer in Slack.
 
 Every function here runs on the background pool, outside any request, with its own units of work. The
-engine's claims make the ATS side safe against repeats; `Once` (below) keeps the Slack side from starting
-the same work twice in this process (a double click, Slack retrying a request).
+engine's claims make the ATS side safe against repeats; the listeners' memory of started work
+(`bot.features.export.context`) keeps the Slack side from starting the same work twice in this process (a
+double click, Slack retrying a request).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,37 +49,6 @@ S = ExportState
 BULK_CHUNK = 100
 #: Slack errors that mean "the app cannot post in that channel": the answer goes to the user's DM instead.
 CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
-
-
-class Once:
-    """Remembers keys for a while, so the same request or the same work is started once.
-
-    Args:
-        ttl: seconds a key is remembered after `first` took it.
-        clock: monotonic seconds (tests may inject one).
-    """
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._until: dict[Hashable, float] = {}
-        self._lock = threading.Lock()
-
-    def first(self, key: Hashable) -> bool:
-        """Return True (and remember `key`) when it was not seen within the ttl; False for a repeat."""
-        now = self._clock()
-        with self._lock:
-            if len(self._until) > 10_000:
-                self._until = {k: t for k, t in self._until.items() if t > now}
-            if self._until.get(key, 0.0) > now:
-                return False
-            self._until[key] = now + self._ttl
-            return True
-
-    def release(self, key: Hashable) -> None:
-        """Forget `key` (the work failed and may be asked for again at once)."""
-        with self._lock:
-            self._until.pop(key, None)
 
 
 @dataclass(frozen=True)
