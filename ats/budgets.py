@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 from pyrate_limiter import InMemoryBucket, Limiter, PostgresBucket, Rate, SQLiteBucket
 from sqlalchemy import Engine
@@ -280,3 +280,9 @@ class SharedBudgets:
                 self._pool.dispose()
             if isinstance(self._holds, SQLiteHolds):
                 self._holds.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

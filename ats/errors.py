@@ -120,3 +120,5 @@ class NotSupported(AtsError):
 
 
 TRANSIENT_ERRORS: tuple[type[AtsError], ...] = (RateLimited, VendorUnavailable)
+#: Errors that say the connection itself is refused: nothing more can be sent until someone reconnects.
+CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing)

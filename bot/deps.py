@@ -15,7 +15,6 @@ from bot.background import Background
 from bot.jobcache import JobCache
 from bot.wiring import Services
 from core.ttl import TtlMemory
-from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from exports.types import EngineConfig
 from storage.base import utcnow
@@ -58,14 +57,14 @@ class Deps:
     slack_roles: TtlMemory[tuple[str, str], bool] = field(
         default_factory=lambda: TtlMemory(300.0, max_size=50_000)
     )
-    _closers: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def close(self) -> None:
-        """Stop the pools (listeners first: they hand work to the background pool) and release adapters."""
+        """Stop the pools (listeners first: they hand work to the background pool).
+
+        The export engine and its adapters close with the services that built them.
+        """
         self.listeners.shutdown()
         self.background.shutdown()
-        for closer in reversed(self._closers):
-            closer()
 
 
 def build_deps(
@@ -78,32 +77,23 @@ def build_deps(
     now: Callable[[], datetime] = utcnow,
 ) -> Deps:
     """Build the app's collaborators from `services` (fails early when no encryption key is set)."""
-    factory = AdapterFactory(services.secret_box, budget_for=services.budget_for)
+    # The app exports a few candidates at a time (Slack actions, replies arriving through the ingest API):
+    # a job found open a minute ago is not asked again for each of them. Automatic passes check every time.
+    exports = services.export_engine(config=EngineConfig(job_check_max_age_seconds=60.0))
     listeners = Background(listener_threads or services.settings.listener_threads, name="bolt-listener")
     background = Background(background_threads or services.settings.listener_threads)
     job_cache = JobCache(
-        services.sessions, factory.for_connection, background, max_age=job_cache_max_age, now=now
+        services.sessions, exports.adapters.for_connection, background, max_age=job_cache_max_age, now=now
     )
-    # The app exports a few candidates at a time (Slack actions, replies arriving through the ingest API):
-    # a job found open a minute ago is not asked again for each of them. Automatic passes check every time.
-    exports = ExportEngine(
-        services.sessions,
-        factory,
-        worker_id=None,
-        config=EngineConfig(job_check_max_age_seconds=60.0),
-        read_sessions=services.read_sessions,
-    )
-    closers: list[Callable[[], object]] = [factory.close]
     return Deps(
         services=services,
         listeners=listeners,
         background=background,
-        adapter_for=factory.for_connection,
+        adapter_for=exports.adapters.for_connection,
         # A check is one request with credentials not saved yet: no connection budget to share.
         check_adapter=lambda config: create_adapter(config, budget=NullBudget(), http_options=CHECK_OPTIONS),
         job_cache=job_cache,
         exports=exports,
         check_window=check_window,
         now=now,
-        _closers=closers,
     )

@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import RateBudget
 from ats.budgets import SharedBudgets, parse_limits
+from ats.http import HttpOptions
 from bot.settings import Settings
+from exports.engine import ExportEngine, build_engine
+from exports.types import EngineConfig
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory
@@ -50,6 +53,26 @@ class Services:
     def budget_for(self, connection: AtsConnection) -> RateBudget:
         """Return the shared request budget of an ATS connection (`exports.adapters.AdapterFactory` hook)."""
         return self.budgets.for_connection(connection.id, connection.vendor)
+
+    def export_engine(
+        self,
+        *,
+        worker_id: str | None = None,
+        config: EngineConfig | None = None,
+        http_options: HttpOptions | None = None,
+    ) -> ExportEngine:
+        """Return a new export engine on these services (`exports.engine.build_engine`), closed with them."""
+        engine = build_engine(
+            self.sessions,
+            self.secret_box,
+            self.budgets,
+            read_sessions=self.read_sessions,
+            worker_id=worker_id,
+            config=config,
+            http_options=http_options,
+        )
+        self.on_close(engine.close)
+        return engine
 
     def on_close(self, closer: Callable[[], object]) -> None:
         """Register something to release when the services close."""

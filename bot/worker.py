@@ -157,14 +157,9 @@ def build_worker(
         lock.acquire()
     closers: list[Callable[[], object]] = [lock.release] if lock else []
     try:
-        deps = scheduling.build_job_deps(
-            services.sessions,
-            services.secret_box,
-            budget_for=services.budget_for,
-            worker_id=worker_id,
-            limits=scheduling.PassLimits.from_settings(settings),
-            stop=stop,
-        )
+        limits = scheduling.PassLimits.from_settings(settings)
+        engine = services.export_engine(worker_id=worker_id, config=scheduling.engine_config(limits, stop))
+        deps = scheduling.JobDeps(services.sessions, engine, worker_id, limits, stop)
         closers.append(deps.close)
     except BaseException:
         for closer in reversed(closers):

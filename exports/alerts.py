@@ -1,7 +1,10 @@
-"""Alerts the engine writes to the outbox: one row per incident, grouped per pass, link and kind.
+"""Alerts the engine writes to the outbox, through one function: `raise_alert`.
 
-The engine only says what happened (kind, incident key, payload); posting to Slack, at Slack's pace, is
-another component's job (it reads `Alert` rows with status `pending`).
+An incident (a link paused, a connection broken or back) is one alert. What a pass does to candidates that
+someone should hear about (failed, already in the ATS, waiting for an email) is collected by `PassAlerts`
+and written as one alert per pass, link and kind. The engine only says what happened (kind, incident key,
+payload); posting to Slack, at Slack's pace, is another component's job (it reads `Alert` rows with status
+`pending`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,14 @@ from sqlalchemy.orm import Session
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert
 from storage.repositories import AlertRepository
+from storage.states import ExportState
+
+#: The outcomes recruiters hear about in the link's channel, and the kind of alert each is listed in.
+OUTCOME_ALERTS: dict[ExportState, AlertKind] = {
+    ExportState.FAILED: AlertKind.FAILED,
+    ExportState.DUPLICATE: AlertKind.DUPLICATE,
+    ExportState.REACHOUT_ON_LINKEDIN: AlertKind.MISSING_EMAIL,
+}
 
 
 def raise_alert(
@@ -25,12 +36,26 @@ def raise_alert(
     link_id: int | None,
     channel: str | None,
     payload: dict[str, Any],
+    candidates: list[dict[str, Any]] | None = None,
 ) -> Alert:
-    """Write the alert of `incident_key` once; a second call for the same incident returns the first row."""
+    """Write the alert of `incident_key` once; a second call for the same incident returns the first row.
+
+    With `candidates`, the alert lists them (`payload["candidates"]` and its `count`), and a second call
+    adds its candidates to the row. A row already posted goes back to `pending` (keeping its `slack_ts`),
+    so the poster updates the message it posted instead of leaving it short of the later candidates.
+    """
     repo = AlertRepository(session, team_id)
-    existing = repo.get_by_incident(incident_key)
+    existing = repo.get_by_incident(incident_key[:255])
     if existing is not None:
+        if candidates:
+            listed = [*existing.payload.get("candidates", []), *candidates]
+            # A new dict, so the JSON column sees the change.
+            existing.payload = {**existing.payload, "count": len(listed), "candidates": listed}
+            if existing.status == AlertStatus.POSTED:
+                existing.status = AlertStatus.PENDING
         return existing
+    if candidates is not None:
+        payload = {**payload, "count": len(candidates), "candidates": candidates}
     return repo.add(
         Alert(link_id=link_id, kind=kind, incident_key=incident_key[:255], channel=channel, payload=payload)
     )
@@ -38,11 +63,9 @@ def raise_alert(
 
 @dataclass
 class PassAlerts:
-    """Collects what one pass of one link has to tell, and writes one alert per kind.
+    """Collects the outcomes one pass of one link has to tell; `flush` writes one alert per kind.
 
     `flush` may run after every batch: it extends the pass's row of that kind instead of adding another.
-    A row already posted goes back to `pending` (keeping its `slack_ts`), so the poster updates the
-    message it posted instead of leaving it short of the later candidates.
     """
 
     team_id: str
@@ -52,32 +75,26 @@ class PassAlerts:
     context: dict[str, Any]
     _items: dict[AlertKind, list[dict[str, Any]]] = field(default_factory=dict)
 
-    def add(self, kind: AlertKind, **item: Any) -> None:
-        """Note one candidate (or fact) for the pass's alert of `kind`."""
-        self._items.setdefault(kind, []).append(item)
+    def outcome(self, state: ExportState, candidate_id: int, **details: Any) -> None:
+        """Note a candidate's outcome for the pass's alert of its kind (outcomes nobody needs to hear of are
+        ignored); `details` (export id, name, error, ATS record) that are None are left out."""
+        kind = OUTCOME_ALERTS.get(state)
+        if kind is not None:
+            item = {"candidate_id": candidate_id, **{k: v for k, v in details.items() if v is not None}}
+            self._items.setdefault(kind, []).append(item)
 
     def flush(self, session: Session) -> None:
         """Write (or extend) the pass's alert rows and forget what was written."""
-        repo = AlertRepository(session, self.team_id)
         for kind, items in self._items.items():
-            key = f"{kind.value}:link-{self.link_id}:pass-{self.pass_id}"
-            alert = repo.get_by_incident(key)
-            if alert is None:
-                payload = {**self.context, "pass_id": self.pass_id, "count": len(items), "candidates": items}
-                repo.add(
-                    Alert(
-                        link_id=self.link_id,
-                        kind=kind,
-                        incident_key=key,
-                        channel=self.channel,
-                        payload=payload,
-                    )
-                )
-            else:
-                candidates = [*alert.payload.get("candidates", []), *items]
-                # A new dict, so the JSON column sees the change.
-                alert.payload = {**alert.payload, "count": len(candidates), "candidates": candidates}
-                if alert.status == AlertStatus.POSTED:
-                    alert.status = AlertStatus.PENDING
+            raise_alert(
+                session,
+                self.team_id,
+                kind=kind,
+                incident_key=f"{kind.value}:link-{self.link_id}:pass-{self.pass_id}",
+                link_id=self.link_id,
+                channel=self.channel,
+                payload={**self.context, "pass_id": self.pass_id},
+                candidates=items,
+            )
         session.flush()
         self._items.clear()

@@ -7,7 +7,7 @@ ingest updates never race to create the same (link, candidate) row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -15,120 +15,24 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ats.types import Capabilities, EmailAddress
-from core.vocabulary import EmailType, Vendor
+from core.vocabulary import EmailType
 from exports.emails import choose_emails
+from exports.links import LinkSnapshot
 from exports.mirror import EMAIL, LINKEDIN, Key, MirrorHit, first_hit, match_many, person_keys
-from exports.types import ExportOverrides, LinkNotFound
-from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+from storage.enums import Audience, ResponseType
 from storage.models import (
-    AtsConnection,
     AtsMirrorEntry,
     Campaign,
     CampaignResponse,
     Candidate,
     CandidateEmail,
     Export,
-    Link,
-    Search,
     SearchCandidate,
 )
 from storage.repositories import ExportRepository, NewExport
 from storage.states import ExportState
 
 _CHUNK = 500
-
-
-@dataclass(frozen=True)
-class LinkView:
-    """A read-only snapshot of a link and its connection, safe to use outside the session it came from."""
-
-    team_id: str
-    id: int
-    search_id: int
-    search_name: str
-    connection_id: int
-    vendor: Vendor
-    job_id: str | None
-    job_name: str | None
-    stage_id: str | None
-    stage_name: str | None
-    export_as: ExportAs
-    mode: LinkMode
-    audience: Audience
-    response_types: tuple[str, ...]
-    email_types: tuple[str, ...]
-    include_ats_candidates: bool
-    alert_channel: str | None
-    paused: bool
-    paused_reason: str | None
-    interval_minutes: int | None
-
-
-def load_link(session: Session, team_id: str, link_id: int, *, lock: bool = False) -> tuple[Link, LinkView]:
-    """Return the link row and its snapshot; with `lock`, hold its row lock until the transaction ends.
-
-    Raises:
-        LinkNotFound: the link is not one of this workspace's.
-    """
-    stmt = (
-        select(Link, Search.name, AtsConnection.vendor)
-        .join(Search, Search.id == Link.search_id)
-        .join(AtsConnection, AtsConnection.id == Link.connection_id)
-        .where(Link.team_id == team_id, Link.id == link_id)
-    )
-    if lock:
-        stmt = stmt.with_for_update(of=Link)
-    row = session.execute(stmt).one_or_none()
-    if row is None:
-        raise LinkNotFound("That linked search no longer exists.", hint="Link it again with /scaleup link.")
-    link, search_name, vendor = row
-    view = LinkView(
-        team_id=link.team_id,
-        id=link.id,
-        search_id=link.search_id,
-        search_name=search_name,
-        connection_id=link.connection_id,
-        vendor=Vendor(vendor),
-        job_id=link.job_id,
-        job_name=link.job_name,
-        stage_id=link.stage_id,
-        stage_name=link.stage_name,
-        export_as=ExportAs(link.export_as),
-        mode=LinkMode(link.mode),
-        audience=Audience(link.audience),
-        response_types=tuple(link.response_types or ()),
-        email_types=tuple(link.email_types or ()),
-        include_ats_candidates=link.include_ats_candidates,
-        alert_channel=link.alert_channel,
-        paused=link.paused,
-        paused_reason=link.paused_reason,
-        interval_minutes=link.interval_minutes,
-    )
-    return link, view
-
-
-def with_overrides(view: LinkView, overrides: ExportOverrides | None) -> LinkView:
-    """Return the snapshot a manual export works with: the link's, with what the recruiter changed.
-
-    The id, search and connection stay the link's, so the record, its claim and its history are the
-    candidate's row of this link; only the job, stage, kind and email types differ.
-    """
-    if overrides is None:
-        return view
-    other_job = overrides.job_id is not None and overrides.job_id != view.job_id
-    job_id = overrides.job_id if other_job else view.job_id
-    # The link's stage belongs to the link's job: another job without a chosen stage starts at its first.
-    stage_id = overrides.stage_id if overrides.stage_id is not None or other_job else view.stage_id
-    keeps_stage = stage_id == view.stage_id and not other_job
-    return replace(
-        view,
-        job_id=job_id,
-        job_name=overrides.job_name or (None if other_job else view.job_name),
-        stage_id=stage_id,
-        stage_name=view.stage_name if keeps_stage else None,
-        export_as=overrides.export_as or view.export_as,
-        email_types=view.email_types if overrides.email_types is None else tuple(overrides.email_types),
-    )
 
 
 class Verdict(StrEnum):
@@ -222,7 +126,7 @@ def load_facts(session: Session, team_id: str, candidate_ids: Iterable[int]) -> 
     return found
 
 
-def decide(view: LinkView, caps: Capabilities, candidate: Person, hits: dict[Key, MirrorHit]) -> Decision:
+def decide(view: LinkSnapshot, caps: Capabilities, candidate: Person, hits: dict[Key, MirrorHit]) -> Decision:
     """Apply the email rule and the mirror to one candidate (no I/O; `hits` comes from `mirror.match_many`)."""
     emails = choose_emails(((e.address, e.type, e.valid) for e in candidate.emails), view.email_types)
     keys = tuple(person_keys([e.address for e in emails], candidate.linkedin_url))
@@ -255,7 +159,7 @@ def load_candidates(session: Session, team_id: str, candidate_ids: Iterable[int]
 
 
 def decide_many(
-    session: Session, view: LinkView, caps: Capabilities, candidates: Iterable[Person]
+    session: Session, view: LinkSnapshot, caps: Capabilities, candidates: Iterable[Person]
 ) -> dict[int, Decision]:
     """Return the decision for each candidate, with one mirror query for all of them."""
     people = list(candidates)
@@ -267,7 +171,7 @@ def decide_many(
     return {candidate.id: decide(view, caps, candidate, hits) for candidate in people}
 
 
-def search_candidate_ids(session: Session, view: LinkView, candidate_ids: Sequence[int]) -> list[int]:
+def search_candidate_ids(session: Session, view: LinkSnapshot, candidate_ids: Sequence[int]) -> list[int]:
     """Return those of `candidate_ids` that are in the link's search, in the order given."""
     stmt = select(SearchCandidate.candidate_id).where(
         SearchCandidate.team_id == view.team_id,
@@ -280,7 +184,7 @@ def search_candidate_ids(session: Session, view: LinkView, candidate_ids: Sequen
 
 def new_eligible_ids(
     session: Session,
-    view: LinkView,
+    view: LinkSnapshot,
     candidate_ids: Sequence[int] | None = None,
     *,
     any_audience: bool = False,
@@ -365,7 +269,7 @@ SYNC_CHUNK = 500
 
 def sync_rows(
     session: Session,
-    view: LinkView,
+    view: LinkSnapshot,
     caps: Capabilities,
     *,
     actor: str,

@@ -1,16 +1,14 @@
-"""The export engine: what the scheduler, Slack actions and the importer call to export candidates.
+"""The export engine: what the scheduler, Slack actions and the ingest path call to export candidates.
 
 One code path for every caller: `run_pass` (automatic links), `export_candidates` and `retry` (a recruiter
-asked) all sync the link's records, check the job, refresh the dedupe mirror, then claim → send → record
-through `exports.batch.BatchExporter`.
+asked) all check the link's job, refresh the dedupe mirror, sync the link's records, then claim → send →
+record through `exports.batch.BatchExporter`. `build_engine` is the one way to build an engine.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import socket
-import threading
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -19,22 +17,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
-from ats.errors import AtsError, NotFound, VendorUnavailable
-from ats.registry import spec_of
-from ats.types import Capabilities, CreatedApplication
+from ats.budgets import SharedBudgets
+from ats.errors import AtsError
+from ats.http import HttpOptions
+from ats.types import Capabilities
 from core.errors import ScaleUpError
-from exports import claims, health, mirror, outcomes
+from exports import claims, confirmation, health, mirror, outcomes
 from exports.adapters import AdapterFactory
 from exports.alerts import PassAlerts
-from exports.batch import CONNECTION_ERRORS, BatchExporter, Stop, Work, confirm_visible
-from exports.eligibility import (
-    LinkView,
-    SyncResult,
-    load_link,
-    search_candidate_ids,
-    sync_rows,
-    with_overrides,
-)
+from exports.batch import BatchExporter, Create, create_in_ats
+from exports.eligibility import SyncResult, search_candidate_ids, sync_rows
+from exports.links import LinkSnapshot, load_link, with_overrides
+from exports.recording import Recorder
 from exports.types import (
     EngineConfig,
     ExportNotFound,
@@ -45,28 +39,41 @@ from exports.types import (
     PassResult,
     Preflight,
 )
+from storage.crypto import SecretBox
 from storage.db import unit_of_work
-from storage.enums import AlertKind, ExportAs, LinkMode
+from storage.enums import LinkMode
 from storage.models import AtsConnection, Export, Link, SearchCandidate
 from storage.repositories import ExportRepository
 from storage.states import ExportState
 
-log = logging.getLogger(__name__)
-
 S = ExportState
-# Errors that mark the connection unhealthy: one alert when it breaks (refused key, or the ATS down after
-# the HTTP retries), one "recovered" when a pass gets through again, however long it lasts.
-UNHEALTHY_ERRORS: tuple[type[AtsError], ...] = (*CONNECTION_ERRORS, VendorUnavailable)
 
-__all__ = [
-    "AdapterFactory",
-    "EngineConfig",
-    "ExportEngine",
-    "ExportOutcome",
-    "ExportOverrides",
-    "PassResult",
-    "Preflight",
-]
+
+def build_engine(
+    sessions: sessionmaker[Session],
+    secret_box: SecretBox,
+    budgets: SharedBudgets,
+    *,
+    read_sessions: sessionmaker[Session] | None = None,
+    worker_id: str | None = None,
+    config: EngineConfig | None = None,
+    http_options: HttpOptions | None = None,
+) -> ExportEngine:
+    """Build the export engine: the one way the app, the worker, the importer, the demo and the benchmarks
+    get one, so every ATS call it makes goes through the connection's shared rate budget.
+
+    Args:
+        budgets: the process's rate budgets (`bot.wiring.Services.budgets`).
+        read_sessions: sessions that only read (`storage.db.make_session_factory(read_only=True)`).
+        worker_id, config: see `ExportEngine`.
+        http_options: timeouts and retries of the ATS calls.
+    """
+    adapters = AdapterFactory(
+        secret_box,
+        budget_for=lambda connection: budgets.for_connection(connection.id, connection.vendor),
+        http_options=http_options,
+    )
+    return ExportEngine(sessions, adapters, worker_id=worker_id, config=config, read_sessions=read_sessions)
 
 
 class ExportEngine:
@@ -78,8 +85,8 @@ class ExportEngine:
         worker_id: names this worker on leases (host:pid:random by default).
         config: batch sizes, leases, back-off and clocks.
         read_sessions: opens the units that only read (status, preflight, due links); read-only sessions
-            (`storage.db.make_session_factory(read_only=True)`) keep them from queueing behind SQLite's
-            writers. The writing `sessions` when None.
+            keep them from queueing behind SQLite's writers. The writing `sessions` when None.
+        create: the ATS create (`exports.batch.create_in_ats`); tests substitute one that dies around it.
     """
 
     def __init__(
@@ -90,26 +97,38 @@ class ExportEngine:
         worker_id: str | None = None,
         config: EngineConfig | None = None,
         read_sessions: sessionmaker[Session] | None = None,
+        create: Create = create_in_ats,
     ) -> None:
         self.sessions = sessions
         self.read_sessions = read_sessions or sessions
         self.adapters = adapters
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")[:64]
         self.config = config or EngineConfig()
-        # (connection, job, stage, export as) -> when the job was last found fine; see _checked_job_problem.
-        self._job_checks: dict[tuple[int, str | None, str | None, str], float] = {}
-        self._job_checks_lock = threading.Lock()
+        self.create = create
+        self.job_checks = health.JobChecks(self.config.job_check_max_age_seconds, self.config.clock)
+
+    def close(self) -> None:
+        """Close the ATS adapters the engine opened."""
+        self.adapters.close()
 
     # --- records ----------------------------------------------------------------------------------------
 
-    def sync_link(self, team_id: str, link_id: int) -> None:
-        """Create records for the link's newly eligible candidates and release those that got an email."""
-        with unit_of_work(self.sessions) as session:
-            _, view = load_link(session, team_id, link_id, lock=True)
-            caps = self._adapter_in(session, view.connection_id).capabilities
-            self._sync(session, view, caps, actor="sync", alerts=self._alerts(view))
+    def sync_link(
+        self, team_id: str, link_id: int, *, actor: str = "sync", alerts: PassAlerts | None = None
+    ) -> SyncResult:
+        """Bring the link's records up to date, as a pass does once its ATS checks passed.
 
-    def candidate_updated(self, team_id: str, candidate_ids: Sequence[int]) -> None:
+        Creates records for the newly eligible candidates, releases those that got an email, and puts back
+        in line the claims whose lease expired (their worker died). No ATS call is made.
+        """
+        with unit_of_work(self.sessions) as session:
+            _, link = load_link(session, team_id, link_id, lock=True)
+            caps = self._adapter_in(session, link.connection_id).capabilities
+            result = self._sync(session, link, caps, actor=actor, alerts=alerts or self._alerts(link))
+            claims.reap_expired(session, team_id, link_id, now=self.config.now(), actor=actor)
+        return result
+
+    def candidate_updated(self, team_id: str, candidate_ids: Sequence[int], *, actor: str = "ingest") -> None:
         """Re-evaluate these candidates on every link of theirs (an email or a response arrived)."""
         ids = sorted(set(candidate_ids))
         if not ids:
@@ -130,14 +149,14 @@ class ExportEngine:
             )
         for link_id in link_ids:
             with unit_of_work(self.sessions) as session:
-                _, view = load_link(session, team_id, link_id, lock=True)
-                caps = self._adapter_in(session, view.connection_id).capabilities
-                self._sync(session, view, caps, actor="ingest", alerts=self._alerts(view), candidate_ids=ids)
+                _, link = load_link(session, team_id, link_id, lock=True)
+                caps = self._adapter_in(session, link.connection_id).capabilities
+                self._sync(session, link, caps, actor=actor, alerts=self._alerts(link), candidate_ids=ids)
 
     def _sync(
         self,
         session: Session,
-        view: LinkView,
+        link: LinkSnapshot,
         caps: Capabilities,
         *,
         actor: str,
@@ -146,10 +165,10 @@ class ExportEngine:
         any_audience: bool = False,
     ) -> SyncResult:
         result = sync_rows(
-            session, view, caps, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience
+            session, link, caps, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience
         )
         for candidate_id in result.of(S.REACHOUT_ON_LINKEDIN):
-            alerts.add(AlertKind.MISSING_EMAIL, candidate_id=candidate_id)
+            alerts.outcome(S.REACHOUT_ON_LINKEDIN, candidate_id)
         alerts.flush(session)
         return result
 
@@ -171,9 +190,9 @@ class ExportEngine:
         Uses the database and the dedupe mirror only, so it answers at once.
         """
         with unit_of_work(self.read_sessions) as session:
-            _, view = load_link(session, team_id, link_id)
-            caps = self._adapter_in(session, view.connection_id).capabilities
-            return outcomes.preflight(session, view, caps, candidate_ids)
+            _, link = load_link(session, team_id, link_id)
+            caps = self._adapter_in(session, link.connection_id).capabilities
+            return outcomes.preflight(session, link, caps, candidate_ids)
 
     # --- exports ----------------------------------------------------------------------------------------
 
@@ -195,47 +214,49 @@ class ExportEngine:
         """
         started = self.config.now()
         with unit_of_work(self.sessions) as session:
-            link, view = load_link(session, team_id, link_id)
-            link.last_pass_started_at = started
-        result = self._pass(view, limit=limit, deadline=deadline, actor=actor)
+            row, link = load_link(session, team_id, link_id)
+            row.last_pass_started_at = started
+        result = self._pass(link, limit=limit, deadline=deadline, actor=actor)
         finished = self.config.now()
         with unit_of_work(self.sessions) as session:
-            link = session.get(Link, link_id)
-            if link is not None:
-                interval = timedelta(minutes=view.interval_minutes or self.config.interval_minutes)
-                link.last_pass_finished_at = finished
-                link.last_pass_cut_short = result.cut_short
-                link.next_pass_at = finished if result.cut_short else finished + interval
-                link.last_error = None if result.cut_short else result.message
+            row = session.get(Link, link_id)
+            if row is not None:
+                interval = timedelta(minutes=link.interval_minutes or self.config.interval_minutes)
+                row.last_pass_finished_at = finished
+                row.last_pass_cut_short = result.cut_short
+                row.next_pass_at = finished if result.cut_short else finished + interval
+                row.last_error = None if result.cut_short else result.message
         return result
 
-    def _pass(self, view: LinkView, *, limit: int | None, deadline: float | None, actor: str) -> PassResult:
-        if view.paused:
-            return PassResult(view.team_id, view.id, paused=True, message=view.paused_reason)
-        alerts = self._alerts(view)
-        prepared = self._prepare(view, actor=actor, alerts=alerts)
+    def _pass(
+        self, link: LinkSnapshot, *, limit: int | None, deadline: float | None, actor: str
+    ) -> PassResult:
+        if link.paused:
+            return PassResult(link.team_id, link.id, paused=True, message=link.paused_reason)
+        alerts = self._alerts(link)
+        prepared = self._prepare(link, actor=actor, alerts=alerts)
         if isinstance(prepared, PassResult):
             return prepared
         adapter, synced = prepared
-        exporter = self._exporter(view, adapter, actor, alerts)
-        if adapter.capabilities.exclusion_only or (view.mode == LinkMode.MANUAL and actor == "scheduler"):
-            return self._result(view, exporter, synced)
+        exporter = self.batch(link, adapter, actor=actor, alerts=alerts)
+        if adapter.capabilities.exclusion_only or (link.mode == LinkMode.MANUAL and actor == "scheduler"):
+            return _result(link, exporter, synced)
         budget = self.config.pass_limit if limit is None else limit
         claimed_total = 0
         cut_short = False
         while exporter.stop is None:
             if budget - claimed_total <= 0 or (deadline is not None and self.config.clock() >= deadline):
-                cut_short = self._has_due_work(view)
+                cut_short = self._has_due_work(link)
                 break
-            work, claimed = exporter.claim(min(self.config.batch_size, budget - claimed_total))
+            batch, claimed = exporter.claim(min(self.config.batch_size, budget - claimed_total))
             if claimed == 0:
                 break
             claimed_total += claimed
-            exporter.run(work, deadline=deadline)
+            exporter.run(batch, deadline=deadline)
         if exporter.stop is not None and exporter.stop.out_of_time:
             cut_short = True
-        self._after_stop(view, exporter.stop, actor)
-        return self._result(view, exporter, synced, claimed=claimed_total, cut_short=cut_short)
+        health.after_stop(self.sessions, link, exporter.stop, actor=actor, now=self.config.now())
+        return _result(link, exporter, synced, claimed=claimed_total, cut_short=cut_short)
 
     def export_candidates(
         self,
@@ -261,23 +282,25 @@ class ExportEngine:
             AtsError: the ATS could not be reached or refused the connection before anything was sent.
         """
         with unit_of_work(self.sessions) as session:
-            _, view = load_link(session, team_id, link_id)
-        if view.paused:
-            raise LinkPaused(f"This link is paused: {view.paused_reason}", hint="Fix it with /scaleup link.")
-        alerts = self._alerts(view)
-        prepared = self._prepare(view, actor=actor, alerts=alerts, raise_errors=True)
+            _, link = load_link(session, team_id, link_id)
+        if link.paused:
+            raise LinkPaused(f"This link is paused: {link.paused_reason}", hint="Fix it with /scaleup link.")
+        alerts = self._alerts(link)
+        prepared = self._prepare(link, actor=actor, alerts=alerts, raise_errors=True)
         if isinstance(prepared, PassResult):
             raise LinkPaused(f"This link is paused: {prepared.message}", hint="Fix it with /scaleup link.")
         adapter, _ = prepared
         if overrides is not None and overrides.changes_job():
-            self._check_overrides(with_overrides(view, overrides), adapter)
+            problem = health.override_problem(with_overrides(link, overrides), adapter)
+            if problem is not None:
+                raise OverrideRejected(problem)
         with unit_of_work(self.sessions) as session:
-            _, link_view = load_link(session, team_id, link_id, lock=True)
-            view = with_overrides(link_view, overrides)
-            ids = search_candidate_ids(session, view, candidate_ids)
+            _, saved = load_link(session, team_id, link_id, lock=True)
+            target = with_overrides(saved, overrides)
+            ids = search_candidate_ids(session, target, candidate_ids)
             self._sync(
                 session,
-                view,
+                target,
                 adapter.capabilities,
                 actor=actor,
                 alerts=alerts,
@@ -297,19 +320,19 @@ class ExportEngine:
                     next_attempt_at=None,
                 )
         if not adapter.capabilities.exclusion_only:
-            exporter = self._exporter(view, adapter, actor, alerts)
+            exporter = self.batch(target, adapter, actor=actor, alerts=alerts)
             while exporter.stop is None:
-                work, claimed = exporter.claim(self.config.batch_size, candidate_ids=ids, due_only=False)
+                batch, claimed = exporter.claim(self.config.batch_size, candidate_ids=ids, due_only=False)
                 if claimed == 0:
                     break
-                exporter.run(work)
+                exporter.run(batch)
             stop = exporter.stop
             if overrides is not None and overrides.changes_job() and stop is not None and stop.pause_link:
                 # The chosen job went away mid-export: that says nothing about the link's own job.
                 raise OverrideRejected(stop.reason, hint="Choose another job.")
-            self._after_stop(link_view, exporter.stop, actor)
+            health.after_stop(self.sessions, saved, stop, actor=actor, now=self.config.now())
         with unit_of_work(self.sessions) as session:
-            return outcomes.outcomes(session, view, ids)
+            return outcomes.outcomes(session, target, ids)
 
     def retry(self, team_id: str, export_id: int, *, actor: str) -> ExportOutcome:
         """Put a failed export back in line and export it now.
@@ -339,93 +362,25 @@ class ExportEngine:
         Returns:
             How many became `exported`.
         """
-        with unit_of_work(self.sessions) as session:
-            stmt = (
-                select(
-                    Export.team_id, Export.id, Export.ats_candidate_id, Export.updated_at, Link.connection_id
-                )
-                .join(Link, Link.id == Export.link_id)
-                .where(Export.state == S.PROCESSING)
-                .order_by(Export.id)
-            )
-            if team_id is not None:
-                stmt = stmt.where(Export.team_id == team_id)
-            rows = session.execute(stmt).all()
-        confirmed = 0
-        timeout = timedelta(seconds=self.config.processing_timeout_seconds)
-        by_connection: dict[int, list[tuple[str, int, str | None, datetime]]] = {}
-        for team, export_id, ats_id, since, connection_id in rows:
-            by_connection.setdefault(connection_id, []).append((team, export_id, ats_id, since))
-        for connection_id, waiting in by_connection.items():
-            try:
-                adapter = self._adapter_for(connection_id)
-                # One look-up per batch of ids where the vendor has one (Greenhouse: 50 per request).
-                shown = adapter.visible_candidates([ats_id for _, _, ats_id, _ in waiting if ats_id])
-            except ScaleUpError as exc:
-                log.info("could not confirm %d exports yet: %s", len(waiting), getattr(exc, "code", exc))
-                continue
-            visible: dict[str, list[int]] = {}
-            for team, export_id, ats_id, since in waiting:
-                if ats_id is not None and ats_id in shown:
-                    visible.setdefault(team, []).append(export_id)
-                elif self.config.now() - since >= timeout:
-                    self._never_visible(team, export_id)
-            for team, export_ids in visible.items():
-                confirmed += confirm_visible(self.sessions, team, export_ids, actor="confirm")
-        return confirmed
-
-    def _never_visible(self, team_id: str, export_id: int) -> None:
-        message = "The ATS accepted the candidate but never showed the record; check it there."
-        with unit_of_work(self.sessions) as session:
-            export = session.scalars(select(Export).where(Export.id == export_id).with_for_update()).one()
-            if export.state == S.PROCESSING:
-                ExportRepository(session, team_id).transition(
-                    export,
-                    S.FAILED,
-                    actor="confirm",
-                    reason=message,
-                    last_error_code="never_visible",
-                    last_error_message=message,
-                )
+        return confirmation.confirm_processing(self.sessions, self.adapter_for, self.config, team_id)
 
     # --- internals --------------------------------------------------------------------------------------
 
-    def _write(self, adapter: AtsAdapter, view: LinkView, item: Work) -> CreatedApplication:
-        """Create the candidate in the ATS (the one call whose outcome the claim protects)."""
-        assert item.person is not None
-        if view.export_as == ExportAs.APPLICANT:
-            if not view.job_id:
-                raise NotFound(spec_of(view.vendor).label, "this link has no job to add applicants to")
-            return adapter.create_applicant(item.person, job_id=view.job_id, stage_id=view.stage_id)
-        return adapter.create_prospect(item.person, job_id=view.job_id)
-
-    def _check_overrides(self, view: LinkView, adapter: AtsAdapter) -> None:
-        """Refuse a manual export to a job, stage or kind the ATS cannot take; the link is left alone.
-
-        Raises:
-            OverrideRejected: what is wrong with the choice, in the recruiter's words.
-        """
-        problem = health.override_problem(view, adapter)
-        if problem is not None:
-            raise OverrideRejected(problem)
-
-    def _exporter(self, view: LinkView, adapter: AtsAdapter, actor: str, alerts: PassAlerts) -> BatchExporter:
-        return BatchExporter(
-            sessions=self.sessions,
-            adapter=adapter,
-            view=view,
-            config=self.config,
-            worker_id=self.worker_id,
-            actor=actor,
-            alerts=alerts,
-            write=self._write,
+    def batch(
+        self, link: LinkSnapshot, adapter: AtsAdapter, *, actor: str, alerts: PassAlerts | None = None
+    ) -> BatchExporter:
+        """Return the batch exporter a pass or a manual export of `link` claims and sends with."""
+        recorder = Recorder(
+            self.sessions, link, self.config, self.worker_id, actor, alerts or self._alerts(link)
         )
+        return BatchExporter(self.sessions, adapter, recorder, create=self.create)
 
-    def _alerts(self, view: LinkView) -> PassAlerts:
-        context = {"link_id": view.id, "search": view.search_name, "job": view.job_name}
-        return PassAlerts(view.team_id, view.id, uuid.uuid4().hex, view.alert_channel, context)
+    def _alerts(self, link: LinkSnapshot) -> PassAlerts:
+        context = {"link_id": link.id, "search": link.search_name, "job": link.job_name}
+        return PassAlerts(link.team_id, link.id, uuid.uuid4().hex, link.alert_channel, context)
 
-    def _adapter_for(self, connection_id: int) -> AtsAdapter:
+    def adapter_for(self, connection_id: int) -> AtsAdapter:
+        """Return the adapter of an ATS connection (building one does no I/O)."""
         with unit_of_work(self.sessions) as session:
             return self._adapter_in(session, connection_id)
 
@@ -437,106 +392,66 @@ class ExportEngine:
         return self.adapters.for_connection(connection)
 
     def _prepare(
-        self, view: LinkView, *, actor: str, alerts: PassAlerts, raise_errors: bool = False
+        self, link: LinkSnapshot, *, actor: str, alerts: PassAlerts, raise_errors: bool = False
     ) -> tuple[AtsAdapter, SyncResult] | PassResult:
         """Check the job and stage, refresh the mirror and sync records; a PassResult means stop here."""
-        adapter = self._adapter_for(view.connection_id)
+        adapter = self.adapter_for(link.connection_id)
+        now = self.config.now
         try:
-            problem = self._checked_job_problem(view, adapter)
+            problem = self.job_checks.problem(link, adapter)
             if problem is not None:
-                self._pause(view, problem, actor)
-                return PassResult(view.team_id, view.id, paused=True, message=problem)
+                health.pause(self.sessions, link, problem, actor=actor, now=now())
+                return PassResult(link.team_id, link.id, paused=True, message=problem)
             mirror.refresh(
                 self.sessions,
                 adapter,
-                team_id=view.team_id,
-                connection_id=view.connection_id,
-                now=self.config.now(),
+                team_id=link.team_id,
+                connection_id=link.connection_id,
+                now=now(),
                 max_age_seconds=self.config.mirror_max_age_seconds,
             )
         except AtsError as exc:
-            if isinstance(exc, UNHEALTHY_ERRORS):
-                self._connection_failed(view, exc)
+            if isinstance(exc, health.UNHEALTHY_ERRORS):
+                health.connection_down(self.sessions, link, exc, now=now())
             if raise_errors:
                 raise
-            return PassResult(view.team_id, view.id, message=exc.user_message())
+            return PassResult(link.team_id, link.id, message=exc.user_message())
         with unit_of_work(self.sessions) as session:
-            health.connection_ok(session, view, now=self.config.now())
+            health.connection_ok(session, link, now=now())
+        return adapter, self.sync_link(link.team_id, link.id, actor=actor, alerts=alerts)
+
+    def _has_due_work(self, link: LinkSnapshot) -> bool:
         with unit_of_work(self.sessions) as session:
-            _, view = load_link(session, view.team_id, view.id, lock=True)
-            synced = self._sync(session, view, adapter.capabilities, actor=actor, alerts=alerts)
-            claims.reap_expired(session, view.team_id, view.id, now=self.config.now(), actor=actor)
-        return adapter, synced
+            return bool(claims.lock_pending(session, link.team_id, link.id, now=self.config.now(), limit=1))
 
-    def _checked_job_problem(self, view: LinkView, adapter: AtsAdapter) -> str | None:
-        """Return `health.job_problem`, skipping the ATS call when the same job was found fine recently.
 
-        The Slack app and the ingest API export a few candidates at a time; without this each reply would
-        pay a job look-up on top of its create (bench/reply_to_ats finding 6).
-        """
-        max_age = self.config.job_check_max_age_seconds
-        key = (view.connection_id, view.job_id, view.stage_id, str(view.export_as))
-        now = self.config.clock()
-        with self._job_checks_lock:
-            checked_at = self._job_checks.get(key)
-        if max_age > 0 and checked_at is not None and now - checked_at < max_age:
-            return None
-        problem = health.job_problem(view, adapter)
-        with self._job_checks_lock:
-            if problem is None:
-                self._job_checks[key] = now
-            else:
-                self._job_checks.pop(key, None)
-        return problem
+def _result(
+    link: LinkSnapshot,
+    exporter: BatchExporter,
+    synced: SyncResult,
+    *,
+    claimed: int = 0,
+    cut_short: bool = False,
+) -> PassResult:
+    """Return what a pass did: the outcomes its batches recorded plus those its sync settled."""
+    stop, recorder = exporter.stop, exporter.recorder
 
-    def _pause(self, view: LinkView, reason: str, actor: str) -> None:
-        with unit_of_work(self.sessions) as session:
-            health.pause_link(session, view, reason, actor=actor, now=self.config.now())
+    def settled(state: ExportState) -> int:
+        return recorder.counts.get(state, 0) + len(synced.of(state))
 
-    def _connection_failed(self, view: LinkView, error: AtsError) -> None:
-        with unit_of_work(self.sessions) as session:
-            health.connection_failed(session, view, error, now=self.config.now())
-
-    def _after_stop(self, view: LinkView, stop: Stop | None, actor: str) -> None:
-        if stop is None:
-            return
-        if stop.pause_link:
-            self._pause(view, stop.reason, actor)
-        elif isinstance(stop.error, UNHEALTHY_ERRORS):
-            self._connection_failed(view, stop.error)
-
-    def _has_due_work(self, view: LinkView) -> bool:
-        now = self.config.now()
-        with unit_of_work(self.sessions) as session:
-            return bool(claims.lock_pending(session, view.team_id, view.id, now=now, limit=1))
-
-    def _result(
-        self,
-        view: LinkView,
-        exporter: BatchExporter,
-        synced: SyncResult,
-        *,
-        claimed: int = 0,
-        cut_short: bool = False,
-    ) -> PassResult:
-        stop = exporter.stop
-
-        def settled(state: ExportState) -> int:
-            return exporter.counts.get(state, 0) + len(synced.of(state))
-
-        return PassResult(
-            view.team_id,
-            view.id,
-            claimed=claimed,
-            exported=settled(S.EXPORTED),
-            processing=settled(S.PROCESSING),
-            duplicate=settled(S.DUPLICATE),
-            excluded=settled(S.EXCLUDED),
-            reachout=settled(S.REACHOUT_ON_LINKEDIN),
-            retrying=exporter.retrying,
-            failed=settled(S.FAILED),
-            released=exporter.released,
-            paused=stop is not None and stop.pause_link,
-            cut_short=cut_short,
-            message=stop.reason if stop is not None else None,
-        )
+    return PassResult(
+        link.team_id,
+        link.id,
+        claimed=claimed,
+        exported=settled(S.EXPORTED),
+        processing=settled(S.PROCESSING),
+        duplicate=settled(S.DUPLICATE),
+        excluded=settled(S.EXCLUDED),
+        reachout=settled(S.REACHOUT_ON_LINKEDIN),
+        retrying=recorder.retrying,
+        failed=settled(S.FAILED),
+        released=recorder.released,
+        paused=stop is not None and stop.pause_link,
+        cut_short=cut_short,
+        message=stop.reason if stop is not None else None,
+    )

@@ -8,14 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ats.types import Capabilities
-from exports.eligibility import (
-    LinkView,
-    Verdict,
-    decide_many,
-    load_facts,
-    new_eligible_ids,
-    search_candidate_ids,
-)
+from exports.eligibility import Verdict, decide_many, load_facts, new_eligible_ids, search_candidate_ids
+from exports.links import LinkSnapshot
 from exports.types import ExportOutcome, Preflight
 from storage.models import Export
 from storage.repositories import ExportRepository
@@ -40,7 +34,7 @@ MESSAGES = {
 
 
 def preflight(
-    session: Session, view: LinkView, caps: Capabilities, candidate_ids: Sequence[int] | None
+    session: Session, view: LinkSnapshot, caps: Capabilities, candidate_ids: Sequence[int] | None
 ) -> Preflight:
     """Count what exporting these candidates (the link's eligible ones when None) would do, from the database."""
     if candidate_ids is None:
@@ -75,7 +69,7 @@ def preflight(
     )
 
 
-def outcomes(session: Session, view: LinkView, candidate_ids: Sequence[int]) -> list[ExportOutcome]:
+def outcomes(session: Session, view: LinkSnapshot, candidate_ids: Sequence[int]) -> list[ExportOutcome]:
     """Return the outcome of each of these candidates that has a record, in the order given."""
     rows = ExportRepository(session, view.team_id).list(
         Export.link_id == view.id, Export.candidate_id.in_(list(candidate_ids))

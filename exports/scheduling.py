@@ -28,17 +28,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.base import RateBudget
-from ats.http import HttpOptions
 from exports import claims
-from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from exports.types import EngineConfig, PassResult
 from storage.base import utcnow
-from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import LinkMode
-from storage.models import AtsConnection, Export, Link
+from storage.models import Export, Link
 from storage.states import ExportState
 
 log = logging.getLogger(__name__)
@@ -85,11 +81,15 @@ def stop_aware_clock(stop: threading.Event, clock: Callable[[], float] = time.ti
 
 @dataclass
 class JobDeps:
-    """What the scheduled jobs run with; built once per worker by `build_job_deps`."""
+    """What the scheduled jobs run with; built once per worker.
+
+    Attributes:
+        engine: the worker's export engine, configured by `engine_config`.
+        clock: seconds since the epoch for the passes' deadlines (not stop-aware: the engine's is).
+    """
 
     sessions: sessionmaker[Session]
     engine: ExportEngine
-    adapters: AdapterFactory
     worker_id: str
     limits: PassLimits
     stop: threading.Event = field(default_factory=threading.Event)
@@ -97,40 +97,21 @@ class JobDeps:
 
     def close(self) -> None:
         """Close the adapters the engine opened."""
-        self.adapters.close()
+        self.engine.close()
 
 
-def build_job_deps(
-    sessions: sessionmaker[Session],
-    secret_box: SecretBox,
-    *,
-    budget_for: Callable[[AtsConnection], RateBudget],
-    worker_id: str,
-    limits: PassLimits,
-    stop: threading.Event | None = None,
-    config: EngineConfig | None = None,
-    http_options: HttpOptions | None = None,
-) -> JobDeps:
-    """Build the export engine the jobs drive, with the shared budgets and the worker's lease settings."""
-    stop = stop or threading.Event()
-    adapters = AdapterFactory(secret_box, budget_for=budget_for, http_options=http_options)
-    base = config or EngineConfig()
-    config = replace(
+def engine_config(
+    limits: PassLimits, stop: threading.Event, base: EngineConfig | None = None
+) -> EngineConfig:
+    """Return the export engine's configuration for a worker: its pass bounds and lease, and a clock that runs
+    out when the worker is asked to stop."""
+    base = base or EngineConfig()
+    return replace(
         base,
         pass_limit=limits.link_batch,
         lease_seconds=limits.lease_seconds,
         interval_minutes=limits.interval_minutes,
         clock=stop_aware_clock(stop, base.clock),
-    )
-    engine = ExportEngine(sessions, adapters, worker_id=worker_id, config=config)
-    return JobDeps(
-        sessions=sessions,
-        engine=engine,
-        adapters=adapters,
-        worker_id=worker_id,
-        limits=limits,
-        stop=stop,
-        clock=base.clock,
     )
 
 

@@ -152,3 +152,20 @@ class LinkPaused(ScaleUpError):
 
 class OverrideRejected(ScaleUpError):
     """A manual export asked for a job, stage or kind the ATS cannot take (closed job, stage of another job…)."""
+
+
+@dataclass
+class Stop:
+    """Why a batch stopped early; the rest of its claims go back to `pending` untouched.
+
+    Attributes:
+        reason: what a recruiter reads (the error's message, or "the pass ran out of time").
+        error: the ATS error that stopped it, when one did.
+        pause_link: the link's job or stage is gone: the link pauses until someone fixes it.
+        out_of_time: the pass reached its deadline (or the worker was asked to stop).
+    """
+
+    reason: str
+    error: Exception | None = None
+    pause_link: bool = False
+    out_of_time: bool = False

@@ -62,3 +62,14 @@ def test_each_layer_imports_only_the_layers_below_it() -> None:
         for module, targets in imports_of(package).items():
             wrong = (targets & OURS) - allowed - {package}
             assert not wrong, f"{module} imports {sorted(wrong)}"
+
+
+def test_the_export_engine_is_built_in_one_place() -> None:
+    """`exports.engine.build_engine` gives every engine the shared rate budgets; nothing else builds one."""
+    builders = []
+    for package in (*PRODUCT, "devkit"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ExportEngine":
+                    builders.append(str(path.relative_to(ROOT)))
+    assert builders == ["exports/engine.py"]

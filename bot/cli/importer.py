@@ -20,8 +20,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from bot import wiring
 from bot.cli import CommandError
 from bot.settings import load_settings
-from exports.adapters import AdapterFactory
-from exports.engine import ExportEngine
 from exports.ingest import OnChanged
 from exports.ingest_files import (
     DEFAULT_BATCH_SIZE,
@@ -113,9 +111,7 @@ def _export_hook(services: wiring.Services) -> OnChanged | None:
     if services.settings.secret_key_value is None:
         log.info("SCALEUP_SECRET_KEY is not set: imported candidates wait for the next `scaleup worker` pass")
         return None
-    adapters = AdapterFactory(services.secret_box, budget_for=services.budget_for)
-    services.on_close(adapters.close)
-    return ExportEngine(services.sessions, adapters).candidate_updated
+    return services.export_engine().candidate_updated
 
 
 @contextmanager

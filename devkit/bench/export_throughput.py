@@ -151,8 +151,7 @@ def worker(url: str, key: str, vendor: Vendor, rate: int, window: float, name: s
     """
     from ats.budgets import SharedBudgets
     from exports import claims
-    from exports.adapters import AdapterFactory
-    from exports.engine import ExportEngine
+    from exports.engine import build_engine
     from exports.types import EngineConfig
     from storage.base import utcnow
 
@@ -160,10 +159,9 @@ def worker(url: str, key: str, vendor: Vendor, rate: int, window: float, name: s
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     budgets = SharedBudgets(engine, limits={vendor: VendorLimit(rate, window)})
-    factory = AdapterFactory(
-        SecretBox(key), budget_for=lambda c: budgets.for_connection(c.id, Vendor(c.vendor))
+    exporter = build_engine(
+        sessions, SecretBox(key), budgets, worker_id=name, config=EngineConfig(pass_limit=PASS_LIMIT)
     )
-    exporter = ExportEngine(sessions, factory, worker_id=name, config=EngineConfig(pass_limit=PASS_LIMIT))
     print("ready", flush=True)
     rig.wait_until(float(sys.stdin.readline()))
     try:
@@ -195,7 +193,7 @@ def worker(url: str, key: str, vendor: Vendor, rate: int, window: float, name: s
                     return 0
                 time.sleep(0.05)
     finally:
-        factory.close()
+        exporter.close()
         budgets.close()
         engine.dispose()
 

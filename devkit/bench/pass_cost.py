@@ -6,10 +6,11 @@ exported before (an `export` row with its event, and a dedupe mirror entry), and
 search also holds 1,000 new eligible candidates. The engine's own functions are timed, as one pass runs
 them, inside a transaction rolled back after each repetition (no ATS call is made):
 
-- due: `claims.due_links` (every link is due);
-- select: `eligibility.new_eligible_ids` (the indexed anti-join finding what is new);
-- sync: `eligibility.sync_rows` + `claims.reap_expired` (1,000 records created, as `ExportEngine._prepare`);
-- claim: `BatchExporter.claim` of one batch (lock 25 records, email rule and mirror, mark them exporting);
+- due: `ExportEngine.due_links` (every link is due);
+- select: `eligibility.new_eligible_ids` (the indexed anti-join finding what is new, which the sync runs);
+- sync: `ExportEngine.sync_link` (1,000 records created, as a pass does once its ATS checks passed);
+- claim: `ExportEngine.batch(...).claim` of one batch (lock 25 records, email rule and mirror, mark them
+  exporting);
 - idle: the same selection and claim for a link with nothing new (what most passes are).
 
     ratio = (selection + claim at 1M) ÷ (selection + claim at 10k), on each database; target ≤ 1.5
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import types
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -31,14 +31,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from ats.greenhouse import SPEC
+from ats.budgets import SharedBudgets
 from core.vocabulary import Vendor
 from devkit.bench import rig
-from exports import claims
-from exports.alerts import PassAlerts
-from exports.batch import BatchExporter
-from exports.eligibility import load_link, new_eligible_ids, sync_rows
-from exports.types import EngineConfig
+from exports.eligibility import new_eligible_ids
+from exports.engine import build_engine
+from exports.links import load_link
 from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
 from storage.repositories import ConnectionRepository, ensure_workspace
@@ -70,9 +68,11 @@ class Result:
 # --- seeding ---------------------------------------------------------------------------------------------
 
 
-def seed(engine: Engine, sessions: sessionmaker[Session], size: int) -> tuple[int, int]:
-    """Seed `size` exported candidates over LINKS linked searches plus NEW new ones; return (busy, idle) link ids."""
-    box = SecretBox(generate_key())
+def seed(engine: Engine, sessions: sessionmaker[Session], box: SecretBox, size: int) -> tuple[int, int]:
+    """Seed `size` exported candidates over LINKS linked searches plus NEW new ones; return (busy, idle) link ids.
+
+    The connection points at a closed port: nothing measured calls the ATS.
+    """
     with unit_of_work(sessions) as session:
         ensure_workspace(session, rig.TEAM, "Benchmarks")
         connection_id = (
@@ -162,51 +162,32 @@ def timed(call: Callable[[], object]) -> tuple[float, object]:
     return (time.perf_counter() - start) * 1000, result
 
 
-def one_pass(engine: Engine, link_id: int) -> tuple[dict[str, float], int, int]:
+def one_pass(engine: Engine, box: SecretBox, link_id: int) -> tuple[dict[str, float], int, int]:
     """Run one pass's selection and claim for `link_id` inside a transaction that is rolled back."""
-    config = EngineConfig()
-    adapter = types.SimpleNamespace(capabilities=SPEC.capabilities)  # the claim reads only the capabilities
-    with engine.connect() as conn:
+    with engine.connect() as conn, SharedBudgets(None) as budgets:
         outer = conn.begin()
         # Every unit of work of the engine commits a savepoint; the outer transaction is rolled back.
         sessions = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        exports = build_engine(sessions, box, budgets, worker_id="bench")
         try:
+            with unit_of_work(sessions) as session:
+                _, link = load_link(session, rig.TEAM, link_id)
+            # A worker's adapters live as long as it does: build this one before timing (no I/O either way).
+            adapter = exports.adapter_for(link.connection_id)
             times: dict[str, float] = {}
-
-            def due() -> object:
-                with unit_of_work(sessions) as session:
-                    return claims.due_links(session, config.now())
 
             def select_new() -> list[int]:
                 with unit_of_work(sessions) as session:
-                    _, view = load_link(session, rig.TEAM, link_id)
-                    return new_eligible_ids(session, view)
+                    _, link = load_link(session, rig.TEAM, link_id)
+                    return new_eligible_ids(session, link)
 
-            def sync() -> object:
-                with unit_of_work(sessions) as session:
-                    _, view = load_link(session, rig.TEAM, link_id, lock=True)
-                    sync_rows(session, view, SPEC.capabilities, actor="scheduler")
-                    return claims.reap_expired(
-                        session, rig.TEAM, link_id, now=config.now(), actor="scheduler"
-                    )
-
-            times["due"], _ = timed(due)
+            times["due"], _ = timed(lambda: exports.due_links(exports.config.now()))
             times["select"], found = timed(select_new)
-            times["sync"], _ = timed(sync)
-            with unit_of_work(sessions) as session:
-                _, view = load_link(session, rig.TEAM, link_id)
-            exporter = BatchExporter(
-                sessions=sessions,
-                adapter=adapter,  # type: ignore[arg-type]
-                view=view,
-                config=config,
-                worker_id="bench",
-                actor="scheduler",
-                alerts=PassAlerts(rig.TEAM, link_id, "bench", None, {}),
-                write=lambda *_: None,  # type: ignore[arg-type, return-value]
-            )
-            times["claim"], (_, claimed) = timed(lambda: exporter.claim(BATCH))  # type: ignore[misc]
+            times["sync"], _ = timed(lambda: exports.sync_link(rig.TEAM, link_id, actor="scheduler"))
+            batch = exports.batch(link, adapter, actor="scheduler")
+            times["claim"], (_, claimed) = timed(lambda: batch.claim(BATCH))  # type: ignore[misc]
         finally:
+            exports.close()
             outer.rollback()
     return times, len(found), claimed  # type: ignore[arg-type]
 
@@ -225,17 +206,18 @@ def measure(database: str, sizes: list[int], reps: int) -> list[Result]:
             engine, sessions = rig.migrated(url)
             stack.callback(engine.dispose)
             started = time.perf_counter()
-            engines.append((engine, *seed(engine, sessions, result.size)))
+            box = SecretBox(generate_key())
+            engines.append((engine, box, *seed(engine, sessions, box, result.size)))
             result.seed_seconds = time.perf_counter() - started
             rig.say(f"  {database:<10} {result.size:>9,} candidates seeded in {result.seed_seconds:.1f}s")
-        for engine, busy, _ in engines:
-            one_pass(engine, busy)  # warm the caches and the statement cache once
+        for engine, box, busy, _ in engines:
+            one_pass(engine, box, busy)  # warm the caches and the statement cache once
         runs: list[list[tuple[dict[str, float], int, int]]] = [[] for _ in results]
         idle_runs: list[list[float]] = [[] for _ in results]
         for _ in range(reps):
-            for n, (engine, busy, idle) in enumerate(engines):
-                runs[n].append(one_pass(engine, busy))
-                idle_runs[n].append(sum(one_pass(engine, idle)[0].values()))
+            for n, (engine, box, busy, idle) in enumerate(engines):
+                runs[n].append(one_pass(engine, box, busy))
+                idle_runs[n].append(sum(one_pass(engine, box, idle)[0].values()))
         for result, mine, idle in zip(results, runs, idle_runs):
             result.phases = {p: rig.median([r[0][p] for r in mine]) for p in PHASES}
             result.new_found, result.claimed = mine[-1][1], mine[-1][2]

@@ -35,8 +35,6 @@ from core.vocabulary import EmailType, Vendor
 from devkit.ats.registry import create_emulator, load_seed
 from devkit.slack.emulator import SlackEmulator
 from devkit.slack.signing import interaction_body, signed_headers
-from exports.adapters import AdapterFactory
-from exports.engine import ExportEngine
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode
 from storage.models import Candidate, CandidateEmail, Export, Link, SearchCandidate
@@ -73,10 +71,6 @@ def export_server(
         settings=make_settings(database_url, slack, secret_key, **limits), engine=db_engine, sessions=sessions
     )
     deps = build_deps(services, background_threads=4)
-    factory = AdapterFactory(services.secret_box, budget_for=services.budget_for)
-    deps.adapter_for = factory.for_connection
-    deps.exports = ExportEngine(sessions, factory, worker_id="slack-test")
-    deps._closers.append(factory.close)
     server = HttpServer(make_wsgi_app(create_app(services, deps), services), threads=4).start()
     with httpx.Client(timeout=30) as http:
         yield AppServer(server.url, slack, deps, services, http)

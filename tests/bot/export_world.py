@@ -97,8 +97,9 @@ def unthrottled_engine(server: AppServer) -> ExportEngine:
     factory = AdapterFactory(
         server.services.secret_box, budget_for=lambda _c: NullBudget(), http_options=fast
     )
-    server.deps._closers.append(factory.close)
-    return ExportEngine(server.sessions, factory, worker_id="tests")
+    engine = ExportEngine(server.sessions, factory, worker_id="tests")
+    server.services.on_close(engine.close)
+    return engine
 
 
 def slack_client(server: AppServer) -> Callable[[str], WebClient]:

@@ -31,11 +31,13 @@ from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, di
 from bot.features.export.ids import ExportIds
 from bot.worker import build_worker, create_scheduler, run_once
 from devkit.slack.emulator import SlackCall
+from exports.alerts import PassAlerts
 from storage.db import unit_of_work
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert
 from storage.repositories import AlertRepository, ensure_workspace
 from storage.states import ExportState
+from storage.states import ExportState as S
 
 ARCHIVED = "CARCHIVE1"
 
@@ -187,12 +189,8 @@ def test_later_events_of_an_incident_update_its_message_or_reply_in_its_thread(
     # The engine extends the same pass's row after it was posted: the message is updated, not repeated.
     with unit_of_work(app_server.sessions) as session:
         alert = session.query(Alert).filter_by(kind=AlertKind.FAILED).one()
-        from exports.alerts import PassAlerts
-
         extra = PassAlerts(TEAM, link_id, alert.payload["pass_id"], PUBLIC_CHANNEL, {})
-        extra.add(
-            AlertKind.FAILED, candidate_id=alert.payload["candidates"][0]["candidate_id"], message="again"
-        )
+        extra.outcome(S.FAILED, alert.payload["candidates"][0]["candidate_id"], message="again")
         extra.flush(session)
     deliver(app_server)
     assert len(posts(app_server, PUBLIC_CHANNEL)) == 1

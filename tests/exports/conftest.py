@@ -17,6 +17,7 @@ from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import emulator_class, load_seed
 from exports.adapters import AdapterFactory
+from exports.batch import Create, create_in_ats
 from exports.engine import ExportEngine
 from exports.types import EngineConfig
 from storage.base import utcnow
@@ -245,11 +246,13 @@ class World:
             )
 
     def engine(
-        self, worker_id: str = "worker-1", *, cls: type[ExportEngine] = ExportEngine, **config: Any
+        self, worker_id: str = "worker-1", *, create: Create = create_in_ats, **config: Any
     ) -> ExportEngine:
-        """Return an engine (or a test subclass) on this world: fast HTTP, the world's clock."""
+        """Return an engine on this world: fast HTTP, the world's clock; `create` replaces the ATS create."""
         base = EngineConfig(now=self.clock, backoff_seconds=60.0, visibility_grace_seconds=120.0)
-        return cls(self.sessions, self.adapters, worker_id=worker_id, config=replace(base, **config))
+        return ExportEngine(
+            self.sessions, self.adapters, worker_id=worker_id, config=replace(base, **config), create=create
+        )
 
     @property
     def adapters(self) -> AdapterFactory:

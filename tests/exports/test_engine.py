@@ -13,6 +13,7 @@ from ats.budgets import NullBudget
 from ats.registry import spec_of
 from core.vocabulary import EmailType, Vendor
 from exports.adapters import AdapterFactory
+from exports.batch import create_in_ats
 from exports.engine import ExportEngine
 from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ResponseType
@@ -25,19 +26,15 @@ class Crash(BaseException):
     """A process dying: not an error any handler catches."""
 
 
-class CrashAfterCreate(ExportEngine):
-    """Dies right after the ATS accepted the create, before the outcome is committed."""
-
-    def _write(self, adapter, view, item):
-        super()._write(adapter, view, item)
-        raise Crash
+def crash_after_create(adapter, link, person):
+    """Die right after the ATS accepted the create, before the outcome is committed."""
+    create_in_ats(adapter, link, person)
+    raise Crash
 
 
-class CrashBeforeCreate(ExportEngine):
-    """Dies after the claim was committed, before the ATS call."""
-
-    def _write(self, adapter, view, item):
-        raise Crash
+def crash_before_create(adapter, link, person):
+    """Die after the claim was committed, before the ATS call."""
+    raise Crash
 
 
 def test_responders_of_the_chosen_types_only(world) -> None:
@@ -144,7 +141,7 @@ def test_crash_after_the_ats_call_never_creates_a_second_record(world) -> None:
     candidate = world.add_candidate(["crash@example.org"])
     link = world.link()
     with pytest.raises(Crash):
-        world.engine("doomed", cls=CrashAfterCreate).run_pass(world.team_id, link)
+        world.engine("doomed", create=crash_after_create).run_pass(world.team_id, link)
     assert world.export_row(candidate, link).state == S.EXPORTING
     assert world.created("crash@example.org") == 1
 
@@ -163,7 +160,7 @@ def test_crash_before_the_ats_call_exports_after_the_lease(world) -> None:
     candidate = world.add_candidate(["early@example.org"])
     link = world.link()
     with pytest.raises(Crash):
-        world.engine("doomed", cls=CrashBeforeCreate).run_pass(world.team_id, link)
+        world.engine("doomed", create=crash_before_create).run_pass(world.team_id, link)
     world.clock.advance(400)
 
     world.engine("survivor").run_pass(world.team_id, link)
@@ -460,20 +457,19 @@ def test_a_worker_whose_lease_ran_out_mid_batch_sends_nothing_more(make_world) -
     link = world.link()
     other = world.engine("other")
 
-    class StalledEngine(ExportEngine):
-        """Stalls after its first create for longer than its lease; meanwhile another worker takes over."""
+    stalls = [True]
 
-        stalled = False
+    def stall_after_first_create(adapter, target, person):
+        """Stall after the first create for longer than the lease; meanwhile another worker takes over."""
+        created = create_in_ats(adapter, target, person)
+        if stalls:
+            stalls.pop()
+            world.clock.advance(stalled.config.lease_seconds + 1)
+            other.run_pass(world.team_id, link)
+        return created
 
-        def _write(self, adapter, view, item):
-            created = super()._write(adapter, view, item)
-            if not self.stalled:
-                self.stalled = True
-                world.clock.advance(self.config.lease_seconds + 1)
-                other.run_pass(world.team_id, link)
-            return created
-
-    world.engine("stalled", cls=StalledEngine, batch_size=2).run_pass(world.team_id, link)
+    stalled = world.engine("stalled", create=stall_after_first_create, batch_size=2)
+    stalled.run_pass(world.team_id, link)
 
     assert [world.export_row(c, link).state for c in people] == [S.EXPORTED, S.EXPORTED]
     assert [world.created(email) for email in emails] == [1, 1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from test_engine import Crash, CrashAfterCreate, CrashBeforeCreate
+from test_engine import Crash, crash_after_create, crash_before_create
 
 from core.vocabulary import EmailType, Vendor
 from storage.db import unit_of_work
@@ -158,7 +158,8 @@ def run_history(world, history) -> None:
                 world.fail_creates(count, status=status)
             case CrashPass(after_create=after):
                 doomed = world.engine(
-                    f"doomed-{uuid.uuid4().hex[:6]}", cls=CrashAfterCreate if after else CrashBeforeCreate
+                    f"doomed-{uuid.uuid4().hex[:6]}",
+                    create=crash_after_create if after else crash_before_create,
                 )
                 try:
                     doomed.run_pass(world.team_id, link)

@@ -28,7 +28,8 @@ from ats.spec import VendorLimit
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from exports import scheduling
-from exports.scheduling import JobDeps, PassLimits, build_job_deps
+from exports.engine import build_engine
+from exports.scheduling import JobDeps, PassLimits, engine_config
 from exports.types import EngineConfig
 from storage.base import utcnow
 from storage.crypto import SecretBox
@@ -56,15 +57,17 @@ def make_deps(sessions: sessionmaker[Session], secret_box: SecretBox) -> Iterato
         budgets = SharedBudgets(
             None, limits={Vendor.LEVER: VendorLimit(100_000, 1.0)}, backend=Backend.MEMORY
         )
-        deps = build_job_deps(
+        stop = threading.Event()
+        limits = PassLimits(link_batch=link_batch, link_seconds=60, lease_seconds=120)
+        engine = build_engine(
             sessions,
             secret_box,
-            budget_for=lambda c: budgets.for_connection(c.id, c.vendor),
+            budgets,
             worker_id=worker_id,
-            limits=PassLimits(link_batch=link_batch, link_seconds=60, lease_seconds=120),
-            config=EngineConfig(backoff_seconds=0.0, **config),
+            config=engine_config(limits, stop, EngineConfig(backoff_seconds=0.0, **config)),
             http_options=HttpOptions(max_tries=2, backoff_base=0.01, backoff_cap=0.02),
         )
+        deps = JobDeps(sessions, engine, worker_id, limits, stop)
         opened.append((deps, budgets))
         return deps
 

@@ -35,7 +35,8 @@ from bot.features.export.views import (
 from bot.surfaces import patient, update_modal_quietly
 from bot.views import escape, notice_modal, section
 from core.errors import ScaleUpError
-from exports.eligibility import load_link, new_eligible_ids
+from exports.eligibility import new_eligible_ids
+from exports.links import load_link
 from exports.types import ExportOutcome, ExportOverrides
 from storage.db import unit_of_work
 from storage.enums import LinkMode

@@ -15,17 +15,16 @@ from bot.features.link.views import LinkFormData, SearchChoice
 from bot.ids import SLASH_COMMAND
 from core.errors import ScaleUpError
 from core.vocabulary import EmailType, Vendor
+from exports.link_edits import include_ats_candidates_again
 from storage.base import utcnow
 from storage.enums import Audience, ResponseType
-from storage.models import AtsConnection, AtsJob, Export, Link, Search
+from storage.models import AtsConnection, AtsJob, Link, Search
 from storage.repositories import (
     ConnectionRepository,
-    ExportRepository,
     JobCacheRepository,
     LinkRepository,
     SearchRepository,
 )
-from storage.states import ExportState
 
 
 def exports_supported(vendor: Vendor) -> bool:
@@ -183,14 +182,5 @@ def save_link(
         repo.add(link)
     session.flush()
     if reopen_excluded:
-        exports = ExportRepository(session, connection.team_id)
-        for export in exports.list(Export.link_id == link.id, Export.state == ExportState.EXCLUDED):
-            exports.transition(
-                export,
-                ExportState.PENDING,
-                actor=f"slack:{user_id}",
-                reason="the link now includes candidates already in the ATS",
-                ats_candidate_id=None,
-                ats_profile_url=None,
-            )
+        include_ats_candidates_again(session, connection.team_id, link.id, actor=f"slack:{user_id}")
     return link
