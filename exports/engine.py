@@ -28,6 +28,7 @@ from exports.alerts import PassAlerts
 from exports.batch import BatchExporter, Create, create_in_ats
 from exports.eligibility import SyncResult, search_candidate_ids, sync_rows
 from exports.links import LinkSnapshot, load_link, with_overrides
+from exports.passes import pass_result, run_batches
 from exports.recording import Recorder
 from exports.types import (
     EngineConfig,
@@ -240,23 +241,12 @@ class ExportEngine:
         adapter, synced = prepared
         exporter = self.batch(link, adapter, actor=actor, alerts=alerts)
         if adapter.capabilities.exclusion_only or (link.mode == LinkMode.MANUAL and actor == "scheduler"):
-            return _result(link, exporter, synced)
-        budget = self.config.pass_limit if limit is None else limit
-        claimed_total = 0
-        cut_short = False
-        while exporter.stop is None:
-            if budget - claimed_total <= 0 or (deadline is not None and self.config.clock() >= deadline):
-                cut_short = self._has_due_work(link)
-                break
-            batch, claimed = exporter.claim(min(self.config.batch_size, budget - claimed_total))
-            if claimed == 0:
-                break
-            claimed_total += claimed
-            exporter.run(batch, deadline=deadline)
-        if exporter.stop is not None and exporter.stop.out_of_time:
-            cut_short = True
+            return pass_result(link, exporter, synced)
+        claimed, cut_short = run_batches(
+            exporter, limit=self.config.pass_limit if limit is None else limit, deadline=deadline
+        )
         health.after_stop(self.sessions, link, exporter.stop, actor=actor, now=self.config.now())
-        return _result(link, exporter, synced, claimed=claimed_total, cut_short=cut_short)
+        return pass_result(link, exporter, synced, claimed=claimed, cut_short=cut_short)
 
     def export_candidates(
         self,
@@ -419,39 +409,3 @@ class ExportEngine:
         with unit_of_work(self.sessions) as session:
             health.connection_ok(session, link, now=now())
         return adapter, self.sync_link(link.team_id, link.id, actor=actor, alerts=alerts)
-
-    def _has_due_work(self, link: LinkSnapshot) -> bool:
-        with unit_of_work(self.sessions) as session:
-            return bool(claims.lock_pending(session, link.team_id, link.id, now=self.config.now(), limit=1))
-
-
-def _result(
-    link: LinkSnapshot,
-    exporter: BatchExporter,
-    synced: SyncResult,
-    *,
-    claimed: int = 0,
-    cut_short: bool = False,
-) -> PassResult:
-    """Return what a pass did: the outcomes its batches recorded plus those its sync settled."""
-    stop, recorder = exporter.stop, exporter.recorder
-
-    def settled(state: ExportState) -> int:
-        return recorder.counts.get(state, 0) + len(synced.of(state))
-
-    return PassResult(
-        link.team_id,
-        link.id,
-        claimed=claimed,
-        exported=settled(S.EXPORTED),
-        processing=settled(S.PROCESSING),
-        duplicate=settled(S.DUPLICATE),
-        excluded=settled(S.EXCLUDED),
-        reachout=settled(S.REACHOUT_ON_LINKEDIN),
-        retrying=recorder.retrying,
-        failed=settled(S.FAILED),
-        released=recorder.released,
-        paused=stop is not None and stop.pause_link,
-        cut_short=cut_short,
-        message=stop.reason if stop is not None else None,
-    )
