@@ -38,7 +38,7 @@ class Deps:
         adapter_for: returns the shared adapter of a stored connection (rate budget included).
         check_adapter: builds a throw-away adapter for credentials being checked before they are saved.
         job_cache: the background-refreshed job list options requests answer from.
-        exports: the export engine the app's manual and near-real-time exports go through.
+        exports: the export engine the app's manual exports and ingested changes go through.
         check_window: seconds a connect submission waits for the credential check before it answers
             "Checking…" and finishes in the background.
         now: the clock.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
@@ -28,23 +28,6 @@ API_PREFIX = "/api/v1"
 HEALTH_PATH = "/healthz"
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def load_ingest_api(
-    services: Services, *, on_changed: Callable[[str, Sequence[int]], None] | None = None
-) -> Wsgi | None:
-    """Return the ingest API's WSGI app, or None when `bot.api` is not part of this build.
-
-    Args:
-        on_changed: told (team id, candidate ids) after each write that changed candidates, so they can be
-            exported at once (see `bot.realtime`).
-    """
-    try:
-        from bot.api import make_api
-    except ImportError:
-        log.info("Ingest API not installed; %s is not served", API_PREFIX)
-        return None
-    return make_api(services, on_changed=on_changed)
 
 
 def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> Wsgi:

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
 from ats.types import AtsCandidate
-from exports.emails import normalize_email
-from exports.linkedin import normalize_linkedin_url
+from core.contacts import normalize_email, normalize_linkedin_url
 from storage.db import unit_of_work
 from storage.models import AtsConnection, AtsMirrorEntry
 

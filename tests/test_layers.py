@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("bot", "exports", "ats", "storage", "core")
+PRODUCT = ("bot", "exports", "ingest", "ats", "storage", "core")
 OURS = {*PRODUCT, "devkit", "tests"}
-#: What each lower layer may import besides itself: `bot → exports → (ats, storage) → core`.
+#: What each lower layer may import besides itself: `bot → (exports, ingest) → (ats, storage) → core`.
 MAY_IMPORT = {
     "core": set(),
     "storage": {"core"},
     "ats": {"core"},
     "exports": {"ats", "storage", "core"},
+    "ingest": {"storage", "core"},
 }
 
 

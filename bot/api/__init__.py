@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.api.http import ApiError, Router, read_json, respond
 from bot.api.openapi import build_openapi
 from bot.api.routes import ROUTES, Call
-from exports.ingest import IngestError, Ingestor, NotFound, OnChanged, notify
-from exports.records import FieldProblem, describe
+from ingest.ingestor import Ingestor
+from ingest.records import FieldProblem, describe
+from ingest.results import IngestError, NotFound, OnChanged, notify
 from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.repositories import find_api_token

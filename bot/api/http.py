@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from core.errors import ScaleUpError
-from exports.records import FieldProblem
+from ingest.records import FieldProblem
 
 #: The largest body accepted; a full batch of 1,000 candidates is far below it.
 MAX_BODY_BYTES = 16 * 1024 * 1024

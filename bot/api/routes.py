@@ -25,8 +25,9 @@ from bot.api.schemas import (
     SearchIn,
     SearchOut,
 )
-from exports.ingest import IngestError, Ingestor, Outcome, Upserted
-from exports.records import FieldProblem
+from ingest.ingestor import Ingestor
+from ingest.records import FieldProblem
+from ingest.results import IngestError, Outcome, Upserted
 
 
 @dataclass(frozen=True)
@@ -40,26 +41,26 @@ class Call:
 
 def put_search(call: Call) -> SearchOut:
     """Create the search with this id, or rename it."""
-    search, outcome = call.ingestor.upsert_search(call.body.name, call.params["search_id"])
-    return SearchOut.of(search, call.ingestor.searches.count_candidates(search.id), outcome)
+    search, outcome = call.ingestor.catalog.upsert_search(call.body.name, call.params["search_id"])
+    return SearchOut.of(search, call.ingestor.catalog.searches.count_candidates(search.id), outcome)
 
 
 def get_search(call: Call) -> SearchOut:
     """Return the search and how many candidates it holds."""
-    search = call.ingestor.search_by_source_id(call.params["search_id"])
-    return SearchOut.of(search, call.ingestor.searches.count_candidates(search.id))
+    search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
+    return SearchOut.of(search, call.ingestor.catalog.searches.count_candidates(search.id))
 
 
 def post_candidate(call: Call) -> CandidateResult:
     """Upsert one candidate into the search."""
-    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
     done = call.ingestor.upsert_candidate(search, call.body)
     return CandidateResult(outcome=done.outcome, candidate=CandidateOut.of(done.row))
 
 
 def post_candidates(call: Call) -> BatchResult:
     """Upsert up to 1,000 candidates into the search, all or nothing."""
-    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
     call.ingestor.prepare(call.body.candidates)
     return _batch(
         call.body.candidates, "candidates", lambda record: call.ingestor.upsert_candidate(search, record)
@@ -90,14 +91,14 @@ def patch_emails(call: Call) -> CandidateResult:
 
 def post_response(call: Call) -> ResponseResult:
     """Record a candidate's response to a campaign of the search."""
-    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
     done = call.ingestor.upsert_response(search, call.body)
     return ResponseResult(outcome=done.outcome, id=call.body.source_id)
 
 
 def post_responses(call: Call) -> BatchResult:
     """Record up to 1,000 responses to campaigns of the search, all or nothing."""
-    search = call.ingestor.search_by_source_id(call.params["search_id"])
+    search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
     call.ingestor.prepare(call.body.responses)
     return _batch(
         call.body.responses, "responses", lambda record: call.ingestor.upsert_response(search, record)

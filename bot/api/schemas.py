@@ -1,6 +1,6 @@
 """Bodies the ingest API accepts and returns; the OpenAPI document is generated from these models.
 
-Input records are the ones the file import uses (`exports.records`), so a file and the API accept the
+Input records are the ones the file import uses (`ingest.records`), so a file and the API accept the
 same data; this module adds the API's envelopes and its answers.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.vocabulary import EmailType
-from exports.ingest import Outcome
-from exports.records import CandidateIn, EmailsIn, Record, ResponseIn
+from ingest.records import CandidateIn, EmailsIn, Record, ResponseIn
+from ingest.results import Outcome
 from storage.models import Candidate, Search
 
 #: The most records one batch request may carry.

@@ -18,10 +18,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot import wiring
+from bot.changes import changes_to
 from bot.cli import CommandError
 from bot.settings import load_settings
-from exports.ingest import OnChanged
-from exports.ingest_files import (
+from ingest.files import (
     DEFAULT_BATCH_SIZE,
     BadRow,
     FileFormat,
@@ -30,7 +30,8 @@ from exports.ingest_files import (
     import_candidates,
     import_responses,
 )
-from exports.ingest_files import Progress as ReadProgress
+from ingest.files import Progress as ReadProgress
+from ingest.results import OnChanged
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,9 @@ def _run(
 
 
 def _export_hook(services: wiring.Services) -> OnChanged | None:
-    """Return the export engine's hook, so a new email puts a Reachout-on-LinkedIn candidate back in line now.
+    """Return the hook that hands changed candidates to the engine after each commit, as the ingest API does
+    (`exports.changes`): a new email puts a Reachout-on-LinkedIn candidate back in line, a small change is
+    exported at once. Run here in the import's own thread, so the import ends when its exports do.
 
     The engine needs the encryption key to reach the ATS connection; without it the import still runs and
     `scaleup worker` picks the candidates up on its next pass.
@@ -111,7 +114,7 @@ def _export_hook(services: wiring.Services) -> OnChanged | None:
     if services.settings.secret_key_value is None:
         log.info("SCALEUP_SECRET_KEY is not set: imported candidates wait for the next `scaleup worker` pass")
         return None
-    return services.export_engine().candidate_updated
+    return changes_to(services.export_engine(), lambda fn, *args: fn(*args))
 
 
 @contextmanager

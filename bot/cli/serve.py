@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 
+from bot.api import make_api
 from bot.app import create_app
+from bot.changes import changes_to
 from bot.cli import CommandError
 from bot.deps import build_deps
-from bot.realtime import realtime_exports
-from bot.server import HttpServer, load_ingest_api, make_wsgi_app
+from bot.server import HttpServer, make_wsgi_app
 from bot.settings import load_settings
 from bot.wiring import build_services
 from bot.worker import WorkerRefused
@@ -56,7 +57,11 @@ def run_serve(args: argparse.Namespace) -> int:
             print("Serving Slack over Socket Mode. Ctrl-C stops.", flush=True)
             handler.start()
             return 0
-        wsgi = make_wsgi_app(app, services, api=load_ingest_api(services, on_changed=realtime_exports(deps)))
+        wsgi = make_wsgi_app(
+            app,
+            services,
+            api=make_api(services, on_changed=changes_to(deps.exports, deps.background.submit)),
+        )
         server = HttpServer(wsgi, host=args.host, port=args.port, threads=settings.listener_threads)
         print(
             f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.",

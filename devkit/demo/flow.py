@@ -19,8 +19,8 @@ from bot.worker import build_worker, run_once
 from devkit.demo.shortcut import export_from_message
 from devkit.demo.stack import ADMIN, ALERTS_CHANNEL, SOURCING_CHANNEL, TEAM, DemoStack
 from devkit.slack.driver import answer_json, checked, conversation, find_block, selected, typed
-from exports.ingest_files import FileImport, import_candidates
 from exports.report import LinkReport, link_reports
+from ingest.files import FileImport, import_candidates
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 from storage.repositories import ApiTokenRepository, ConnectionRepository, LinkRepository, SearchRepository

@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 
+from bot.api import make_api
 from bot.app import create_app
+from bot.changes import changes_to
 from bot.deps import Deps, build_deps
-from bot.realtime import realtime_exports
-from bot.server import HttpServer, load_ingest_api, make_wsgi_app
+from bot.server import HttpServer, make_wsgi_app
 from bot.settings import Settings
 from bot.wiring import Services, build_services
 from core.vocabulary import Vendor
@@ -82,7 +83,7 @@ def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None)
     services = build_services(settings, auto_upgrade=True)
     deps = build_deps(services)
     app = create_app(services, deps)
-    api = load_ingest_api(services, on_changed=realtime_exports(deps))
+    api = make_api(services, on_changed=changes_to(deps.exports, deps.background.submit))
     server = HttpServer(make_wsgi_app(app, services, api=api), threads=8).start()
     http = httpx.Client(timeout=30)
     driver = SlackDriver(

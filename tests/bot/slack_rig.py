@@ -21,9 +21,10 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.api import make_api
 from bot.app import create_app
 from bot.deps import Deps, build_deps
-from bot.server import HttpServer, load_ingest_api, make_wsgi_app
+from bot.server import HttpServer, make_wsgi_app
 from bot.settings import Settings
 from bot.wiring import Services
 from core.vocabulary import Vendor
@@ -229,7 +230,7 @@ def app_server(
     # A fixed clock: "refreshed just now" and staleness never depend on how fast the machine is.
     deps = build_deps(services, background_threads=4, now=lambda: CLOCK)
     app = create_app(services, deps)
-    server = HttpServer(make_wsgi_app(app, services, api=load_ingest_api(services)), threads=4).start()
+    server = HttpServer(make_wsgi_app(app, services, api=make_api(services)), threads=4).start()
     with httpx.Client(timeout=15) as http:
         yield AppServer(server.url, slack, deps, services, http)
     server.close()

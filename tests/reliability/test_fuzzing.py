@@ -26,10 +26,10 @@ from ats.errors import AtsError
 from ats.http import HttpOptions
 from ats.types import AtsCandidate, Job, Stage
 from bot.features.export.parsing import parse_person, split_name
+from core.contacts import check_email
 from core.vocabulary import Vendor
 from devkit.ats.registry import create_emulator, load_seed
-from exports.emails import check_email
-from exports.ingest_files import FileFormat, FileImport, import_candidates
+from ingest.files import FileFormat, FileImport, import_candidates
 from storage.db import unit_of_work
 from storage.repositories import ensure_workspace
 

@@ -9,9 +9,8 @@ from typing import Any
 from bot.features.export.ids import ExportIds, block_in_state
 from bot.features.export.views import LinkChoice
 from bot.features.link.forms import JobChoice, StageChoice, email_types_from
+from core.contacts import check_email, normalize_linkedin_url
 from core.vocabulary import EmailType
-from exports.emails import check_email
-from exports.linkedin import normalize_linkedin_url
 from exports.types import ExportOverrides
 from storage.enums import ExportAs
 

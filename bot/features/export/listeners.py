@@ -66,11 +66,12 @@ from bot.ids import SLASH_COMMAND, Shortcut
 from bot.middleware import RequestScope, scoped
 from bot.surfaces import update_modal_quietly
 from bot.views import notice_modal
+from core.contacts import EMAIL_PREFERENCE
 from core.errors import ScaleUpError
 from core.vocabulary import EmailType
-from exports.emails import EMAIL_PREFERENCE
-from exports.ingest import IngestError, Ingestor
-from exports.records import CandidateIn
+from ingest.ingestor import Ingestor
+from ingest.records import CandidateIn
+from ingest.results import IngestError
 from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.models import Candidate, Export, Link, Workspace

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from exports.emails import check_email
-from exports.linkedin import normalize_linkedin_url
+from core.contacts import check_email, normalize_linkedin_url
 
 _SLACK_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _EMAIL = re.compile(r"[^\s<>()\[\]{},;:\"'|/]+@[^\s<>()\[\]{},;:\"'|/]+")

@@ -24,8 +24,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from exports.ingest import IngestError, Ingestor, OnChanged, Outcome, notify
-from exports.records import CandidateIn, FieldProblem, ResponseRow, parse
+from ingest.ingestor import Ingestor
+from ingest.records import CandidateIn, FieldProblem, ResponseRow, parse
+from ingest.results import IngestError, OnChanged, Outcome, notify
 from storage.db import unit_of_work
 from storage.repositories import ensure_workspace
 
@@ -295,10 +296,10 @@ def import_candidates(
     """Import the candidates of a CSV or JSON Lines file into the search called `search_name`."""
     with unit_of_work(run.sessions) as session:
         ensure_workspace(session, run.team_id)
-        search_id = Ingestor(session, run.team_id).upsert_search(search_name)[0].id
+        search_id = Ingestor(session, run.team_id).catalog.upsert_search(search_name)[0].id
 
     def store(ingestor: Ingestor, record: CandidateIn) -> Outcome:
-        return ingestor.upsert_candidate(ingestor.search_by_id(search_id), record).outcome
+        return ingestor.upsert_candidate(ingestor.catalog.search_by_id(search_id), record).outcome
 
     return run.run(path, fmt, CandidateIn, CANDIDATE_ALIASES, store)
 
@@ -310,9 +311,9 @@ def import_responses(
 
     def store(ingestor: Ingestor, record: ResponseRow) -> Outcome:
         if record.search_id:
-            search = ingestor.search_by_source_id(record.search_id)
+            search = ingestor.catalog.search_by_source_id(record.search_id)
         elif record.search or default_search:
-            search = ingestor.search_by_name(record.search or default_search)
+            search = ingestor.catalog.search_by_name(record.search or default_search)
         else:
             raise IngestError("search", "name the search (search or search_id column, or --search)")
         return ingestor.upsert_response(search, record).outcome

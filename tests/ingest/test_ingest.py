@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.vocabulary import EmailType, Vendor
-from exports.ingest import Conflict, Ingestor, Outcome
-from exports.ingest_files import BadRow, FileImport, import_candidates, import_responses
-from exports.records import CandidateIn, ResponseIn
+from core.vocabulary import EmailType
+from ingest.files import BadRow, FileImport, import_candidates, import_responses
+from ingest.ingestor import Ingestor
+from ingest.records import CandidateIn, ResponseIn
+from ingest.results import Conflict, Outcome
 from storage.enums import ResponseType
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, SearchCandidate
 from storage.repositories import CandidateRepository, ensure_workspace
-from storage.states import ExportState
 
 SAMPLES = Path(__file__).parents[2] / "bot" / "samples"
 
@@ -184,8 +184,8 @@ def test_a_changed_email_updates_the_candidate_and_is_handed_on(sessions, tmp_pa
 def test_the_same_person_never_becomes_two(session) -> None:
     ensure_workspace(session, "T1")
     ingestor = Ingestor(session, "T1")
-    search, _ = ingestor.upsert_search("Backend")
-    other, _ = ingestor.upsert_search("Frontend")
+    search, _ = ingestor.catalog.upsert_search("Backend")
+    other, _ = ingestor.catalog.upsert_search("Frontend")
     first = ingestor.upsert_candidate(
         search, CandidateIn(first_name="Ada", email="ada@example.com", linkedin_url="linkedin.com/in/ada")
     )
@@ -219,7 +219,7 @@ def test_the_same_person_never_becomes_two(session) -> None:
     ensure_workspace(session, "T2")
     theirs = Ingestor(session, "T2")
     created = theirs.upsert_candidate(
-        theirs.upsert_search("Backend")[0], CandidateIn(source_id="s1", first_name="A")
+        theirs.catalog.upsert_search("Backend")[0], CandidateIn(source_id="s1", first_name="A")
     )
     theirs.finish()
     assert created.outcome is Outcome.CREATED and created.row.id != first.row.id
@@ -228,7 +228,7 @@ def test_the_same_person_never_becomes_two(session) -> None:
 def test_emails_move_between_types_and_can_be_removed(session) -> None:
     ensure_workspace(session, "T1")
     ingestor = Ingestor(session, "T1")
-    search, _ = ingestor.upsert_search("S")
+    search, _ = ingestor.catalog.upsert_search("S")
     done = ingestor.upsert_candidate(
         search, CandidateIn(source_id="x", first_name="A", email="a@example.com", work_email="b@example.com")
     )
@@ -316,7 +316,7 @@ def test_responses_import_reports_bad_rows_and_is_idempotent(sessions, tmp_path)
 def test_a_response_id_seen_again_updates_its_type(session) -> None:
     ensure_workspace(session, "T1")
     ingestor = Ingestor(session, "T1")
-    search, _ = ingestor.upsert_search("S")
+    search, _ = ingestor.catalog.upsert_search("S")
     ingestor.upsert_candidate(search, CandidateIn(source_id="c1", first_name="A"))
     record = {"source_id": "r1", "campaign_id": "camp-1", "candidate_id": "c1"}
     assert ingestor.upsert_response(search, ResponseIn(**record, type="maybe")).outcome is Outcome.CREATED
@@ -325,7 +325,7 @@ def test_a_response_id_seen_again_updates_its_type(session) -> None:
         ingestor.upsert_response(search, ResponseIn(**record, type="interested")).outcome is Outcome.UPDATED
     )
     assert session.scalars(select(CampaignResponse.type)).all() == [ResponseType.INTERESTED]
-    other, _ = ingestor.upsert_search("Other")
+    other, _ = ingestor.catalog.upsert_search("Other")
     with pytest.raises(Conflict):  # a campaign id belongs to one search
         ingestor.upsert_response(other, ResponseIn(**record, type="maybe"))
 
@@ -337,33 +337,3 @@ def test_the_sample_files_import_cleanly(sessions) -> None:
     bad: list[BadRow] = []
     summary = import_responses(FileImport(sessions, "T1", on_bad_row=bad.append), SAMPLES / "responses.csv")
     assert [str(b) for b in bad] == [] and summary.created == 3
-
-
-def test_an_imported_email_releases_a_reachout_candidate_through_the_engine(make_world, tmp_path) -> None:
-    world = make_world(Vendor.GREENHOUSE)
-    link = world.link()
-    engine = world.engine()
-    first = tmp_path / "first.csv"
-    first.write_text(HEADER + "c1,Lin,K,,,linkedin.com/in/lin,,,\n")
-    bad: list[BadRow] = []
-
-    def run(path: Path) -> None:
-        importer = FileImport(
-            world.sessions, world.team_id, on_changed=engine.candidate_updated, on_bad_row=bad.append
-        )
-        import_candidates(importer, path, "Backend engineers")
-
-    run(first)  # the new candidate is handed to the engine at once: no email, so Reachout on LinkedIn
-    with world.sessions() as session:
-        [candidate_id] = session.scalars(select(Candidate.id).where(Candidate.team_id == world.team_id))
-    assert world.export_row(candidate_id, link).state == ExportState.REACHOUT_ON_LINKEDIN
-
-    second = tmp_path / "second.csv"
-    second.write_text(HEADER + "c1,Lin,K,,lin@example.org,linkedin.com/in/lin,,,\n")
-    run(second)
-    assert bad == []
-    # Released by the import itself, not by a later pass; exported at once if the engine does so on ingest.
-    assert world.export_row(candidate_id, link).state in (ExportState.PENDING, ExportState.EXPORTED)
-    engine.run_pass(world.team_id, link)
-    assert world.export_row(candidate_id, link).state == ExportState.EXPORTED
-    assert world.created("lin@example.org") == 1

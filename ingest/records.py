@@ -13,9 +13,8 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core.contacts import check_email, normalize_linkedin_url
 from core.vocabulary import EmailType
-from exports.emails import check_email
-from exports.linkedin import normalize_linkedin_url
 from storage.enums import ResponseType
 
 #: Column or field holding each email type.

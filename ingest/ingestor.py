@@ -13,34 +13,27 @@ the export engine so a Reachout-on-LinkedIn candidate goes back in line at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from core.errors import ScaleUpError
 from core.vocabulary import EmailType
-from exports.ingest_lookup import (
+from ingest.catalog import Catalog
+from ingest.lookup import (
     EMAIL,
     LINKEDIN,
     SOURCE,
-    CampaignRepository,
     CandidateIndex,
     ResponseRepository,
 )
-from exports.records import CandidateIn, ResponseIn
+from ingest.records import CandidateIn, ResponseIn
+from ingest.results import Conflict, NotFound, Outcome, Upserted
 from storage.base import utcnow
 from storage.enums import ResponseType
 from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Search, SearchCandidate
-from storage.repositories import SearchRepository
 
 log = logging.getLogger(__name__)
-
-#: Called after a commit with the workspace and the candidates whose email or responses changed.
-OnChanged = Callable[[str, Sequence[int]], None]
 
 #: Candidate attributes a record may set; an empty value in the record leaves the stored one alone.
 _CANDIDATE_FIELDS = (
@@ -55,56 +48,6 @@ _CANDIDATE_FIELDS = (
 )
 
 
-class Outcome(StrEnum):
-    """What an upsert did."""
-
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-
-
-@dataclass(frozen=True)
-class Upserted:
-    """The outcome of one upsert and the row it created, updated or found (None: an id-less duplicate)."""
-
-    outcome: Outcome
-    row: Candidate | CampaignResponse | None
-
-
-class IngestError(ScaleUpError):
-    """The data cannot be stored as sent; `field` names the culprit and the message says why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-    def user_message(self) -> str:
-        """Return the field and what is wrong with it."""
-        return f"{self.field}: {self.message}"
-
-
-class Conflict(IngestError):
-    """The data contradicts what the workspace already holds (an id or name taken by another record)."""
-
-
-class NotFound(IngestError):
-    """The data refers to a search, campaign or candidate the workspace does not have."""
-
-
-def notify(on_changed: OnChanged | None, team_id: str, candidate_ids: Iterable[int]) -> None:
-    """Hand committed changes to `on_changed`; a failure there is logged, never undoes the ingest.
-
-    The scheduled export pass picks the candidates up anyway, so a failing hook only delays them.
-    """
-    ids = sorted(set(candidate_ids))
-    if on_changed is None or not ids:
-        return
-    try:
-        on_changed(team_id, ids)
-    except Exception:
-        log.exception("on_changed hook failed for %d candidate(s) of %s", len(ids), team_id)
-
-
 class Ingestor:
     """Upserts into one workspace within the caller's unit of work.
 
@@ -117,12 +60,9 @@ class Ingestor:
     def __init__(self, session: Session, team_id: str) -> None:
         self.session = session
         self.team_id = team_id
-        self.searches = SearchRepository(session, team_id)
-        self.campaigns = CampaignRepository(session, team_id)
+        self.catalog = Catalog(session, team_id)
         self.responses = ResponseRepository(session, team_id)
         self.index = CandidateIndex(session, team_id)
-        self._campaigns: dict[tuple[int, str], Campaign] = {}
-        self._searches: dict[tuple[str, str, str | int], Search] = {}
         self._new_members: list[tuple[int, Candidate]] = []
         self._new_responses: list[tuple[Campaign, Candidate, ResponseType]] = []
         self._changed: set[Candidate] = set()
@@ -164,57 +104,6 @@ class Ingestor:
             )
         self._new_members.clear()
         self._new_responses.clear()
-
-    # -- searches ---------------------------------------------------------------------------------------
-
-    def upsert_search(self, name: str, source_id: str | None = None) -> tuple[Search, Outcome]:
-        """Create the search, or rename the one with `source_id`; a bare name finds the search by name.
-
-        Raises:
-            Conflict: the name belongs to another search of the workspace.
-        """
-        name = name.strip()
-        search = self.searches.get_by_source_id(source_id) if source_id else None
-        named = self.searches.get_by_name(name)
-        if search is None:
-            if named is None:
-                return self.searches.add(Search(name=name, source_id=source_id)), Outcome.CREATED
-            if source_id is None or named.source_id == source_id:
-                return named, Outcome.UNCHANGED
-            if named.source_id is not None:
-                raise Conflict("name", f"the search {name!r} already exists with id {named.source_id!r}")
-            named.source_id = source_id  # a search imported from a file, now known to the API by its id
-            return named, Outcome.UPDATED
-        if search.name == name:
-            return search, Outcome.UNCHANGED
-        if named is not None and named.id != search.id:
-            raise Conflict("name", f"another search is already called {name!r}")
-        search.name = name
-        return search, Outcome.UPDATED
-
-    def search_by_source_id(self, source_id: str) -> Search:
-        """Return the workspace's search with `source_id`, or raise NotFound."""
-        return self._search("search_id", source_id, self.searches.get_by_source_id)
-
-    def search_by_name(self, name: str) -> Search:
-        """Return the workspace's search called `name`, or raise NotFound."""
-        return self._search("search", name, self.searches.get_by_name)
-
-    def search_by_id(self, search_id: int) -> Search:
-        """Return the workspace's search `search_id`, or raise NotFound."""
-        return self._search("search_id", search_id, self.searches.get)
-
-    def _search(self, field: str, key: str | int, find: Callable[[Any], Search | None]) -> Search:
-        # Kept for the batch: the session's identity map holds unchanged rows only weakly, and a query per
-        # row would also flush the batch's pending rows one at a time.
-        cache_key = (field, find.__name__, key)
-        if cache_key not in self._searches:
-            search = find(key)
-            if search is None:
-                what = "called" if field == "search" else "with id"
-                raise NotFound(field, f"there is no search {what} {key!r}")
-            self._searches[cache_key] = search
-        return self._searches[cache_key]
 
     # -- candidates -------------------------------------------------------------------------------------
 
@@ -351,7 +240,7 @@ class Ingestor:
             Conflict: the campaign belongs to another search, or the response id to another candidate.
         """
         candidate = self._response_candidate(record)
-        campaign = self._find_campaign(search, record.campaign, record.campaign_id)
+        campaign = self.catalog.find_campaign(search, record.campaign, record.campaign_id)
         stored = self.responses.get_by_source_id(record.source_id) if record.source_id else None
         if stored is not None and (
             stored.candidate_id != candidate.id or campaign is None or stored.campaign_id != campaign.id
@@ -360,7 +249,7 @@ class Ingestor:
                 "source_id", f"the response {record.source_id!r} is another candidate's or campaign's"
             )
         # Every check is done: from here on the record is written.
-        campaign = self._settle_campaign(search, campaign, record.campaign, record.campaign_id)
+        campaign = self.catalog.settle_campaign(search, campaign, record.campaign, record.campaign_id)
         member = self._join(search, candidate)
         if stored is not None:
             outcome, row = (Outcome.UNCHANGED if stored.type == record.type else Outcome.UPDATED), stored
@@ -398,55 +287,14 @@ class Ingestor:
         """Record the row's campaign and response, if any; return True when the response is new."""
         if not record.campaign:
             return False
-        campaign = self._settle_campaign(
-            search, self._find_campaign(search, record.campaign, None), record.campaign, None
+        campaign = self.catalog.settle_campaign(
+            search, self.catalog.find_campaign(search, record.campaign, None), record.campaign, None
         )
         if record.response is None or self.index.has_response(campaign.id, candidate, record.response):
             return False
         self.index.add_response(campaign.id, candidate, record.response)
         self._new_responses.append((campaign, candidate, record.response))
         return True
-
-    def _find_campaign(self, search: Search, name: str | None, source_id: str | None) -> Campaign | None:
-        """Return the search's campaign by source id, else name, or None when it is new (no writes).
-
-        Raises:
-            Conflict: the campaign id belongs to another search, or the name to a campaign with another id.
-        """
-        if source_id:
-            campaign = self.campaigns.get_by_source_id(source_id)
-            if campaign is not None:
-                if campaign.search_id != search.id:
-                    raise Conflict("campaign_id", f"the campaign {source_id!r} belongs to another search")
-                return campaign
-        if not name:
-            return None
-        key = (search.id, name.lower())
-        if key not in self._campaigns:
-            campaign = self.campaigns.get_by_name_and_search(name, search.id)
-            if campaign is None:
-                return None
-            self._campaigns[key] = campaign
-        campaign = self._campaigns[key]
-        if source_id and campaign.source_id not in (None, source_id):
-            raise Conflict("campaign", f"the campaign {name!r} of this search has id {campaign.source_id!r}")
-        return campaign
-
-    def _settle_campaign(
-        self, search: Search, campaign: Campaign | None, name: str | None, source_id: str | None
-    ) -> Campaign:
-        """Create the campaign `_find_campaign` did not find, or give the found one its id and name."""
-        if campaign is None:
-            campaign = self.campaigns.add(
-                Campaign(search_id=search.id, source_id=source_id, name=name or source_id)
-            )
-            self._campaigns[(search.id, campaign.name.lower())] = campaign
-            return campaign
-        if source_id and campaign.source_id is None:
-            campaign.source_id = source_id
-        if name and source_id and campaign.name != name:
-            campaign.name = name
-        return campaign
 
 
 def _distinct(emails: Mapping[EmailType, str | None]) -> list[tuple[EmailType, str]]:

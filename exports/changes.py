@@ -1,9 +1,12 @@
-"""Near-real-time exports: a reply or an email that arrives goes to the ATS within seconds, not next pass.
+"""What happens when candidates changed: the one policy behind the ingest API and `scaleup import`.
 
-The ingest API and the importer call `export_changed` (through the server's background pool) with the
-candidates whose email, response or search membership changed. It runs the same engine path as a pass —
-records synced with the link's eligibility rules, claims, the connection's rate budget — but only for those
-candidates, and only on automatic links that are not paused; manual links wait for a recruiter.
+A candidate changed when it is new, got an email or a response, or joined a search. Its records are
+re-evaluated at once on every link of its searches with the link's eligibility rules (a Reachout-on-LinkedIn
+candidate with a new email goes back in line). A small change — a reply, a corrected email, a handful of new
+candidates — is then exported right away on the automatic links that are not paused, through the same
+engine path as a pass (claims, the connection's shared rate budget), so it reaches the ATS within seconds.
+A bigger change (a file, a bulk batch) is left to the worker, whose bounded passes share the ATS budget
+fairly between links. Manual links always wait for a recruiter.
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ from storage.states import ExportState
 log = logging.getLogger(__name__)
 
 ACTOR = "ingest"
+#: Changes of at most this many candidates are exported at once; larger ones by the worker's passes.
+EXPORT_AT_ONCE_LIMIT = 25
 
 
-def export_changed(engine: ExportEngine, team_id: str, candidate_ids: Sequence[int]) -> int:
-    """Re-evaluate the candidates, then export those now pending on automatic links; return how many were sent.
+def candidates_changed(
+    engine: ExportEngine, team_id: str, candidate_ids: Sequence[int], *, limit: int = EXPORT_AT_ONCE_LIMIT
+) -> int:
+    """Re-evaluate the changed candidates, then export a small change at once; return how many were sent.
 
     Errors are logged, never raised: the data is already stored, and the scheduler's next pass picks up
     whatever could not go now.
@@ -34,7 +41,10 @@ def export_changed(engine: ExportEngine, team_id: str, candidate_ids: Sequence[i
     ids = sorted(set(candidate_ids))
     if not ids:
         return 0
-    engine.candidate_updated(team_id, ids)
+    engine.candidate_updated(team_id, ids, actor=ACTOR)
+    if len(ids) > limit:
+        log.info("%d changed candidates of %s are left to the worker's next passes", len(ids), team_id)
+        return 0
     with unit_of_work(engine.sessions) as session:
         rows = session.execute(
             select(Export.link_id, Export.candidate_id)
@@ -57,7 +67,7 @@ def export_changed(engine: ExportEngine, team_id: str, candidate_ids: Sequence[i
         try:
             outcomes = engine.export_candidates(team_id, link_id, link_candidates, actor=ACTOR)
         except ScaleUpError as exc:
-            log.info("near-real-time export of link %s deferred to the next pass: %s", link_id, exc)
+            log.info("export of link %s at once deferred to the next pass: %s", link_id, exc)
             continue
         sent += sum(o.state in (ExportState.EXPORTED, ExportState.PROCESSING) for o in outcomes)
     return sent
