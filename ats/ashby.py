@@ -1,6 +1,6 @@
 """Ashby adapter: an RPC API where every call is `POST /<object>.<action>` with a JSON body.
 
-Reference: https://developers.ashbyhq.com/ (mirrored as OpenAPI 3.1 in shared/specs/ashby-openapi.yml).
+Reference: https://developers.ashbyhq.com/ (mirrored as OpenAPI 3.1 in tests/specs/ashby-openapi.yml).
 """
 
 from __future__ import annotations

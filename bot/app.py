@@ -1,8 +1,8 @@
 """Build the Bolt app from the settings and its collaborators: no global app, client or token.
 
-The install mode is chosen here, explicitly. Bolt would otherwise switch to OAuth by itself whenever
-SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment (ignoring SLACK_BOT_TOKEN, with file-based
-stores); `install_mode` refuses the ambiguous case instead.
+The install mode is chosen explicitly (`bot.slack_clients.install_mode`). Bolt would otherwise switch to
+OAuth by itself whenever SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment (ignoring
+SLACK_BOT_TOKEN, with file-based stores); `install_mode` refuses the ambiguous case instead.
 
 Slack's answer leaves as soon as a listener calls `ack()` (Bolt's `process_before_response=False`): Bolt
 runs the listener on `deps.listeners` while the request's thread waits for the acknowledgement, and what
@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import logging
 import os
-from enum import StrEnum
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.errors import handle_error
@@ -30,7 +28,8 @@ from bot.features import FEATURES
 from bot.ids import BOT_SCOPES
 from bot.installation import DatabaseOAuthStateStore, EncryptedInstallationStore
 from bot.middleware import drop_slack_retries, provide_deps
-from bot.settings import Settings, SettingsError
+from bot.settings import SettingsError
+from bot.slack_clients import InstallMode, install_mode, web_client
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -38,32 +37,6 @@ log = logging.getLogger(__name__)
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 EVENTS_PATH = "/slack/events"
-
-
-class InstallMode(StrEnum):
-    """How the app gets its bot token."""
-
-    SINGLE = "single"  # one workspace, SLACK_BOT_TOKEN
-    OAUTH = "oauth"  # any workspace that installs it, tokens stored encrypted in the database
-
-
-def install_mode(settings: Settings) -> InstallMode:
-    """Return the install mode the settings ask for; raise SettingsError when they ask for both or neither."""
-    oauth = bool(settings.slack_client_id and settings.slack_client_secret)
-    single = settings.slack_bot_token is not None
-    if oauth and single:
-        raise SettingsError(
-            "Both SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set: unset SLACK_BOT_TOKEN for "
-            "multi-workspace OAuth installs, or the client id and secret for a single workspace."
-        )
-    if bool(settings.slack_client_id) != bool(settings.slack_client_secret):
-        raise SettingsError("OAuth installs need both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET.")
-    if not (oauth or single):
-        raise SettingsError(
-            "No Slack credentials: set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
-            "SLACK_CLIENT_SECRET (OAuth installs)."
-        )
-    return InstallMode.OAUTH if oauth else InstallMode.SINGLE
 
 
 def create_app(
@@ -98,7 +71,7 @@ def create_app(
         raise SettingsError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the environment; unset them.")
 
     token = settings.slack_bot_token.get_secret_value() if mode is InstallMode.SINGLE else None
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
+    client = web_client(token, settings.slack_api_url)
     oauth_settings = None
     if mode is InstallMode.OAUTH:
         oauth_settings = OAuthSettings(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -43,6 +43,10 @@ class Deps:
             "Checking…" and finishes in the background.
         now: the clock.
         slack_roles: Slack's admin flags remembered across requests, so admin checks rarely call Slack.
+        seen_requests: the identities of requests answered in the last ten minutes (Slack retries within a
+            minute or so, and a double click sends two), so a repeat is acknowledged and dropped.
+        started_work: work started from Slack (this candidate on this link for a minute, unless it failed;
+            one bulk export per link while it runs), so it is started once in this process.
     """
 
     services: Services
@@ -57,6 +61,8 @@ class Deps:
     slack_roles: TtlMemory[tuple[str, str], bool] = field(
         default_factory=lambda: TtlMemory(300.0, max_size=50_000)
     )
+    seen_requests: TtlMemory[Hashable, bool] = field(default_factory=lambda: TtlMemory(600.0))
+    started_work: TtlMemory[Hashable, bool] = field(default_factory=lambda: TtlMemory(60.0))
 
     def close(self) -> None:
         """Stop the pools (listeners first: they hand work to the background pool).

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 AdapterFor = Callable[[AtsConnection], AtsAdapter]
 #: Called when a background refresh ends, with its error (None on success).
-Then = Callable[[Exception | None], None]
+WhenDone = Callable[[Exception | None], None]
 
 
 def stages_to_json(stages: list[Stage]) -> list[dict[str, Any]]:
@@ -75,7 +75,7 @@ class JobCache:
         self._started: dict[str, datetime] = {}
         self._lock = threading.Lock()
         # What is running, with the callbacks of everyone who asked for it meanwhile.
-        self._running: dict[tuple[str, str | None], list[Then]] = {}
+        self._running: dict[tuple[str, str | None], list[WhenDone]] = {}
 
     def is_stale(self, connection: AtsConnection) -> bool:
         """Return True when the connection's job list was never loaded or is older than `max_age`."""
@@ -87,7 +87,7 @@ class JobCache:
         with self._lock:
             return (team_id, None) in self._running
 
-    def refresh_soon(self, team_id: str, *, then: Then | None = None, force: bool = False) -> bool:
+    def refresh_soon(self, team_id: str, *, then: WhenDone | None = None, force: bool = False) -> bool:
         """Refresh the team's job list in the background; return whether a refresh started.
 
         When one is running, `then` runs when it ends. Unless `force`d (a recruiter asked), a refresh
@@ -101,12 +101,12 @@ class JobCache:
             self._started[team_id] = now
         return self._start((team_id, None), self.refresh, team_id, then=then)
 
-    def load_stages_soon(self, team_id: str, job_id: str, *, then: Then | None = None) -> bool:
+    def load_stages_soon(self, team_id: str, job_id: str, *, then: WhenDone | None = None) -> bool:
         """Fetch one job's stages in the background; return False if that fetch is already running."""
         return self._start((team_id, job_id), self.load_stages, team_id, job_id, then=then)
 
     def _start(
-        self, key: tuple[str, str | None], fn: Callable[..., Any], *args: Any, then: Then | None
+        self, key: tuple[str, str | None], fn: Callable[..., Any], *args: Any, then: WhenDone | None
     ) -> bool:
         with self._lock:
             waiting = self._running.get(key)

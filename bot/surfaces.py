@@ -7,8 +7,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.models.views import View
+
+from bot.slack_clients import waiting_client
 
 log = logging.getLogger(__name__)
 
@@ -16,35 +17,17 @@ log = logging.getLogger(__name__)
 GONE = frozenset({"not_found", "hash_conflict", "view_not_found"})
 
 
-def patient(client: WebClient, *, rate_limit_retries: int = 2) -> WebClient:
-    """Return a copy of a request's client that waits out 429s (Retry-After), for background work only.
-
-    Request-path clients never sleep on a 429: that would hold up an acknowledgement. Background work
-    (confirmations, redraws after an ATS call) can afford to wait and should not lose its message.
-    """
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        headers=dict(client.headers),
-        retry_handlers=[
-            ConnectionErrorRetryHandler(),
-            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-        ],
-    )
-
-
 def update_modal_quietly(
     client: WebClient, view_id: str, view: View, *, view_hash: str | None = None
 ) -> dict[str, Any] | None:
     """Update a modal from background work; return the updated view, or None when it is gone or newer.
 
-    Rate-limited updates wait out Slack's Retry-After (`patient`).
+    Rate-limited updates wait out Slack's Retry-After (`bot.slack_clients.waiting_client`).
     With `view_hash`, an update that lost a race with a newer one (`hash_conflict`) is dropped: the newer
     update drew the form from fresher state.
     """
     try:
-        return patient(client).views_update(view_id=view_id, hash=view_hash, view=view)["view"]
+        return waiting_client(client).views_update(view_id=view_id, hash=view_hash, view=view)["view"]
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error not in GONE:

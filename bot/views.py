@@ -10,8 +10,6 @@ from slack_sdk.models.views import View
 TITLE_MAX = 24  # modal title, submit and close texts (https://docs.slack.dev/reference/views/modal-views)
 SECTION_TEXT_MAX = 3000
 OPTION_TEXT_MAX = 75
-OPTION_VALUE_MAX = 150
-LABEL_MAX = 2000
 CONTEXT_TEXT_MAX = 2000
 
 

@@ -37,7 +37,6 @@ from storage.states import ExportState
 
 log = logging.getLogger(__name__)
 
-S = ExportState
 
 #: Creates a candidate in the ATS: the one call whose outcome the claim protects.
 Create = Callable[[AtsAdapter, LinkSnapshot, NewCandidate], CreatedApplication]
@@ -140,19 +139,21 @@ class BatchExporter:
                     if export.ats_candidate_id:
                         item.existing = MirrorHit(export.ats_candidate_id, export.ats_profile_url, ("id", ""))
                     elif not item.keys:
-                        recorder.settle(repo, export, item.name, S.REACHOUT_ON_LINKEDIN, NO_EMAIL)
+                        recorder.settle(repo, export, item.name, ExportState.REACHOUT_ON_LINKEDIN, NO_EMAIL)
                         continue
                     else:
                         item.person = person(candidate, decision.emails, export)
                 elif decision.verdict == Verdict.REACHOUT:
-                    recorder.settle(repo, export, item.name, S.REACHOUT_ON_LINKEDIN, NO_EMAIL)
+                    recorder.settle(repo, export, item.name, ExportState.REACHOUT_ON_LINKEDIN, NO_EMAIL)
                     continue
                 elif decision.verdict in (Verdict.EXCLUDED, Verdict.NONE) and decision.hit is not None:
-                    recorder.settle(repo, export, item.name, S.EXCLUDED, "already in the ATS", decision.hit)
+                    recorder.settle(
+                        repo, export, item.name, ExportState.EXCLUDED, "already in the ATS", decision.hit
+                    )
                     continue
                 elif decision.verdict == Verdict.DUPLICATE and decision.hit is not None:
                     reason = "already in the ATS; existing record linked"
-                    recorder.settle(repo, export, item.name, S.DUPLICATE, reason, decision.hit)
+                    recorder.settle(repo, export, item.name, ExportState.DUPLICATE, reason, decision.hit)
                     continue
                 elif decision.verdict == Verdict.LINK_EXISTING:
                     item.existing = decision.hit
@@ -161,7 +162,9 @@ class BatchExporter:
                     item.person = person(candidate, decision.emails, export)
                     changes = {"email_sent": decision.emails[0].address}
                 reason = "claimed; looking the candidate up first" if export.outcome_unknown else "claimed"
-                repo.transition(export, S.EXPORTING, actor=recorder.actor, reason=reason, **lease, **changes)
+                repo.transition(
+                    export, ExportState.EXPORTING, actor=recorder.actor, reason=reason, **lease, **changes
+                )
                 claimed.append(item)
             recorder.alerts.flush(session)
         return claimed, len(rows)
@@ -201,8 +204,8 @@ class BatchExporter:
             return
         ids = [export_id for export_id, ats_id in pending if ats_id in shown]
         confirmed = confirm_visible(self.sessions, self.link.team_id, ids, actor=self.recorder.actor)
-        self.recorder.count(S.PROCESSING, -confirmed)
-        self.recorder.count(S.EXPORTED, confirmed)
+        self.recorder.count(ExportState.PROCESSING, -confirmed)
+        self.recorder.count(ExportState.EXPORTED, confirmed)
 
     def send(self, item: Claimed) -> None:
         """Export one claimed candidate: look up, create or link, and record what happened."""
@@ -220,19 +223,21 @@ class BatchExporter:
                 hit = self._lookup(item)
                 if hit is not None and item.prior_unknown:
                     # Found after an attempt whose outcome was lost: that attempt created it.
-                    recorder.in_ats(item, S.EXPORTED, "found in the ATS after an interrupted attempt", hit)
+                    recorder.in_ats(
+                        item, ExportState.EXPORTED, "found in the ATS after an interrupted attempt", hit
+                    )
                     return
                 if hit is None and item.prior_unknown:
                     if self._still_settling(item):
                         return
                     if item.person is not None and not item.person.emails:
                         # Not in the ATS, and the addresses it was sent with are no longer valid.
-                        recorder.record(item, S.REACHOUT_ON_LINKEDIN, NO_EMAIL)
+                        recorder.record(item, ExportState.REACHOUT_ON_LINKEDIN, NO_EMAIL)
                         return
                 item.existing = hit
             if item.existing is not None:
                 if not self.link.include_ats_candidates and not item.prior_unknown:
-                    recorder.in_ats(item, S.EXCLUDED, "already in the ATS", item.existing)
+                    recorder.in_ats(item, ExportState.EXCLUDED, "already in the ATS", item.existing)
                     return
                 wrote = True
                 self._link_existing(item)
@@ -296,7 +301,7 @@ class BatchExporter:
         with unit_of_work(self.sessions) as session:
             last_claim = session.scalar(
                 select(ExportEvent.at)
-                .where(ExportEvent.export_id == item.export_id, ExportEvent.to_state == S.EXPORTING)
+                .where(ExportEvent.export_id == item.export_id, ExportEvent.to_state == ExportState.EXPORTING)
                 .order_by(ExportEvent.id.desc())
                 .offset(1)  # the claim this attempt made is the newest; the interrupted one is before it
                 .limit(1)
@@ -318,7 +323,9 @@ class BatchExporter:
         assert existing is not None
         link = self.link
         if not (self.caps.add_to_job and link.job_id):
-            self.recorder.in_ats(item, S.DUPLICATE, "already in the ATS; existing record linked", existing)
+            self.recorder.in_ats(
+                item, ExportState.DUPLICATE, "already in the ATS; existing record linked", existing
+            )
             return
         try:
             created = self.adapter.add_to_job(
@@ -332,7 +339,7 @@ class BatchExporter:
             application_id, url = None, existing.profile_url  # already on the job: nothing left to do
         self.recorder.in_ats(
             item,
-            S.DUPLICATE,
+            ExportState.DUPLICATE,
             "already in the ATS; existing record added to the job",
             existing,
             ats_application_id=application_id,
@@ -340,7 +347,7 @@ class BatchExporter:
         )
 
     def _created(self, item: Claimed, created: CreatedApplication) -> None:
-        state = S.EXPORTED if created.visible else S.PROCESSING
+        state = ExportState.EXPORTED if created.visible else ExportState.PROCESSING
         recorded = self.recorder.record(
             item,
             state,
@@ -350,7 +357,7 @@ class BatchExporter:
             ats_application_id=created.application_id,
             ats_profile_url=created.profile_url,
         )
-        if recorded and state == S.PROCESSING:
+        if recorded and state == ExportState.PROCESSING:
             self.unconfirmed.append((item.export_id, created.candidate_id))
 
     def _already_exists(self, item: Claimed, exc: AlreadyExists) -> None:
@@ -360,7 +367,7 @@ class BatchExporter:
             return
         item.existing, item.prior_unknown = hit, False
         if not self.link.include_ats_candidates:
-            self.recorder.in_ats(item, S.EXCLUDED, "already in the ATS", hit)
+            self.recorder.in_ats(item, ExportState.EXCLUDED, "already in the ATS", hit)
         else:
             self._link_existing(item)
 

@@ -300,7 +300,7 @@ def sync_rows(
         )
     waiting = list(session.scalars(waiting_stmt))
     # New records are decided and written a chunk at a time: a search with 100,000 new candidates must not
-    # load them all at once, nor flush a model object per row (bench/memory finding 4).
+    # load them all at once, nor flush a model object per row (that kept 100k candidates' rows in memory).
     for start in range(0, len(new_ids), SYNC_CHUNK):
         chunk = new_ids[start : start + SYNC_CHUNK]
         decisions = decide_many(session, view, caps, load_facts(session, view.team_id, chunk).values())

@@ -47,8 +47,6 @@ from storage.models import AtsConnection, Export, Link, SearchCandidate
 from storage.repositories import ExportRepository
 from storage.states import ExportState
 
-S = ExportState
-
 
 def build_engine(
     sessions: sessionmaker[Session],
@@ -168,8 +166,8 @@ class ExportEngine:
         result = sync_rows(
             session, link, caps, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience
         )
-        for candidate_id in result.of(S.REACHOUT_ON_LINKEDIN):
-            alerts.outcome(S.REACHOUT_ON_LINKEDIN, candidate_id)
+        for candidate_id in result.of(ExportState.REACHOUT_ON_LINKEDIN):
+            alerts.outcome(ExportState.REACHOUT_ON_LINKEDIN, candidate_id)
         alerts.flush(session)
         return result
 
@@ -299,11 +297,11 @@ class ExportEngine:
             )
             repo = ExportRepository(session, team_id)
             for export in repo.list(
-                Export.link_id == link_id, Export.candidate_id.in_(ids), Export.state == S.FAILED
+                Export.link_id == link_id, Export.candidate_id.in_(ids), Export.state == ExportState.FAILED
             ):
                 repo.transition(
                     export,
-                    S.PENDING,
+                    ExportState.PENDING,
                     actor=actor,
                     reason="exported again by hand",
                     attempts=0,
@@ -336,9 +334,14 @@ class ExportEngine:
             if export is None:
                 raise ExportNotFound("That export no longer exists.")
             link_id, candidate_id = export.link_id, export.candidate_id
-            if export.state == S.FAILED:
+            if export.state == ExportState.FAILED:
                 repo.transition(
-                    export, S.PENDING, actor=actor, reason="Retry pressed", attempts=0, next_attempt_at=None
+                    export,
+                    ExportState.PENDING,
+                    actor=actor,
+                    reason="Retry pressed",
+                    attempts=0,
+                    next_attempt_at=None,
                 )
         exported = self.export_candidates(team_id, link_id, [candidate_id], actor=actor)
         if exported:

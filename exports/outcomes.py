@@ -15,21 +15,20 @@ from storage.models import Export
 from storage.repositories import ExportRepository
 from storage.states import ExportState
 
-S = ExportState
-DONE_STATES = frozenset({S.EXPORTED, S.PROCESSING, S.EXPORTING})
-IN_ATS_STATES = frozenset({S.DUPLICATE, S.EXCLUDED})
+DONE_STATES = frozenset({ExportState.EXPORTED, ExportState.PROCESSING, ExportState.EXPORTING})
+IN_ATS_STATES = frozenset({ExportState.DUPLICATE, ExportState.EXCLUDED})
 _IN_ATS_VERDICTS = frozenset({Verdict.EXCLUDED, Verdict.LINK_EXISTING, Verdict.DUPLICATE})
 
 MESSAGES = {
-    S.PENDING: "Waiting for the next export pass.",
-    S.REACHOUT_ON_LINKEDIN: "No valid email of the selected types: reach out on LinkedIn; "
+    ExportState.PENDING: "Waiting for the next export pass.",
+    ExportState.REACHOUT_ON_LINKEDIN: "No valid email of the selected types: reach out on LinkedIn; "
     "they are exported as soon as an email arrives.",
-    S.EXCLUDED: "Already in the ATS, and this link excludes candidates already there.",
-    S.EXPORTING: "Being exported right now.",
-    S.PROCESSING: "Sent; waiting for the ATS to show the record.",
-    S.EXPORTED: "Exported.",
-    S.DUPLICATE: "Already in the ATS: the existing record was linked instead of creating a second one.",
-    S.FAILED: "Failed.",
+    ExportState.EXCLUDED: "Already in the ATS, and this link excludes candidates already there.",
+    ExportState.EXPORTING: "Being exported right now.",
+    ExportState.PROCESSING: "Sent; waiting for the ATS to show the record.",
+    ExportState.EXPORTED: "Exported.",
+    ExportState.DUPLICATE: "Already in the ATS: the existing record was linked instead of creating a second one.",
+    ExportState.FAILED: "Failed.",
 }
 
 
@@ -82,9 +81,9 @@ def outcome(export: Export) -> ExportOutcome:
     """Return where one export stands, with the message a recruiter reads."""
     state = ExportState(export.state)
     message = MESSAGES[state]
-    if state == S.FAILED and export.last_error_message:
+    if state == ExportState.FAILED and export.last_error_message:
         message = export.last_error_message
-    elif state == S.PENDING and export.last_error_message:
+    elif state == ExportState.PENDING and export.last_error_message:
         message = f"Will retry: {export.last_error_message}"
     return ExportOutcome(
         candidate_id=export.candidate_id,

@@ -46,27 +46,40 @@ FINAL_STATES = frozenset(
     {ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.EXCLUDED, ExportState.FAILED}
 )
 
-S = ExportState
 
 #: state -> states it may move to. `None` is a record that does not exist yet.
 TRANSITIONS: dict[ExportState | None, frozenset[ExportState]] = {
-    None: frozenset({S.PENDING, S.REACHOUT_ON_LINKEDIN, S.EXCLUDED, S.DUPLICATE}),
+    None: frozenset(
+        {ExportState.PENDING, ExportState.REACHOUT_ON_LINKEDIN, ExportState.EXCLUDED, ExportState.DUPLICATE}
+    ),
     # From pending: claimed for an export, or settled by the dedupe mirror / email rule without an ATS call.
-    S.PENDING: frozenset({S.EXPORTING, S.REACHOUT_ON_LINKEDIN, S.EXCLUDED, S.DUPLICATE}),
+    ExportState.PENDING: frozenset(
+        {ExportState.EXPORTING, ExportState.REACHOUT_ON_LINKEDIN, ExportState.EXCLUDED, ExportState.DUPLICATE}
+    ),
     # An email arriving puts the candidate back in line; the mirror may also show they are in the ATS.
-    S.REACHOUT_ON_LINKEDIN: frozenset({S.PENDING, S.EXCLUDED, S.DUPLICATE}),
+    ExportState.REACHOUT_ON_LINKEDIN: frozenset(
+        {ExportState.PENDING, ExportState.EXCLUDED, ExportState.DUPLICATE}
+    ),
     # The ATS call's outcome; `pending` is a transient failure to be retried, `exporting` is a lease takeover.
-    S.EXPORTING: frozenset(
-        {S.PROCESSING, S.EXPORTED, S.DUPLICATE, S.EXCLUDED, S.FAILED, S.PENDING, S.REACHOUT_ON_LINKEDIN}
+    ExportState.EXPORTING: frozenset(
+        {
+            ExportState.PROCESSING,
+            ExportState.EXPORTED,
+            ExportState.DUPLICATE,
+            ExportState.EXCLUDED,
+            ExportState.FAILED,
+            ExportState.PENDING,
+            ExportState.REACHOUT_ON_LINKEDIN,
+        }
     ),
     # Sent but not visible yet: a later look-up confirms it, or it never shows up.
-    S.PROCESSING: frozenset({S.EXPORTED, S.FAILED}),
+    ExportState.PROCESSING: frozenset({ExportState.EXPORTED, ExportState.FAILED}),
     # Retry (a person pressed it, or the link's options changed).
-    S.FAILED: frozenset({S.PENDING}),
+    ExportState.FAILED: frozenset({ExportState.PENDING}),
     # The link now allows candidates already in the ATS.
-    S.EXCLUDED: frozenset({S.PENDING}),
-    S.EXPORTED: frozenset(),
-    S.DUPLICATE: frozenset(),
+    ExportState.EXCLUDED: frozenset({ExportState.PENDING}),
+    ExportState.EXPORTED: frozenset(),
+    ExportState.DUPLICATE: frozenset(),
 }
 
 

@@ -1,6 +1,6 @@
 """A loopback Ashby: RPC `POST /<object>.<action>` with JSON, Basic auth (key, empty password).
 
-Built to the OpenAPI document in shared/specs/ashby-openapi.yml (https://developers.ashbyhq.com/). Like
+Built to the OpenAPI document in tests/specs/ashby-openapi.yml (https://developers.ashbyhq.com/). Like
 Ashby, it answers most failures with HTTP 200 and `{"success": false, "errorInfo": {...}}`; only bad keys
 (401), missing permissions (403) and the rate limit (429) use HTTP status codes.
 """

@@ -39,8 +39,14 @@ from storage.models import Export, Link
 from storage.repositories import SearchRepository
 from storage.states import ExportState
 
-S = ExportState
-FINAL = (S.EXPORTED, S.PROCESSING, S.DUPLICATE, S.EXCLUDED, S.FAILED, S.REACHOUT_ON_LINKEDIN)
+FINAL = (
+    ExportState.EXPORTED,
+    ExportState.PROCESSING,
+    ExportState.DUPLICATE,
+    ExportState.EXCLUDED,
+    ExportState.FAILED,
+    ExportState.REACHOUT_ON_LINKEDIN,
+)
 
 #: Requests a vendor needs at the least per new applicant, besides the dedupe look-up: the create, plus
 #: a second call where the vendor cannot place the person on the job's stage in the create itself.
@@ -94,7 +100,9 @@ class Case:
     @property
     def exported(self) -> int:
         """Return the candidates the runs put in the ATS (exported or awaiting visibility)."""
-        return self.states.get(S.EXPORTED.value, 0) + self.states.get(S.PROCESSING.value, 0)
+        return self.states.get(ExportState.EXPORTED.value, 0) + self.states.get(
+            ExportState.PROCESSING.value, 0
+        )
 
     @property
     def span(self) -> float:
@@ -184,7 +192,7 @@ def worker(url: str, key: str, vendor: Vendor, rate: int, window: float, name: s
                     waiting = session.scalar(
                         select(func.count())
                         .select_from(Export)
-                        .where(Export.state.in_([S.PENDING, S.EXPORTING]))
+                        .where(Export.state.in_([ExportState.PENDING, ExportState.EXPORTING]))
                     )
                     links_synced = session.scalar(
                         select(func.count()).select_from(Link).where(Link.last_pass_finished_at.is_not(None))
@@ -292,7 +300,7 @@ def run_case(case: Case, url: str) -> Case:
         end = done_at or time.time()
         for state, code, count in rows:
             case.states[str(state)] = case.states.get(str(state), 0) + count
-            if state == S.FAILED and code == "rate_limited":
+            if state == ExportState.FAILED and code == "rate_limited":
                 case.failed_429 += count
         log = [r for r in emulator.requests() if start_at <= r.at <= end]
         # From the workers' first ATS request: process start-up is not export throughput.

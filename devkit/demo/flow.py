@@ -12,9 +12,9 @@ from typing import Any
 from ats.registry import spec_of
 from ats.types import AtsCandidate
 from bot.features.alerts.delivery import deliver_alerts as deliver
-from bot.features.alerts.delivery import slack_clients
 from bot.features.connect.ids import ConnectIds, field_block_id
 from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, stage_block_id
+from bot.slack_clients import clients_by_team
 from bot.worker import build_worker, run_once
 from devkit.demo.shortcut import export_from_message
 from devkit.demo.stack import ADMIN, ALERTS_CHANNEL, SOURCING_CHANNEL, TEAM, DemoStack
@@ -28,8 +28,6 @@ from storage.states import ExportState
 
 SEARCH = "Backend engineers (demo)"
 CAMPAIGN = "Backend outreach"
-WAITING = "Hal Waits"  # a responder who never gets an email: stays "Reachout on LinkedIn"
-LATE_EMAIL = "Cara Later"  # gets an email through the ingest API and goes out by herself
 
 
 @dataclass
@@ -294,7 +292,7 @@ def automatic_pass(stack: DemoStack, step: Callable[..., None], *, again: bool =
 
 def deliver_alerts(stack: DemoStack) -> None:
     """Post the pending alert digests to their channels, as the worker's alert job does."""
-    deliver(stack.services, slack_clients(stack.services))
+    deliver(stack.services, clients_by_team(stack.services))
     stack.settle()
 
 

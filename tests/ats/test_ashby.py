@@ -1,7 +1,7 @@
 """Ashby quirks over loopback: HTTP-200 errors, sync tokens, and every request checked against Ashby's OpenAPI.
 
 Each test talks to a fresh `AshbyEmulator`; on teardown, every request the adapter sent (from the emulator's
-request log) is validated against shared/specs/ashby-openapi.yml with openapi-core, and its body keys must
+request log) is validated against tests/specs/ashby-openapi.yml with openapi-core, and its body keys must
 all be declared by the operation (the spec allows unknown keys, which Ashby would silently ignore).
 """
 

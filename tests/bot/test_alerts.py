@@ -37,7 +37,6 @@ from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert
 from storage.repositories import AlertRepository, ensure_workspace
 from storage.states import ExportState
-from storage.states import ExportState as S
 
 ARCHIVED = "CARCHIVE1"
 
@@ -190,7 +189,7 @@ def test_later_events_of_an_incident_update_its_message_or_reply_in_its_thread(
     with unit_of_work(app_server.sessions) as session:
         alert = session.query(Alert).filter_by(kind=AlertKind.FAILED).one()
         extra = PassAlerts(TEAM, link_id, alert.payload["pass_id"], PUBLIC_CHANNEL, {})
-        extra.outcome(S.FAILED, alert.payload["candidates"][0]["candidate_id"], message="again")
+        extra.outcome(ExportState.FAILED, alert.payload["candidates"][0]["candidate_id"], message="again")
         extra.flush(session)
     deliver(app_server)
     assert len(posts(app_server, PUBLIC_CHANNEL)) == 1

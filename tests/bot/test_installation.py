@@ -10,10 +10,10 @@ from slack_rig import TEAM, AppServer, json_body
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
 
-from bot.app import InstallMode, install_mode
 from bot.ids import BOT_SCOPES
 from bot.installation import DatabaseOAuthStateStore, EncryptedInstallationStore
 from bot.settings import Settings, SettingsError
+from bot.slack_clients import InstallMode, install_mode
 
 OAUTH = {"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "client-secret"}
 

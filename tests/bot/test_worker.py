@@ -39,8 +39,7 @@ from storage.db import make_engine, make_session_factory, unit_of_work
 from storage.models import Export, Link, WorkerLock
 from storage.states import ExportState
 
-S = ExportState
-FINAL = {S.EXPORTED, S.DUPLICATE}
+FINAL = {ExportState.EXPORTED, ExportState.DUPLICATE}
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str, every: float = 0.05) -> object:
@@ -91,7 +90,7 @@ def claims_of(sessions: sessionmaker[Session], pid: int) -> int:
         return session.scalar(
             select(func.count())
             .select_from(Export)
-            .where(Export.state == S.EXPORTING, Export.lease_owner.like(f"%:{pid}:%"))
+            .where(Export.state == ExportState.EXPORTING, Export.lease_owner.like(f"%:{pid}:%"))
         )
 
 
@@ -162,7 +161,7 @@ def test_one_worker_on_sqlite_exports_everything_a_second_refuses_and_sigterm_le
     log = tmp_path / "worker.log"
     worker = start_worker(env, log)
     with reaped(worker):
-        wait_for(lambda: states(sessions)[S.EXPORTED] > 0, 60, "the worker to export")
+        wait_for(lambda: states(sessions)[ExportState.EXPORTED] > 0, 60, "the worker to export")
         with unit_of_work(sessions) as session:
             assert session.scalar(select(WorkerLock.owner)).split(":")[1] == str(worker.pid)
 
@@ -174,14 +173,14 @@ def test_one_worker_on_sqlite_exports_everything_a_second_refuses_and_sigterm_le
 
     # Stopped mid-way: what was claimed was finished or released, the link leases and the lock given back.
     counts = states(sessions)
-    assert counts[S.EXPORTING] == 0 and 0 < counts[S.EXPORTED] < total
+    assert counts[ExportState.EXPORTING] == 0 and 0 < counts[ExportState.EXPORTED] < total
     with unit_of_work(sessions) as session:
         assert (
             session.scalar(select(func.count()).select_from(Link).where(Link.lease_owner.is_not(None))) == 0
         )
         assert session.scalar(select(func.count()).select_from(WorkerLock)) == 0
     exported_so_far = created_per_email(emulator)
-    assert sum(exported_so_far.values()) == counts[S.EXPORTED]
+    assert sum(exported_so_far.values()) == counts[ExportState.EXPORTED]
 
     # A new worker finishes the rest, each candidate still exported once.
     emulator.faults.set_latency(0)
@@ -201,7 +200,7 @@ def test_worker_once_exports_due_links_and_exits(fresh_database, emulator, secre
 
     assert done.returncode == 0, done.stderr
     assert "exported 5" in done.stdout
-    assert states(sessions) == {S.EXPORTED: 5}
+    assert states(sessions) == {ExportState.EXPORTED: 5}
     assert os.path.exists(url.removeprefix("sqlite:///") + ".ratelimit")  # the budget shared with `serve`
 
 

@@ -19,7 +19,7 @@ from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ResponseType
 from storage.models import CampaignResponse, Link
 from storage.repositories import ConnectionRepository
-from storage.states import ExportState as S
+from storage.states import ExportState
 
 
 class Crash(BaseException):
@@ -46,7 +46,7 @@ def test_responders_of_the_chosen_types_only(world) -> None:
 
     engine.run_pass(world.team_id, link)
 
-    assert world.export_row(keen, link).state == S.EXPORTED
+    assert world.export_row(keen, link).state == ExportState.EXPORTED
     assert world.created("no@example.org") == world.created("silent@example.org") == 0
     assert sum(engine.status(world.team_id, link).values()) == 1
 
@@ -59,9 +59,9 @@ def test_responders_of_the_chosen_types_only(world) -> None:
             )
         )
     engine.candidate_updated(world.team_id, [silent])
-    assert world.export_row(silent, link).state == S.PENDING
+    assert world.export_row(silent, link).state == ExportState.PENDING
     engine.run_pass(world.team_id, link)
-    assert world.export_row(silent, link).state == S.EXPORTED
+    assert world.export_row(silent, link).state == ExportState.EXPORTED
     assert world.created("silent@example.org") == 1
 
 
@@ -81,13 +81,13 @@ def test_email_types_select_and_order_the_addresses_sent(world) -> None:
     engine.run_pass(world.team_id, link)
 
     row = world.export_row(both, link)
-    assert row.state == S.EXPORTED
+    assert row.state == ExportState.EXPORTED
     assert row.email_sent == "desk@example.org"  # work comes before personal in the fixed order
     [record] = world.adapter().find_candidates(email="desk@example.org")
     if world.adapter().capabilities.multiple_emails:
         assert "home@example.org" in record.emails
     assert "misc@example.org" not in record.emails
-    assert world.export_row(other_only, link).state == S.REACHOUT_ON_LINKEDIN
+    assert world.export_row(other_only, link).state == ExportState.REACHOUT_ON_LINKEDIN
     assert world.created("misc2@example.org") == 0
 
 
@@ -98,19 +98,19 @@ def test_reachout_on_linkedin_until_an_email_arrives(world) -> None:
     engine = world.engine()
 
     result = engine.run_pass(world.team_id, link)
-    assert engine.status(world.team_id, link)[S.REACHOUT_ON_LINKEDIN] == 2
+    assert engine.status(world.team_id, link)[ExportState.REACHOUT_ON_LINKEDIN] == 2
     assert result.failed == 0
     [alert] = world.alerts(AlertKind.MISSING_EMAIL)
     assert {c["candidate_id"] for c in alert.payload["candidates"]} == {ingest_path, next_pass}
 
     world.add_email(ingest_path, "found@example.org")
     engine.candidate_updated(world.team_id, [ingest_path])  # what ingest calls after a new email
-    assert world.export_row(ingest_path, link).state == S.PENDING
+    assert world.export_row(ingest_path, link).state == ExportState.PENDING
     world.add_email(next_pass, "later@example.org")  # nobody told the engine: the next pass notices
     engine.run_pass(world.team_id, link)
 
-    assert world.export_row(ingest_path, link).state == S.EXPORTED
-    assert world.export_row(next_pass, link).state == S.EXPORTED
+    assert world.export_row(ingest_path, link).state == ExportState.EXPORTED
+    assert world.export_row(next_pass, link).state == ExportState.EXPORTED
     assert world.created("found@example.org") == world.created("later@example.org") == 1
 
 
@@ -126,7 +126,7 @@ def test_candidates_already_in_the_ats_are_never_created_again(world, include: b
     second = world.add_candidate(["later@example.org"])
     engine.run_pass(world.team_id, link)
 
-    expected = S.DUPLICATE if include else S.EXCLUDED
+    expected = ExportState.DUPLICATE if include else ExportState.EXCLUDED
     for candidate, ats_id, email in (
         (first, known_before, "known@example.org"),
         (second, known_after, "later@example.org"),
@@ -142,7 +142,7 @@ def test_crash_after_the_ats_call_never_creates_a_second_record(world) -> None:
     link = world.link()
     with pytest.raises(Crash):
         world.engine("doomed", create=crash_after_create).run_pass(world.team_id, link)
-    assert world.export_row(candidate, link).state == S.EXPORTING
+    assert world.export_row(candidate, link).state == ExportState.EXPORTING
     assert world.created("crash@example.org") == 1
 
     survivor = world.engine("survivor")
@@ -152,7 +152,7 @@ def test_crash_after_the_ats_call_never_creates_a_second_record(world) -> None:
     survivor.run_pass(world.team_id, link)
 
     row = world.export_row(candidate, link)
-    assert row.state == S.EXPORTED and row.ats_candidate_id
+    assert row.state == ExportState.EXPORTED and row.ats_candidate_id
     assert world.created("crash@example.org") == 1
 
 
@@ -165,7 +165,7 @@ def test_crash_before_the_ats_call_exports_after_the_lease(world) -> None:
 
     world.engine("survivor").run_pass(world.team_id, link)
 
-    assert world.export_row(candidate, link).state == S.EXPORTED
+    assert world.export_row(candidate, link).state == ExportState.EXPORTED
     assert world.created("early@example.org") == 1
 
 
@@ -178,7 +178,7 @@ def test_transient_failure_is_retried_then_exported(world) -> None:
     first = engine.run_pass(world.team_id, link)
     row = world.export_row(candidate, link)
     assert (first.retrying, first.failed) == (1, 0)
-    assert (row.state, row.attempts, row.last_error_code) == (S.PENDING, 1, "vendor_unavailable")
+    assert (row.state, row.attempts, row.last_error_code) == (ExportState.PENDING, 1, "vendor_unavailable")
     assert engine.run_pass(world.team_id, link).claimed == 0  # backing off
     world.emulator.faults.clear()
 
@@ -186,7 +186,7 @@ def test_transient_failure_is_retried_then_exported(world) -> None:
         world.clock.advance(90)
         engine.run_pass(world.team_id, link)
     row = world.export_row(candidate, link)
-    assert row.state == S.EXPORTED
+    assert row.state == ExportState.EXPORTED
     assert world.created("flaky@example.org") == 1
     assert not world.alerts(AlertKind.FAILED)
 
@@ -202,7 +202,7 @@ def test_transient_failures_give_up_after_the_limit(world) -> None:
         world.clock.advance(3600)
 
     row = world.export_row(candidate, link)
-    assert (row.state, row.attempts, row.last_error_code) == (S.FAILED, 2, "vendor_unavailable")
+    assert (row.state, row.attempts, row.last_error_code) == (ExportState.FAILED, 2, "vendor_unavailable")
 
 
 def test_permanent_failure_records_the_reason_and_retry_fixes_it(world) -> None:
@@ -215,14 +215,14 @@ def test_permanent_failure_records_the_reason_and_retry_fixes_it(world) -> None:
 
     row = world.export_row(candidate, link)
     assert result.failed == 1
-    assert row.state == S.FAILED and row.last_error_code == "validation_failed"
+    assert row.state == ExportState.FAILED and row.last_error_code == "validation_failed"
     assert spec_of(world.vendor).label in row.last_error_message and "Retry" in row.last_error_message
     [alert] = world.alerts(AlertKind.FAILED)
     assert alert.channel == "C0ALERTS"
     assert alert.payload["candidates"][0]["message"] == row.last_error_message
 
     outcome = engine.retry(world.team_id, row.id, actor="U0RECRUITER")
-    assert outcome.state == S.EXPORTED and outcome.ats_candidate_id
+    assert outcome.state == ExportState.EXPORTED and outcome.ats_candidate_id
     assert world.created("rejected@example.org") == 1
 
 
@@ -238,7 +238,7 @@ def test_closed_job_pauses_the_link_with_one_alert_and_no_failures(world) -> Non
 
     assert first.paused and second.paused and "closed" in first.message.lower()
     counts = engine.status(world.team_id, link)
-    assert counts[S.FAILED] == counts[S.EXPORTED] == 0
+    assert counts[ExportState.FAILED] == counts[ExportState.EXPORTED] == 0
     assert len(world.alerts(AlertKind.LINK_PAUSED)) == 1
     assert world.alerts(AlertKind.LINK_PAUSED)[0].payload["reason"] == first.message
     with unit_of_work(world.sessions) as session:
@@ -265,15 +265,20 @@ def test_preflight_counts_then_bulk_export_keeps_the_rest_waiting(world) -> None
     outcomes = {
         o.candidate_id: o for o in engine.export_candidates(world.team_id, link, chosen, actor="U0RECRUITER")
     }
-    assert [outcomes[c].state for c in ready] == [S.EXPORTED, S.EXPORTED]
-    assert outcomes[waiting].state == S.REACHOUT_ON_LINKEDIN and "LinkedIn" in outcomes[waiting].message
-    assert outcomes[in_ats].state == S.EXCLUDED
-    assert outcomes[done].state == S.EXPORTED
+    assert [outcomes[c].state for c in ready] == [ExportState.EXPORTED, ExportState.EXPORTED]
+    assert (
+        outcomes[waiting].state == ExportState.REACHOUT_ON_LINKEDIN
+        and "LinkedIn" in outcomes[waiting].message
+    )
+    assert outcomes[in_ats].state == ExportState.EXCLUDED
+    assert outcomes[done].state == ExportState.EXPORTED
     assert sum(engine.status(world.team_id, link).values()) == 5
     # A manual link is never exported by the scheduler.
     late = world.add_candidate(["late@example.org"])
     engine.run_pass(world.team_id, link)
-    assert world.created("late@example.org") == 0 and world.export_row(late, link).state == S.PENDING
+    assert (
+        world.created("late@example.org") == 0 and world.export_row(late, link).state == ExportState.PENDING
+    )
 
 
 def test_two_engines_on_one_link_at_once_create_each_person_once(world) -> None:
@@ -317,11 +322,11 @@ def test_processing_until_the_ats_shows_the_record(make_world) -> None:
     engine = world.engine()
 
     result = engine.run_pass(world.team_id, link)
-    assert result.processing == 1 and world.export_row(candidate, link).state == S.PROCESSING
+    assert result.processing == 1 and world.export_row(candidate, link).state == ExportState.PROCESSING
     assert engine.confirm_processing(world.team_id) == 0
     threading.Event().wait(0.4)
     assert engine.confirm_processing() == 1
-    assert world.export_row(candidate, link).state == S.EXPORTED
+    assert world.export_row(candidate, link).state == ExportState.EXPORTED
     assert world.created("slow@example.org") == 1
 
 
@@ -334,7 +339,7 @@ def test_greenhouse_creates_are_confirmed_a_batch_at_a_time_not_read_back_one_by
     result = engine.run_pass(world.team_id, link)
 
     assert result.exported == 30 and result.processing == 0
-    assert {world.export_row(c, link).state for c in candidates} == {S.EXPORTED}
+    assert {world.export_row(c, link).state for c in candidates} == {ExportState.EXPORTED}
     creates = world.emulator.requests("POST", "/v3/candidates")
     confirms = [r for r in world.emulator.requests("GET", "/v3/candidates") if "ids" in r.query]
     assert len(creates) == 30
@@ -352,9 +357,9 @@ def test_bamboohr_only_excludes(make_world) -> None:
     engine.run_pass(world.team_id, link)
     outcomes = engine.export_candidates(world.team_id, link, [known, unknown], actor="U0RECRUITER")
 
-    assert [(o.candidate_id, o.state) for o in outcomes] == [(known, S.EXCLUDED)]
+    assert [(o.candidate_id, o.state) for o in outcomes] == [(known, ExportState.EXCLUDED)]
     counts = engine.status(world.team_id, link)
-    assert counts[S.EXCLUDED] == sum(counts.values()) == 1
+    assert counts[ExportState.EXCLUDED] == sum(counts.values()) == 1
     assert not world.emulator.created
     assert world.emulator.requests(method="POST") == []
 
@@ -400,7 +405,7 @@ def test_a_pass_is_bounded_and_the_next_one_continues(world) -> None:
 
     assert (first.exported, first.reachout, first.cut_short) == (2, 1, True)
     assert (second.exported, second.cut_short) == (1, False)
-    assert all(world.export_row(c, link).state == S.EXPORTED for c in people)
+    assert all(world.export_row(c, link).state == ExportState.EXPORTED for c in people)
     assert (
         engine.run_pass(world.team_id, link, deadline=0.0).claimed == 0
     )  # past its deadline: claims nothing
@@ -428,8 +433,8 @@ def test_without_a_listing_each_candidate_is_looked_up_before_it_is_created(make
     finally:
         factory.close()
 
-    assert world.export_row(known, link).state == S.EXCLUDED
-    assert world.export_row(new, link).state == S.EXPORTED
+    assert world.export_row(known, link).state == ExportState.EXCLUDED
+    assert world.export_row(new, link).state == ExportState.EXPORTED
     assert world.created("listed@example.org") == world.created("fresh@example.org") == 1
     lookups = [r.query.get("email") for r in world.emulator.requests("GET", "/v3/candidates")]
     assert ["listed@example.org"] in lookups and ["fresh@example.org"] in lookups
@@ -471,5 +476,5 @@ def test_a_worker_whose_lease_ran_out_mid_batch_sends_nothing_more(make_world) -
     stalled = world.engine("stalled", create=stall_after_first_create, batch_size=2)
     stalled.run_pass(world.team_id, link)
 
-    assert [world.export_row(c, link).state for c in people] == [S.EXPORTED, S.EXPORTED]
+    assert [world.export_row(c, link).state for c in people] == [ExportState.EXPORTED, ExportState.EXPORTED]
     assert [world.created(email) for email in emails] == [1, 1]

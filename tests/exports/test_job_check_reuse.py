@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.vocabulary import Vendor
-from storage.states import ExportState as S
+from storage.states import ExportState
 
 
 def _job_reads(world) -> int:
@@ -19,7 +19,7 @@ def test_a_recent_job_check_is_reused_and_only_a_fine_job_is_remembered(make_wor
     [one] = engine.export_candidates(world.team_id, link, [first], actor="U0RECRUITER")
     reads = _job_reads(world)
     [two] = engine.export_candidates(world.team_id, link, [second], actor="U0RECRUITER")
-    assert (one.state, two.state) == (S.EXPORTED, S.EXPORTED)
+    assert (one.state, two.state) == (ExportState.EXPORTED, ExportState.EXPORTED)
     assert _job_reads(world) == reads, "the job found open a moment ago is not asked again"
 
     world.case.close_job(world.emulator)
@@ -27,4 +27,4 @@ def test_a_recent_job_check_is_reused_and_only_a_fine_job_is_remembered(make_wor
     result = unremembering.run_pass(world.team_id, link)
     assert result.paused, "an engine that checks every time sees the closed job"
     assert world.ats_records("c2@example.org") == 0
-    assert engine.status(world.team_id, link)[S.EXPORTED] == 2
+    assert engine.status(world.team_id, link)[ExportState.EXPORTED] == 2

@@ -9,7 +9,7 @@ from exports.types import ExportOverrides, OverrideRejected
 from storage.db import unit_of_work
 from storage.enums import ExportAs
 from storage.models import Link
-from storage.states import ExportState as S
+from storage.states import ExportState
 
 LINK_JOB, LINK_STAGE = "4001", "40011"  # Senior Backend Engineer, Phone Screen
 OTHER_JOB, OTHER_STAGE = "4003", "40032"  # Data Scientist, Technical Interview
@@ -34,7 +34,7 @@ def test_no_overrides_export_to_the_links_job_and_stage(greenhouse) -> None:
 
     [outcome] = greenhouse.engine().export_candidates(greenhouse.team_id, link, [person], actor="U0REC")
 
-    assert outcome.state == S.EXPORTED
+    assert outcome.state == ExportState.EXPORTED
     assert placed(greenhouse, "same@example.org")[:2] == (LINK_JOB, LINK_STAGE)
 
 
@@ -47,9 +47,9 @@ def test_another_job_and_stage_land_there_and_the_record_stays_the_links(greenho
         greenhouse.team_id, link, [person], actor="U0REC", overrides=overrides
     )
 
-    assert outcome.state == S.EXPORTED
+    assert outcome.state == ExportState.EXPORTED
     assert placed(greenhouse, "moved@example.org")[:2] == (OTHER_JOB, OTHER_STAGE)
-    assert greenhouse.export_row(person, link).state == S.EXPORTED
+    assert greenhouse.export_row(person, link).state == ExportState.EXPORTED
     with unit_of_work(greenhouse.sessions) as session:  # the link itself is untouched
         stored = session.get(Link, link)
         assert (stored.job_id, stored.stage_id, stored.paused) == (LINK_JOB, LINK_STAGE, False)
@@ -105,7 +105,7 @@ def test_email_types_release_a_candidate_waiting_for_an_email_of_the_links_types
     link = greenhouse.link(mode="manual", email_types=["work"])
     engine = greenhouse.engine()
     [waiting] = engine.export_candidates(greenhouse.team_id, link, [person], actor="U0REC")
-    assert waiting.state == S.REACHOUT_ON_LINKEDIN
+    assert waiting.state == ExportState.REACHOUT_ON_LINKEDIN
 
     [outcome] = engine.export_candidates(
         greenhouse.team_id,
@@ -115,7 +115,7 @@ def test_email_types_release_a_candidate_waiting_for_an_email_of_the_links_types
         overrides=ExportOverrides(email_types=("personal",)),
     )
 
-    assert outcome.state == S.EXPORTED
+    assert outcome.state == ExportState.EXPORTED
     assert greenhouse.created("home2@example.org") == 1
 
 
@@ -143,4 +143,4 @@ def test_a_job_or_stage_the_ats_cannot_take_is_refused_and_the_link_is_left_alon
     with unit_of_work(greenhouse.sessions) as session:
         assert not session.get(Link, link).paused
     [outcome] = engine.export_candidates(greenhouse.team_id, link, [person], actor="U0REC")
-    assert outcome.state == S.EXPORTED  # the link's own job still takes it
+    assert outcome.state == ExportState.EXPORTED  # the link's own job still takes it

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.states import ExportState as S
+from storage.states import ExportState
 
 
 def test_pass_exports_each_candidate_once_and_counts_add_up(world) -> None:
@@ -18,8 +18,8 @@ def test_pass_exports_each_candidate_once_and_counts_add_up(world) -> None:
     assert (second.claimed, second.exported) == (0, 0)
     assert world.ats_records("alice@example.org") == 1
     counts = engine.status(world.team_id, link)
-    assert counts[S.EXPORTED] == 1 and counts[S.REACHOUT_ON_LINKEDIN] == 1
+    assert counts[ExportState.EXPORTED] == 1 and counts[ExportState.REACHOUT_ON_LINKEDIN] == 1
     assert sum(counts.values()) == 2
     [outcome] = engine.export_candidates(world.team_id, link, [alice], actor="U0RECRUITER")
-    assert outcome.state == S.EXPORTED and outcome.ats_candidate_id
+    assert outcome.state == ExportState.EXPORTED and outcome.ats_candidate_id
     assert world.ats_records("alice@example.org") == 1

@@ -18,7 +18,7 @@ from test_engine import Crash, crash_after_create, crash_before_create
 from core.vocabulary import EmailType, Vendor
 from storage.db import unit_of_work
 from storage.models import CandidateEmail
-from storage.states import ExportState as S
+from storage.states import ExportState
 
 
 @dataclass(frozen=True)
@@ -178,5 +178,12 @@ def run_history(world, history) -> None:
     for candidate_id in people:
         row = world.export_row(candidate_id, link)
         created = world.created(*addresses.get(candidate_id, []))
-        assert row.state not in (S.EXPORTING, S.PENDING), (candidate_id, row.state, row.last_error_message)
-        assert created == (1 if row.state in (S.EXPORTED, S.PROCESSING) else 0), (candidate_id, row.state)
+        assert row.state not in (ExportState.EXPORTING, ExportState.PENDING), (
+            candidate_id,
+            row.state,
+            row.last_error_message,
+        )
+        assert created == (1 if row.state in (ExportState.EXPORTED, ExportState.PROCESSING) else 0), (
+            candidate_id,
+            row.state,
+        )

@@ -38,8 +38,6 @@ from storage.enums import LinkMode
 from storage.models import CandidateEmail, Export, Link
 from storage.states import ExportState
 
-S = ExportState
-
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
@@ -78,7 +76,7 @@ def make_deps(sessions: sessionmaker[Session], secret_box: SecretBox) -> Iterato
 
 
 def exported_of(sessions: sessionmaker[Session], link_id: int) -> int:
-    return states(sessions, link_id)[S.EXPORTED]
+    return states(sessions, link_id)[ExportState.EXPORTED]
 
 
 def test_passes_are_bounded_per_link_and_serve_every_link(sessions, secret_box, emulator, make_deps) -> None:
@@ -115,7 +113,7 @@ def test_a_candidate_added_or_given_an_email_is_exported_in_the_next_pass(
     deps = make_deps()
 
     scheduling.export_due_links(deps)
-    assert states(sessions, link) == {S.EXPORTED: 2, S.REACHOUT_ON_LINKEDIN: 1}
+    assert states(sessions, link) == {ExportState.EXPORTED: 2, ExportState.REACHOUT_ON_LINKEDIN: 1}
 
     with unit_of_work(sessions) as session:
         add_candidates(session, search_of(session, link), ["newcomer@example.org"])
@@ -136,7 +134,7 @@ def test_a_candidate_added_or_given_an_email_is_exported_in_the_next_pass(
     make_all_due(sessions)  # the link's interval has passed
     scheduling.export_due_links(deps)
 
-    assert states(sessions, link) == {S.EXPORTED: 4}
+    assert states(sessions, link) == {ExportState.EXPORTED: 4}
     created = created_per_email(emulator)
     assert created["newcomer@example.org"] == 1 and created["late@example.org"] == 1
     assert sum(created.values()) == 4
@@ -153,8 +151,8 @@ def test_a_manual_link_is_never_exported_by_the_scheduler(sessions, secret_box, 
     # Even a pass forced onto the manual link by id exports nothing.
     scheduling.run_link(deps, "T0SCHED", manual, summary=summary)
 
-    assert states(sessions, auto) == {S.EXPORTED: 2}
-    assert states(sessions, manual)[S.EXPORTED] == 0
+    assert states(sessions, auto) == {ExportState.EXPORTED: 2}
+    assert states(sessions, manual)[ExportState.EXPORTED] == 0
     assert not any(email.startswith("manual.") for email in created_per_email(emulator))
 
 
@@ -169,11 +167,11 @@ def test_a_transient_failure_is_retried_once_its_back_off_is_over(
 
     scheduling.export_due_links(deps)
     after_failure = states(sessions, link)
-    assert after_failure[S.PENDING] >= 1 and after_failure[S.EXPORTED] < 3
+    assert after_failure[ExportState.PENDING] >= 1 and after_failure[ExportState.EXPORTED] < 3
 
     retried = scheduling.retry_transient_failures(deps)
     assert retried.links == 1
-    assert states(sessions, link) == {S.EXPORTED: 3}
+    assert states(sessions, link) == {ExportState.EXPORTED: 3}
     with unit_of_work(sessions) as session:
         attempts = session.scalars(select(Export.attempts).where(Export.link_id == link)).all()
     assert max(attempts) >= 1
@@ -190,7 +188,7 @@ def test_a_stop_request_claims_nothing_more(sessions, secret_box, emulator, make
     summary = scheduling.export_due_links(deps)
 
     assert summary.links == 0
-    assert states(sessions, link)[S.EXPORTED] == 0
+    assert states(sessions, link)[ExportState.EXPORTED] == 0
     with unit_of_work(sessions) as session:
         assert session.scalar(select(Link.lease_owner).where(Link.id == link)) is None
 
@@ -206,10 +204,10 @@ def test_a_link_leased_by_another_worker_is_skipped(sessions, secret_box, emulat
 
     summary = scheduling.PassSummary()
     scheduling.run_link(mine, "T0SCHED", link, summary=summary)
-    assert summary.skipped == 1 and states(sessions, link)[S.EXPORTED] == 0
+    assert summary.skipped == 1 and states(sessions, link)[ExportState.EXPORTED] == 0
 
     scheduling.run_link(other, "T0SCHED", link, summary=summary)
-    assert states(sessions, link) == {S.EXPORTED: 2}
+    assert states(sessions, link) == {ExportState.EXPORTED: 2}
     assert threading.active_count() >= 1
 
 
@@ -227,9 +225,9 @@ def test_claims_a_dead_worker_left_are_taken_over_once_their_lease_expires_not_a
     with unit_of_work(sessions) as session:
         session.execute(
             update(Export)
-            .where(Export.link_id == link, Export.state == S.PENDING)
+            .where(Export.link_id == link, Export.state == ExportState.PENDING)
             .values(
-                state=S.EXPORTING,
+                state=ExportState.EXPORTING,
                 lease_owner="dead-worker",
                 lease_expires_at=utcnow() - timedelta(seconds=1),
                 outcome_unknown=True,
@@ -241,6 +239,6 @@ def test_claims_a_dead_worker_left_are_taken_over_once_their_lease_expires_not_a
     taken_over = scheduling.retry_transient_failures(deps)
 
     assert taken_over.links == 1
-    assert states(sessions, link) == {S.EXPORTED: 6}
+    assert states(sessions, link) == {ExportState.EXPORTED: 6}
     created = created_per_email(emulator)
     assert len(created) == 6 and set(created.values()) == {1}

@@ -31,7 +31,6 @@ from storage.enums import AlertKind
 from storage.models import Alert, Export, ExportEvent, Link
 from storage.states import ExportState
 
-S = ExportState
 CHANNEL = "C0ALERTS"
 
 
@@ -68,10 +67,10 @@ class Rig:
     def pass_(self) -> None:
         self.engine.run_pass(self.team_id, self.link_id, limit=1_000)
 
-    def states(self) -> Counter[S]:
+    def states(self) -> Counter[ExportState]:
         with unit_of_work(self.sessions) as session:
             rows = session.scalars(select(Export.state).where(Export.link_id == self.link_id))
-            return Counter(S(state) for state in rows)
+            return Counter(ExportState(state) for state in rows)
 
     def alerts(self) -> list[Alert]:
         with unit_of_work(self.sessions) as session:
@@ -81,7 +80,11 @@ class Rig:
 
     def failed_events(self) -> int:
         with unit_of_work(self.sessions) as session:
-            return len(list(session.scalars(select(ExportEvent.id).where(ExportEvent.to_state == S.FAILED))))
+            return len(
+                list(
+                    session.scalars(select(ExportEvent.id).where(ExportEvent.to_state == ExportState.FAILED))
+                )
+            )
 
 
 @pytest.fixture
@@ -110,7 +113,7 @@ def run_until_done(rig: Rig, total: int, *, step: float, max_passes: int = 200) 
     """Run passes, moving time on by `step` between them, until every candidate is exported."""
     for passes in range(1, max_passes + 1):
         rig.pass_()
-        if rig.states() == {S.EXPORTED: total}:
+        if rig.states() == {ExportState.EXPORTED: total}:
             return passes
         rig.clock.advance(step)
     pytest.fail(f"not everything was exported after {max_passes} passes: {dict(rig.states())}")
@@ -127,7 +130,7 @@ def run_outage(rig: Rig) -> dict[str, int]:
     total, window = 40, pick(600.0, 3600.0)
     emu = rig.emulator
     rig.engine.run_pass(rig.team_id, rig.link_id, limit=10)
-    assert rig.states()[S.EXPORTED] == 10
+    assert rig.states()[ExportState.EXPORTED] == 10
 
     # The outage starts mid-pass: the next create hangs past the client's timeout (the vendor still
     # creates it), the writes after it answer 503, and from the next pass on every request answers 502.
@@ -141,7 +144,9 @@ def run_outage(rig: Rig) -> dict[str, int]:
         rig.pass_()
         passes += 1
     assert rig.failed_events() == 0, "a candidate failed during the outage instead of waiting"
-    assert rig.states() == {S.EXPORTED: 10, S.PENDING: total - 10}, "something moved during the outage"
+    assert rig.states() == {ExportState.EXPORTED: 10, ExportState.PENDING: total - 10}, (
+        "something moved during the outage"
+    )
 
     # The vendor finishes the create that timed out on our side (it did the work, as a slow vendor does)
     # before it answers anything else. Were it to answer a look-up first, that look-up could not see the

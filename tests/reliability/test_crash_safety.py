@@ -42,7 +42,6 @@ from storage.db import make_engine, make_session_factory, unit_of_work
 from storage.models import Export, ExportEvent, Link
 from storage.states import TRANSITIONS, ExportState
 
-S = ExportState
 pytestmark = pytest.mark.slow
 
 KILLS = pick(5, 20)
@@ -53,7 +52,9 @@ LEASE_SECONDS = 3  # short, so a killed worker's claims come back quickly
 def claimed(sessions) -> int:
     """Return how many candidates are claimed (`exporting`) right now."""
     with unit_of_work(sessions) as session:
-        return session.scalar(select(func.count()).select_from(Export).where(Export.state == S.EXPORTING))
+        return session.scalar(
+            select(func.count()).select_from(Export).where(Export.state == ExportState.EXPORTING)
+        )
 
 
 def wait_until(condition, timeout: float, what: str, every: float = 0.05):
@@ -96,13 +97,13 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(
             with reaped(worker):
                 # Wait for the worker to hold claims, then let it run a random while longer before the kill.
                 wait_until(
-                    lambda: claimed(sessions) > 0 or states(sessions)[S.EXPORTED] == total,
+                    lambda: claimed(sessions) > 0 or states(sessions)[ExportState.EXPORTED] == total,
                     90,
                     "the worker to claim candidates",
                     0.01,
                 )
                 time.sleep(rng.uniform(0.0, 1.5))
-                if states(sessions)[S.EXPORTED] == total:
+                if states(sessions)[ExportState.EXPORTED] == total:
                     break  # finished before the planned kills; the loop below fails loudly
                 holding = claimed(sessions)
                 worker.send_signal(signal.SIGKILL)
@@ -115,7 +116,7 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(
         worker = start_worker(env, log)
         with reaped(worker):
             wait_until(
-                lambda: states(sessions)[S.EXPORTED] == total,
+                lambda: states(sessions)[ExportState.EXPORTED] == total,
                 pick(180, 900),
                 lambda: f"every candidate exported: {dict(states(sessions))}",
                 0.25,
@@ -126,7 +127,7 @@ def test_sigkilled_worker_loses_and_duplicates_nothing(
         assert kills >= KILLS, f"only {kills} kills happened before everything was exported"
         assert mid_claim >= KILLS // 2, f"only {mid_claim} of {kills} kills hit a worker holding claims"
         counts = states(sessions)
-        assert counts == {S.EXPORTED: total}, f"not every candidate is final: {dict(counts)}"
+        assert counts == {ExportState.EXPORTED: total}, f"not every candidate is final: {dict(counts)}"
 
         created = created_per_email(emulator)
         expected = {email_of(f"k{i:02d}", c) for i in range(LINKS) for c in range(PER_LINK)}
@@ -171,8 +172,10 @@ def check_histories(sessions, total: int) -> int:
             assert before == previous, f"export {export_id}: gap in the history {chain}"
             assert after in TRANSITIONS[previous], f"export {export_id}: {previous} -> {after} not allowed"
             previous = after
-        assert previous == S.EXPORTED, f"export {export_id} ends in {previous}"
-        assert chain[-2][1] == S.EXPORTING, f"export {export_id} was exported without a claim: {chain}"
+        assert previous == ExportState.EXPORTED, f"export {export_id} ends in {previous}"
+        assert chain[-2][1] == ExportState.EXPORTING, (
+            f"export {export_id} was exported without a claim: {chain}"
+        )
         if any("lease" in reason and "expired" in reason for _, _, reason in chain):
             interrupted += 1
     return interrupted

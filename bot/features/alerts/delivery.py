@@ -11,7 +11,7 @@ where App Home shows it; one that keeps failing for other reasons becomes undeli
 `MAX_ATTEMPTS`.
 
 Callers: the worker, on its scheduler (`register_alert_job(scheduler, services)`: one line next to the
-export jobs, or `deliver_alerts(services, slack_clients(services))` after a pass), and the app after
+export jobs, or `deliver_alerts(services, clients_by_team(services))` after a pass), and the app after
 "Export now", "Retry all" and "Post again" (for the one workspace).
 
 Delivery takes no lock: two deliverers working on the same pending row at the same instant (the worker's
@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.features.alerts.digests import build_digest, incident_parent
 from bot.features.alerts.views import NO_CHANNEL, digest_blocks, fallback_text
-from bot.installation import EncryptedInstallationStore
+from bot.slack_clients import clients_by_team
 from bot.wiring import Services
 from storage.base import utcnow
 from storage.db import unit_of_work
@@ -341,33 +341,6 @@ def _retry_after(exc: SlackApiError) -> float:
         return 1.0
 
 
-def plain_client(client: WebClient) -> WebClient:
-    """Return a copy of a request's client for delivery: no built-in 429 sleeping (the poster paces)."""
-    return WebClient(token=client.token, base_url=client.base_url, timeout=client.timeout)
-
-
-def slack_clients(services: Services) -> Callable[[str], WebClient | None]:
-    """Return the Slack client of each workspace: the bot token (one workspace) or the stored install."""
-    settings = services.settings
-    if settings.slack_bot_token is not None:
-        token = settings.slack_bot_token.get_secret_value()
-        return lambda _team: WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    if not settings.slack_client_id:
-        log.warning("no Slack credentials (SLACK_BOT_TOKEN or SLACK_CLIENT_ID): alerts stay pending")
-        return lambda _team: None
-    store = EncryptedInstallationStore(
-        client_id=settings.slack_client_id or "", engine=services.engine, box=services.secret_box
-    )
-
-    def for_team(team_id: str) -> WebClient | None:
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
-        if bot is None:
-            return None
-        return WebClient(token=bot.bot_token, base_url=settings.slack_api_url, timeout=10)
-
-    return for_team
-
-
 #: The scheduler job's stable id.
 ALERT_JOB_ID = "alerts.deliver"
 
@@ -378,7 +351,7 @@ def register_alert_job(scheduler: Any, services: Services, *, seconds: float | N
     One instance at a time and missed runs coalesced, like the export jobs; its pacer lives as long as
     the job, so posts of consecutive runs to one channel stay a second apart.
     """
-    clients = slack_clients(services)
+    clients = clients_by_team(services)
     poster = AlertPoster(services.sessions, clients)
     scheduler.add_job(
         poster.deliver,
@@ -401,7 +374,7 @@ def deliver_alerts(
 ) -> DeliveryReport:
     """Post every pending alert (of one workspace, or all); the worker calls this after each pass.
 
-    In the worker: `deliver_alerts(services, slack_clients(services))`.
+    In the worker: `deliver_alerts(services, clients_by_team(services))`.
     """
     sessions = services.sessions if isinstance(services, Services) else services
     return AlertPoster(sessions, client_for_team, pacer=pacer).deliver(team_id)

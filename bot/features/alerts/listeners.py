@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import known_error_text
-from bot.features.alerts.delivery import deliver_alerts, plain_client
+from bot.features.alerts.delivery import deliver_alerts
 from bot.features.alerts.ids import AlertIds
 from bot.middleware import RequestScope, scoped
+from bot.slack_clients import unpaced_client
 from core.errors import ScaleUpError
 from storage.enums import AlertKind
 from storage.models import Workspace
@@ -52,7 +53,7 @@ def retry_all(
     scope.after_commit(
         retry_later,
         deps,
-        plain_client(client),
+        unpaced_client(client),
         workspace.team_id,
         alert.link_id,
         candidate_ids,

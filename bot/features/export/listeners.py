@@ -2,7 +2,7 @@
 
 Listeners do only database work and one Slack call each (open a modal, answer the command); every engine
 call (it talks to the ATS) runs on `deps.background` after the request's commit (`scope.after_commit`), and
-answers in the message's thread (`bot.features.export.work`). Any workspace member may export; changing a
+answers in the message's thread (`bot.features.export.tasks`). Any workspace member may export; changing a
 link stays with admins (`/scaleup link`).
 
 Repeats: Slack may send a request again (`X-Slack-Retry-Num`) and a double click sends two; the request's
@@ -22,19 +22,7 @@ from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
 from bot.deps import Deps
-from bot.features.export import work
-from bot.features.export.bulk import BulkFeature
-from bot.features.export.context import (
-    Remembering,
-    cached_job,
-    choice_of,
-    link_choice,
-    link_of_candidate,
-    linked_choices,
-    person_view,
-    require_engine,
-    thread_of,
-)
+from bot.features.export import bulk, tasks
 from bot.features.export.forms import check_choice, choice_answers, parse_add_email, parse_export_form
 from bot.features.export.ids import (
     AddEmailMeta,
@@ -44,7 +32,18 @@ from bot.features.export.ids import (
     RetryValue,
     candidate_of_message,
 )
+from bot.features.export.lookups import (
+    cached_job,
+    choice_of,
+    link_choice,
+    link_of_candidate,
+    linked_choices,
+    person_view,
+    require_engine,
+    thread_of,
+)
 from bot.features.export.parsing import parse_person, split_name
+from bot.features.export.repeats import is_repeat, start_once
 from bot.features.export.views import (
     NO_ATS,
     NO_LINKS,
@@ -80,386 +79,389 @@ from storage.repositories import CandidateRepository, ConnectionRepository, Sear
 
 def register(app: App, deps: Deps) -> None:
     """Register the shortcut, the export subcommand, the buttons and the modals (before the router)."""
-    feature, bulk = ExportFeature(), BulkFeature()
-    app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.EXPORT)])(scoped(bulk.export_command))
-    app.shortcut(Shortcut.EXPORT_TO_ATS.value)(scoped(feature.open_export, read_only=True))
-    app.action(ExportIds.SEARCH_SELECT.value)(scoped(feature.change_search, read_only=True))
+    app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.EXPORT)])(bulk.export_command)
+    app.shortcut(Shortcut.EXPORT_TO_ATS.value)(open_export)
+    app.action(ExportIds.SEARCH_SELECT.value)(change_search)
     app.options(ExportIds.JOB_SELECT.value)(suggest_jobs)  # the link modal's: open jobs from the cache
-    app.action(ExportIds.JOB_SELECT.value)(scoped(feature.change_job, read_only=True))
-    app.view(ExportIds.VIEW.value)(scoped(feature.submit_export))
-    app.action(ExportIds.EXPORT_BUTTON.value)(scoped(feature.export_button))
-    app.action(ExportIds.RETRY_BUTTON.value)(scoped(feature.retry_button))
-    app.action(ExportIds.ADD_EMAIL_BUTTON.value)(scoped(feature.open_add_email))
-    app.view(ExportIds.ADD_EMAIL_VIEW.value)(scoped(feature.submit_add_email))
-    app.action(ExportIds.BULK_CONFIRM.value)(scoped(bulk.confirm_bulk))
-    app.action(ExportIds.BULK_CANCEL.value)(scoped(bulk.cancel_bulk))
+    app.action(ExportIds.JOB_SELECT.value)(change_job)
+    app.view(ExportIds.VIEW.value)(submit_export)
+    app.action(ExportIds.EXPORT_BUTTON.value)(export_button)
+    app.action(ExportIds.RETRY_BUTTON.value)(retry_button)
+    app.action(ExportIds.ADD_EMAIL_BUTTON.value)(open_add_email)
+    app.view(ExportIds.ADD_EMAIL_VIEW.value)(submit_add_email)
+    app.action(ExportIds.BULK_CONFIRM.value)(bulk.confirm_bulk)
+    app.action(ExportIds.BULK_CANCEL.value)(bulk.cancel_bulk)
 
 
-class ExportFeature(Remembering):
-    """The shortcut, its modal, the buttons on candidate messages and the Add email modal."""
+# --- the shortcut -------------------------------------------------------------------------------------
 
-    # --- the shortcut -------------------------------------------------------------------------------------
 
-    def open_export(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        scope: RequestScope,
-    ) -> None:
-        """Open the export modal for the message's candidate (app message) or the person its text names."""
-        ack()
-        if self._repeat(body, workspace):
-            return
-        team_id = workspace.team_id
-        trigger = body["trigger_id"]
-        if ConnectionRepository(session, team_id).get_current() is None:
-            client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NO_ATS))
-            return
-        links = linked_choices(session, team_id)
-        if not links:
-            client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NO_LINKS))
-            return
-        message = body.get("message") or {}
-        meta = ExportMeta(
-            channel_id=(body.get("channel") or {}).get("id"),
-            thread_ts=message.get("thread_ts") or message.get("ts") or body.get("message_ts"),
-        )
-        ref = candidate_of_message(message)
-        chosen = links[0]
-        if ref is not None:
-            candidate = CandidateRepository(session, team_id).get_with_emails(ref.candidate_id)
-            if candidate is None:
-                client.views_open(trigger_id=trigger, view=notice_modal(TITLE, UNKNOWN_CANDIDATE))
-                return
-            person = person_view(candidate)
-            meta = meta.model_copy(update={"candidate_id": candidate.id})
-            chosen = link_of_candidate(session, team_id, ref) or chosen
-        else:
-            parsed = parse_person(message.get("text") or "")
-            if not parsed.usable:
-                client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NOTHING_USABLE))
-                return
-            person = PersonView(name=parsed.name, email=parsed.email, linkedin_url=parsed.linkedin_url)
-        choice = choice_of(session, chosen)
-        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta, choice=choice)
-        opened = client.views_open(trigger_id=trigger, view=export_modal(data))["view"]
-        self._load_stages(deps, scope, client, data, opened)
-
-    def change_search(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        scope: RequestScope,
-    ) -> None:
-        """Redraw the modal with the chosen search's export defaults: its job, kind, stage and email types.
-
-        The typed name, email and URL stay (same block ids); the choice blocks are the new link's own.
-        """
-        ack()
-        links = linked_choices(session, workspace.team_id)
-        chosen = next(
-            (c for c in links if str(c.link_id) == body["actions"][0]["selected_option"]["value"]), None
-        )
-        if chosen is None:
-            return
-        self._redraw(body, client, session, deps, scope, links, chosen, choice_of(session, chosen))
-
-    def change_job(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        scope: RequestScope,
-    ) -> None:
-        """Redraw the modal with the chosen job's stages, keeping the kind and email answers."""
-        ack()
-        values = body["view"]["state"]["values"]
-        links = linked_choices(session, workspace.team_id)
-        link_id = (values.get(ExportIds.SEARCH_BLOCK, {}).get(ExportIds.SEARCH_SELECT) or {}).get(
-            "selected_option"
-        ) or {}
-        chosen = next((c for c in links if str(c.link_id) == link_id.get("value")), None)
-        if chosen is None:
-            return
-        selected = body["actions"][0].get("selected_option") or {}
-        answers = choice_answers(values)
-        kept: dict[str, Any] = {}
-        if answers.export_as is not None:
-            kept["export_as"] = answers.export_as
-        if answers.email_types is not None:
-            kept["email_types"] = answers.email_types
-        choice = choice_of(session, chosen, selected.get("value"), **kept)
-        self._redraw(body, client, session, deps, scope, links, chosen, choice)
-
-    def _redraw(
-        self,
-        body: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        deps: Deps,
-        scope: RequestScope,
-        links: list[LinkChoice],
-        chosen: LinkChoice,
-        choice: ExportChoice,
-    ) -> None:
-        """Update the open modal for `chosen` and `choice`; the candidate comes from its metadata."""
-        view = body["view"]
-        meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
-        person = PersonView(name=None)
-        if meta.candidate_id is not None:
-            candidate = CandidateRepository(session, chosen.team_id).get_with_emails(meta.candidate_id)
-            person = person_view(candidate) if candidate else person
-        data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta, choice=choice)
-        updated = client.views_update(view_id=view["id"], hash=view.get("hash"), view=export_modal(data))
-        self._load_stages(deps, scope, client, data, updated["view"])
-
-    @staticmethod
-    def _load_stages(
-        deps: Deps, scope: RequestScope, client: WebClient, data: ExportModalData, shown: dict[str, Any]
-    ) -> None:
-        """Fetch the shown job's stages in the background when the cache lacks them, then redraw once."""
-        choice = data.choice
-        if choice is None or choice.job is None or choice.stages is not None:
-            return
-        team_id, job_id = data.chosen.team_id, choice.job.id
-
-        def redraw(error: Exception | None) -> None:
-            if error is not None:
-                return  # the note stays; the engine checks the stage when the export is submitted
-            with unit_of_work(deps.services.sessions) as session:
-                _, stages = cached_job(session, team_id, job_id)
-            loaded = replace(data, choice=replace(choice, stages=stages or ()))
-            update_modal_quietly(client, shown["id"], export_modal(loaded), view_hash=shown.get("hash"))
-
-        scope.after_commit(deps.job_cache.load_stages_soon, team_id, job_id, then=redraw)
-
-    def submit_export(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        scope: RequestScope,
-    ) -> None:
-        """Check the modal, store a new person in the chosen search, then export in the background."""
-        if self._repeat(body, workspace):
-            ack()
-            return
-        team_id = workspace.team_id
-        meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
-        parsed = parse_export_form(view["state"]["values"], known=meta.candidate_id is not None)
-        if isinstance(parsed, dict):
-            ack(response_action="errors", errors=parsed)
-            return
-        link = link_choice(session, team_id, parsed.link_id)
-        if link is None:
-            ack(
-                response_action="errors",
-                errors={ExportIds.SEARCH_BLOCK: "That search is not linked any more."},
-            )
-            return
-        answers = parsed.choice
-        job, stages = cached_job(session, team_id, answers.job_id if answers.job_block else link.job_id)
-        overrides = check_choice(
-            link, answers, job=job, stages=stages, vendor_label=spec_of(link.vendor).label
-        )
-        if isinstance(overrides, dict):
-            ack(response_action="errors", errors=overrides)
-            return
-        if meta.candidate_id is not None:
-            candidate = CandidateRepository(session, team_id).get_with_emails(meta.candidate_id)
-            if candidate is None:
-                ack(response_action="errors", errors={ExportIds.SEARCH_BLOCK: UNKNOWN_CANDIDATE})
-                return
-            CandidateRepository(session, team_id).add_to_search(link.search_id, candidate.id)
-        else:
-            first, last = split_name(parsed.name or "")
-            ingestor = Ingestor(session, team_id)
-            search = SearchRepository(session, team_id).get(link.search_id)
-            try:
-                record = CandidateIn(
-                    first_name=first,
-                    last_name=last or None,
-                    email=parsed.email,
-                    linkedin_url=parsed.linkedin_url,
-                )
-                candidate = ingestor.upsert_candidate(search, record).row  # type: ignore[arg-type,assignment]
-            except IngestError as exc:  # the email or URL is another candidate's: say so on the field
-                block = (
-                    ExportIds.LINKEDIN_BLOCK if "linkedin" in exc.message.lower() else ExportIds.EMAIL_BLOCK
-                )
-                ack(response_action="errors", errors={block: exc.message[:300]})
-                return
-            ingestor.finish()
-        assert candidate is not None
-        key = ("export", team_id, link.link_id, candidate.id)
-        if not self.work.put_new(key, True):
-            ack(
-                response_action="update",
-                view=notice_modal(TITLE, f"{candidate.full_name} is being exported already."),
-            )
-            return
-        require_engine(deps)
-        ack(response_action="update", view=working_modal(candidate.full_name, link.vendor))
-        where = work.Where(user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts)
-        run = lambda: work.export_one(
-            deps, client, link, candidate.id, where.user_id, where, view_id=view["id"], overrides=overrides
-        )
-        scope.after_commit(self._start(key, run))
-
-    # --- buttons ------------------------------------------------------------------------------------------
-
-    def export_button(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        scope: RequestScope,
-    ) -> None:
-        """Export the message's candidate through its link, at once, answering in the thread."""
-        ack()
-        if self._repeat(body, workspace):
-            return
-        require_engine(deps)
-        where = thread_of(body)
-        ref = CandidateRef.model_validate_json(action["value"])
-        link = link_of_candidate(session, workspace.team_id, ref)
-        if link is None:
-            client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, text=NO_LINKS)
-            return
-        key = ("export", workspace.team_id, link.link_id, ref.candidate_id)
-        if not self.work.put_new(key, True):
-            return  # a double click: the first click's answer is on its way
-        run = lambda: work.export_one(deps, client, link, ref.candidate_id, where.user_id, where)
-        scope.after_commit(self._start(key, run))
-
-    def retry_button(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        client: WebClient,
-        scope: RequestScope,
-    ) -> None:
-        """Put a failed export back in line and export it now."""
-        ack()
-        if self._repeat(body, workspace):
-            return
-        require_engine(deps)
-        value = RetryValue.model_validate_json(action["value"])
-        row = session.execute(
-            select(Link.id, Candidate.id)
-            .select_from(Link)
-            .join(Export, Export.link_id == Link.id)
-            .join(Candidate, Candidate.id == Export.candidate_id)
-            .where(Export.team_id == workspace.team_id, Export.id == value.export_id)
-        ).one_or_none()
-        link = link_choice(session, workspace.team_id, row[0]) if row else None
-        if row is None or link is None:
-            raise ScaleUpError("That export no longer exists.")
-        key = ("retry", workspace.team_id, value.export_id)
-        if not self.work.put_new(key, True):
-            return
-        where = thread_of(body)
-        run = lambda: work.retry_one(deps, client, link, value.export_id, row[1], where.user_id, where)
-        scope.after_commit(self._start(key, run))
-
-    def open_add_email(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-    ) -> None:
-        """Open the small modal that takes the candidate's email."""
-        ack()
-        if self._repeat(body, workspace):
-            return
-        ref = CandidateRef.model_validate_json(action["value"])
-        candidate = CandidateRepository(session, workspace.team_id).get(ref.candidate_id)
+@scoped(read_only=True)
+def open_export(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Open the export modal for the message's candidate (app message) or the person its text names."""
+    ack()
+    if is_repeat(deps, body, workspace):
+        return
+    team_id = workspace.team_id
+    trigger = body["trigger_id"]
+    if ConnectionRepository(session, team_id).get_current() is None:
+        client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NO_ATS))
+        return
+    links = linked_choices(session, team_id)
+    if not links:
+        client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NO_LINKS))
+        return
+    message = body.get("message") or {}
+    meta = ExportMeta(
+        channel_id=(body.get("channel") or {}).get("id"),
+        thread_ts=message.get("thread_ts") or message.get("ts") or body.get("message_ts"),
+    )
+    ref = candidate_of_message(message)
+    chosen = links[0]
+    if ref is not None:
+        candidate = CandidateRepository(session, team_id).get_with_emails(ref.candidate_id)
         if candidate is None:
-            client.views_open(
-                trigger_id=body["trigger_id"], view=notice_modal("Add email", UNKNOWN_CANDIDATE)
-            )
+            client.views_open(trigger_id=trigger, view=notice_modal(TITLE, UNKNOWN_CANDIDATE))
             return
-        where = thread_of(body)
-        meta = AddEmailMeta(
-            candidate_id=candidate.id,
-            link_id=ref.link_id,
-            channel_id=where.channel_id,
-            thread_ts=where.thread_ts,
-        )
-        client.views_open(trigger_id=body["trigger_id"], view=add_email_modal(candidate.full_name, meta))
+        person = person_view(candidate)
+        meta = meta.model_copy(update={"candidate_id": candidate.id})
+        chosen = link_of_candidate(session, team_id, ref) or chosen
+    else:
+        parsed = parse_person(message.get("text") or "")
+        if not parsed.usable:
+            client.views_open(trigger_id=trigger, view=notice_modal(TITLE, NOTHING_USABLE))
+            return
+        person = PersonView(name=parsed.name, email=parsed.email, linkedin_url=parsed.linkedin_url)
+    choice = choice_of(session, chosen)
+    data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta, choice=choice)
+    opened = client.views_open(trigger_id=trigger, view=export_modal(data))["view"]
+    load_stages(deps, scope, client, data, opened)
 
-    def submit_add_email(
-        self,
-        ack: Ack,
-        body: dict[str, Any],
-        view: dict[str, Any],
-        client: WebClient,
-        session: Session,
-        workspace: Workspace,
-        deps: Deps,
-        scope: RequestScope,
-    ) -> None:
-        """Store a valid email through the ingest path; the candidate goes back in line (exported if automatic)."""
-        if self._repeat(body, workspace):
-            ack()
-            return
-        team_id = workspace.team_id
-        meta = AddEmailMeta.model_validate_json(view["private_metadata"])
-        address = parse_add_email(view["state"]["values"])
-        if isinstance(address, dict):
-            ack(response_action="errors", errors=address)
-            return
-        people = CandidateRepository(session, team_id)
-        candidate = people.get_with_emails(meta.candidate_id)
-        owner = people.get_by_email(address)
-        if candidate is None or (owner is not None and owner.id != candidate.id):
-            problem = UNKNOWN_CANDIDATE if candidate is None else f"That email belongs to {owner.full_name}."  # type: ignore[union-attr]
-            ack(response_action="errors", errors={ExportIds.ADD_EMAIL_BLOCK: problem})
-            return
-        link = link_of_candidate(
-            session, team_id, CandidateRef(candidate_id=candidate.id, link_id=meta.link_id)
+
+@scoped(read_only=True)
+def change_search(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Redraw the modal with the chosen search's export defaults: its job, kind, stage and email types.
+
+    The typed name, email and URL stay (same block ids); the choice blocks are the new link's own.
+    """
+    ack()
+    links = linked_choices(session, workspace.team_id)
+    chosen = next(
+        (c for c in links if str(c.link_id) == body["actions"][0]["selected_option"]["value"]), None
+    )
+    if chosen is None:
+        return
+    redraw(body, client, session, deps, scope, links, chosen, choice_of(session, chosen))
+
+
+@scoped(read_only=True)
+def change_job(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Redraw the modal with the chosen job's stages, keeping the kind and email answers."""
+    ack()
+    values = body["view"]["state"]["values"]
+    links = linked_choices(session, workspace.team_id)
+    link_id = (values.get(ExportIds.SEARCH_BLOCK, {}).get(ExportIds.SEARCH_SELECT) or {}).get(
+        "selected_option"
+    ) or {}
+    chosen = next((c for c in links if str(c.link_id) == link_id.get("value")), None)
+    if chosen is None:
+        return
+    selected = body["actions"][0].get("selected_option") or {}
+    answers = choice_answers(values)
+    kept: dict[str, Any] = {}
+    if answers.export_as is not None:
+        kept["export_as"] = answers.export_as
+    if answers.email_types is not None:
+        kept["email_types"] = answers.email_types
+    choice = choice_of(session, chosen, selected.get("value"), **kept)
+    redraw(body, client, session, deps, scope, links, chosen, choice)
+
+
+def redraw(
+    body: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    deps: Deps,
+    scope: RequestScope,
+    links: list[LinkChoice],
+    chosen: LinkChoice,
+    choice: ExportChoice,
+) -> None:
+    """Update the open modal for `chosen` and `choice`; the candidate comes from its metadata."""
+    view = body["view"]
+    meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
+    person = PersonView(name=None)
+    if meta.candidate_id is not None:
+        candidate = CandidateRepository(session, chosen.team_id).get_with_emails(meta.candidate_id)
+        person = person_view(candidate) if candidate else person
+    data = ExportModalData(links=links, chosen=chosen, person=person, meta=meta, choice=choice)
+    updated = client.views_update(view_id=view["id"], hash=view.get("hash"), view=export_modal(data))
+    load_stages(deps, scope, client, data, updated["view"])
+
+
+@staticmethod
+def load_stages(
+    deps: Deps, scope: RequestScope, client: WebClient, data: ExportModalData, shown: dict[str, Any]
+) -> None:
+    """Fetch the shown job's stages in the background when the cache lacks them, then redraw once."""
+    choice = data.choice
+    if choice is None or choice.job is None or choice.stages is not None:
+        return
+    team_id, job_id = data.chosen.team_id, choice.job.id
+
+    def redraw(error: Exception | None) -> None:
+        if error is not None:
+            return  # the note stays; the engine checks the stage when the export is submitted
+        with unit_of_work(deps.services.sessions) as session:
+            _, stages = cached_job(session, team_id, job_id)
+        loaded = replace(data, choice=replace(choice, stages=stages or ()))
+        update_modal_quietly(client, shown["id"], export_modal(loaded), view_hash=shown.get("hash"))
+
+    scope.after_commit(deps.job_cache.load_stages_soon, team_id, job_id, then=redraw)
+
+
+@scoped
+def submit_export(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Check the modal, store a new person in the chosen search, then export in the background."""
+    if is_repeat(deps, body, workspace):
+        ack()
+        return
+    team_id = workspace.team_id
+    meta = ExportMeta.model_validate_json(view["private_metadata"] or "{}")
+    parsed = parse_export_form(view["state"]["values"], known=meta.candidate_id is not None)
+    if isinstance(parsed, dict):
+        ack(response_action="errors", errors=parsed)
+        return
+    link = link_choice(session, team_id, parsed.link_id)
+    if link is None:
+        ack(
+            response_action="errors",
+            errors={ExportIds.SEARCH_BLOCK: "That search is not linked any more."},
         )
-        wanted = {EmailType(t) for t in (link.email_types if link else ())} or set(EmailType)
-        kind = next(t for t in EMAIL_PREFERENCE if t in wanted)
+        return
+    answers = parsed.choice
+    job, stages = cached_job(session, team_id, answers.job_id if answers.job_block else link.job_id)
+    overrides = check_choice(link, answers, job=job, stages=stages, vendor_label=spec_of(link.vendor).label)
+    if isinstance(overrides, dict):
+        ack(response_action="errors", errors=overrides)
+        return
+    if meta.candidate_id is not None:
+        candidate = CandidateRepository(session, team_id).get_with_emails(meta.candidate_id)
+        if candidate is None:
+            ack(response_action="errors", errors={ExportIds.SEARCH_BLOCK: UNKNOWN_CANDIDATE})
+            return
+        CandidateRepository(session, team_id).add_to_search(link.search_id, candidate.id)
+    else:
+        first, last = split_name(parsed.name or "")
         ingestor = Ingestor(session, team_id)
-        ingestor.update_emails(candidate, {kind: address})
+        search = SearchRepository(session, team_id).get(link.search_id)
+        try:
+            record = CandidateIn(
+                first_name=first,
+                last_name=last or None,
+                email=parsed.email,
+                linkedin_url=parsed.linkedin_url,
+            )
+            candidate = ingestor.upsert_candidate(search, record).row  # type: ignore[arg-type,assignment]
+        except IngestError as exc:  # the email or URL is another candidate's: say so on the field
+            block = ExportIds.LINKEDIN_BLOCK if "linkedin" in exc.message.lower() else ExportIds.EMAIL_BLOCK
+            ack(response_action="errors", errors={block: exc.message[:300]})
+            return
         ingestor.finish()
-        if link is not None:  # an Export click may follow at once: the candidate is back in line
-            self.work.forget(("export", team_id, link.link_id, candidate.id))
-        require_engine(deps)
-        exporting = link is not None and link.mode is LinkMode.AUTOMATIC
+    assert candidate is not None
+    key = ("export", team_id, link.link_id, candidate.id)
+    if not deps.started_work.put_new(key, True):
         ack(
             response_action="update",
-            view=notice_modal("Add email", email_added_text(candidate.full_name, exporting=exporting)),
+            view=notice_modal(TITLE, f"{candidate.full_name} is being exported already."),
         )
-        where = work.Where(user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts)
-        note = email_added_text(candidate.full_name, exporting=exporting)
-        scope.after_commit(
-            work.email_added, deps, client, team_id, link, candidate.id, where.user_id, where, note
-        )
+        return
+    require_engine(deps)
+    ack(response_action="update", view=working_modal(candidate.full_name, link.vendor))
+    where = tasks.ReplyTarget(
+        user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts
+    )
+    run = lambda: tasks.export_one(
+        deps, client, link, candidate.id, where.user_id, where, view_id=view["id"], overrides=overrides
+    )
+    scope.after_commit(start_once(deps, key, run))
+
+
+# --- buttons ------------------------------------------------------------------------------------------
+
+
+@scoped
+def export_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Export the message's candidate through its link, at once, answering in the thread."""
+    ack()
+    if is_repeat(deps, body, workspace):
+        return
+    require_engine(deps)
+    where = thread_of(body)
+    ref = CandidateRef.model_validate_json(action["value"])
+    link = link_of_candidate(session, workspace.team_id, ref)
+    if link is None:
+        client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, text=NO_LINKS)
+        return
+    key = ("export", workspace.team_id, link.link_id, ref.candidate_id)
+    if not deps.started_work.put_new(key, True):
+        return  # a double click: the first click's answer is on its way
+    run = lambda: tasks.export_one(deps, client, link, ref.candidate_id, where.user_id, where)
+    scope.after_commit(start_once(deps, key, run))
+
+
+@scoped
+def retry_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    client: WebClient,
+    scope: RequestScope,
+) -> None:
+    """Put a failed export back in line and export it now."""
+    ack()
+    if is_repeat(deps, body, workspace):
+        return
+    require_engine(deps)
+    value = RetryValue.model_validate_json(action["value"])
+    row = session.execute(
+        select(Link.id, Candidate.id)
+        .select_from(Link)
+        .join(Export, Export.link_id == Link.id)
+        .join(Candidate, Candidate.id == Export.candidate_id)
+        .where(Export.team_id == workspace.team_id, Export.id == value.export_id)
+    ).one_or_none()
+    link = link_choice(session, workspace.team_id, row[0]) if row else None
+    if row is None or link is None:
+        raise ScaleUpError("That export no longer exists.")
+    key = ("retry", workspace.team_id, value.export_id)
+    if not deps.started_work.put_new(key, True):
+        return
+    where = thread_of(body)
+    run = lambda: tasks.retry_one(deps, client, link, value.export_id, row[1], where.user_id, where)
+    scope.after_commit(start_once(deps, key, run))
+
+
+@scoped
+def open_add_email(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+) -> None:
+    """Open the small modal that takes the candidate's email."""
+    ack()
+    if is_repeat(deps, body, workspace):
+        return
+    ref = CandidateRef.model_validate_json(action["value"])
+    candidate = CandidateRepository(session, workspace.team_id).get(ref.candidate_id)
+    if candidate is None:
+        client.views_open(trigger_id=body["trigger_id"], view=notice_modal("Add email", UNKNOWN_CANDIDATE))
+        return
+    where = thread_of(body)
+    meta = AddEmailMeta(
+        candidate_id=candidate.id,
+        link_id=ref.link_id,
+        channel_id=where.channel_id,
+        thread_ts=where.thread_ts,
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=add_email_modal(candidate.full_name, meta))
+
+
+@scoped
+def submit_add_email(
+    ack: Ack,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Store a valid email through the ingest path; the candidate goes back in line (exported if automatic)."""
+    if is_repeat(deps, body, workspace):
+        ack()
+        return
+    team_id = workspace.team_id
+    meta = AddEmailMeta.model_validate_json(view["private_metadata"])
+    address = parse_add_email(view["state"]["values"])
+    if isinstance(address, dict):
+        ack(response_action="errors", errors=address)
+        return
+    people = CandidateRepository(session, team_id)
+    candidate = people.get_with_emails(meta.candidate_id)
+    owner = people.get_by_email(address)
+    if candidate is None or (owner is not None and owner.id != candidate.id):
+        problem = UNKNOWN_CANDIDATE if candidate is None else f"That email belongs to {owner.full_name}."  # type: ignore[union-attr]
+        ack(response_action="errors", errors={ExportIds.ADD_EMAIL_BLOCK: problem})
+        return
+    link = link_of_candidate(session, team_id, CandidateRef(candidate_id=candidate.id, link_id=meta.link_id))
+    wanted = {EmailType(t) for t in (link.email_types if link else ())} or set(EmailType)
+    kind = next(t for t in EMAIL_PREFERENCE if t in wanted)
+    ingestor = Ingestor(session, team_id)
+    ingestor.update_emails(candidate, {kind: address})
+    ingestor.finish()
+    if link is not None:  # an Export click may follow at once: the candidate is back in line
+        deps.started_work.forget(("export", team_id, link.link_id, candidate.id))
+    require_engine(deps)
+    exporting = link is not None and link.mode is LinkMode.AUTOMATIC
+    ack(
+        response_action="update",
+        view=notice_modal("Add email", email_added_text(candidate.full_name, exporting=exporting)),
+    )
+    where = tasks.ReplyTarget(
+        user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts
+    )
+    note = email_added_text(candidate.full_name, exporting=exporting)
+    scope.after_commit(
+        tasks.email_added, deps, client, team_id, link, candidate.id, where.user_id, where, note
+    )

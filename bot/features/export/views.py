@@ -83,7 +83,7 @@ class LinkChoice:
 
 @dataclass(frozen=True)
 class ExportChoice:
-    """Where this one export goes, as the modal shows it: the link's defaults or what the recruiter chose.
+    """ReplyTarget this one export goes, as the modal shows it: the link's defaults or what the recruiter chose.
 
     Attributes:
         job: the job (None: the link has none and none was chosen).
@@ -453,7 +453,7 @@ def preflight_blocks(p: PreflightView) -> list[Block]:
 
 @dataclass(frozen=True)
 class BulkProgress:
-    """Where a running bulk export stands (counts of this run's candidates)."""
+    """ReplyTarget a running bulk export stands (counts of this run's candidates)."""
 
     search: str
     vendor: Vendor

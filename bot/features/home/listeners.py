@@ -19,7 +19,7 @@ from ats.registry import spec_of
 from bot.deps import Deps
 from bot.errors import known_error_text
 from bot.features.admins.views import REFUSAL
-from bot.features.alerts.delivery import deliver_alerts, plain_client
+from bot.features.alerts.delivery import deliver_alerts
 from bot.features.alerts.digests import requeue
 from bot.features.home.ids import HomeIds
 from bot.features.home.views import (
@@ -35,7 +35,7 @@ from bot.features.home.views import (
 from bot.features.link.listeners import open_link_form
 from bot.ids import SLASH_COMMAND, BotEvent
 from bot.middleware import AdminCheck, RequestScope, scoped
-from bot.surfaces import patient
+from bot.slack_clients import unpaced_client, waiting_client
 from bot.views import notice_modal
 from core.errors import ScaleUpError
 from exports.report import link_reports
@@ -124,7 +124,7 @@ def publish_home_for(
     """Publish the Home tab of `user_id` from background work (its own unit of work; waits out 429s)."""
     with unit_of_work(deps.services.sessions) as session:
         data = collect_home(session, deps, team_id, notice=notice)
-    patient(client).views_publish(user_id=user_id, view=home_view(data))
+    waiting_client(client).views_publish(user_id=user_id, view=home_view(data))
 
 
 # --- listeners ----------------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def export_now(
         view=home_view(collect_home(session, deps, team_id, notice=notice or "No linked search to export.")),
     )
     if link_ids:
-        scope.after_commit(run_export_now, deps, plain_client(client), team_id, user_id, link_ids)
+        scope.after_commit(run_export_now, deps, unpaced_client(client), team_id, user_id, link_ids)
 
 
 def run_export_now(deps: Deps, client: WebClient, team_id: str, user_id: str, link_ids: list[int]) -> None:
@@ -239,7 +239,7 @@ def post_again(
     alert_id = int(body["actions"][0]["value"])
     requeue(session, workspace.team_id, [alert_id])
     scope.after_commit(
-        deliver_then_publish, deps, plain_client(client), workspace.team_id, body["user"]["id"]
+        deliver_then_publish, deps, unpaced_client(client), workspace.team_id, body["user"]["id"]
     )
 
 

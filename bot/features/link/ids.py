@@ -13,7 +13,6 @@ class LinkIds(StrEnum):
     """Ids of the link modal; the same constants build the view and register the listeners."""
 
     VIEW = "link-view"
-    NOTICE = "link-notice"
     SEARCH_BLOCK = "link-search"
     SEARCH_SELECT = "link-search-select"
     JOB_BLOCK = "link-job"

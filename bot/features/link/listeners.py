@@ -22,18 +22,6 @@ from ats.errors import AtsError
 from ats.registry import spec_of
 from bot.deps import Deps
 from bot.features.admins.views import REFUSAL
-from bot.features.link.data import (
-    base_draft,
-    current_connection,
-    draft_from_link,
-    draft_of,
-    exports_supported,
-    form_data,
-    job_choice,
-    save_link,
-    selected_job,
-    stage_choices,
-)
 from bot.features.link.forms import (
     LinkDraft,
     StageChoice,
@@ -49,6 +37,18 @@ from bot.features.link.messages import (
     confirmation_text,
     no_ats_blocks,
 )
+from bot.features.link.queries import (
+    base_draft,
+    current_connection,
+    draft_from_link,
+    draft_of,
+    exports_supported,
+    form_data,
+    job_choice,
+    save_link,
+    selected_job,
+    stage_choices,
+)
 from bot.features.link.views import (
     LinkFormData,
     SearchChoice,
@@ -59,9 +59,10 @@ from bot.features.link.views import (
 )
 from bot.features.router.ids import Subcommand, split_command, subcommand_is
 from bot.ids import SLASH_COMMAND
-from bot.jobcache import Then
+from bot.jobcache import WhenDone
 from bot.middleware import AdminCheck, RequestScope, scoped
-from bot.surfaces import patient, update_modal_quietly
+from bot.slack_clients import waiting_client
+from bot.surfaces import update_modal_quietly
 from storage.db import unit_of_work
 from storage.models import AtsConnection, Search, Workspace
 from storage.repositories import ConnectionRepository, JobCacheRepository, LinkRepository, SearchRepository
@@ -83,7 +84,7 @@ def register(app: App, deps: Deps) -> None:
 
 def redraw_later(
     deps: Deps, client: WebClient, team_id: str, view_id: str, view_hash: str | None, draft: LinkDraft
-) -> Then:
+) -> WhenDone:
     """Return a callback that redraws the modal with fresh cached data once background work ends."""
 
     def redraw(error: Exception | None) -> None:
@@ -397,4 +398,4 @@ def post_confirmation(
             preflight.already_in_ats,
             preflight.already_done,
         )
-    patient(client).chat_postMessage(channel=user_id, text=confirmation_text(summary, counts))
+    waiting_client(client).chat_postMessage(channel=user_id, text=confirmation_text(summary, counts))

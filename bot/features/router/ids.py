@@ -18,12 +18,6 @@ class Subcommand(StrEnum):
     ADMINS = "admins"
 
 
-class RouterIds(StrEnum):
-    """Block and callback ids of the router's own views."""
-
-    COMING_SOON = "router-coming-soon"
-
-
 def split_command(text: str | None) -> tuple[Subcommand | None, str, str]:
     """Return (subcommand or None when unknown/empty, the word typed, the rest of the text)."""
     word, _, rest = (text or "").strip().partition(" ")

@@ -1,11 +1,7 @@
-"""What the manual-export listeners share: reading linked searches and candidates, where to answer, and
-remembering which requests and work they started (Slack retries and double clicks are dropped)."""
+"""What the manual-export listeners read: linked searches, cached jobs, candidates, and where to answer."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
 
@@ -13,21 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.deps import Deps
-from bot.features.export import work
+from bot.features.export import tasks
 from bot.features.export.ids import CandidateRef
 from bot.features.export.views import ExportChoice, LinkChoice, PersonView, default_choice
-from bot.features.link.data import job_choice, stage_choices
 from bot.features.link.forms import JobChoice, StageChoice
+from bot.features.link.queries import job_choice, stage_choices
 from core.errors import ScaleUpError
-from core.ttl import TtlMemory
 from exports.emails import choose_emails
-from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate, Workspace
+from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate
 from storage.repositories import ConnectionRepository, JobCacheRepository
-
-#: Seconds a request's identity is remembered (Slack retries within a minute or so).
-REQUEST_TTL = 600.0
-#: Seconds the same candidate on the same link is not exported again after a click (unless it failed).
-WORK_TTL = 60.0
 
 
 def linked_choices(session: Session, team_id: str, link_id: int | None = None) -> list[LinkChoice]:
@@ -118,33 +108,13 @@ def person_view(candidate: Candidate) -> PersonView:
     )
 
 
-def thread_of(body: dict[str, Any]) -> work.Where:
+def thread_of(body: dict[str, Any]) -> tasks.ReplyTarget:
     """Return where to answer a button on a message: that message's thread."""
     container = body.get("container") or {}
     message = body.get("message") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     thread = message.get("thread_ts") or container.get("thread_ts") or container.get("message_ts")
-    return work.Where(user_id=body["user"]["id"], channel_id=channel, thread_ts=thread)
-
-
-def request_key(body: dict[str, Any]) -> tuple[Any, ...]:
-    """Return what identifies one request, the same on Slack's retries of it."""
-    user = (body.get("user") or {}).get("id") or body.get("user_id")
-    if body.get("type") == "view_submission":
-        # A corrected resubmission keeps the view's id and hash; only its state differs from the first.
-        state = json.dumps(body["view"].get("state"), sort_keys=True)
-        return (
-            "view",
-            body["view"]["id"],
-            body["view"].get("hash"),
-            hashlib.sha256(state.encode()).hexdigest(),
-        )
-    if body.get("type") == "block_actions":
-        action = body["actions"][0]
-        return ("action", user, action.get("action_id"), action.get("action_ts"), action.get("value"))
-    if body.get("type") in ("message_action", "shortcut"):
-        return ("shortcut", user, body.get("action_ts"), body.get("message_ts"))
-    return ("command", body.get("trigger_id"))
+    return tasks.ReplyTarget(user_id=body["user"]["id"], channel_id=channel, thread_ts=thread)
 
 
 def require_engine(deps: Deps) -> Any:
@@ -152,36 +122,3 @@ def require_engine(deps: Deps) -> Any:
     if deps.exports is None:
         raise ScaleUpError("Exports are not available in this installation.")
     return deps.exports
-
-
-#: Outcomes after which exporting the same candidate again would change nothing.
-IN_ATS = frozenset({work.S.EXPORTED, work.S.PROCESSING, work.S.DUPLICATE, work.S.EXCLUDED})
-
-
-class Remembering:
-    """Listeners with what they remember between requests (which requests and work they started)."""
-
-    def __init__(self) -> None:
-        self.requests: TtlMemory[Hashable, bool] = TtlMemory(REQUEST_TTL)
-        self.work: TtlMemory[Hashable, bool] = TtlMemory(WORK_TTL)
-
-    def _repeat(self, body: dict[str, Any], workspace: Workspace) -> bool:
-        return not self.requests.put_new((workspace.team_id, *request_key(body)), True)
-
-    def _start(self, key: tuple[Any, ...], run: Any) -> Any:
-        """Return a task that runs `run()`, then forgets `key` unless the candidate is now in the ATS.
-
-        While the work runs, a second click is dropped. Afterwards only a candidate the ATS has (exported,
-        linked, excluded) stays remembered for `WORK_TTL`; a failure, a wait for an email or a transient
-        retry may be acted on again at once.
-        """
-
-        def task() -> None:
-            state = None
-            try:
-                state = run()
-            finally:
-                if state not in IN_ATS:
-                    self.work.forget(key)
-
-        return task

@@ -2,7 +2,7 @@
 
 Every function here runs on the background pool, outside any request, with its own units of work. The
 engine's claims make the ATS side safe against repeats; the listeners' memory of started work
-(`bot.features.export.context`) keeps the Slack side from starting the same work twice in this process (a
+(`bot.features.export.lookups`) keeps the Slack side from starting the same work twice in this process (a
 double click, Slack retrying a request).
 """
 
@@ -32,7 +32,8 @@ from bot.features.export.views import (
     preflight_text,
     progress_text,
 )
-from bot.surfaces import patient, update_modal_quietly
+from bot.slack_clients import waiting_client
+from bot.surfaces import update_modal_quietly
 from bot.views import escape, notice_modal, section
 from core.errors import ScaleUpError
 from exports.eligibility import new_eligible_ids
@@ -45,7 +46,6 @@ from storage.states import ExportState
 
 log = logging.getLogger(__name__)
 
-S = ExportState
 #: How many candidates a bulk export hands the engine at a time; the progress message is updated after each.
 BULK_CHUNK = 100
 #: Slack errors that mean "the app cannot post in that channel": the answer goes to the user's DM instead.
@@ -53,8 +53,8 @@ CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "
 
 
 @dataclass(frozen=True)
-class Where:
-    """Where an answer goes: a message's thread, or the user's DM when the app cannot post there."""
+class ReplyTarget:
+    """ReplyTarget an answer goes: a message's thread, or the user's DM when the app cannot post there."""
 
     user_id: str
     channel_id: str | None = None
@@ -63,13 +63,13 @@ class Where:
 
 def post(
     client: WebClient,
-    where: Where,
+    where: ReplyTarget,
     text: str,
     blocks: Sequence[Any] | None = None,
     metadata: Metadata | None = None,
 ) -> tuple[str, str]:
     """Post an answer; return (channel, ts) of the message. Falls back to the user's DM."""
-    slack = patient(client)
+    slack = waiting_client(client)
     if where.channel_id:
         try:
             answer = slack.chat_postMessage(
@@ -122,7 +122,7 @@ def outcome_view(outcome: ExportOutcome, link: LinkChoice, name: str, linkedin: 
 def answer_outcome(
     deps: Any,
     client: WebClient,
-    where: Where,
+    where: ReplyTarget,
     link: LinkChoice,
     candidate_id: int,
     run: Callable[[], Sequence[ExportOutcome]],
@@ -188,7 +188,7 @@ def export_one(
     link: LinkChoice,
     candidate_id: int,
     user_id: str,
-    where: Where,
+    where: ReplyTarget,
     *,
     view_id: str | None = None,
     overrides: ExportOverrides | None = None,
@@ -214,7 +214,7 @@ def retry_one(
     export_id: int,
     candidate_id: int,
     user_id: str,
-    where: Where,
+    where: ReplyTarget,
 ) -> ExportState | None:
     """Put a failed export back in line, export it now, and answer in the thread."""
     return answer_outcome(
@@ -234,7 +234,7 @@ def email_added(
     link: LinkChoice | None,
     candidate_id: int,
     user_id: str,
-    where: Where,
+    where: ReplyTarget,
     note: str,
 ) -> ExportState | None:
     """Hand a new email to the engine (Reachout → back in line) and export at once on automatic links."""
@@ -277,7 +277,7 @@ def bulk_candidates(sessions: Any, team_id: str, link_id: int) -> tuple[list[int
             )
         ).all()
         new = new_eligible_ids(session, view)
-    before = {cid for cid, state in rows if state in (S.EXPORTED, S.PROCESSING)}
+    before = {cid for cid, state in rows if state in (ExportState.EXPORTED, ExportState.PROCESSING)}
     return sorted({cid for cid, _ in rows} | set(new)), before
 
 
@@ -287,13 +287,13 @@ def tally(progress: BulkProgress, outcomes: Sequence[ExportOutcome], before: set
     for outcome in outcomes:
         if outcome.candidate_id in before:
             counts["before"] += 1
-        elif outcome.state in (S.EXPORTED, S.PROCESSING):
+        elif outcome.state in (ExportState.EXPORTED, ExportState.PROCESSING):
             counts["exported"] += 1
-        elif outcome.state in (S.DUPLICATE, S.EXCLUDED):
+        elif outcome.state in (ExportState.DUPLICATE, ExportState.EXCLUDED):
             counts["in_ats"] += 1
-        elif outcome.state is S.REACHOUT_ON_LINKEDIN:
+        elif outcome.state is ExportState.REACHOUT_ON_LINKEDIN:
             counts["waiting"] += 1
-        elif outcome.state is S.FAILED:
+        elif outcome.state is ExportState.FAILED:
             counts["failed"] += 1
         else:
             counts["retrying"] += 1
@@ -309,7 +309,7 @@ def run_bulk(
     client: WebClient,
     link: LinkChoice,
     user_id: str,
-    where: Where,
+    where: ReplyTarget,
     done: Callable[[], None] = lambda: None,
 ) -> BulkProgress:
     """Export every candidate of the link in chunks, keeping ONE progress message up to date."""
@@ -317,7 +317,7 @@ def run_bulk(
         ids, before = bulk_candidates(deps.services.sessions, link.team_id, link.link_id)
         progress = BulkProgress(search=link.search, vendor=link.vendor, total=len(ids))
         channel, ts = post(client, where, progress_text(progress))
-        slack = patient(client)
+        slack = waiting_client(client)
         for start in range(0, len(ids), BULK_CHUNK):
             chunk = ids[start : start + BULK_CHUNK]
             try:
