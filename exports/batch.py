@@ -31,8 +31,8 @@ from exports.recording import NO_EMAIL, Claimed, Recorder
 from exports.types import Stop
 from storage.db import unit_of_work
 from storage.enums import ExportAs
+from storage.export_repository import ExportRepository
 from storage.models import Export, ExportEvent
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 log = logging.getLogger(__name__)

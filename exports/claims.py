@@ -16,8 +16,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.enums import LinkMode
+from storage.export_repository import ExportRepository
 from storage.models import Export, Link
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 

@@ -19,8 +19,8 @@ from ats.base import AtsAdapter
 from core.errors import ScaleUpError
 from exports.types import EngineConfig
 from storage.db import unit_of_work
+from storage.export_repository import ExportRepository
 from storage.models import Export, Link
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from exports.emails import choose_emails
 from exports.links import LinkSnapshot
 from exports.mirror import EMAIL, LINKEDIN, Key, MirrorHit, first_hit, match_many, person_keys
 from storage.enums import Audience, ResponseType
+from storage.export_repository import ExportRepository, NewExport
 from storage.models import (
     AtsMirrorEntry,
     Campaign,
@@ -29,7 +30,6 @@ from storage.models import (
     Export,
     SearchCandidate,
 )
-from storage.repositories import ExportRepository, NewExport
 from storage.states import ExportState
 
 _CHUNK = 500

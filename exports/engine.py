@@ -43,8 +43,8 @@ from exports.types import (
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import LinkMode
+from storage.export_repository import ExportRepository
 from storage.models import AtsConnection, Export, Link, SearchCandidate
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 

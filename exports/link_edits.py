@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from storage.export_repository import ExportRepository
 from storage.models import Export
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 

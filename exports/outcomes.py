@@ -11,8 +11,8 @@ from ats.types import Capabilities
 from exports.eligibility import Verdict, decide_many, load_facts, new_eligible_ids, search_candidate_ids
 from exports.links import LinkSnapshot
 from exports.types import ExportOutcome, Preflight
+from storage.export_repository import ExportRepository
 from storage.models import Export
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 DONE_STATES = frozenset({ExportState.EXPORTED, ExportState.PROCESSING, ExportState.EXPORTING})

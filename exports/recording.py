@@ -22,8 +22,8 @@ from exports.links import LinkSnapshot
 from exports.mirror import Key, MirrorHit
 from exports.types import EngineConfig
 from storage.db import unit_of_work
+from storage.export_repository import ExportRepository
 from storage.models import Export
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.export_repository import ExportRepository
 from storage.models import AtsConnection, Link, Search
-from storage.repositories import ExportRepository
 from storage.states import ExportState
 
 

@@ -8,11 +8,11 @@ import pytest
 
 from bot.cli import main
 from core.vocabulary import Vendor
+from storage.export_repository import ExportRepository
 from storage.models import Candidate, Link
 from storage.repositories import (
     CandidateRepository,
     ConnectionRepository,
-    ExportRepository,
     LinkRepository,
     SearchRepository,
     ensure_workspace,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.features.export.answers import redact
 from bot.features.export.forms import ExportForm, parse_add_email, parse_export_form
 from bot.features.export.ids import (
     CandidateRef,
@@ -13,7 +14,6 @@ from bot.features.export.ids import (
     candidate_of_message,
 )
 from bot.features.export.parsing import ParsedPerson, parse_person, plain_text, split_name
-from bot.features.export.views import redact
 
 
 @pytest.mark.parametrize(

@@ -13,21 +13,23 @@ from typing import Any
 
 import pytest
 
-from bot.features.export.ids import AddEmailMeta, CandidateRef, ExportMeta, candidate_metadata
-from bot.features.export.views import (
+from bot.features.export.answers import (
     BulkProgress,
-    ExportModalData,
-    LinkChoice,
     OutcomeView,
-    PersonView,
     PreflightView,
-    add_email_modal,
     candidate_actions,
-    default_choice,
-    export_modal,
     outcome_blocks,
     preflight_blocks,
     progress_text,
+)
+from bot.features.export.ids import AddEmailMeta, CandidateRef, ExportMeta, candidate_metadata
+from bot.features.export.views import (
+    ExportModalData,
+    LinkChoice,
+    PersonView,
+    add_email_modal,
+    default_choice,
+    export_modal,
     working_modal,
 )
 from bot.features.link.forms import StageChoice

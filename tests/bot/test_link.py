@@ -33,11 +33,11 @@ from bot.features.link.messages import NO_SEARCHES_TEXT
 from core.vocabulary import EmailType, Vendor
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+from storage.export_repository import ExportRepository
 from storage.models import AtsJob, Candidate, CandidateEmail, Link, Workspace
 from storage.repositories import (
     CandidateRepository,
     ConnectionRepository,
-    ExportRepository,
     LinkRepository,
     SearchRepository,
     ensure_workspace,

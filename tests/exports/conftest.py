@@ -24,12 +24,12 @@ from storage.base import utcnow
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
+from storage.export_repository import ExportRepository
 from storage.models import Alert, AtsConnection, Campaign, CampaignResponse, Candidate, CandidateEmail, Link
 from storage.repositories import (
     AlertRepository,
     CandidateRepository,
     ConnectionRepository,
-    ExportRepository,
     SearchRepository,
     ensure_workspace,
 )

@@ -7,11 +7,11 @@ from sqlalchemy import text
 
 from core.vocabulary import Vendor
 from storage.crypto import SecretBox, SecretKeyInvalid, SecretKeyMissing, generate_key
+from storage.export_repository import ExportRepository
 from storage.models import Candidate, Search
 from storage.repositories import (
     CandidateRepository,
     ConnectionRepository,
-    ExportRepository,
     LinkRepository,
     SearchRepository,
     ensure_workspace,

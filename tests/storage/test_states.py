@@ -7,8 +7,9 @@ import itertools
 import pytest
 
 from core.vocabulary import Vendor
+from storage.export_repository import ExportRepository
 from storage.models import Candidate, Link, Search
-from storage.repositories import ConnectionRepository, ExportRepository, ensure_workspace
+from storage.repositories import ConnectionRepository, ensure_workspace
 from storage.states import TRANSITIONS, ExportState, IllegalTransition, check_transition
 
 ALL = [None, *ExportState]

@@ -1,13 +1,10 @@
-"""Manual export: the "Export to ATS" shortcut, `/scaleup export <search>`, and the buttons on app messages.
+"""Manual export: the "Export to ATS" shortcut and its modal; `register` also wires `/scaleup export <search>`
+(`bulk`) and the buttons on app messages (`buttons`).
 
 Listeners do only database work and one Slack call each (open a modal, answer the command); every engine
 call (it talks to the ATS) runs on `deps.background` after the request's commit (`scope.after_commit`), and
 answers in the message's thread (`bot.features.export.tasks`). Any workspace member may export; changing a
-link stays with admins (`/scaleup link`).
-
-Repeats: Slack may send a request again (`X-Slack-Retry-Num`) and a double click sends two; the request's
-identity (who, which action, its `action_ts` / view hash / trigger) is remembered so a repeat is acked and
-dropped, and the work itself (this candidate on this link, this bulk confirmation) is started once.
+link stays with admins (`/scaleup link`). Slack's retries and double clicks are dropped (`repeats`).
 """
 
 from __future__ import annotations
@@ -17,19 +14,15 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
 from bot.deps import Deps
-from bot.features.export import bulk, tasks
-from bot.features.export.forms import check_choice, choice_answers, parse_add_email, parse_export_form
+from bot.features.export import bulk, buttons, tasks
+from bot.features.export.forms import check_choice, choice_answers, parse_export_form
 from bot.features.export.ids import (
-    AddEmailMeta,
-    CandidateRef,
     ExportIds,
     ExportMeta,
-    RetryValue,
     candidate_of_message,
 )
 from bot.features.export.lookups import (
@@ -40,7 +33,6 @@ from bot.features.export.lookups import (
     linked_choices,
     person_view,
     require_engine,
-    thread_of,
 )
 from bot.features.export.parsing import parse_person, split_name
 from bot.features.export.repeats import is_repeat, start_once
@@ -54,8 +46,6 @@ from bot.features.export.views import (
     ExportModalData,
     LinkChoice,
     PersonView,
-    add_email_modal,
-    email_added_text,
     export_modal,
     working_modal,
 )
@@ -65,15 +55,11 @@ from bot.ids import SLASH_COMMAND, Shortcut
 from bot.middleware import RequestScope, scoped
 from bot.surfaces import update_modal_quietly
 from bot.views import notice_modal
-from core.contacts import EMAIL_PREFERENCE
-from core.errors import ScaleUpError
-from core.vocabulary import EmailType
 from ingest.ingestor import Ingestor
 from ingest.records import CandidateIn
 from ingest.results import IngestError
 from storage.db import unit_of_work
-from storage.enums import LinkMode
-from storage.models import Candidate, Export, Link, Workspace
+from storage.models import Workspace
 from storage.repositories import CandidateRepository, ConnectionRepository, SearchRepository
 
 
@@ -85,10 +71,10 @@ def register(app: App, deps: Deps) -> None:
     app.options(ExportIds.JOB_SELECT.value)(suggest_jobs)  # the link modal's: open jobs from the cache
     app.action(ExportIds.JOB_SELECT.value)(change_job)
     app.view(ExportIds.VIEW.value)(submit_export)
-    app.action(ExportIds.EXPORT_BUTTON.value)(export_button)
-    app.action(ExportIds.RETRY_BUTTON.value)(retry_button)
-    app.action(ExportIds.ADD_EMAIL_BUTTON.value)(open_add_email)
-    app.view(ExportIds.ADD_EMAIL_VIEW.value)(submit_add_email)
+    app.action(ExportIds.EXPORT_BUTTON.value)(buttons.export_button)
+    app.action(ExportIds.RETRY_BUTTON.value)(buttons.retry_button)
+    app.action(ExportIds.ADD_EMAIL_BUTTON.value)(buttons.open_add_email)
+    app.view(ExportIds.ADD_EMAIL_VIEW.value)(buttons.submit_add_email)
     app.action(ExportIds.BULK_CONFIRM.value)(bulk.confirm_bulk)
     app.action(ExportIds.BULK_CANCEL.value)(bulk.cancel_bulk)
 
@@ -321,147 +307,3 @@ def submit_export(
 
 
 # --- buttons ------------------------------------------------------------------------------------------
-
-
-@scoped
-def export_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    session: Session,
-    workspace: Workspace,
-    deps: Deps,
-    scope: RequestScope,
-) -> None:
-    """Export the message's candidate through its link, at once, answering in the thread."""
-    ack()
-    if is_repeat(deps, body, workspace):
-        return
-    require_engine(deps)
-    where = thread_of(body)
-    ref = CandidateRef.model_validate_json(action["value"])
-    link = link_of_candidate(session, workspace.team_id, ref)
-    if link is None:
-        client.chat_postEphemeral(channel=where.channel_id, user=where.user_id, text=NO_LINKS)
-        return
-    key = ("export", workspace.team_id, link.link_id, ref.candidate_id)
-    if not deps.started_work.put_new(key, True):
-        return  # a double click: the first click's answer is on its way
-    run = lambda: tasks.export_one(deps, client, link, ref.candidate_id, where.user_id, where)
-    scope.after_commit(start_once(deps, key, run))
-
-
-@scoped
-def retry_button(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    session: Session,
-    workspace: Workspace,
-    deps: Deps,
-    client: WebClient,
-    scope: RequestScope,
-) -> None:
-    """Put a failed export back in line and export it now."""
-    ack()
-    if is_repeat(deps, body, workspace):
-        return
-    require_engine(deps)
-    value = RetryValue.model_validate_json(action["value"])
-    row = session.execute(
-        select(Link.id, Candidate.id)
-        .select_from(Link)
-        .join(Export, Export.link_id == Link.id)
-        .join(Candidate, Candidate.id == Export.candidate_id)
-        .where(Export.team_id == workspace.team_id, Export.id == value.export_id)
-    ).one_or_none()
-    link = link_choice(session, workspace.team_id, row[0]) if row else None
-    if row is None or link is None:
-        raise ScaleUpError("That export no longer exists.")
-    key = ("retry", workspace.team_id, value.export_id)
-    if not deps.started_work.put_new(key, True):
-        return
-    where = thread_of(body)
-    run = lambda: tasks.retry_one(deps, client, link, value.export_id, row[1], where.user_id, where)
-    scope.after_commit(start_once(deps, key, run))
-
-
-@scoped
-def open_add_email(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    client: WebClient,
-    session: Session,
-    workspace: Workspace,
-    deps: Deps,
-) -> None:
-    """Open the small modal that takes the candidate's email."""
-    ack()
-    if is_repeat(deps, body, workspace):
-        return
-    ref = CandidateRef.model_validate_json(action["value"])
-    candidate = CandidateRepository(session, workspace.team_id).get(ref.candidate_id)
-    if candidate is None:
-        client.views_open(trigger_id=body["trigger_id"], view=notice_modal("Add email", UNKNOWN_CANDIDATE))
-        return
-    where = thread_of(body)
-    meta = AddEmailMeta(
-        candidate_id=candidate.id,
-        link_id=ref.link_id,
-        channel_id=where.channel_id,
-        thread_ts=where.thread_ts,
-    )
-    client.views_open(trigger_id=body["trigger_id"], view=add_email_modal(candidate.full_name, meta))
-
-
-@scoped
-def submit_add_email(
-    ack: Ack,
-    body: dict[str, Any],
-    view: dict[str, Any],
-    client: WebClient,
-    session: Session,
-    workspace: Workspace,
-    deps: Deps,
-    scope: RequestScope,
-) -> None:
-    """Store a valid email through the ingest path; the candidate goes back in line (exported if automatic)."""
-    if is_repeat(deps, body, workspace):
-        ack()
-        return
-    team_id = workspace.team_id
-    meta = AddEmailMeta.model_validate_json(view["private_metadata"])
-    address = parse_add_email(view["state"]["values"])
-    if isinstance(address, dict):
-        ack(response_action="errors", errors=address)
-        return
-    people = CandidateRepository(session, team_id)
-    candidate = people.get_with_emails(meta.candidate_id)
-    owner = people.get_by_email(address)
-    if candidate is None or (owner is not None and owner.id != candidate.id):
-        problem = UNKNOWN_CANDIDATE if candidate is None else f"That email belongs to {owner.full_name}."  # type: ignore[union-attr]
-        ack(response_action="errors", errors={ExportIds.ADD_EMAIL_BLOCK: problem})
-        return
-    link = link_of_candidate(session, team_id, CandidateRef(candidate_id=candidate.id, link_id=meta.link_id))
-    wanted = {EmailType(t) for t in (link.email_types if link else ())} or set(EmailType)
-    kind = next(t for t in EMAIL_PREFERENCE if t in wanted)
-    ingestor = Ingestor(session, team_id)
-    ingestor.update_emails(candidate, {kind: address})
-    ingestor.finish()
-    if link is not None:  # an Export click may follow at once: the candidate is back in line
-        deps.started_work.forget(("export", team_id, link.link_id, candidate.id))
-    require_engine(deps)
-    exporting = link is not None and link.mode is LinkMode.AUTOMATIC
-    ack(
-        response_action="update",
-        view=notice_modal("Add email", email_added_text(candidate.full_name, exporting=exporting)),
-    )
-    where = tasks.ReplyTarget(
-        user_id=body["user"]["id"], channel_id=meta.channel_id, thread_ts=meta.thread_ts
-    )
-    note = email_added_text(candidate.full_name, exporting=exporting)
-    scope.after_commit(
-        tasks.email_added, deps, client, team_id, link, candidate.id, where.user_id, where, note
-    )

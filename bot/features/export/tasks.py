@@ -18,10 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 
-from bot.features.export.ids import CandidateRef, candidate_metadata
-from bot.features.export.views import (
+from bot.features.export.answers import (
     BulkProgress,
-    LinkChoice,
     OutcomeView,
     PreflightView,
     candidate_actions,
@@ -32,6 +30,8 @@ from bot.features.export.views import (
     preflight_text,
     progress_text,
 )
+from bot.features.export.ids import CandidateRef, candidate_metadata
+from bot.features.export.views import LinkChoice
 from bot.slack_clients import waiting_client
 from bot.surfaces import update_modal_quietly
 from bot.views import escape, notice_modal, section
