@@ -65,6 +65,8 @@ class BatchExporter:
     recorder: Recorder
     create: Create = create_in_ats
     stop: Stop | None = None
+    #: Batches claimed so far; the mirror is refreshed before every one but the first (see `claim`).
+    claims_made: int = 0
     #: (export id, ATS candidate id) of this batch's creates the ATS may not show yet (`confirm_created`).
     unconfirmed: list[tuple[int, str]] = field(default_factory=list)
 
@@ -89,6 +91,9 @@ class BatchExporter:
             The candidates to send, and how many records were claimed in all (0: nothing left).
         """
         link, config, recorder = self.link, self.recorder.config, self.recorder
+        if self.claims_made and not self._refresh_mirror():
+            return [], 0
+        self.claims_made += 1
         now = config.now()
         claimed: list[Claimed] = []
         with unit_of_work(self.sessions) as session:
@@ -168,6 +173,27 @@ class BatchExporter:
                 claimed.append(item)
             recorder.alerts.flush(session)
         return claimed, len(rows)
+
+    def _refresh_mirror(self) -> bool:
+        """Catch the dedupe mirror up with the ATS before deciding another batch; False when the ATS stopped us.
+
+        The pass read the mirror before its first batch. Someone may have added a person to the ATS since (a
+        recruiter by hand, another tool): deciding the next batch on a stale mirror would create them a
+        second profile. The incremental listing costs one request when nothing changed.
+        """
+        try:
+            mirror.refresh(
+                self.sessions,
+                self.adapter,
+                team_id=self.link.team_id,
+                connection_id=self.link.connection_id,
+                now=self.recorder.config.now(),
+                max_age_seconds=self.recorder.config.mirror_max_age_seconds,
+            )
+        except AtsError as exc:
+            self.stop = Stop(exc.user_message(), exc)
+            return False
+        return True
 
     # --- send -------------------------------------------------------------------------------------------
 

@@ -126,10 +126,26 @@ def load_facts(session: Session, team_id: str, candidate_ids: Iterable[int]) -> 
     return found
 
 
+def sent_emails(view: LinkSnapshot, candidate: Person) -> tuple[EmailAddress, ...]:
+    """Return the addresses an export of `candidate` through the link sends, the primary one first."""
+    return choose_emails(((e.address, e.type, e.valid) for e in candidate.emails), view.email_types)
+
+
+def lookup_keys(candidate: Person, sent: Sequence[EmailAddress]) -> tuple[Key, ...]:
+    """Return everything the candidate is known by, to find them in the ATS: the addresses sent first, then
+    every other stored address of any type, valid or not, then the LinkedIn URL.
+
+    The link's email types decide only what is sent: a person the ATS knows by their personal address is
+    the same person when the link exports work addresses.
+    """
+    addresses = [e.address for e in sent] + [e.address for e in candidate.emails]
+    return tuple(person_keys(addresses, candidate.linkedin_url))
+
+
 def decide(view: LinkSnapshot, caps: Capabilities, candidate: Person, hits: dict[Key, MirrorHit]) -> Decision:
     """Apply the email rule and the mirror to one candidate (no I/O; `hits` comes from `mirror.match_many`)."""
-    emails = choose_emails(((e.address, e.type, e.valid) for e in candidate.emails), view.email_types)
-    keys = tuple(person_keys([e.address for e in emails], candidate.linkedin_url))
+    emails = sent_emails(view, candidate)
+    keys = lookup_keys(candidate, emails)
     hit = first_hit(keys, hits)
     if caps.exclusion_only:
         verdict = Verdict.EXCLUDED if hit else Verdict.NONE
@@ -165,8 +181,7 @@ def decide_many(
     people = list(candidates)
     keys: list[Key] = []
     for candidate in people:
-        emails = choose_emails(((e.address, e.type, e.valid) for e in candidate.emails), view.email_types)
-        keys.extend(person_keys([e.address for e in emails], candidate.linkedin_url))
+        keys.extend(lookup_keys(candidate, ()))
     hits = match_many(session, view.connection_id, keys)
     return {candidate.id: decide(view, caps, candidate, hits) for candidate in people}
 

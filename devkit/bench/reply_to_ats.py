@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     total = args.responses or (40 if args.quick else 200)
     rig.say(f"reply to ATS — {rig.describe_machine()}")
-    rig.say(f"{total} interested responses at {args.pace:g}/s through /api/v1; {spec_of(VENDOR).label} emulator")
+    rig.say(
+        f"{total} interested responses at {args.pace:g}/s through /api/v1; {spec_of(VENDOR).label} emulator"
+    )
 
     key = generate_key()
     ats = rig.start_emulator(VENDOR)

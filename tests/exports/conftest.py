@@ -267,13 +267,14 @@ class World:
         with unit_of_work(self.sessions) as session:
             return self.adapters.for_connection(session.get(AtsConnection, self.connection_id))
 
-    def put_in_ats(self, email: str, *, last_name: str = "Existing") -> str:
+    def put_in_ats(self, email: str, *, last_name: str = "Existing", linkedin_url: str | None = None) -> str:
         """Create a person in the ATS directly (as a recruiter would), and return its ATS id."""
         person = NewCandidate(
             first_name="Already",
             last_name=last_name,
             emails=(EmailAddress(email, EmailType.PRIMARY),),
             external_id="outside",
+            linkedin_url=linkedin_url,
         )
         return self.adapter().create_prospect(person, job_id=None).candidate_id
 
