@@ -23,6 +23,7 @@ from storage.states import ExportState
 OUTCOME_ALERTS: dict[ExportState, AlertKind] = {
     ExportState.FAILED: AlertKind.FAILED,
     ExportState.DUPLICATE: AlertKind.DUPLICATE,
+    ExportState.EXCLUDED: AlertKind.HELD_BACK,
     ExportState.REACHOUT_ON_LINKEDIN: AlertKind.MISSING_EMAIL,
 }
 

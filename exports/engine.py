@@ -24,7 +24,7 @@ from ats.types import Capabilities
 from core.errors import ScaleUpError
 from exports import claims, confirmation, health, mirror, outcomes
 from exports.adapters import AdapterFactory
-from exports.alerts import PassAlerts
+from exports.alerts import OUTCOME_ALERTS, PassAlerts
 from exports.batch import BatchExporter, Create, create_in_ats
 from exports.eligibility import SyncResult, search_candidate_ids, sync_rows
 from exports.links import LinkSnapshot, load_link, with_overrides
@@ -166,8 +166,9 @@ class ExportEngine:
         result = sync_rows(
             session, link, caps, actor=actor, candidate_ids=candidate_ids, any_audience=any_audience
         )
-        for candidate_id in result.of(ExportState.REACHOUT_ON_LINKEDIN):
-            alerts.outcome(ExportState.REACHOUT_ON_LINKEDIN, candidate_id)
+        for state in OUTCOME_ALERTS:
+            for candidate_id in result.of(state):
+                alerts.outcome(state, candidate_id)
         alerts.flush(session)
         return result
 
@@ -296,8 +297,12 @@ class ExportEngine:
                 any_audience=True,
             )
             repo = ExportRepository(session, team_id)
+            # Failed ones are tried again; held-back ones too when this export adds people the ATS has.
+            again = [ExportState.FAILED]
+            if target.include_ats_candidates and not saved.include_ats_candidates:
+                again.append(ExportState.EXCLUDED)
             for export in repo.list(
-                Export.link_id == link_id, Export.candidate_id.in_(ids), Export.state == ExportState.FAILED
+                Export.link_id == link_id, Export.candidate_id.in_(ids), Export.state.in_(again)
             ):
                 repo.transition(
                     export,

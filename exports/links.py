@@ -89,7 +89,7 @@ def with_overrides(view: LinkSnapshot, overrides: ExportOverrides | None) -> Lin
     """Return the snapshot a manual export works with: the link's, with what the recruiter changed.
 
     The id, search and connection stay the link's, so the record, its claim and its history are the
-    candidate's row of this link; only the job, stage, kind and email types differ.
+    candidate's row of this link; only the job, stage, kind, email types and the hold-back differ.
     """
     if overrides is None:
         return view
@@ -105,5 +105,10 @@ def with_overrides(view: LinkSnapshot, overrides: ExportOverrides | None) -> Lin
         stage_id=stage_id,
         stage_name=view.stage_name if keeps_stage else None,
         export_as=overrides.export_as or view.export_as,
+        include_ats_candidates=(
+            view.include_ats_candidates
+            if overrides.include_ats_candidates is None
+            else overrides.include_ats_candidates
+        ),
         email_types=view.email_types if overrides.email_types is None else tuple(overrides.email_types),
     )

@@ -225,5 +225,5 @@ class Recorder:
             name=name,
             code=export.last_error_code if export.state == ExportState.FAILED else None,
             message=export.last_error_message if export.state == ExportState.FAILED else None,
-            ats_candidate_id=export.ats_candidate_id if export.state == ExportState.DUPLICATE else None,
+            ats_candidate_id=export.ats_candidate_id,
         )

@@ -72,6 +72,8 @@ class ExportOverrides:
         stage_id: the stage applicants are added at (a stage of the job exported to).
         export_as: prospect or applicant.
         email_types: the email types to send, in the fixed order of the email rule (empty: any type).
+        include_ats_candidates: True adds a person the ATS already has to the job even where the link holds
+            such people back (the "Add to this job" button on a held-back candidate).
     """
 
     job_id: str | None = None
@@ -79,6 +81,7 @@ class ExportOverrides:
     stage_id: str | None = None
     export_as: ExportAs | None = None
     email_types: tuple[str, ...] | None = None
+    include_ats_candidates: bool | None = None
 
     def changes_job(self) -> bool:
         """Return True when the export goes somewhere else than the link says (job, stage or kind)."""

@@ -48,6 +48,7 @@ class AlertKind(StrEnum):
 
     FAILED = "failed"
     DUPLICATE = "duplicate"
+    HELD_BACK = "held_back"
     MISSING_EMAIL = "missing_email"
     CONNECTION = "connection"
     LINK_PAUSED = "link_paused"

@@ -34,11 +34,11 @@ class ExportState(StrEnum):
 _LABELS = {
     ExportState.PENDING: "Pending",
     ExportState.REACHOUT_ON_LINKEDIN: "Reachout on LinkedIn",
-    ExportState.EXCLUDED: "Excluded (already in ATS)",
+    ExportState.EXCLUDED: "Already in ATS (held back)",
     ExportState.EXPORTING: "Exporting",
     ExportState.PROCESSING: "Processing",
     ExportState.EXPORTED: "Exported",
-    ExportState.DUPLICATE: "Duplicate (linked)",
+    ExportState.DUPLICATE: "Already in ATS (linked)",
     ExportState.FAILED: "Failed",
 }
 

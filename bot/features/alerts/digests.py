@@ -22,15 +22,14 @@ def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Dig
     """Return the digest of an alert row, with names and links of its first `max_listed` candidates."""
     payload = alert.payload or {}
     link = session.get(Link, alert.link_id) if alert.link_id else None
-    vendor = payload.get("vendor")
-    if vendor is None:
-        connection_id = link.connection_id if link else None
-        connection = (
-            session.get(AtsConnection, connection_id)
-            if connection_id
-            else session.scalars(select(AtsConnection).where(AtsConnection.team_id == alert.team_id)).first()
-        )
-        vendor = spec_of(connection.vendor).label if connection else "the ATS"
+    connection_id = link.connection_id if link else None
+    connection = (
+        session.get(AtsConnection, connection_id)
+        if connection_id
+        else session.scalars(select(AtsConnection).where(AtsConnection.team_id == alert.team_id)).first()
+    )
+    spec = spec_of(connection.vendor) if connection else None
+    vendor = payload.get("vendor") or (spec.label if spec else "the ATS")
     search_name = payload.get("search")
     if search_name is None and link is not None:
         search = session.get(Search, link.search_id)
@@ -45,13 +44,16 @@ def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Dig
         link_id=alert.link_id,
         job=payload.get("job"),
         count=int(payload.get("count") or len(entries)),
-        items=_items(session, alert.team_id, entries[:max_listed]),
+        items=_items(session, alert.team_id, alert.link_id, entries[:max_listed]),
         reason=payload.get("reason") or payload.get("message"),
         resolved=bool(payload.get("resolved")),
+        exclusion_only=bool(spec and spec.capabilities.exclusion_only),
     )
 
 
-def _items(session: Session, team_id: str, entries: list[dict[str, Any]]) -> list[DigestItem]:
+def _items(
+    session: Session, team_id: str, link_id: int | None, entries: list[dict[str, Any]]
+) -> list[DigestItem]:
     candidate_ids = {int(e["candidate_id"]) for e in entries if e.get("candidate_id") is not None}
     export_ids = {int(e["export_id"]) for e in entries if e.get("export_id") is not None}
     candidates = {
@@ -64,10 +66,25 @@ def _items(session: Session, team_id: str, entries: list[dict[str, Any]]) -> lis
         e.id: e
         for e in session.scalars(select(Export).where(Export.team_id == team_id, Export.id.in_(export_ids)))
     }
+    # Outcomes settled while a link's records were brought up to date carry no export id: find theirs.
+    of_candidate = {}
+    if link_id is not None:
+        of_candidate = {
+            e.candidate_id: e
+            for e in session.scalars(
+                select(Export).where(
+                    Export.team_id == team_id,
+                    Export.link_id == link_id,
+                    Export.candidate_id.in_(candidate_ids),
+                )
+            )
+        }
     items = []
     for entry in entries:
         candidate = candidates.get(int(entry.get("candidate_id") or 0))
-        export = exports.get(int(entry.get("export_id") or 0))
+        export = exports.get(int(entry.get("export_id") or 0)) or of_candidate.get(
+            int(entry.get("candidate_id") or 0)
+        )
         name = f"{candidate.first_name} {candidate.last_name}".strip() if candidate else entry.get("name")
         items.append(
             DigestItem(

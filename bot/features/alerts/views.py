@@ -29,7 +29,9 @@ FALLBACK_MAX = 300
 REASON_MAX = 300
 
 #: Kinds whose digests list candidates (the others are about the connection or the link).
-CANDIDATE_KINDS = frozenset({AlertKind.FAILED, AlertKind.DUPLICATE, AlertKind.MISSING_EMAIL})
+CANDIDATE_KINDS = frozenset(
+    {AlertKind.FAILED, AlertKind.DUPLICATE, AlertKind.HELD_BACK, AlertKind.MISSING_EMAIL}
+)
 
 #: The `last_error` of an alert whose link has no alert channel.
 NO_CHANNEL = "no_alert_channel"
@@ -83,6 +85,7 @@ class Digest:
         count: candidates (or events) the alert is about; `items` lists the first of them.
         reason: the fact of a connection, pause or outage alert (the ATS's or the engine's words).
         resolved: a later "recovered" alert closed this connection or outage incident.
+        exclusion_only: the ATS cannot take exports (BambooHR): being in it is why a candidate is left out.
     """
 
     alert_id: int
@@ -96,6 +99,7 @@ class Digest:
     items: list[DigestItem] = field(default_factory=list)
     reason: str | None = None
     resolved: bool = False
+    exclusion_only: bool = False
 
 
 def plural(count: int, word: str) -> str:
@@ -124,6 +128,16 @@ def headline(digest: Digest) -> str:
             return (
                 f":link: *{plural(n, 'candidate')}{_of(digest)} {'is' if n == 1 else 'are'} already in "
                 f"{vendor}* — linked to the existing record instead of creating another."
+            )
+        case AlertKind.HELD_BACK if digest.exclusion_only:
+            return (
+                f":no_entry_sign: *{plural(n, 'candidate')}{_of(digest)} {'is' if n == 1 else 'are'} already "
+                f"in {vendor}: left out*, so nobody reaches out to them twice."
+            )
+        case AlertKind.HELD_BACK:
+            return (
+                f":raised_hand: *{plural(n, 'candidate')}{_of(digest)} {'is' if n == 1 else 'are'} already in "
+                f"{vendor}: held back* — this link does not add people {vendor} already has."
             )
         case AlertKind.MISSING_EMAIL:
             return (
@@ -158,6 +172,11 @@ def _item_text(digest: Digest, item: DigestItem) -> str:
         parts.append(escape(clip(redact(item.reason) or "no reason given", REASON_MAX)))
         if item.ats_url:
             parts.append(_link(item.ats_url, f"record in {digest.vendor}"))
+    elif digest.kind is AlertKind.HELD_BACK:
+        if item.ats_url:
+            parts.append(_link(item.ats_url, "View record"))
+        elif item.ats_id:
+            parts.append(f"{vendor} record {escape(item.ats_id)}")
     elif digest.kind is AlertKind.DUPLICATE:
         if item.ats_url:
             parts.append(_link(item.ats_url, f"existing {digest.vendor} record"))
@@ -179,10 +198,21 @@ def retry_button(export_id: int) -> ButtonElement:
     )
 
 
+def add_to_job_button(ref: CandidateRef) -> ButtonElement:
+    """Return the button that adds one held-back candidate's existing record to the link's job."""
+    return ButtonElement(
+        text="Add to this job",
+        action_id=ExportIds.ADD_TO_JOB_BUTTON,
+        value=ref.model_dump_json(exclude_none=True),
+    )
+
+
 def _item_block(digest: Digest, item: DigestItem) -> SectionBlock:
     accessory = None
     if digest.kind is AlertKind.FAILED and item.export_id is not None:
         accessory = retry_button(item.export_id)
+    elif digest.kind is AlertKind.HELD_BACK and not digest.exclusion_only and item.candidate_id is not None:
+        accessory = add_to_job_button(CandidateRef(candidate_id=item.candidate_id, link_id=digest.link_id))
     elif digest.kind is AlertKind.MISSING_EMAIL and item.candidate_id is not None:
         accessory = ButtonElement(
             text="Add email",
@@ -247,6 +277,13 @@ def _fix_blocks(digest: Digest) -> list[Block]:
             return blocks
         case AlertKind.OUTAGE:
             return [note("Nothing to do: exports retry by themselves and a message follows in this thread.")]
+        case AlertKind.HELD_BACK if not digest.exclusion_only:
+            return [
+                note(
+                    "“Add to this job” adds one of them, with their existing record. To add everyone the ATS "
+                    "already has, turn that on in the search's export settings (⚡)."
+                )
+            ]
     return []
 
 

@@ -53,9 +53,14 @@ class OutcomeView:
 
 
 def candidate_actions(
-    ref: CandidateRef, *, export_id: int | None = None, state: ExportState | None = None
+    ref: CandidateRef,
+    *,
+    export_id: int | None = None,
+    state: ExportState | None = None,
+    can_add_existing: bool = True,
 ) -> ActionsBlock:
-    """Return the buttons of an app message about a candidate: Export, or Retry / Add email by state."""
+    """Return the buttons of an app message about a candidate: Export, or Retry / Add email / Add to this
+    job by state (`can_add_existing`: the ATS can take exports, so a held-back person can be added)."""
     value = ref.model_dump_json(exclude_none=True)
     elements = []
     if state is ExportState.FAILED and export_id is not None:
@@ -69,6 +74,10 @@ def candidate_actions(
         )
     elif state is ExportState.REACHOUT_ON_LINKEDIN:
         elements.append(ButtonElement(action_id=ExportIds.ADD_EMAIL_BUTTON, text="Add email", value=value))
+    elif state is ExportState.EXCLUDED and can_add_existing:
+        elements.append(
+            ButtonElement(action_id=ExportIds.ADD_TO_JOB_BUTTON, text="Add to this job", value=value)
+        )
     elif state not in (
         ExportState.EXPORTED,
         ExportState.PROCESSING,
@@ -98,10 +107,13 @@ def outcome_text(o: OutcomeView) -> str:
         existing = profile or (f"(record {escape(o.ats_candidate_id)})" if o.ats_candidate_id else "")
         linked = f":link: {who} was already in {ats}: linked to the existing record, no second profile."
         return f"{linked} {existing}".strip()
+    if o.state is s.EXCLUDED and spec_of(o.vendor).capabilities.exclusion_only:
+        return f":no_entry_sign: {who} is already in {ats}: left out, so nobody reaches out to them twice."
     if o.state is s.EXCLUDED:
         return (
-            f":no_entry_sign: {who} is already in {ats}, and this link leaves out candidates already there."
-        )
+            f":raised_hand: {who} is already in {ats}: held back, as this link does not add people {ats} "
+            f"already has. {profile}"
+        ).strip()
     if o.state is s.REACHOUT_ON_LINKEDIN:
         linkedin = _profile(o.linkedin_url, "LinkedIn profile")
         tail = f" {linkedin}" if linkedin else " (no LinkedIn profile either)"
@@ -124,7 +136,10 @@ def outcome_blocks(o: OutcomeView) -> list[Block]:
     blocks: list[Block] = [section(outcome_text(o))]
     blocks[0].block_id = candidate_block_id(ref)
     actions = candidate_actions(
-        CandidateRef(candidate_id=o.candidate_id, link_id=o.link_id), export_id=o.export_id, state=o.state
+        ref,
+        export_id=o.export_id,
+        state=o.state,
+        can_add_existing=not spec_of(o.vendor).capabilities.exclusion_only,
     )
     if actions.elements:
         blocks.append(actions)

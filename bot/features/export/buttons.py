@@ -40,6 +40,7 @@ from bot.views import notice_modal
 from core.contacts import EMAIL_PREFERENCE
 from core.errors import ScaleUpError
 from core.vocabulary import EmailType
+from exports.types import ExportOverrides
 from ingest.ingestor import Ingestor
 from storage.enums import LinkMode
 from storage.models import Candidate, Export, Link, Workspace
@@ -58,6 +59,41 @@ def export_button(
     scope: RequestScope,
 ) -> None:
     """Export the message's candidate through its link, at once, answering in the thread."""
+    _export_now(ack, body, action, client, session, workspace, deps, scope, overrides=None)
+
+
+@scoped
+def add_to_job_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+) -> None:
+    """Add a held-back candidate to the link's job with their existing ATS record, for this one only.
+
+    What "add people already in the ATS" does on the link, without changing the link. A second click finds
+    the candidate added already and says so.
+    """
+    include = ExportOverrides(include_ats_candidates=True)
+    _export_now(ack, body, action, client, session, workspace, deps, scope, overrides=include)
+
+
+def _export_now(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    session: Session,
+    workspace: Workspace,
+    deps: Deps,
+    scope: RequestScope,
+    *,
+    overrides: ExportOverrides | None,
+) -> None:
     ack()
     if is_repeat(deps, body, workspace):
         return
@@ -71,7 +107,9 @@ def export_button(
     key = ("export", workspace.team_id, link.link_id, ref.candidate_id)
     if not deps.started_work.put_new(key, True):
         return  # a double click: the first click's answer is on its way
-    run = lambda: tasks.export_one(deps, client, link, ref.candidate_id, where.user_id, where)
+    run = lambda: tasks.export_one(
+        deps, client, link, ref.candidate_id, where.user_id, where, overrides=overrides
+    )
     scope.after_commit(start_once(deps, key, run))
 
 

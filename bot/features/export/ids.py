@@ -36,6 +36,7 @@ class ExportIds(StrEnum):
     EXPORT_BUTTON = "export-candidate-button"
     RETRY_BUTTON = "export-retry-button"
     ADD_EMAIL_BUTTON = "export-add-email-button"
+    ADD_TO_JOB_BUTTON = "export-add-to-job-button"
     ADD_EMAIL_VIEW = "export-add-email-view"
     ADD_EMAIL_BLOCK = "export-add-email"
     ADD_EMAIL_INPUT = "export-add-email-input"
@@ -110,6 +111,7 @@ def candidate_of_message(message: dict[str, Any]) -> CandidateRef | None:
             if isinstance(element, dict) and element.get("action_id") in (
                 ExportIds.EXPORT_BUTTON,
                 ExportIds.ADD_EMAIL_BUTTON,
+                ExportIds.ADD_TO_JOB_BUTTON,
             ):
                 try:
                     return CandidateRef.model_validate_json(element.get("value") or "")

@@ -74,6 +74,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ExportIds.EXPORT_BUTTON.value)(buttons.export_button)
     app.action(ExportIds.RETRY_BUTTON.value)(buttons.retry_button)
     app.action(ExportIds.ADD_EMAIL_BUTTON.value)(buttons.open_add_email)
+    app.action(ExportIds.ADD_TO_JOB_BUTTON.value)(buttons.add_to_job_button)
     app.view(ExportIds.ADD_EMAIL_VIEW.value)(buttons.submit_add_email)
     app.action(ExportIds.BULK_CONFIRM.value)(bulk.confirm_bulk)
     app.action(ExportIds.BULK_CANCEL.value)(bulk.cancel_bulk)

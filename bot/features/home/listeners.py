@@ -24,9 +24,11 @@ from bot.features.alerts.digests import requeue
 from bot.features.home.ids import HomeIds
 from bot.features.home.views import (
     MAX_FAILURES,
+    MAX_HELD_BACK,
     MAX_UNDELIVERED,
     ConnectionHealth,
     FailureRow,
+    HeldBackRow,
     HomeData,
     SearchRow,
     UndeliveredRow,
@@ -92,6 +94,21 @@ def collect_home(session: Session, deps: Deps, team_id: str, *, notice: str | No
         )
     ]
     failure_count = session.scalar(select(func.count()).select_from(failed.subquery())) or 0
+    held = (
+        select(Export.candidate_id, Export.link_id, Candidate.first_name, Candidate.last_name, Search.name)
+        .add_columns(Export.ats_profile_url)
+        .join(Candidate, Candidate.id == Export.candidate_id)
+        .join(Link, Link.id == Export.link_id)
+        .join(Search, Search.id == Link.search_id)
+        .where(Export.team_id == team_id, Export.state == ExportState.EXCLUDED)
+    )
+    held_back = [
+        HeldBackRow(candidate_id, link_id, f"{first} {last}".strip(), search, url)
+        for candidate_id, link_id, first, last, search, url in session.execute(
+            held.order_by(Export.updated_at.desc(), Export.id.desc()).limit(MAX_HELD_BACK)
+        )
+    ]
+    held_back_count = session.scalar(select(func.count()).select_from(held.subquery())) or 0
     undeliverable = select(Alert).where(Alert.team_id == team_id, Alert.status == AlertStatus.UNDELIVERABLE)
     undelivered = [
         UndeliveredRow(
@@ -112,6 +129,9 @@ def collect_home(session: Session, deps: Deps, team_id: str, *, notice: str | No
         search_count=search_count,
         failures=failures,
         failure_count=failure_count,
+        held_back=held_back,
+        held_back_count=held_back_count,
+        vendor_takes_exports=connection is None or not spec_of(connection.vendor).capabilities.exclusion_only,
         undelivered=undelivered,
         undelivered_count=undelivered_count,
         notice=notice,

@@ -20,8 +20,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.features.alerts.views import fix_for, redact, retry_button
+from bot.features.alerts.views import add_to_job_button, fix_for, redact, retry_button
 from bot.features.connect.ids import ConnectIds
+from bot.features.export.ids import CandidateRef
 from bot.features.home.ids import HomeIds
 from bot.features.router.views import usage_blocks
 from bot.features.status.views import counts_line, report_title, run_lines
@@ -31,8 +32,9 @@ from exports.report import LinkReport
 
 #: Slack's limit on blocks in a Home tab (https://docs.slack.dev/reference/block-kit/blocks).
 HOME_BLOCKS_MAX = 100
-#: Failures and undeliverable alerts the tab lists (the rest are counted).
+#: Failures, held-back candidates and undeliverable alerts the tab lists (the rest are counted).
 MAX_FAILURES = 5
+MAX_HELD_BACK = 5
 MAX_UNDELIVERED = 5
 
 
@@ -66,6 +68,17 @@ class FailureRow:
 
 
 @dataclass(frozen=True)
+class HeldBackRow:
+    """A candidate a link held back because the ATS has them already (never an email address)."""
+
+    candidate_id: int
+    link_id: int
+    name: str
+    search: str
+    ats_url: str | None
+
+
+@dataclass(frozen=True)
 class UndeliveredRow:
     """An alert Slack would not take; kept until someone fixes the channel and posts it again."""
 
@@ -87,6 +100,9 @@ class HomeData:
     search_count: int = 0
     failures: list[FailureRow] = field(default_factory=list)
     failure_count: int = 0
+    held_back: list[HeldBackRow] = field(default_factory=list)
+    held_back_count: int = 0
+    vendor_takes_exports: bool = True
     undelivered: list[UndeliveredRow] = field(default_factory=list)
     undelivered_count: int = 0
     notice: str | None = None
@@ -174,6 +190,26 @@ def failure_blocks(data: HomeData) -> list[Block]:
     return blocks
 
 
+def held_back_blocks(data: HomeData) -> list[Block]:
+    """Return the candidates most recently held back as already in the ATS, each with "Add to this job"."""
+    if not data.held_back or not data.vendor_takes_exports:
+        return []
+    vendor = escape(data.connection.vendor) if data.connection else "the ATS"
+    blocks: list[Block] = [
+        section(f"*:raised_hand: Held back: already in {vendor} ({data.held_back_count})*")
+    ]
+    for row in data.held_back:
+        record = (
+            f" — <{row.ats_url}|View record>" if row.ats_url and row.ats_url.startswith("https://") else ""
+        )
+        text = f"*{escape(redact(row.name))}* ({escape(row.search)}){record}"
+        button = add_to_job_button(CandidateRef(candidate_id=row.candidate_id, link_id=row.link_id))
+        blocks.append(_button_section(text, button))
+    if data.held_back_count > len(data.held_back):
+        blocks.append(note(f"…and {data.held_back_count - len(data.held_back)} more."))
+    return blocks
+
+
 def search_blocks(row: SearchRow) -> list[Block]:
     """Return one search: its name (and link status when linked) with the ⚡ export settings button."""
     button = ButtonElement(text="⚡ Export settings", action_id=HomeIds.OPEN_LINK, value=str(row.search_id))
@@ -201,7 +237,7 @@ def home_view(data: HomeData | None = None) -> View:
     if data.notice:
         blocks.append(note(data.notice))
     blocks.extend(connection_blocks(data))
-    top = [*undelivered_blocks(data), *failure_blocks(data)]
+    top = [*undelivered_blocks(data), *failure_blocks(data), *held_back_blocks(data)]
     if top:
         blocks.append(DividerBlock())
         blocks.extend(top)

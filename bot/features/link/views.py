@@ -204,13 +204,13 @@ def link_modal(data: LinkFormData) -> View:
     if data.exports_supported:
         include = option(
             INCLUDE_ATS,
-            f"Also export candidates already in {spec_of(data.vendor).label}",
-            "They are added to this job instead of being left out",
+            "Add them to this job (with their existing record)",
+            "Unchecked: they are held back and listed in the alert channel",
         )
         blocks.append(
             InputBlock(
                 block_id=LinkIds.INCLUDE_ATS_BLOCK,
-                label=f"Candidates already in {spec_of(data.vendor).label}",
+                label=f"People already in {spec_of(data.vendor).label}",
                 optional=True,
                 element=CheckboxesElement(
                     action_id=LinkIds.INCLUDE_ATS_CHECKBOX,
