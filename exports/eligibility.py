@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ats.types import Capabilities, EmailAddress
@@ -207,10 +207,31 @@ def new_eligible_ids(
 ) -> list[int]:
     """Return the link's eligible candidates that have no export record yet (an indexed anti-join).
 
+    See `new_eligible` for the arguments.
+    """
+    stmt = new_eligible(view, candidate_ids, any_audience=any_audience, in_mirror_only=in_mirror_only)
+    return list(session.scalars(stmt.order_by(SearchCandidate.candidate_id)))
+
+
+def count_new_eligible(session: Session, view: LinkSnapshot, *, in_mirror_only: bool = False) -> int:
+    """Return how many of the link's eligible candidates have no export record yet."""
+    stmt = new_eligible(view, in_mirror_only=in_mirror_only)
+    return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def new_eligible(
+    view: LinkSnapshot,
+    candidate_ids: Sequence[int] | None = None,
+    *,
+    any_audience: bool = False,
+    in_mirror_only: bool = False,
+) -> Select[tuple[int]]:
+    """Return the query of the link's eligible candidates that have no export record yet.
+
     Args:
         candidate_ids: only consider these.
         any_audience: ignore the responders filter (a recruiter chose these candidates by hand).
-        in_mirror_only: only those with a valid email or LinkedIn URL the dedupe mirror holds (exclusion-only
+        in_mirror_only: only those with an email or LinkedIn URL the dedupe mirror holds (exclusion-only
             vendors never record the others, so a pass need not load them again and again).
     """
     member = SearchCandidate
@@ -239,7 +260,6 @@ def new_eligible_ids(
         known = AtsMirrorEntry.connection_id == view.connection_id
         by_email = exists().where(
             CandidateEmail.candidate_id == member.candidate_id,
-            CandidateEmail.valid.is_(True),
             known,
             AtsMirrorEntry.kind == EMAIL,
             AtsMirrorEntry.value == CandidateEmail.address,
@@ -251,7 +271,7 @@ def new_eligible_ids(
             AtsMirrorEntry.value == Candidate.linkedin_url,
         )
         stmt = stmt.where(or_(by_email, by_linkedin))
-    return list(session.scalars(stmt.order_by(member.candidate_id)))
+    return stmt
 
 
 @dataclass

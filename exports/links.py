@@ -60,7 +60,12 @@ def load_link(
     if row is None:
         raise LinkNotFound("That linked search no longer exists.", hint="Link it again with /scaleup link.")
     link, search_name, vendor = row
-    view = LinkSnapshot(
+    return link, snapshot_of(link, search_name, vendor)
+
+
+def snapshot_of(link: Link, search_name: str, vendor: Vendor | str) -> LinkSnapshot:
+    """Return the snapshot of a link row (its search's name and its connection's vendor read with it)."""
+    return LinkSnapshot(
         team_id=link.team_id,
         id=link.id,
         search_id=link.search_id,
@@ -82,7 +87,6 @@ def load_link(
         paused_reason=link.paused_reason,
         interval_minutes=link.interval_minutes,
     )
-    return link, view
 
 
 def with_overrides(view: LinkSnapshot, overrides: ExportOverrides | None) -> LinkSnapshot:

@@ -1,21 +1,46 @@
 """Per-link status reports: the numbers `/scaleup status`, App Home and `scaleup status` all show.
 
-Counts come from one GROUP BY over the export table (ExportRepository.count_by_state), so they add up to the
-link's candidates in every view.
+Every candidate of a linked search is accounted for, once: by its export state (one GROUP BY over the export
+table, `ExportRepository.count_by_state`), or, when the link holds no record of them, by why not
+(`NotRecorded`). The parts add up to the search's size in every view.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ats.registry import spec_of
+from exports.eligibility import count_new_eligible
+from exports.links import snapshot_of
 from storage.export_repository import ExportRepository
-from storage.models import AtsConnection, Link, Search
+from storage.models import AtsConnection, Link, Search, SearchCandidate
 from storage.states import ExportState
+
+
+class NotRecorded(StrEnum):
+    """Why a candidate of a linked search has no export record for the link."""
+
+    NOT_MATCHING = "not_matching"  # the link exports responders only, of some response types
+    NOT_IN_ATS = "not_in_ats"  # the ATS only excludes (BambooHR) and does not know them: nothing to do
+    NOT_SEEN = "not_seen"  # eligible, and recorded by the link's next pass
+
+    @property
+    def label(self) -> str:
+        """Return the reason as recruiters read it."""
+        return _NOT_RECORDED_LABELS[self]
+
+
+_NOT_RECORDED_LABELS = {
+    NotRecorded.NOT_MATCHING: "Not matching the link (no response of its types)",
+    NotRecorded.NOT_IN_ATS: "Not in the ATS (nothing to leave out)",
+    NotRecorded.NOT_SEEN: "Not yet seen by a pass",
+}
 
 
 @dataclass(frozen=True)
@@ -42,11 +67,17 @@ class LinkReport:
     stage_name: str | None = None
     alert_channel: str | None = None
     interval_minutes: int | None = None
+    not_recorded: dict[NotRecorded, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
-        """Return the number of candidates the link holds (the sum of every state)."""
+        """Return the number of candidates the link holds a record of (the sum of every state)."""
         return sum(self.counts.values())
+
+    @property
+    def candidates(self) -> int:
+        """Return the search's size: the records plus the candidates without one, each counted once."""
+        return self.total + sum(self.not_recorded.values())
 
     @property
     def pass_running(self) -> bool:
@@ -72,6 +103,8 @@ class LinkReport:
             "paused_reason": self.paused_reason,
             "counts": {state.value: count for state, count in self.counts.items()},
             "total": self.total,
+            "not_recorded": {reason.value: self.not_recorded.get(reason, 0) for reason in NotRecorded},
+            "search_size": self.candidates,
             "pass_running": self.pass_running,
             "last_pass_started_at": iso(self.last_pass_started_at),
             "last_pass_finished_at": iso(self.last_pass_finished_at),
@@ -98,6 +131,15 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
     exports = ExportRepository(session, team_id)
     reports = []
     for link, name, vendor in session.execute(stmt):
+        counts = exports.count_by_state(link.id)
+        search_size = (
+            session.scalar(
+                select(func.count()).where(
+                    SearchCandidate.team_id == team_id, SearchCandidate.search_id == link.search_id
+                )
+            )
+            or 0
+        )
         reports.append(
             LinkReport(
                 team_id=team_id,
@@ -111,7 +153,7 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
                 export_as=str(link.export_as),
                 paused=link.paused,
                 paused_reason=link.paused_reason,
-                counts=exports.count_by_state(link.id),
+                counts=counts,
                 last_pass_started_at=link.last_pass_started_at,
                 last_pass_finished_at=link.last_pass_finished_at,
                 last_pass_cut_short=link.last_pass_cut_short,
@@ -120,6 +162,24 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
                 stage_name=link.stage_name,
                 alert_channel=link.alert_channel,
                 interval_minutes=link.interval_minutes,
+                not_recorded=not_recorded(session, link, name, vendor, search_size - sum(counts.values())),
             )
         )
     return reports
+
+
+def not_recorded(
+    session: Session, link: Link, search_name: str, vendor: Any, unrecorded: int
+) -> dict[NotRecorded, int]:
+    """Say why `unrecorded` candidates of the link's search have no record: each is counted once."""
+    if unrecorded <= 0:
+        return {reason: 0 for reason in NotRecorded}
+    snapshot = snapshot_of(link, search_name, vendor)
+    eligible = count_new_eligible(session, snapshot)
+    exclusion_only = spec_of(vendor).capabilities.exclusion_only
+    seen_next = count_new_eligible(session, snapshot, in_mirror_only=True) if exclusion_only else eligible
+    return {
+        NotRecorded.NOT_MATCHING: unrecorded - eligible,
+        NotRecorded.NOT_IN_ATS: eligible - seen_next,
+        NotRecorded.NOT_SEEN: seen_next,
+    }

@@ -51,8 +51,8 @@ def render(reports: list[LinkReport], console: Console) -> None:
     table.add_column("search")
     table.add_column("job")
     table.add_column("mode")
-    table.add_column("candidates by state")
-    table.add_column("total", justify="right")
+    table.add_column("candidates by state, or why not recorded")
+    table.add_column("in the search", justify="right")
     table.add_column("last pass")
     for report in reports:
         mode = "paused" if report.paused else report.mode
@@ -63,14 +63,16 @@ def render(reports: list[LinkReport], console: Console) -> None:
             last = report.last_pass_finished_at.strftime("%Y-%m-%d %H:%M UTC") + cut
         else:
             last = "never"
-        by_state = "\n".join(f"{state.label}: {n}" for state, n in report.counts.items() if n) or "none yet"
+        parts = [f"{state.label}: {n}" for state, n in report.counts.items() if n]
+        parts += [f"{reason.label}: {n}" for reason, n in report.not_recorded.items() if n]
+        by_state = "\n".join(parts) or "none yet"
         table.add_row(
             report.team_id,
             report.search_name,
             report.job_name or "—",
             mode,
             by_state,
-            str(report.total),
+            str(report.candidates),
             last,
         )
     console.print(table)

@@ -115,7 +115,7 @@ def test_export_now_runs_a_pass_in_the_background_then_shows_the_new_counts(
     connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
     _, link_id = linked_search(app_server, connection_id, "Quick hires", with_email=2, without_email=1)
     home = open_home(app_server)
-    assert "No candidates yet" in json.dumps(home)
+    assert "Not yet seen by a pass: 3 · In the search: 3" in json.dumps(home, ensure_ascii=False)
 
     press(app_server, home, HomeIds.EXPORT_NOW, "all")
     wait_until(lambda: "Export finished" in json.dumps(app_server.slack.view(f"VHOME{ADMIN}")))

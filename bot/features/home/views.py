@@ -216,7 +216,7 @@ def search_blocks(row: SearchRow) -> list[Block]:
     report = row.report
     if report is None:
         return [_button_section(f"*{escape(row.name)}* — not linked to the ATS", button)]
-    lines = [report_title(report), counts_line(report.counts)]
+    lines = [report_title(report), counts_line(report)]
     if report.paused and report.paused_reason:
         lines.append(f":double_vertical_bar: Paused: {escape(redact(report.paused_reason))}")
     details = run_lines(report)

@@ -1,7 +1,7 @@
 """`/scaleup status` as Block Kit: per link, counts per export state, runs, last error (pure functions).
 
-The counts are `exports.report.LinkReport.counts` — one GROUP BY, the same numbers App Home and
-`scaleup status --json` show — so they always add up to the link's total.
+The counts are `exports.report.LinkReport`'s — the same numbers App Home and `scaleup status --json` show —
+and account for every candidate of the search once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from bot.ids import SLASH_COMMAND
 from bot.views import clip, escape, note, section
 from exports.report import LinkReport
 from storage.enums import LinkMode
-from storage.states import ExportState
 
 #: Links one status message shows (two blocks each, within Slack's 50 blocks per message).
 MAX_LINKS = (MESSAGE_BLOCKS_MAX - 2) // 2
@@ -27,11 +26,15 @@ def slack_date(when: datetime) -> str:
     return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
-def counts_line(counts: dict[ExportState, int]) -> str:
-    """Return "Exported: 3 · Failed: 1 · Total: 4" (states with candidates, then the total)."""
-    parts = [f"{state.label}: {n}" for state, n in counts.items() if n]
-    total = sum(counts.values())
-    return " · ".join([*parts, f"Total: {total}"]) if parts else "No candidates yet · Total: 0"
+def counts_line(report: LinkReport) -> str:
+    """Return "Exported: 3 · Failed: 1 · Not yet seen by a pass: 2 · In the search: 6".
+
+    Every candidate of the search is counted once: by export state, or by why the link has no record of them;
+    the parts add up to the search's size.
+    """
+    parts = [f"{state.label}: {n}" for state, n in report.counts.items() if n]
+    parts += [f"{reason.label}: {n}" for reason, n in report.not_recorded.items() if n]
+    return " · ".join([*parts, f"In the search: {report.candidates}"]) if parts else "No candidates yet"
 
 
 def run_lines(report: LinkReport) -> list[str]:
@@ -74,7 +77,7 @@ def report_title(report: LinkReport) -> str:
 
 def report_blocks(report: LinkReport) -> list[Block]:
     """Return one link's status: title and counts, then runs and the last error."""
-    lines = [report_title(report), counts_line(report.counts)]
+    lines = [report_title(report), counts_line(report)]
     if report.paused and report.paused_reason:
         lines.append(f":double_vertical_bar: Paused: {escape(redact(report.paused_reason))}")
     details = run_lines(report)
@@ -110,6 +113,7 @@ def status_message(
             )
         )
     text = "; ".join(
-        f"{r.search_name}: {r.total} candidates{' (pass running)' if r.pass_running else ''}" for r in shown
+        f"{r.search_name}: {r.candidates} candidates{' (pass running)' if r.pass_running else ''}"
+        for r in shown
     )
     return clip(text, 300), blocks
