@@ -197,6 +197,22 @@ class CandidateRepository(Repository[Candidate]):
             stmt = stmt.where(Candidate.id.in_(list(candidate_ids)))
         return list(self.session.scalars(stmt))
 
+    def page_in_search(self, search_id: int, *, after: int, limit: int) -> list[Candidate]:
+        """Return up to `limit` of the search's candidates with ids above `after`, in id order, emails loaded."""
+        stmt = (
+            self.base_statement()
+            .join(SearchCandidate, SearchCandidate.candidate_id == Candidate.id)
+            .where(
+                SearchCandidate.search_id == search_id,
+                SearchCandidate.team_id == self.team_id,
+                Candidate.id > after,
+            )
+            .options(selectinload(Candidate.emails))
+            .order_by(Candidate.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
     def add_to_search(self, search_id: int, candidate_id: int) -> bool:
         """Put the candidate in the search; return False when it already was."""
         exists = self.session.scalar(

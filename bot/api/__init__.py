@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -82,9 +83,10 @@ class IngestApi:
             with unit_of_work(self.sessions) as session:
                 team_id = _authenticate(session, token)
                 body = _validated(route.body, read_json(environ), route.batch) if route.body else None
+                query = _validated(route.query, _query(environ), None) if route.query else None
                 ingestor = Ingestor(session, team_id)
                 try:
-                    result: BaseModel = route.handler(Call(ingestor, params, body))
+                    result: BaseModel = route.handler(Call(ingestor, params, body, query))
                 except IngestError as exc:
                     status, code = (404, "not_found") if isinstance(exc, NotFound) else (409, "conflict")
                     raise ApiError(
@@ -126,6 +128,24 @@ def _relative_path(environ: Mapping[str, Any]) -> str:
     if path == PREFIX or path.startswith(PREFIX + "/"):
         path = path[len(PREFIX) :]
     return path.rstrip("/") or "/"
+
+
+def _query(environ: Mapping[str, Any]) -> dict[str, str]:
+    """Return the query string's parameters (one value each: a repeated one is refused)."""
+    raw = environ.get("QUERY_STRING") or ""
+    if len(raw) > 2048:
+        raise ApiError(414, "query_too_long", "the query string is longer than 2,048 characters")
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, max_num_fields=20)
+    except ValueError:
+        raise ApiError(422, "validation_failed", "the query string has more than 20 parameters") from None
+    values: dict[str, str] = {}
+    for name, value in pairs:
+        if name in values:
+            problem = FieldProblem(name, "is given more than once")
+            raise ApiError(422, "validation_failed", str(problem), fields=[problem])
+        values[name] = value
+    return values
 
 
 def _bearer(environ: Mapping[str, Any]) -> str:

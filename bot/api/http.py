@@ -60,6 +60,8 @@ class Route:
     summary: str
     body: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
+    #: The query string's parameters, validated like a body (one value each).
+    query: type[BaseModel] | None = None
     auth: bool = True
     #: For batch bodies: the list field and its most items, checked before validation (413 when exceeded).
     batch: tuple[str, int] | None = None

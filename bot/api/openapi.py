@@ -31,17 +31,32 @@ def build_openapi(routes: Sequence[Route], *, prefix: str, version: str = "1") -
             if route.response
             else {"200": {"description": "OK"}},
         }
-        if route.params:
-            operation["parameters"] = [
-                {
-                    "name": name,
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "maxLength": 128},
-                    "description": "The sourcing platform's own id.",
-                }
-                for name in route.params
-            ]
+        parameters = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "maxLength": 128},
+                "description": "The sourcing platform's own id.",
+            }
+            for name in route.params
+        ]
+        if route.query is not None:
+            query_schema = route.query.model_json_schema()
+            for name, prop in query_schema["properties"].items():
+                description = prop.pop("description", "")
+                prop.pop("title", None)
+                parameters.append(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": name in query_schema.get("required", ()),
+                        "schema": prop,
+                        "description": description,
+                    }
+                )
+        if parameters:
+            operation["parameters"] = parameters
         if route.body is not None:
             operation["requestBody"] = {
                 "required": True,

@@ -22,21 +22,26 @@ from bot.api.schemas import (
     ResponseBatch,
     ResponseIn,
     ResponseResult,
+    SearchCandidatesOut,
+    SearchCandidatesQuery,
     SearchIn,
     SearchOut,
 )
+from exports.presence import presence
 from ingest.ingestor import Ingestor
 from ingest.records import FieldProblem
 from ingest.results import IngestError, Outcome, Upserted
+from storage.repositories import CandidateRepository
 
 
 @dataclass(frozen=True)
 class Call:
-    """One authenticated request: the workspace's ingestor, the path parameters and the validated body."""
+    """One authenticated request: the workspace's ingestor, the path parameters, the validated body and query."""
 
     ingestor: Ingestor
     params: dict[str, str]
     body: Any
+    query: Any = None
 
 
 def put_search(call: Call) -> SearchOut:
@@ -68,8 +73,51 @@ def post_candidates(call: Call) -> BatchResult:
 
 
 def get_candidate(call: Call) -> CandidateOut:
-    """Return the candidate and their emails."""
-    return CandidateOut.of(call.ingestor.candidate_by_source_id(call.params["candidate_id"]))
+    """Return the candidate, their emails, and what the ATS has of them (`ats`)."""
+    candidate = call.ingestor.candidate_by_source_id(call.params["candidate_id"])
+    found = presence(call.ingestor.session, call.ingestor.team_id, [candidate.id])
+    return CandidateOut.of(candidate, found[candidate.id])
+
+
+#: Pages a filtered listing reads at most to fill one page of answers (each costs a few queries).
+_SCAN_PAGES = 20
+
+
+def get_search_candidates(call: Call) -> SearchCandidatesOut:
+    """List the search's candidates, each with what the ATS has of them (`ats`), a page at a time.
+
+    `in_ats=false` leaves out the people the ATS already has (the search's "include ATS candidates" off),
+    `in_ats=true` lists only them; with an exclusion-only ATS (BambooHR) these are the people to leave out of
+    outreach.
+    """
+    query: SearchCandidatesQuery = call.query
+    search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
+    try:
+        after = int(query.after) if query.after else 0
+    except ValueError:
+        problem = FieldProblem("after", "is not a `next` this API gave")
+        raise ApiError(422, "validation_failed", str(problem), fields=[problem]) from None
+    session, team_id = call.ingestor.session, call.ingestor.team_id
+    members = CandidateRepository(session, team_id)
+    listed: list[CandidateOut] = []
+    last, more = after, False
+    for _ in range(_SCAN_PAGES):
+        page = members.page_in_search(search.id, after=last, limit=query.limit)
+        if not page:
+            break
+        found = presence(session, team_id, [c.id for c in page])
+        for candidate in page:
+            if len(listed) == query.limit:
+                more = True  # this page is full and candidates follow
+                break
+            last = candidate.id
+            if query.in_ats is None or found[candidate.id].in_ats == query.in_ats:
+                listed.append(CandidateOut.of(candidate, found[candidate.id]))
+        if more:
+            break
+    else:  # the scan stopped before the end of the search: the next page goes on from here
+        more = bool(members.page_in_search(search.id, after=last, limit=1))
+    return SearchCandidatesOut(candidates=listed, next=str(last) if more else None)
 
 
 def patch_emails(call: Call) -> CandidateResult:
@@ -146,6 +194,15 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET", "/searches/{search_id}", get_search, "Get a search", response=SearchOut, errors=_SEARCH_ERRORS
+    ),
+    Route(
+        "GET",
+        "/searches/{search_id}/candidates",
+        get_search_candidates,
+        "List a search's candidates with what the ATS has of them",
+        response=SearchCandidatesOut,
+        query=SearchCandidatesQuery,
+        errors=(404, 422),
     ),
     Route(
         "POST",

@@ -6,12 +6,16 @@ same data; this module adds the API's envelopes and its answers.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.vocabulary import EmailType
+from core.vocabulary import EmailType, Vendor
+from exports.presence import AtsPresence
 from ingest.records import CandidateIn, EmailsIn, Record, ResponseIn
 from ingest.results import Outcome
 from storage.models import Candidate, Search
+from storage.states import ExportState
 
 #: The most records one batch request may carry.
 MAX_BATCH = 1_000
@@ -62,6 +66,50 @@ class EmailOut(Out):
     type: EmailType
 
 
+class LinkStateOut(Out):
+    """The candidate's export on one linked search."""
+
+    search_id: str | None = Field(description="The source's id of the search.")
+    search: str = Field(description="The search's name.")
+    state: ExportState = Field(
+        description="pending, exporting, processing, exported, duplicate (already in the ATS, linked), "
+        "excluded (already in the ATS, held back), failed or reachout_on_linkedin (no usable email)."
+    )
+
+
+class AtsOut(Out):
+    """What the workspace's ATS has of the candidate, matched on every address and the LinkedIn URL."""
+
+    vendor: Vendor | None = Field(description="The connected ATS (null: none is connected).")
+    in_ats: bool = Field(description="The ATS holds a record of this person.")
+    matched_by: Literal["email", "linkedin", "record"] | None = Field(
+        description="What found them: an email or the LinkedIn URL in the ATS, or an export record."
+    )
+    record_id: str | None = Field(description="The ATS's id of the record.")
+    record_url: str | None = Field(description="The record in the ATS's web app, where it has one.")
+    exported_by_us: bool = Field(description="The record is one ScaleUp created (else it was there already).")
+    exclusion_only: bool = Field(
+        description="The ATS only serves to leave people out (BambooHR): in it means leave them out of outreach."
+    )
+    exports: list[LinkStateOut] = Field(description="The candidate's export on each linked search.")
+
+    @classmethod
+    def of(cls, found: AtsPresence) -> AtsOut:
+        """Return the answer for what `exports.presence` found."""
+        return cls(
+            vendor=found.vendor,
+            in_ats=found.in_ats,
+            matched_by=found.matched_by,  # type: ignore[arg-type]
+            record_id=found.record_id,
+            record_url=found.record_url,
+            exported_by_us=found.exported_by_us,
+            exclusion_only=found.exclusion_only,
+            exports=[
+                LinkStateOut(search_id=s.search_id, search=s.search, state=s.state) for s in found.links
+            ],
+        )
+
+
 class CandidateOut(Out):
     """A candidate as stored."""
 
@@ -74,10 +122,13 @@ class CandidateOut(Out):
     location: str | None
     phone: str | None
     emails: list[EmailOut]
+    ats: AtsOut | None = Field(
+        default=None, description="What the ATS has of them (reads only; null in answers to writes)."
+    )
 
     @classmethod
-    def of(cls, candidate: Candidate) -> CandidateOut:
-        """Return the answer for `candidate` (its emails loaded)."""
+    def of(cls, candidate: Candidate, ats: AtsPresence | None = None) -> CandidateOut:
+        """Return the answer for `candidate` (its emails loaded), with what the ATS has of them when given."""
         return cls(
             id=candidate.source_id,
             first_name=candidate.first_name,
@@ -88,7 +139,34 @@ class CandidateOut(Out):
             location=candidate.location,
             phone=candidate.phone,
             emails=[EmailOut(address=e.address, type=e.type) for e in candidate.emails if e.valid],
+            ats=AtsOut.of(ats) if ats is not None else None,
         )
+
+
+class SearchCandidatesQuery(BaseModel):
+    """The query of a search's candidate listing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=100, ge=1, le=500, description="Candidates a page holds at most.")
+    after: str | None = Field(
+        default=None,
+        max_length=32,
+        description="The `next` of the previous page (opaque); none: the first page.",
+    )
+    in_ats: bool | None = Field(
+        default=None, description="true: only candidates the ATS has; false: only those it does not have."
+    )
+
+
+class SearchCandidatesOut(Out):
+    """One page of a search's candidates, each with what the ATS has of them."""
+
+    candidates: list[CandidateOut]
+    next: str | None = Field(
+        description="Pass as `after` for the next page; null on the last one. A filtered page may hold fewer "
+        "than `limit` candidates and still have a next one."
+    )
 
 
 class CandidateResult(Out):
@@ -156,6 +234,8 @@ __all__ = [
     "ResponseBatch",
     "ResponseIn",
     "ResponseResult",
+    "SearchCandidatesOut",
+    "SearchCandidatesQuery",
     "SearchIn",
     "SearchOut",
 ]

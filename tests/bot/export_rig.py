@@ -25,6 +25,7 @@ from slack_rig import (
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.api import make_api
 from bot.app import create_app
 from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
@@ -71,7 +72,8 @@ def export_server(
         settings=make_settings(database_url, slack, secret_key, **limits), engine=db_engine, sessions=sessions
     )
     deps = build_deps(services, background_threads=4)
-    server = HttpServer(make_wsgi_app(create_app(services, deps), services), threads=4).start()
+    wsgi = make_wsgi_app(create_app(services, deps), services, api=make_api(services))
+    server = HttpServer(wsgi, threads=4).start()
     with httpx.Client(timeout=30) as http:
         yield AppServer(server.url, slack, deps, services, http)
     server.close()
