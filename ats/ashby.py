@@ -66,7 +66,10 @@ SPEC = VendorSpec(
         linkedin_search=False,  # candidate.search takes only `email` and `name`
         candidate_sync=True,  # candidate.list with `syncToken`
         add_to_job=True,  # application.create on an existing candidate
-        delayed_visibility=False,
+        # Ashby's API reference says nothing of when a created candidate can be read (docs silent); Ashby
+        # tells its customers that new records take "a short processing time, typically a couple of seconds
+        # to a minute or two". So a create stays `processing` until `candidate.info` (documented) shows it.
+        delayed_visibility=True,
         tags=True,
         notes=True,
     ),
@@ -586,5 +589,6 @@ def _created(candidate: Mapping[str, Any], application: Mapping[str, Any] | None
         candidate_id=str(candidate["id"]),
         application_id=str(application["id"]) if application and application.get("id") else None,
         profile_url=candidate.get("profileUrl") or None,
+        visible=False,  # confirmed by reading it back (SPEC: delayed_visibility)
         raw={"candidate": candidate, "application": application},
     )

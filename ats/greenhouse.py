@@ -98,6 +98,7 @@ SPEC = VendorSpec(
         add_to_job=True,
         # v1 documented delayed, truncated creates; unconfirmed for v3, so the adapter reads back to check.
         delayed_visibility=True,
+        batch_visibility=True,  # `GET /v3/candidates?ids=` takes 50 ids (docs/list-endpoints)
         tags=True,
         notes=False,
     ),

@@ -20,7 +20,10 @@ class Capabilities:
         linkedin_search: candidates can be looked up by LinkedIn URL.
         candidate_sync: the vendor has a changed-since listing the dedupe mirror can use.
         add_to_job: an existing candidate can be added to a job (used for duplicates).
-        delayed_visibility: a new record may not be readable at once (export stays `processing`).
+        delayed_visibility: a new record may not be readable at once: the export stays `processing` until
+            a read-back shows it.
+        batch_visibility: `visible_candidates` asks about many records per request, so the batch that created
+            them confirms them at its end; otherwise the scheduled confirmation reads each back later.
         tags: created candidates can be tagged.
         notes: a note can be attached to the created candidate.
     """
@@ -32,6 +35,7 @@ class Capabilities:
     candidate_sync: bool = True
     add_to_job: bool = True
     delayed_visibility: bool = False
+    batch_visibility: bool = False
     tags: bool = True
     notes: bool = False
 

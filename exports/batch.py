@@ -200,8 +200,9 @@ class BatchExporter:
     def run(self, batch: Sequence[Claimed], *, deadline: float | None = None) -> None:
         """Send each claimed candidate and record the outcome; on a stop, release what is left.
 
-        Creates the ATS may show late (`processing`) are then confirmed together (`confirm_created`),
-        unless the ATS itself stopped the batch.
+        Creates the ATS may show late (`processing`) are then confirmed together (`confirm_created`) where
+        one request asks about many (Greenhouse), unless the ATS itself stopped the batch; elsewhere the
+        scheduled confirmation reads them back, a while after they were sent.
         """
         clock = self.recorder.config.clock
         for index, item in enumerate(batch):
@@ -383,7 +384,7 @@ class BatchExporter:
             ats_application_id=created.application_id,
             ats_profile_url=created.profile_url,
         )
-        if recorded and state == ExportState.PROCESSING:
+        if recorded and state == ExportState.PROCESSING and self.caps.batch_visibility:
             self.unconfirmed.append((item.export_id, created.candidate_id))
 
     def _already_exists(self, item: Claimed, exc: AlreadyExists) -> None:

@@ -3,7 +3,7 @@
 A vendor may accept a create and show the record only later (Greenhouse is treated so). The batch that
 created them asks once at its end (`BatchExporter.confirm_created`); the scheduler asks again for the rest
 (`confirm_processing`), and a record still invisible after `processing_timeout_seconds` fails with a message
-that tells the recruiter to check the ATS.
+that tells the recruiter to check the ATS, and an alert in the link's channel saying so.
 """
 
 from __future__ import annotations
@@ -17,15 +17,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
 from core.errors import ScaleUpError
+from exports.alerts import raise_alert
 from exports.types import EngineConfig
 from storage.db import unit_of_work
+from storage.enums import AlertKind
 from storage.export_repository import ExportRepository
 from storage.models import Export, Link
 from storage.states import ExportState
 
 log = logging.getLogger(__name__)
 
-NEVER_VISIBLE = "The ATS accepted the candidate but never showed the record; check it there."
+NEVER_VISIBLE = (
+    "The ATS accepted the candidate but never showed the record; check it there before pressing Retry."
+)
 
 
 def confirm_visible(
@@ -69,6 +73,7 @@ def confirm_processing(
     with unit_of_work(sessions) as session:
         stmt = (
             select(Export.team_id, Export.id, Export.ats_candidate_id, Export.updated_at, Link.connection_id)
+            .add_columns(Export.link_id, Export.candidate_id, Link.alert_channel)
             .join(Link, Link.id == Export.link_id)
             .where(Export.state == ExportState.PROCESSING)
             .order_by(Export.id)
@@ -79,8 +84,10 @@ def confirm_processing(
     confirmed = 0
     timeout = timedelta(seconds=config.processing_timeout_seconds)
     by_connection: dict[int, list[tuple[str, int, str | None, datetime]]] = {}
-    for team, export_id, ats_id, since, connection_id in rows:
+    about: dict[int, tuple[int, int, str | None]] = {}
+    for team, export_id, ats_id, since, connection_id, link_id, candidate_id, channel in rows:
         by_connection.setdefault(connection_id, []).append((team, export_id, ats_id, since))
+        about[export_id] = (link_id, candidate_id, channel)
     for connection_id, waiting in by_connection.items():
         try:
             # One look-up per batch of ids where the vendor has one (Greenhouse: 50 per request).
@@ -95,21 +102,49 @@ def confirm_processing(
             if ats_id is not None and ats_id in shown:
                 visible.setdefault(team, []).append(export_id)
             elif config.now() - since >= timeout:
-                _never_visible(sessions, team, export_id)
+                _never_visible(sessions, team, export_id, *about[export_id], now=config.now())
         for team, export_ids in visible.items():
             confirmed += confirm_visible(sessions, team, export_ids, actor="confirm")
     return confirmed
 
 
-def _never_visible(sessions: sessionmaker[Session], team_id: str, export_id: int) -> None:
+def _never_visible(
+    sessions: sessionmaker[Session],
+    team_id: str,
+    export_id: int,
+    link_id: int,
+    candidate_id: int,
+    channel: str | None,
+    *,
+    now: datetime,
+) -> None:
+    """Fail a record the ATS never showed, and list it in the link's alert of such failures that day."""
     with unit_of_work(sessions) as session:
         export = session.scalars(select(Export).where(Export.id == export_id).with_for_update()).one()
-        if export.state == ExportState.PROCESSING:
-            ExportRepository(session, team_id).transition(
-                export,
-                ExportState.FAILED,
-                actor="confirm",
-                reason=NEVER_VISIBLE,
-                last_error_code="never_visible",
-                last_error_message=NEVER_VISIBLE,
-            )
+        if export.state != ExportState.PROCESSING:
+            return
+        ExportRepository(session, team_id).transition(
+            export,
+            ExportState.FAILED,
+            actor="confirm",
+            reason=NEVER_VISIBLE,
+            last_error_code="never_visible",
+            last_error_message=NEVER_VISIBLE,
+        )
+        raise_alert(
+            session,
+            team_id,
+            kind=AlertKind.FAILED,
+            incident_key=f"never_visible:link-{link_id}:{now.date().isoformat()}",
+            link_id=link_id,
+            channel=channel,
+            payload={"link_id": link_id},
+            candidates=[
+                {
+                    "candidate_id": candidate_id,
+                    "export_id": export_id,
+                    "code": "never_visible",
+                    "message": NEVER_VISIBLE,
+                }
+            ],
+        )

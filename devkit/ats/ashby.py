@@ -205,9 +205,13 @@ class AshbyEmulator(Emulator):
         record["_seq"] = self._sequence
         record["updatedAt"] = iso(self.clock())
 
-    def _get(self, collection: str, record_id: str | None, code: str) -> dict[str, Any]:
+    def _get(
+        self, collection: str, record_id: str | None, code: str, *, writing: bool = False
+    ) -> dict[str, Any]:
+        # A record still processing is hidden from reads (info, list, search) but a write that names it — the
+        # application, tag and note its creator adds next — finds it, as the creator holds its id.
         record = self.table(collection).get(str(record_id))
-        if record is None or not self.is_visible(record):
+        if record is None or not (writing or self.is_visible(record)):
             raise InputError(f"No {collection[:-1].replace('_', ' ')} with id {record_id}", code)
         return record
 
@@ -403,7 +407,9 @@ class AshbyEmulator(Emulator):
         return {"results": self._candidate_view(record)}
 
     def _candidate_add_tag(self, body: dict[str, Any]) -> dict[str, Any]:
-        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        candidate = self._get(
+            "candidates", _uuid_field(body, "candidateId"), "candidate_not_found", writing=True
+        )
         tag = self._get("candidate_tags", _uuid_field(body, "tagId"), "tag_not_found")
         if tag["id"] not in candidate["tags"]:
             candidate["tags"].append(tag["id"])
@@ -411,7 +417,9 @@ class AshbyEmulator(Emulator):
         return {"results": self._candidate_view(candidate)}
 
     def _candidate_create_note(self, body: dict[str, Any]) -> dict[str, Any]:
-        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        candidate = self._get(
+            "candidates", _uuid_field(body, "candidateId"), "candidate_not_found", writing=True
+        )
         note = body.get("note")
         content = note.get("value") if isinstance(note, Mapping) else note
         if not isinstance(content, str) or not content:
@@ -446,7 +454,9 @@ class AshbyEmulator(Emulator):
     # --- applications ---
 
     def _application_create(self, body: dict[str, Any]) -> dict[str, Any]:
-        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        candidate = self._get(
+            "candidates", _uuid_field(body, "candidateId"), "candidate_not_found", writing=True
+        )
         job = self._get("jobs", _uuid_field(body, "jobId"), "job_not_found")
         if job.get("status") != "Open":
             raise InputError("Applications can only be created on open jobs", "job_not_open")

@@ -79,6 +79,7 @@ def run_story(stack: DemoStack, workdir: Path, say: Callable[[Step], None]) -> D
     automatic_pass(stack, step)
     shortcut_export(stack, step)
     late_email(stack, step)
+    confirm_processing(stack, step)
 
     with unit_of_work(stack.services.sessions) as session:
         (outcome.report,) = [r for r in link_reports(session, TEAM) if r.link_id == link_id]
@@ -337,6 +338,24 @@ def late_email(stack: DemoStack, step: Callable[..., None]) -> None:
             "Add a missing email",
             "PATCH /api/v1/candidates/dm-4/emails → Cara is back in line; she goes out with the next pass",
         )
+
+
+def confirm_processing(stack: DemoStack, step: Callable[..., None]) -> None:
+    """Read back the records an ATS shows only a while after accepting them, as the worker does each minute."""
+    caps = spec_of(stack.vendor).capabilities
+    if not caps.delayed_visibility or caps.batch_visibility:
+        return  # shown at once, or confirmed by the batch that created them
+    with unit_of_work(stack.services.sessions) as session:
+        (report,) = [r for r in link_reports(session, TEAM) if r.search_name == SEARCH]
+    waiting = report.counts[ExportState.PROCESSING]
+    confirmed = stack.deps.exports.confirm_processing(TEAM)
+    label = spec_of(stack.vendor).label
+    step(
+        "Confirm processing",
+        f"{label} shows new records after a short processing time: {waiting} record(s) waited in "
+        f"“Processing” until read back; {confirmed} now shown, so exported",
+        ok=confirmed == waiting,
+    )
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float) -> Any:

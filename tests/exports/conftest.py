@@ -19,7 +19,7 @@ from devkit.ats.registry import emulator_class, load_seed
 from exports.adapters import AdapterFactory
 from exports.batch import Create, create_in_ats
 from exports.engine import ExportEngine
-from exports.types import EngineConfig
+from exports.types import EngineConfig, PassResult
 from storage.base import utcnow
 from storage.crypto import SecretBox
 from storage.db import unit_of_work
@@ -33,6 +33,7 @@ from storage.repositories import (
     SearchRepository,
     ensure_workspace,
 )
+from storage.states import ExportState
 
 TEAM = "T0EXPORT"
 
@@ -83,6 +84,16 @@ EXPORTING = {
         VendorCase(Vendor.WORKABLE, "A1B2C3D4E5", "candidate", "/spi/v3/jobs/", ("jobs", "state", "closed")),
     )
 }
+
+
+#: A candidate sent to the ATS: exported, or processing where the vendor shows new records late (Ashby,
+#: Greenhouse) until the scheduled confirmation reads them back (tests/exports/test_late_visibility.py).
+SENT = frozenset({ExportState.EXPORTED, ExportState.PROCESSING})
+
+
+def sent(result: PassResult) -> int:
+    """Return how many candidates a pass sent to the ATS (exported or processing)."""
+    return result.exported + result.processing
 
 
 def fast_http(page_size: int = 2) -> HttpOptions:
