@@ -466,7 +466,10 @@ class AshbyAdapter:
         )
 
     def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
-        """Return the candidate, or None when Ashby does not know the id."""
+        """Return the candidate, or None when Ashby does not know the id (yet: see SPEC's delayed_visibility).
+
+        `candidate.info` takes `{id}` (tests/specs/ashby-openapi.yml, `/candidate.info`).
+        """
         try:
             results = _results(self._call("candidate.info", {"id": candidate_id}))
         except NotFound:

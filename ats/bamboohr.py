@@ -32,6 +32,7 @@ from ats.types import (
     NewCandidate,
     Stage,
 )
+from core.ttl import TtlMemory
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
@@ -238,7 +239,9 @@ class BambooHRAdapter:
         self._root = str(http.client.base_url).rstrip("/")
         self._auth = httpx.BasicAuth(config.secrets["api_key"], "x")
         self._company = (config.fields.get("subdomain") or "").strip() or None
-        self._index: tuple[float, dict[str, list[Mapping[str, Any]]]] | None = None
+        self._index: TtlMemory[str, dict[str, list[Mapping[str, Any]]]] = TtlMemory(
+            INDEX_TTL, clock=http.options.now
+        )
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> BambooHRAdapter:
@@ -324,22 +327,26 @@ class BambooHRAdapter:
     ) -> list[AtsCandidate]:
         """Return applicants whose email matches, comparing case-insensitively over every application page.
 
-        BambooHR has no email filter (and `searchString` is not documented to match emails), so one scan of
-        every page builds an email index that later look-ups reuse for `INDEX_TTL` seconds: an export pass
-        checking many candidates reads the applications once, not once per candidate.
+        BambooHR has no email filter: `GET /applicant_tracking/applications` takes `page`, `jobId`,
+        `applicationStatusId`, `applicationStatus`, `jobStatusGroups`, `searchString` ("A general search
+        criteria by which to find applications", not documented to match emails), `sortBy`, `sortOrder` and
+        `newSince` (BambooHR/bhr-api-python, docs/ApplicantTrackingApi.md). So one scan of every page builds
+        an email index that later look-ups reuse for `INDEX_TTL` seconds: an export pass checking many
+        candidates reads the applications once, not once per candidate.
         """
         if not email:
             return []
-        if self._index is None or self._index[0] <= self._http.options.now():
-            index: dict[str, list[Mapping[str, Any]]] = {}
+        index = self._index.get("by_email")
+        if index is None:
+            index = {}
             for items in self._application_pages({}):
                 for application in items:
                     applicant = application.get("applicant")
                     address = str(applicant.get("email") or "") if isinstance(applicant, Mapping) else ""
                     if address.strip():
                         index.setdefault(address.strip().lower(), []).append(application)
-            self._index = (self._http.options.now() + INDEX_TTL, index)
-        return _merge_applicants(self._index[1].get(email.strip().lower(), []))
+            self._index.put("by_email", index)
+        return _merge_applicants(index.get(email.strip().lower(), []))
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
         """Yield applicants with applications newer than `since`; the last page's cursor is the newest `appliedDate`."""

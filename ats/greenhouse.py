@@ -85,9 +85,11 @@ SPEC = VendorSpec(
         ),
     ),
     primary_secret="client_secret",
-    # Fixed 30 s windows, no published ceiling; X-RateLimit-Limit 75 was observed and Airbyte budgets 50.
-    # https://harvestdocs.greenhouse.io/docs/api-rate-limiting
-    # (3rd-party: Airbyte source-greenhouse BEHAVIOR.md)
+    # Greenhouse's v1/v2 text: "limited to the amount specified in the returned X-RateLimit-Limit header, per
+    # 10 seconds" (grnhse/greenhouse-api-docs, source/includes/harvest/_introduction.md); the v3 page
+    # (harvestdocs.greenhouse.io/docs/api-rate-limiting) is not in our stored copy. 50 per 30 s stays under
+    # any limit of 50 or more per 10 s, and the hint below stops at X-RateLimit-Remaining = 0 anyway
+    # (3rd-party: Airbyte source-greenhouse budgets 50 the same way).
     rate_limit=VendorLimit(limit=50, window=30.0),
     capabilities=Capabilities(
         export_prospects=True,
@@ -131,8 +133,12 @@ class GreenhouseAdapter:
             budget=budget,
             options=options,
             # The limit is per account and shared with other tools: stop when Greenhouse says the window is
-            # spent, not only when our own count says so.
-            # https://harvestdocs.greenhouse.io/docs/api-rate-limiting
+            # spent, not only when our own count says so. The v3 page (docs/api-rate-limiting) is not in our
+            # stored copy; Greenhouse's v1/v2 text sends X-RateLimit-Remaining on every answer and
+            # X-RateLimit-Reset with 429s ("In the HTTP 429 response, the X-RateLimit-Reset header is the
+            # timestamp indicating when you can try again", grnhse/greenhouse-api-docs
+            # source/includes/harvest/_introduction.md). The hint acts on Remaining = 0 and uses Reset only
+            # when it is there, so it needs no more than that.
             window_hint=remaining_reset_hint("X-RateLimit-Remaining", "X-RateLimit-Reset"),
         )
         return cls(config, http, page_size=options.page_size or PAGE_SIZE)
@@ -157,7 +163,13 @@ class GreenhouseAdapter:
         return _to_job(found[0])
 
     def list_stages(self, job_id: str) -> list[Stage]:
-        """Return the job's active interview stages in `sort_order`."""
+        """Return the job's active interview stages in `sort_order`.
+
+        `GET /v3/job_interview_stages`: "inactive stages are included by default and can be filtered out with
+        `active=true`"; `job_ids` returns "only interview stages belonging to these job (hiring plan) ids";
+        `sort_order` is the "Position of this stage within the job's interview plan, ascending", and answers
+        are not sorted by it (harvestdocs.greenhouse.io, Harvest v3 API reference).
+        """
         params = {"job_ids": _int_id(job_id, "job"), "active": "true"}
         stages = [
             _to_stage(item) for page in self._pages("/v3/job_interview_stages", params) for item in page.items
@@ -170,7 +182,11 @@ class GreenhouseAdapter:
     def find_candidates(
         self, *, email: str | None = None, linkedin_url: str | None = None
     ) -> list[AtsCandidate]:
-        """Return candidates (prospects too) having `email` among their addresses."""
+        """Return candidates (prospects too) having `email` among their addresses.
+
+        v3 `email`: "Matches against any of the candidate's email addresses, case-insensitively"
+        (harvestdocs.greenhouse.io/reference/get_v3-candidates).
+        """
         if email is None:
             raise NotSupported(SPEC.label, "cannot search candidates by LinkedIn URL")
         params = {"email": email.strip().lower()}
@@ -188,7 +204,14 @@ class GreenhouseAdapter:
             yield CandidatePage(candidates, newest)
 
     def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
-        """Create a prospect, on `job_id` when given (a prospect application cannot sit in a stage)."""
+        """Create a prospect, on `job_id` when given.
+
+        v3 `POST /v3/candidates`: "Pass a nested `application` object to simultaneously create the candidate's
+        first application — supply a `job_id` to create an applicant, or a `prospect_pool_id` (and omit
+        `job_id`) to create a prospect"; the prospect shape takes `prospect` and `job_ids`
+        (harvestdocs.greenhouse.io, Harvest v3 API reference). A prospect sits at a prospect-pool stage
+        (`prospect_pool_stage_id`), never at one of the job's interview stages.
+        """
         application: dict[str, Any] = {
             "prospect": True,
             "job_ids": [_int_id(job_id, "job")] if job_id else [],
@@ -198,7 +221,11 @@ class GreenhouseAdapter:
     def create_applicant(
         self, person: NewCandidate, *, job_id: str, stage_id: str | None
     ) -> CreatedApplication:
-        """Create a candidate with one application on `job_id` at `stage_id` in a single call."""
+        """Create a candidate with one application on `job_id` at `stage_id` in a single call.
+
+        The applicant shape of the nested `application` takes `job_id` and `initial_stage_id` (Harvest v3 API
+        reference, `POST /v3/candidates`); the 201 answer is `{candidate, application}`.
+        """
         application: dict[str, Any] = {"job_id": _int_id(job_id, "job")}
         if stage_id:
             application["initial_stage_id"] = _int_id(stage_id, "stage")
@@ -207,7 +234,13 @@ class GreenhouseAdapter:
     def add_to_job(
         self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
     ) -> CreatedApplication:
-        """Add an existing candidate to `job_id` with `POST /v3/applications`."""
+        """Add an existing candidate to `job_id` with `POST /v3/applications`.
+
+        "a candidate application (requires `candidate_id` + `job_id`) places the candidate at the job's first
+        interview stage (or `initial_stage_id` when supplied); a prospect application (requires
+        `candidate_id` + `prospect: true`) creates a prospect, optionally attached to one or more jobs via
+        `job_ids`" (Harvest v3 API reference, `POST /v3/applications`).
+        """
         body: dict[str, Any] = {"candidate_id": _int_id(candidate_id, "candidate")}
         if prospect:
             body |= {"prospect": True, "job_ids": [_int_id(job_id, "job")]}
@@ -314,7 +347,10 @@ class GreenhouseAdapter:
         return str(token), self._expiry(body)
 
     def _expiry(self, body: Mapping[str, Any]) -> float:
-        # PHP client and most integrators read `expires_at` (ISO); one falls back to `expires_in` (UNSURE).
+        # The stored v3 authentication guide shows only the request. Greenhouse's own PHP client refuses a
+        # token answer without `token_type`, `access_token` and `expires_at` (grnhse/greenhouse-tools-php,
+        # src/Clients/HarvestAuthClient.php), so `expires_at` is read first; `expires_in` and a default
+        # lifetime are fallbacks for answers that lack it (docs silent).
         if body.get("expires_at"):
             try:
                 return datetime.fromisoformat(str(body["expires_at"])).timestamp()

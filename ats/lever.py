@@ -175,7 +175,13 @@ class LeverAdapter:
     def add_to_job(
         self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
     ) -> CreatedApplication:
-        """Open a new opportunity for an existing contact on `job_id`."""
+        """Open a new opportunity for an existing contact on `job_id`.
+
+        "If a contact already exists for a candidate, the ID of the existing contact may be provided in the
+        POST request to create an opportunity associated with the existing candidate's contact" (Lever
+        developer documentation, "Create an opportunity"; our stored copy of that page is cut short, so the
+        sentence is read in corbaltcode/lever-data-api-go, opportunities.go, which repeats Lever's text).
+        """
         body: dict[str, Any] = {"contact": candidate_id, "postings": [job_id], "origin": ORIGIN}
         if stage_id and not prospect:
             body["stage"] = stage_id

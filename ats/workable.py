@@ -369,7 +369,11 @@ class WorkableAdapter:
         return _to_job(_single(self._get(f"/jobs/{_q(job_id)}"), "job"))
 
     def list_stages(self, job_id: str) -> list[Stage]:
-        """Return the job's pipeline stages (id = slug) in pipeline order."""
+        """Return the job's pipeline stages (id = slug) in pipeline order.
+
+        Workable's candidate create page points here for stage values ("Values can be retrieved from the
+        jobs/:shortcode/stages endpoint", workable.readme.io/reference/job-candidates-create).
+        """
         body = json_or_none(self._get(f"/jobs/{_q(job_id)}/stages"))
         rows = body.get("stages") if isinstance(body, Mapping) else None
         stages = [
@@ -416,7 +420,12 @@ class WorkableAdapter:
     def create_applicant(
         self, person: NewCandidate, *, job_id: str, stage_id: str | None
     ) -> CreatedApplication:
-        """Create a sourced candidate on `job_id`, placed straight in the stage slug `stage_id`."""
+        """Create a sourced candidate on `job_id`, placed straight in the stage slug `stage_id`.
+
+        "Depending on the value of the sourced flag, candidates are put into the sourced or applied stage.
+        But you can set this if you want to create a candidate directly in another stage"
+        (workable.readme.io/reference/job-candidates-create, query parameter `stage`).
+        """
         return self._create(
             f"/jobs/{_q(job_id)}/candidates", person, params={"stage": stage_id} if stage_id else None
         )
