@@ -90,6 +90,8 @@ class AshbyEmulator(Emulator):
     `candidates`, `applications`, `candidate_tags`, `notes`, `sources`.
     """
 
+    create_path = "/candidate.create"
+
     vendor = Vendor.ASHBY
     default_rate_window = 60.0
     demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_API_KEY}

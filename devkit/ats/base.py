@@ -74,6 +74,8 @@ class Emulator:
     vendor: ClassVar[Vendor]
     default_rate_window: ClassVar[float] = 1.0
     api_prefix: ClassVar[str] = ""
+    #: The path (or its start) of the vendor's candidate create, where tests and the demo inject failures.
+    create_path: ClassVar[str] = ""
     # The credentials the emulator accepts, and the vendor fields an adapter needs (see connection_config()).
     demo_secrets: ClassVar[Mapping[str, str]] = {}
     demo_fields: ClassVar[Mapping[str, str]] = {}

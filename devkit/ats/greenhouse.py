@@ -43,6 +43,8 @@ class GreenhouseEmulator(Emulator):
         **kwargs: see `Emulator`.
     """
 
+    create_path = "/v3/candidates"
+
     vendor = Vendor.GREENHOUSE
     # v3 limits in fixed 30-second windows (3rd-party: Airbyte source-greenhouse BEHAVIOR.md).
     # https://harvestdocs.greenhouse.io/docs/api-rate-limiting

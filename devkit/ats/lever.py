@@ -45,6 +45,8 @@ class Refused(Exception):
 class LeverEmulator(Emulator):
     """Lever's postings, stages, users and opportunities (with email dedupe onto one contact)."""
 
+    create_path = "/v1/opportunities"
+
     vendor = Vendor.LEVER
     api_prefix = "/v1"
     # 10 requests/s per key with bursts to 20 (3rd-party: rate-limits.apis.io Lever profile).

@@ -41,6 +41,8 @@ class WorkableEmulator(Emulator):
     `applied_emails` — the "thank you for applying" mail Workable would send.
     """
 
+    create_path = "/spi/v3/jobs/"
+
     vendor = Vendor.WORKABLE
     api_prefix = "/spi/v3"
     default_rate_window = 10.0

@@ -11,9 +11,11 @@ from typing import Any
 
 from ats.registry import spec_of
 from ats.types import AtsCandidate
+from bot.changes import changes_to
 from bot.features.alerts.delivery import deliver_alerts as deliver
 from bot.features.connect.ids import ConnectIds, field_block_id
-from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds, stage_block_id
+from bot.features.export.ids import ExportIds
+from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
 from bot.slack_clients import clients_by_team
 from bot.worker import build_worker, run_once
 from devkit.demo.shortcut import export_from_message
@@ -76,7 +78,15 @@ def run_story(stack: DemoStack, workdir: Path, say: Callable[[Step], None]) -> D
     csv_path = write_sample(workdir, existing)
     search_id = import_sample(stack, csv_path, step)
     link_id = link_search(stack, search_id, step)
+    exporting = not spec_of(stack.vendor).capabilities.exclusion_only
+    if exporting:
+        # One create is refused, so the story shows a failure alert and its Retry.
+        stack.ats.faults.fail_next(1, status=422, method="POST", path=stack.ats.create_path)
     automatic_pass(stack, step)
+    alerts = channel_alerts(stack, step)
+    if exporting:
+        press(stack, step, alerts, ExportIds.RETRY_BUTTON, "Retry a failure")
+        press(stack, step, alerts, ExportIds.ADD_TO_JOB_BUTTON, "Add a held-back candidate")
     shortcut_export(stack, step)
     late_email(stack, step)
     confirm_processing(stack, step)
@@ -195,7 +205,7 @@ def import_sample(stack: DemoStack, path: Path, step: Callable[..., None]) -> in
     run = FileImport(
         stack.services.sessions,
         TEAM,
-        on_changed=stack.deps.exports.candidate_updated,
+        on_changed=changes_to(stack.deps.exports, lambda fn, *args: fn(*args)),  # as `scaleup import` does
         on_bad_row=lambda row: bad.append(str(row)),
     )
     summary = import_candidates(run, path, SEARCH)
@@ -254,7 +264,7 @@ def link_search(stack: DemoStack, search_id: int, step: Callable[..., None]) -> 
             LinkIds.RESPONSES_CHECKBOXES: checked(ResponseType.INTERESTED, ResponseType.MAYBE)
         },
         LinkIds.EMAILS_BLOCK: {LinkIds.EMAILS_CHECKBOXES: checked(ALL_EMAILS)},
-        LinkIds.INCLUDE_ATS_BLOCK: {LinkIds.INCLUDE_ATS_CHECKBOX: checked(INCLUDE_ATS)},
+        LinkIds.INCLUDE_ATS_BLOCK: {LinkIds.INCLUDE_ATS_CHECKBOX: checked()},  # held back and announced
         LinkIds.CHANNEL_BLOCK: {LinkIds.CHANNEL_SELECT: conversation(ALERTS_CHANNEL)},
     }
     stage_text = ""
@@ -274,21 +284,72 @@ def link_search(stack: DemoStack, search_id: int, step: Callable[..., None]) -> 
     step(
         "Link the search",
         f"/scaleup link → “{SEARCH}” linked to “{job['text']['text']}”{stage_text}, "
-        "automatic, interested and maybe responders, alerts to #recruiting-alerts",
+        "automatic, interested and maybe responders, people already in the ATS held back, alerts to "
+        "#recruiting-alerts",
     )
     return link_id
 
 
 def automatic_pass(stack: DemoStack, step: Callable[..., None], *, again: bool = False) -> None:
     """Run the scheduler's jobs once, as `scaleup worker --once` does, then deliver the alerts."""
+    spec = spec_of(stack.vendor)
+    if spec.rate_limit.window >= 10:
+        step(
+            "Mind the rate limit",
+            f"{spec.label} allows an account {spec.rate_limit.limit} requests per {spec.rate_limit.window:g} s: "
+            f"the pass waits for {spec.label}'s window when it has used them (about "
+            f"{spec.rate_limit.window:g} s)",
+        )
     worker = build_worker(stack.services)
     try:
         summary = run_once(worker)
     finally:
         worker.close()
     deliver_alerts(stack)
+    if spec.capabilities.exclusion_only:
+        left_out = summary.counts.get("excluded", 0)
+        step(
+            "Automatic exclusion pass",
+            f"{left_out} candidate(s) of the search found in {spec.label} and left out, so nobody reaches out to "
+            f"them twice; {spec.label}'s API takes no exports, so nothing is sent",
+        )
+        return
     title = "Automatic pass again" if again else "Automatic export pass"
     step(title, summary.describe())
+
+
+def channel_alerts(stack: DemoStack, step: Callable[..., None]) -> list[dict[str, Any]]:
+    """Say which digests the pass posted to #recruiting-alerts; return them (their blocks hold the buttons)."""
+    posted = [
+        c.payload for c in stack.slack.calls("chat.postMessage") if c.payload.get("channel") == ALERTS_CHANNEL
+    ]
+    headlines = "; ".join(str(p.get("text", "")).split("\n")[0][:110] for p in posted)
+    step("Alerts in #recruiting-alerts", headlines or "none", ok=bool(posted))
+    return posted
+
+
+def press(
+    stack: DemoStack, step: Callable[..., None], posted: list[dict[str, Any]], action_id: str, title: str
+) -> None:
+    """Press the first `action_id` button of the posted alerts, as a recruiter in the channel would."""
+    button = next(
+        (
+            element
+            for payload in posted
+            for block in payload.get("blocks") or ()
+            for element in [block.get("accessory"), *(block.get("elements") or ())]
+            if isinstance(element, dict) and element.get("action_id") == action_id
+        ),
+        None,
+    )
+    if button is None:
+        step(title, f"no {action_id} button was posted", ok=False)
+        return
+    before = len(stack.slack.calls("chat.postMessage"))
+    stack.driver.interact(stack.driver.message_button(button, channel=ALERTS_CHANNEL, user=ADMIN))
+    stack.settle()
+    answers = [c.payload.get("text", "") for c in stack.slack.calls("chat.postMessage")[before:]]
+    step(title, answers[-1][:200] if answers else "pressed; no answer", ok=bool(answers))
 
 
 def deliver_alerts(stack: DemoStack) -> None:
@@ -342,12 +403,12 @@ def late_email(stack: DemoStack, step: Callable[..., None]) -> None:
 
 def confirm_processing(stack: DemoStack, step: Callable[..., None]) -> None:
     """Read back the records an ATS shows only a while after accepting them, as the worker does each minute."""
-    caps = spec_of(stack.vendor).capabilities
-    if not caps.delayed_visibility or caps.batch_visibility:
-        return  # shown at once, or confirmed by the batch that created them
+    if not spec_of(stack.vendor).capabilities.delayed_visibility:
+        return  # shown at once
     with unit_of_work(stack.services.sessions) as session:
         (report,) = [r for r in link_reports(session, TEAM) if r.search_name == SEARCH]
     waiting = report.counts[ExportState.PROCESSING]
+    time.sleep(stack.ats.visibility_delay)  # the ATS's short processing time
     confirmed = stack.deps.exports.confirm_processing(TEAM)
     label = spec_of(stack.vendor).label
     step(

@@ -50,7 +50,9 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
         want = outcome.expected.get(state)
         style = "" if want is None or want == got else "[red]"
         counts.add_row(state.label, f"{style}{got}", "" if want is None else str(want))
-    counts.add_row("[bold]total", f"[bold]{report.total if report else 0}", "")
+    for reason, got in report.not_recorded.items() if report else ():
+        counts.add_row(f"{reason.label} (no record)", str(got), "")
+    counts.add_row("[bold]in the search", f"[bold]{report.candidates if report else 0}", "")
     console.print(counts)
     if outcome.ok:
         console.print("[bold green]Demo finished: every step did what it should.[/bold green]")

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from ats.registry import spec_of
 from bot.api import make_api
 from bot.app import create_app
 from bot.changes import changes_to
@@ -66,6 +67,9 @@ class DemoStack:
 def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None) -> DemoStack:
     """Start the ATS emulator, the Slack stand-in and the app on loopback, with a SQLite file in `workdir`."""
     ats = start_emulator(vendor, rate_limit=rate_limit)
+    if spec_of(vendor).capabilities.delayed_visibility:
+        # Show new records a second late, as these vendors may: the demo's records wait in "Processing".
+        ats.visibility_delay = 1.0
     slack = SlackEmulator(team_id=TEAM).start()
     slack.add_user(ADMIN, admin=True)
     slack.add_channel(ALERTS_CHANNEL, "recruiting-alerts")

@@ -196,6 +196,36 @@ class SlackDriver:
             "response_urls": [],
         }
 
+    def message_button(
+        self, button: dict[str, Any], *, channel: str, user: str, message_ts: str = "1700000200.000100"
+    ) -> dict[str, Any]:
+        """Return a block_actions payload for `button` (as posted) on one of the app's channel messages."""
+        return {
+            "type": "block_actions",
+            "team": {"id": self.team, "domain": "acme"},
+            "user": user_of(user, self.team),
+            "api_app_id": APP_ID,
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": new_trigger(),
+            "channel": {"id": channel, "name": "recruiting-alerts"},
+            "message": {"type": "message", "ts": message_ts},
+            "response_url": self.response_url,
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": button.get("block_id") or "actions",
+                    "type": "button",
+                    "value": button.get("value", ""),
+                    "action_ts": new_action_ts(),
+                }
+            ],
+        }
+
     def message_shortcut(
         self, callback_id: str, message: dict[str, Any], *, channel: str, user: str
     ) -> dict[str, Any]:
