@@ -61,6 +61,7 @@ SPEC = VendorSpec(
     rate_limit=VendorLimit(limit=80, window=60.0),
     capabilities=Capabilities(
         export_prospects=True,
+        prospect_stages=True,  # a "Lead" stage of the job's interview plan (application.create)
         export_applicants=True,
         multiple_emails=True,  # candidate.create `alternateEmailAddresses`
         linkedin_search=False,  # candidate.search takes only `email` and `name`
@@ -82,6 +83,9 @@ OPEN_JOB_STATUSES = ("Open",)
 
 UNPLACEABLE_STAGE_TYPES = frozenset({"Archived"})
 """Stage types `application.create` cannot take without more data (Archived needs an archive reason)."""
+
+LEAD_STAGE_TYPE = "Lead"
+"""Stage type of leads (prospects); an application at any other type is an applicant."""
 
 APPLICANT_STAGE_TYPES = ("PreInterviewScreen", "Active")
 """Stage types that make an application an applicant rather than a lead, in the order they are preferred."""
@@ -213,11 +217,14 @@ def _to_job(item: Mapping[str, Any]) -> Job:
 
 @odd_answers_are_errors(SPEC.label, "a stage")
 def _to_stage(item: Mapping[str, Any], job_id: str) -> Stage:
+    lead = str(item.get("type")) == LEAD_STAGE_TYPE
     return Stage(
         id=str(item["id"]),
         name=str(item.get("title") or ""),
         order=int(item.get("orderInInterviewPlan") or 0),
         job_id=job_id,
+        for_prospects=lead,
+        for_applicants=not lead,
         raw=item,
     )
 
@@ -434,10 +441,14 @@ class AshbyAdapter:
             pending = CandidatePage(pending.candidates, since)
         yield pending
 
-    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
-        """Create the candidate; with a job, also an application left in the job's first "Lead" stage."""
+    def create_prospect(
+        self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
+    ) -> CreatedApplication:
+        """Create the candidate; with a job, also an application at the "Lead" stage `stage_id` (the job's
+        first "Lead" stage when None: "If none is provided, the application is placed in the first "Lead"
+        stage", application.create in tests/specs/ashby-openapi.yml). Without a job there is no stage."""
         candidate = self._create_candidate(person)
-        application = self._apply_new(candidate, job_id, None, person) if job_id else None
+        application = self._apply_new(candidate, job_id, stage_id, person) if job_id else None
         self._decorate(candidate["id"], person)
         return _created(candidate, application)
 

@@ -361,7 +361,9 @@ class BambooHRAdapter:
             newest = max([newest, *stamps] if newest else stamps, key=to_new_since, default=newest)
         yield CandidatePage(pending or (), newest)
 
-    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+    def create_prospect(
+        self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
+    ) -> CreatedApplication:
         """Refuse: ScaleUp never writes to BambooHR."""
         raise NotSupported(SPEC.label, EXPORT_REFUSED)
 

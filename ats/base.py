@@ -93,8 +93,11 @@ class AtsAdapter(Protocol):
         """Yield candidates changed since the cursor `since` (all when None); the last page's cursor is next."""
         ...
 
-    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
-        """Create a prospect (lead), attached to `job_id` where the vendor allows it."""
+    def create_prospect(
+        self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
+    ) -> CreatedApplication:
+        """Create a prospect (lead), attached to `job_id` where the vendor allows it, at `stage_id` where it
+        has prospect stages (`capabilities.prospect_stages`; ignored elsewhere)."""
         ...
 
     def create_applicant(

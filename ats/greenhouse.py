@@ -93,6 +93,7 @@ SPEC = VendorSpec(
     rate_limit=VendorLimit(limit=50, window=30.0),
     capabilities=Capabilities(
         export_prospects=True,
+        prospect_stages=False,  # prospects sit in prospect-pool stages, never at a job's stage (v3)
         export_applicants=True,
         multiple_emails=True,
         linkedin_search=False,  # GET /v3/candidates has no LinkedIn/social filter
@@ -203,14 +204,17 @@ class GreenhouseAdapter:
             newest = max([newest, *stamps], key=_sort_time) if stamps else newest
             yield CandidatePage(candidates, newest)
 
-    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
+    def create_prospect(
+        self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
+    ) -> CreatedApplication:
         """Create a prospect, on `job_id` when given.
 
         v3 `POST /v3/candidates`: "Pass a nested `application` object to simultaneously create the candidate's
         first application — supply a `job_id` to create an applicant, or a `prospect_pool_id` (and omit
         `job_id`) to create a prospect"; the prospect shape takes `prospect` and `job_ids`
         (harvestdocs.greenhouse.io, Harvest v3 API reference). A prospect sits at a prospect-pool stage
-        (`prospect_pool_stage_id`), never at one of the job's interview stages.
+        (`prospect_pool_stage_id`), never at one of the job's interview stages: "`stage_id` … `null` for
+        prospect applications" (the application object); so `stage_id`, a job stage, does not apply.
         """
         application: dict[str, Any] = {
             "prospect": True,
@@ -422,6 +426,7 @@ def _to_stage(item: Mapping[str, Any]) -> Stage:
         name=str(item.get("name") or ""),
         order=int(item.get("sort_order") or 0),
         job_id=str(item["job_id"]) if item.get("job_id") is not None else None,
+        for_prospects=False,  # job interview stages hold applications, never prospects
         raw=item,
     )
 

@@ -63,6 +63,7 @@ SPEC = VendorSpec(
     rate_limit=VendorLimit(limit=8, window=1.0),
     capabilities=Capabilities(
         export_prospects=True,
+        prospect_stages=True,  # an opportunity's `stage` (Create an opportunity)
         export_applicants=True,
         multiple_emails=True,
         linkedin_search=False,  # GET /opportunities filters by email, contact_id, posting_id… not by link
@@ -160,10 +161,16 @@ class LeverAdapter:
                 tuple(_to_candidates(page.items)), str(newest) if newest is not None else None
             )
 
-    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
-        """Create a lead: an opportunity left in Lever's default "New lead" stage, origin sourced."""
+    def create_prospect(
+        self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
+    ) -> CreatedApplication:
+        """Create a lead: an opportunity, origin sourced, at `stage_id` or Lever's default "New lead" stage.
+
+        `stage`: "The stage ID of this Opportunity's current stage If omitted, the Opportunity will be placed
+        into the "New Lead" stage" (Lever developer documentation, "Create an opportunity").
+        """
         body = _person_body(person) | ({"postings": [job_id]} if job_id else {})
-        return self._create(body)
+        return self._create(body | ({"stage": stage_id} if stage_id else {}))
 
     def create_applicant(
         self, person: NewCandidate, *, job_id: str, stage_id: str | None
@@ -183,7 +190,7 @@ class LeverAdapter:
         sentence is read in corbaltcode/lever-data-api-go, opportunities.go, which repeats Lever's text).
         """
         body: dict[str, Any] = {"contact": candidate_id, "postings": [job_id], "origin": ORIGIN}
-        if stage_id and not prospect:
+        if stage_id:
             body["stage"] = stage_id
         return self._create(body)
 

@@ -15,6 +15,7 @@ class Capabilities:
 
     Attributes:
         export_prospects: can create a candidate not (yet) applied to a job.
+        prospect_stages: a prospect can be placed at one of the job's stages (`Stage.for_prospects`).
         export_applicants: can create an application on a job at a chosen stage.
         multiple_emails: a created candidate can carry several email addresses.
         linkedin_search: candidates can be looked up by LinkedIn URL.
@@ -30,6 +31,7 @@ class Capabilities:
 
     export_prospects: bool
     export_applicants: bool
+    prospect_stages: bool = False
     multiple_emails: bool = True
     linkedin_search: bool = False
     candidate_sync: bool = True
@@ -70,12 +72,18 @@ class Job:
 
 @dataclass(frozen=True)
 class Stage:
-    """A pipeline stage; `job_id` is None where the vendor's stages are account-wide (Lever)."""
+    """A pipeline stage; `job_id` is None where the vendor's stages are account-wide (Lever).
+
+    `for_prospects` / `for_applicants`: whether a prospect (lead) / an applicant may be placed here (Ashby's
+    "Lead" stages hold leads; Greenhouse's interview stages never hold prospects).
+    """
 
     id: str
     name: str
     order: int
     job_id: str | None = None
+    for_prospects: bool = True
+    for_applicants: bool = True
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 

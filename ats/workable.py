@@ -71,6 +71,7 @@ SPEC = VendorSpec(
     rate_limit=VendorLimit(limit=10, window=10.0),
     capabilities=Capabilities(
         export_prospects=True,  # talent pool, or a job candidate left in the "sourced" stage
+        prospect_stages=True,  # `?stage=` on a job's sourced candidate; none in the talent pool
         export_applicants=True,  # `?stage=<slug>` places the candidate in one call
         multiple_emails=False,  # a Workable candidate has one `email`
         linkedin_search=False,  # GET /candidates filters by email only
@@ -412,10 +413,16 @@ class WorkableAdapter:
             newest = max([newest, *stamps] if newest else stamps, key=_moment, default=newest)
         yield CandidatePage(pending or (), newest)
 
-    def create_prospect(self, person: NewCandidate, *, job_id: str | None) -> CreatedApplication:
-        """Create a sourced candidate in the job's first stage, or in the talent pool without a job."""
-        path = f"/jobs/{_q(job_id)}/candidates" if job_id else "/talent_pool/candidates"
-        return self._create(path, person, params=None)
+    def create_prospect(
+        self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
+    ) -> CreatedApplication:
+        """Create a sourced candidate on the job at `stage_id` (its sourced stage when None), or in the talent
+        pool without a job (where no stage parameter is documented)."""
+        if not job_id:
+            return self._create("/talent_pool/candidates", person, params=None)
+        return self._create(
+            f"/jobs/{_q(job_id)}/candidates", person, params={"stage": stage_id} if stage_id else None
+        )
 
     def create_applicant(
         self, person: NewCandidate, *, job_id: str, stage_id: str | None

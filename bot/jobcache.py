@@ -35,7 +35,16 @@ WhenDone = Callable[[Exception | None], None]
 
 def stages_to_json(stages: list[Stage]) -> list[dict[str, Any]]:
     """Return stages as stored in `AtsJob.stages`."""
-    return [{"id": s.id, "name": s.name, "order": s.order} for s in stages]
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "order": s.order,
+            "prospects": s.for_prospects,
+            "applicants": s.for_applicants,
+        }
+        for s in stages
+    ]
 
 
 class JobCache:

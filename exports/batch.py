@@ -43,12 +43,14 @@ Create = Callable[[AtsAdapter, LinkSnapshot, NewCandidate], CreatedApplication]
 
 
 def create_in_ats(adapter: AtsAdapter, link: LinkSnapshot, person: NewCandidate) -> CreatedApplication:
-    """Create `person` in the ATS as the link says: an applicant on its job and stage, or a prospect."""
+    """Create `person` in the ATS as the link says: an applicant on its job and stage, or a prospect (at its
+    stage where the ATS has prospect stages)."""
     if link.export_as == ExportAs.APPLICANT:
         if not link.job_id:
             raise NotFound(spec_of(link.vendor).label, "this link has no job to add applicants to")
         return adapter.create_applicant(person, job_id=link.job_id, stage_id=link.stage_id)
-    return adapter.create_prospect(person, job_id=link.job_id)
+    stage_id = link.stage_id if adapter.capabilities.prospect_stages and link.job_id else None
+    return adapter.create_prospect(person, job_id=link.job_id, stage_id=stage_id)
 
 
 @dataclass

@@ -34,7 +34,8 @@ UNHEALTHY_ERRORS: tuple[type[AtsError], ...] = (*CONNECTION_ERRORS, VendorUnavai
 
 @dataclass(frozen=True)
 class JobFault:
-    """What keeps a job from taking the candidates a link would send: "gone", "closed" or "stage"."""
+    """What keeps a job from taking the candidates a link would send: "gone", "closed", "stage" (not one of
+    the job's stages) or "stage_kind" (a stage of the job that does not take the link's kind)."""
 
     kind: str
     job_name: str
@@ -46,12 +47,14 @@ _STALE = {
     "gone": "The job “{job}” no longer exists in {vendor}.",
     "closed": "The job “{job}” is {status} in {vendor}.",
     "stage": "The stage {stage} of “{job}” no longer exists in {vendor}.",
+    "stage_kind": "The stage {stage} of “{job}” does not take {kind}s in {vendor}.",
 }
 #: A job or stage a recruiter chose for one export, by JobFault.kind.
 _CHOSEN = {
     "gone": "The job “{job}” does not exist in {vendor}.",
     "closed": "The job “{job}” is {status} in {vendor}: choose an open job.",
     "stage": "That stage is not a stage of “{job}” in {vendor}: choose one of its stages.",
+    "stage_kind": "{vendor} does not place {kind}s at that stage of “{job}”: choose one that takes them.",
 }
 
 
@@ -89,12 +92,17 @@ def _describe(fault: JobFault | None, link: LinkSnapshot, wording: dict[str, str
         return None
     stage = f"“{link.stage_name}”" if link.stage_name else link.stage_id
     return wording[fault.kind].format(
-        job=fault.job_name, status=fault.status, stage=stage, vendor=spec_of(link.vendor).label
+        job=fault.job_name,
+        status=fault.status,
+        stage=stage,
+        kind=ExportAs(link.export_as).value,
+        vendor=spec_of(link.vendor).label,
     )
 
 
 def _job_fault(link: LinkSnapshot, adapter: AtsAdapter) -> JobFault | None:
-    """Ask the ATS whether the link's job exists and is open, and has the link's stage (applicants only)."""
+    """Ask the ATS whether the link's job exists and is open, and has the link's stage for the link's kind
+    (prospects only where the vendor places prospects at a stage)."""
     assert link.job_id is not None
     name = link.job_name or link.job_id
     try:
@@ -104,13 +112,17 @@ def _job_fault(link: LinkSnapshot, adapter: AtsAdapter) -> JobFault | None:
     name = job.name or name
     if not job.is_open:
         return JobFault("closed", name, job.status or "closed")
-    if link.stage_id and link.export_as == ExportAs.APPLICANT:
+    applicant = link.export_as == ExportAs.APPLICANT
+    if link.stage_id and (applicant or adapter.capabilities.prospect_stages):
         try:
-            stage_ids = {stage.id for stage in adapter.list_stages(link.job_id)}
+            stages = adapter.list_stages(link.job_id)
         except NotFound:
-            stage_ids = set()
-        if link.stage_id not in stage_ids:
+            stages = []
+        found = next((s for s in stages if s.id == link.stage_id), None)
+        if found is None:
             return JobFault("stage", name)
+        if not (found.for_applicants if applicant else found.for_prospects):  # e.g. Ashby's Lead stages
+            return JobFault("stage_kind", name)
     return None
 
 

@@ -17,7 +17,7 @@ from slack_rig import (
     SIGNING_SECRET,
     TEAM,
     AppServer,
-    connect_greenhouse,
+    connect_ats,
     make_settings,
     new_trigger,
     user_of,
@@ -95,7 +95,7 @@ def linked_search(
     """Connect Greenhouse (once), create a search linked to the backend job; return (search id, link id)."""
     with unit_of_work(server.sessions) as session:
         connected = session.scalar(select(Link.connection_id).where(Link.team_id == TEAM).limit(1))
-    connection_id = connected or connect_greenhouse(server, emulator, jobs_loaded=False)
+    connection_id = connected or connect_ats(server, emulator, jobs_loaded=False)
     with unit_of_work(server.sessions) as session:
         search = SearchRepository(session, TEAM).get_or_create(name)
         link = Link(

@@ -57,13 +57,24 @@ def slack() -> Iterator[SlackEmulator]:
     emulator.stop()
 
 
-@pytest.fixture
-def greenhouse() -> Iterator[Any]:
-    """Return a started Greenhouse emulator with its demo seed (3 open jobs, 1 closed, 16 stages)."""
-    emulator = create_emulator(Vendor.GREENHOUSE, seed=load_seed(Vendor.GREENHOUSE))
+def seeded_emulator(vendor: Vendor) -> Iterator[Any]:
+    """Yield a started emulator of `vendor` with its demo seed; stop it afterwards."""
+    emulator = create_emulator(vendor, seed=load_seed(vendor))
     emulator.start()
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture
+def greenhouse() -> Iterator[Any]:
+    """Return a started Greenhouse emulator with its demo seed (3 open jobs, 1 closed, 16 stages)."""
+    yield from seeded_emulator(Vendor.GREENHOUSE)
+
+
+@pytest.fixture
+def ashby() -> Iterator[Any]:
+    """Return a started Ashby emulator with its demo seed (interview plans with a Lead stage)."""
+    yield from seeded_emulator(Vendor.ASHBY)
 
 
 def make_settings(database_url: str, slack: SlackEmulator, secret_key: str, **extra: Any) -> Settings:
@@ -240,14 +251,14 @@ def app_server(
     services.close()  # the ATS budgets' threads and files (the shared engine only loses its pooled connections)
 
 
-def connect_greenhouse(server: AppServer, emulator: Any, *, jobs_loaded: bool = True) -> int:
-    """Store a Greenhouse connection pointing at `emulator` (and load its jobs); return the connection id."""
+def connect_ats(server: AppServer, emulator: Any, *, jobs_loaded: bool = True) -> int:
+    """Store a connection to the ATS `emulator` stands for (and load its jobs); return the connection id."""
     config = emulator.connection_config()
     with unit_of_work(server.sessions) as session:
         ensure_workspace(session, TEAM)
         connection = ConnectionRepository(session, TEAM).save(
             server.services.secret_box,
-            vendor=Vendor.GREENHOUSE,
+            vendor=config.vendor,
             secrets=dict(config.secrets),
             fields=dict(config.fields),
             base_url=config.base_url,

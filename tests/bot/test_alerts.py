@@ -22,7 +22,7 @@ from export_world import (
     posts,
     unthrottled_engine,
 )
-from slack_rig import PRIVATE_CHANNEL, PUBLIC_CHANNEL, TEAM, AppServer, connect_greenhouse
+from slack_rig import PRIVATE_CHANNEL, PUBLIC_CHANNEL, TEAM, AppServer, connect_ats
 from test_views import snapshot
 
 from bot.features.alerts.delivery import ALERT_JOB_ID, register_alert_job
@@ -70,7 +70,7 @@ def max_per_window(calls: list[SlackCall], window: float = 1.0) -> int:
 def test_a_pass_with_300_failures_posts_one_digest_per_link_and_kind(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     engine = unthrottled_engine(app_server)
     _, link_id = linked_search(app_server, connection_id, "Backend hires", with_email=300, without_email=3)
     greenhouse.faults.fail_next(300, status=422, method="POST", path=CREATE_PATH)
@@ -115,7 +115,7 @@ def test_a_pass_with_300_failures_posts_one_digest_per_link_and_kind(
 def test_burst_stays_within_one_message_per_second_per_channel_and_waits_out_429(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     engine = unthrottled_engine(app_server)
     app_server.slack.add_channel("CSECOND1", "second-alerts", member=True)
     # Two links per channel, each pass raising two kinds: four alerts queued on each channel.
@@ -148,7 +148,7 @@ def test_burst_stays_within_one_message_per_second_per_channel_and_waits_out_429
 
 
 def test_undeliverable_alerts_are_kept_with_their_reason(app_server: AppServer, greenhouse: Any) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     engine = unthrottled_engine(app_server)
     app_server.slack.add_channel(ARCHIVED, "old-alerts", archived=True)
     _, archived_link = linked_search(
@@ -177,7 +177,7 @@ def test_undeliverable_alerts_are_kept_with_their_reason(app_server: AppServer, 
 def test_later_events_of_an_incident_update_its_message_or_reply_in_its_thread(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     engine = unthrottled_engine(app_server)
     _, link_id = linked_search(app_server, connection_id, "Ops hires", with_email=3)
     greenhouse.faults.fail_next(1, status=422, method="POST", path=CREATE_PATH)
@@ -232,7 +232,7 @@ def test_later_events_of_an_incident_update_its_message_or_reply_in_its_thread(
 def test_an_outage_is_told_once_and_its_recovery_replies_in_its_thread(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     engine = unthrottled_engine(app_server)
     _, link_id = linked_search(app_server, connection_id, "Down hires", with_email=1)
     greenhouse.faults.fail_always(status=503)

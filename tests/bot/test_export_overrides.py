@@ -159,6 +159,36 @@ def test_another_job_shows_its_stages_and_the_export_lands_there(
     )  # where it went, not the link's
 
 
+def test_the_kind_redraws_the_stages_and_keeps_the_chosen_job(
+    export_server: AppServer, fast_greenhouse: Any
+) -> None:
+    view, link_id, _, _ = open_for_candidate(export_server, fast_greenhouse)
+    kind_block = choice_block_id(ExportIds.EXPORT_AS_BLOCK, link_id)
+
+    def choose(view: dict[str, Any], kind: str) -> dict[str, Any]:
+        pick = {
+            "action_id": ExportIds.EXPORT_AS_RADIO,
+            "block_id": kind_block,
+            "type": "radio_buttons",
+            "selected_option": {"value": kind, "text": {"type": "plain_text", "text": kind}},
+        }
+        state = answers(link_id, DATA_SCIENTIST, None, kind, "work")
+        export_server.interact(block_actions(view, pick, state, user=MEMBER))
+        return export_server.slack.latest_view()
+
+    prospect = choose(view, "prospect")  # Greenhouse keeps prospects in pools: no stage to choose
+    assert "prospect pools" in str(prospect)
+    assert ExportIds.STAGE_SELECT not in [b.get("element", {}).get("action_id") for b in prospect["blocks"]]
+    assert initial_value(prospect, choice_block_id(ExportIds.JOB_BLOCK, link_id)) == DATA_SCIENTIST
+    assert initial_value(prospect, choice_block_id(ExportIds.EMAILS_BLOCK, link_id)) == ["work"]
+
+    applicant = choose(prospect, "applicant")
+    stage = find_block(
+        applicant, choice_block_id(ExportIds.STAGE_BLOCK, link_id, DATA_SCIENTIST, ExportAs.APPLICANT)
+    )
+    assert {o["value"] for o in stage["element"]["options"]} == {"40030", "40031", "40032", "40033"}
+
+
 def test_a_bad_choice_gets_a_field_error_and_sends_nothing(
     export_server: AppServer, fast_greenhouse: Any
 ) -> None:

@@ -25,7 +25,7 @@ from slack_rig import (
     PRIVATE_CHANNEL,
     PUBLIC_CHANNEL,
     AppServer,
-    connect_greenhouse,
+    connect_ats,
     json_body,
     submission,
     typed,
@@ -224,7 +224,7 @@ def test_a_message_with_nothing_usable_gets_a_clear_answer(
 ) -> None:
     view = open_modal(export_server, message("Jane Doe jane@example.com"))
     assert view["blocks"][0]["text"]["text"] == NO_ATS
-    connect_greenhouse(export_server, fast_greenhouse, jobs_loaded=False)
+    connect_ats(export_server, fast_greenhouse, jobs_loaded=False)
     view = open_modal(export_server, message("Jane Doe jane@example.com"))
     assert view["blocks"][0]["text"]["text"] == NO_LINKS
     linked_search(export_server, fast_greenhouse)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from export_world import CREATE_PATH, deliver, linked_search, posts, unthrottled_engine, wait_until
-from slack_rig import ADMIN, MEMBER, PUBLIC_CHANNEL, TEAM, AppServer, block_actions, connect_greenhouse
+from slack_rig import ADMIN, MEMBER, PUBLIC_CHANNEL, TEAM, AppServer, block_actions, connect_ats
 from test_status import parse_counts, report
 from test_views import snapshot
 
@@ -57,7 +57,7 @@ def accessories(view: dict[str, Any], action_id: str) -> list[dict[str, Any]]:
 def test_home_shows_every_search_failures_and_undeliverable_alerts_until_posted(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     channel = app_server.slack.add_channel(ARCHIVED, "old-alerts", archived=True)
     _, link_id = linked_search(app_server, connection_id, "Archived hires", with_email=2, channel=ARCHIVED)
     with unit_of_work(app_server.sessions) as session:
@@ -112,7 +112,7 @@ def test_home_shows_every_search_failures_and_undeliverable_alerts_until_posted(
 def test_export_now_runs_a_pass_in_the_background_then_shows_the_new_counts(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     _, link_id = linked_search(app_server, connection_id, "Quick hires", with_email=2, without_email=1)
     home = open_home(app_server)
     assert "Not yet seen by a pass: 3 · In the search: 3" in json.dumps(home, ensure_ascii=False)

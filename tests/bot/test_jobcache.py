@@ -63,8 +63,8 @@ def test_refresh_keeps_vanished_jobs_as_closed_and_loads_stages(sessions, secret
     adapter.jobs = adapter.jobs[:1]
     assert cache.refresh(TEAM) == 1
     assert cache.load_stages(TEAM, "1") == [
-        {"id": "s2", "name": "Screen", "order": 2},
-        {"id": "s1", "name": "New", "order": 1},
+        {"id": "s2", "name": "Screen", "order": 2, "prospects": True, "applicants": True},
+        {"id": "s1", "name": "New", "order": 1, "prospects": True, "applicants": True},
     ]
     with unit_of_work(sessions) as session:
         repo = JobCacheRepository(session, TEAM)

@@ -15,7 +15,7 @@ from slack_rig import (
     block_actions,
     block_ids,
     checked,
-    connect_greenhouse,
+    connect_ats,
     find_block,
     json_body,
     new_trigger,
@@ -73,7 +73,7 @@ def open_link(server: AppServer, text: str = "link Backend hires", *, user: str 
 
 
 def test_slack_gets_its_answer_before_the_modal_is_opened(app_server: AppServer, greenhouse: Any) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     add_search(app_server)
     opening = app_server.slack.gate("views.open")  # Slack's servers take their time to open it
 
@@ -177,14 +177,14 @@ def test_without_an_ats_admins_get_a_connect_button_and_others_are_told_to_ask(a
 
 
 def test_without_searches_it_says_how_searches_arrive(app_server: AppServer, greenhouse: Any) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     answer = json_body(app_server.command("link"))
     assert answer["text"] == NO_SEARCHES_TEXT
     assert "scaleup import candidates" in answer["text"] and "/api/v1" in answer["text"]
 
 
 def test_non_admins_are_refused(app_server: AppServer, greenhouse: Any) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     add_search(app_server)
     assert json_body(app_server.command("link", user=MEMBER))["text"] == REFUSAL
     assert app_server.slack.calls("views.open") == []
@@ -194,7 +194,7 @@ def test_non_admins_are_refused(app_server: AppServer, greenhouse: Any) -> None:
 
 
 def test_link_modal_has_every_field_of_the_export_form(app_server: AppServer, greenhouse: Any) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     add_search(app_server)
     search_id = add_search(app_server, "R&D <Berlin>")
     view = open_link(app_server, "link R&amp;D &lt;Berlin&gt;")  # as Slack escapes command text
@@ -235,7 +235,7 @@ def test_link_modal_has_every_field_of_the_export_form(app_server: AppServer, gr
 def test_job_options_come_from_the_cached_list_filtered_by_the_typed_text(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     add_search(app_server)
     view = open_link(app_server)
     requests_before = len(greenhouse.log)
@@ -259,7 +259,7 @@ def test_job_options_come_from_the_cached_list_filtered_by_the_typed_text(
 
 
 def test_a_stale_job_list_is_refreshed_in_the_background(app_server: AppServer, greenhouse: Any) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     add_search(app_server)
     view = open_link(app_server)
     assert "refreshed never" in find_block(view, LinkIds.JOBS_NOTE)["text"]["text"]
@@ -274,7 +274,7 @@ def test_choosing_a_job_shows_its_stages_and_keeps_the_other_answers(
     app_server: AppServer, greenhouse: Any
 ) -> None:
     app_server.deps.job_cache.prefetch_stages = 0  # stages load when a job is first chosen
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     search_id = add_search(app_server)
     view = open_link(app_server)
     kept = form_values(search_id, job=None, stage=None, mode=LinkMode.MANUAL, emails=("work",))
@@ -311,7 +311,7 @@ def test_choosing_a_job_shows_its_stages_and_keeps_the_other_answers(
 
 
 def test_only_responders_shows_the_response_types(app_server: AppServer, greenhouse: Any) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     search_id = add_search(app_server)
     view = open_link(app_server)
     values = {
@@ -337,7 +337,7 @@ def test_only_responders_shows_the_response_types(app_server: AppServer, greenho
 def test_bad_submissions_get_errors_on_their_fields_and_nothing_is_saved(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     search_id = add_search(app_server)
     load_stages(app_server, BACKEND)
     load_stages(app_server, DESIGNER)
@@ -374,7 +374,7 @@ def test_bad_submissions_get_errors_on_their_fields_and_nothing_is_saved(
 def test_a_valid_submission_saves_the_link_and_confirms_with_the_preflight(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     search_id = add_search(app_server, candidates=4)
     load_stages(app_server, BACKEND)
     view = open_link(app_server)
@@ -409,7 +409,7 @@ def test_a_valid_submission_saves_the_link_and_confirms_with_the_preflight(
 
 
 def test_a_linked_search_opens_prefilled(app_server: AppServer, greenhouse: Any) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse)
+    connection_id = connect_ats(app_server, greenhouse)
     search_id = add_search(app_server)
     load_stages(app_server, BACKEND)
     with unit_of_work(app_server.sessions) as session:
@@ -419,7 +419,7 @@ def test_a_linked_search_opens_prefilled(app_server: AppServer, greenhouse: Any)
                 connection_id=connection_id,
                 job_id=BACKEND,
                 job_name="Senior Backend Engineer",
-                export_as=ExportAs.PROSPECT,
+                export_as=ExportAs.APPLICANT,
                 stage_id="40010",
                 stage_name="Application Review",
                 mode=LinkMode.MANUAL,
@@ -443,7 +443,7 @@ def test_a_linked_search_opens_prefilled(app_server: AppServer, greenhouse: Any)
     }
     assert initial == {
         LinkIds.JOB_BLOCK: BACKEND,
-        LinkIds.EXPORT_AS_BLOCK: "prospect",
+        LinkIds.EXPORT_AS_BLOCK: "applicant",
         stage_block_id(BACKEND): "40010",
         LinkIds.MODE_BLOCK: "manual",
         LinkIds.AUDIENCE_BLOCK: "responders",
@@ -461,7 +461,7 @@ def test_a_linked_search_opens_prefilled(app_server: AppServer, greenhouse: Any)
 
 
 def test_refresh_button_reloads_jobs_and_redraws(app_server: AppServer, greenhouse: Any) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     add_search(app_server)
     view = open_link(app_server)
     greenhouse.seed({"jobs": [{"id": 4100, "name": "Staff Engineer", "status": "open"}]})
@@ -500,7 +500,7 @@ def test_bamboohr_offers_exclusion_only(app_server: AppServer) -> None:
 
 @pytest.mark.parametrize("user", [MEMBER])
 def test_a_non_admin_submission_is_refused(app_server: AppServer, greenhouse: Any, user: str) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     search_id = add_search(app_server)
     view = open_link(app_server)
     answer = json_body(app_server.interact(submission(view, form_values(search_id), user=user)))
@@ -511,7 +511,7 @@ def test_a_non_admin_submission_is_refused(app_server: AppServer, greenhouse: An
 def test_5000_cached_jobs_with_300_character_names_answer_within_slacks_limits(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse)
+    connection_id = connect_ats(app_server, greenhouse)
     add_search(app_server)
     name = ("Principal Engineer, Payments Risk and Compliance Platform " * 6)[:300]
     with unit_of_work(app_server.sessions) as session:
@@ -548,7 +548,7 @@ def test_5000_cached_jobs_with_300_character_names_answer_within_slacks_limits(
 def test_a_known_error_is_shown_in_the_modal_the_user_is_looking_at(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     add_search(app_server)
     view = open_link(app_server)
     with unit_of_work(app_server.sessions) as session:  # an admin disconnects the ATS meanwhile
@@ -560,7 +560,7 @@ def test_a_known_error_is_shown_in_the_modal_the_user_is_looking_at(
 
 
 def test_choosing_a_linked_search_in_the_form_prefills_it(app_server: AppServer, greenhouse: Any) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse)
+    connection_id = connect_ats(app_server, greenhouse)
     add_search(app_server)
     other = add_search(app_server, "Designers Berlin")
     with unit_of_work(app_server.sessions) as session:
@@ -596,7 +596,7 @@ def test_choosing_a_linked_search_in_the_form_prefills_it(app_server: AppServer,
 def test_saving_the_form_resumes_a_paused_link_and_can_reopen_excluded_candidates(
     app_server: AppServer, greenhouse: Any
 ) -> None:
-    connection_id = connect_greenhouse(app_server, greenhouse)
+    connection_id = connect_ats(app_server, greenhouse)
     search_id = add_search(app_server, candidates=1)
     load_stages(app_server, BACKEND)
     with unit_of_work(app_server.sessions) as session:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from export_world import CREATE_PATH, email_of, linked_search, phone_of, unthrottled_engine
-from slack_rig import ADMIN, MEMBER, TEAM, AppServer, connect_greenhouse, json_body
+from slack_rig import ADMIN, MEMBER, TEAM, AppServer, connect_ats, json_body
 from sqlalchemy import select
 from test_views import snapshot
 
@@ -58,7 +58,7 @@ def _count(text: str, label: str) -> int:
 
 def mixed_pass(server: AppServer, greenhouse: Any) -> tuple[int, dict[ExportState, int]]:
     """Run a pass with every kind of outcome on "Mixed hires"; return the link id and the engine's counts."""
-    connection_id = connect_greenhouse(server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(server, greenhouse, jobs_loaded=False)
     _, link_id = linked_search(server, connection_id, "Mixed hires", with_email=9, without_email=2)
     engine = unthrottled_engine(server)
     with unit_of_work(server.sessions) as session:
@@ -149,7 +149,7 @@ def test_status_of_every_link_and_of_unknown_or_unlinked_searches(
     app_server: AppServer, greenhouse: Any
 ) -> None:
     assert "No search is linked" in json_body(app_server.command("status"))["text"]
-    connection_id = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(app_server, greenhouse, jobs_loaded=False)
     linked_search(app_server, connection_id, "Alpha hires", without_email=2)
     linked_search(app_server, connection_id, "Beta hires", without_email=1)
     every = json_body(app_server.command("status"))
@@ -205,7 +205,7 @@ def test_status_message_snapshot_and_pass_states() -> None:
 def every_reason_search(server: AppServer, greenhouse: Any) -> tuple[int, int]:
     """Build a responders link whose search holds a candidate for every export state and every reason a
     candidate has no record (run through the engine and the emulator); return (link id, search size)."""
-    connection_id = connect_greenhouse(server, greenhouse, jobs_loaded=False)
+    connection_id = connect_ats(server, greenhouse, jobs_loaded=False)
     engine = unthrottled_engine(server)
     with unit_of_work(server.sessions) as session:
         search = SearchRepository(session, TEAM).get_or_create("Every reason")

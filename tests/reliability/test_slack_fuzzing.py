@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reliability_rig import count_into, examples, report
-from slack_rig import ADMIN, MEMBER, TEAM, AppServer, connect_greenhouse, new_trigger
+from slack_rig import ADMIN, MEMBER, TEAM, AppServer, connect_ats, new_trigger
 
 from bot.features.alerts.ids import AlertIds
 from bot.features.connect.ids import ConnectIds
@@ -225,7 +225,7 @@ def fuzz(app_server: AppServer, greenhouse, caplog) -> list[str]:
     """Send the fuzzed requests once; return where odd ones reached the unexpected-error handler."""
     if "crashes" in FOUND:
         return FOUND["crashes"]
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     tried = count_into("fuzzing", "slack_payloads")
     crashes: list[str] = []
 

@@ -17,7 +17,7 @@ from slack_rig import (
     TEAM,
     AppServer,
     checked,
-    connect_greenhouse,
+    connect_ats,
     json_body,
     new_trigger,
     selected,
@@ -76,7 +76,7 @@ def count(server: AppServer, model: Any) -> int:
 def test_a_link_form_submission_delivered_again_saves_one_link_and_confirms_once(
     app_server: AppServer, greenhouse
 ) -> None:
-    connect_greenhouse(app_server, greenhouse)
+    connect_ats(app_server, greenhouse)
     search_id, _ = add_search(app_server, "Retried search", 2)
     app_server.deps.job_cache.load_stages(TEAM, "4001")
     assert json_body(app_server.command("link Retried search")) == {}
@@ -105,7 +105,7 @@ def test_a_link_form_submission_delivered_again_saves_one_link_and_confirms_once
 
 
 def test_a_slash_command_delivered_again_answers_once(app_server: AppServer, greenhouse) -> None:
-    connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connect_ats(app_server, greenhouse, jobs_loaded=False)
     add_search(app_server, "Command search", 1)
     body = command_body(
         text="status",
@@ -123,7 +123,7 @@ def test_a_slash_command_delivered_again_answers_once(app_server: AppServer, gre
 
 
 def test_an_export_button_delivered_again_exports_once(app_server: AppServer, greenhouse) -> None:
-    connection = connect_greenhouse(app_server, greenhouse, jobs_loaded=False)
+    connection = connect_ats(app_server, greenhouse, jobs_loaded=False)
     search_id, (candidate,) = add_search(app_server, "Button search", 1)
     with unit_of_work(app_server.sessions) as session:
         link = Link(

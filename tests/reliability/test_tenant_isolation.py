@@ -20,7 +20,7 @@ from slack_rig import (
     TEAM,
     AppServer,
     checked,
-    connect_greenhouse,
+    connect_ats,
     json_body,
     new_trigger,
     selected,
@@ -54,7 +54,7 @@ SECRETS_OF_A = ("Alpha Secret Search", "Zelda", "Confidential", "zelda@alpha.exa
 
 def seed_workspace_a(server: AppServer, emulator: Any) -> dict[str, int]:
     """Give workspace A a connection, a search with one candidate, a link, a failed export and an alert."""
-    connection_id = connect_greenhouse(server, emulator, jobs_loaded=False)
+    connection_id = connect_ats(server, emulator, jobs_loaded=False)
     with unit_of_work(server.sessions) as session:
         search = SearchRepository(session, TEAM).get_or_create("Alpha Secret Search")
         search.source_id = "alpha-src-1"

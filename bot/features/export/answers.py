@@ -203,7 +203,7 @@ def preflight_blocks(p: PreflightView) -> list[Block]:
 
 @dataclass(frozen=True)
 class BulkProgress:
-    """ReplyTarget a running bulk export stands (counts of this run's candidates)."""
+    """Where a running bulk export stands (counts of this run's candidates)."""
 
     search: str
     vendor: Vendor

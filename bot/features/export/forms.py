@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.features.export.ids import ExportIds, block_in_state
 from bot.features.export.views import LinkChoice
-from bot.features.link.forms import JobChoice, StageChoice, email_types_from
+from bot.features.link.forms import JobChoice, StageChoice, email_types_from, stages_for
 from core.contacts import check_email, normalize_linkedin_url
 from core.vocabulary import EmailType
 from exports.types import ExportOverrides
@@ -114,9 +114,16 @@ def choice_answers(values: dict[str, Any]) -> ChoiceAnswers:
         export_as=ExportAs(kind) if kind else None,
         stage_id=_value(values, stage_block, ExportIds.STAGE_SELECT) if stage_block else None,
         stage_block=stage_block,
-        stage_job_id=stage_block.split(":")[2] if stage_block and stage_block.count(":") == 2 else None,
+        stage_job_id=_stage_job(stage_block),
         email_types=emails,
     )
+
+
+def _stage_job(stage_block: str | None) -> str | None:
+    """Return the job a stage block was drawn for: `export-stage:<link>:<job>:<kind>` (`choice_block_id`)."""
+    if stage_block is None or stage_block.count(":") < 3:
+        return None
+    return stage_block.split(":", 2)[2].rpartition(":")[0]
 
 
 def check_choice(
@@ -126,6 +133,7 @@ def check_choice(
     job: JobChoice | None,
     stages: Sequence[StageChoice] | None,
     vendor_label: str,
+    prospect_stages: bool = True,
 ) -> ExportOverrides | None | dict[str, str]:
     """Return what differs from the link (None: nothing), or field errors for a job or stage it cannot take.
 
@@ -149,9 +157,14 @@ def check_choice(
         foreign = answers.stage_job_id != job_id or (
             stages is not None and stage_id not in {s.id for s in stages}
         )
+        fitting = stages_for(stages, export_as, prospect_stages=prospect_stages)
         if foreign:
             errors[answers.stage_block] = (
                 "That stage belongs to another job. Choose one of this job's stages."
+            )
+        elif fitting is not None and stage_id not in {s.id for s in fitting}:
+            errors[answers.stage_block] = (
+                f"{vendor_label} does not place {export_as.value}s at that stage. Choose one of the stages listed."
             )
     if errors:
         return errors

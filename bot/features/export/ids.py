@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_sdk.models.metadata import Metadata
 
+from storage.enums import ExportAs
+
 
 class ExportIds(StrEnum):
     """Block, action and callback ids; the same constants build the views and register the listeners."""
@@ -44,14 +46,16 @@ class ExportIds(StrEnum):
     BULK_CANCEL = "export-bulk-cancel"
 
 
-def choice_block_id(block: ExportIds, link_id: int, job_id: str | None = None) -> str:
+def choice_block_id(
+    block: ExportIds, link_id: int, job_id: str | None = None, kind: ExportAs = ExportAs.APPLICANT
+) -> str:
     """Return the id of a job, kind, stage or email block of the modal drawn for link `link_id`.
 
-    The link (and, for the stage, the job) is part of the id: Slack keeps a block's answer across
-    `views.update` while its id stays the same, so choosing another search would keep the previous link's
-    job, and choosing another job would keep a stage of the previous one.
+    The link (and, for the stage, the job and the kind) is part of the id: Slack keeps a block's answer
+    across `views.update` while its id stays the same, so choosing another search would keep the previous
+    link's job, and choosing another job or kind would keep a stage of the previous one.
     """
-    return f"{block}:{link_id}" if job_id is None else f"{block}:{link_id}:{job_id}"
+    return f"{block}:{link_id}" if job_id is None else f"{block}:{link_id}:{job_id}:{kind.value}"
 
 
 def block_in_state(values: dict[str, Any], block: ExportIds) -> str | None:

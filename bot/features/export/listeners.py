@@ -70,6 +70,7 @@ def register(app: App, deps: Deps) -> None:
     app.action(ExportIds.SEARCH_SELECT.value)(change_search)
     app.options(ExportIds.JOB_SELECT.value)(suggest_jobs)  # the link modal's: open jobs from the cache
     app.action(ExportIds.JOB_SELECT.value)(change_job)
+    app.action(ExportIds.EXPORT_AS_RADIO.value)(change_job)  # the stages offered follow the kind too
     app.view(ExportIds.VIEW.value)(submit_export)
     app.action(ExportIds.EXPORT_BUTTON.value)(buttons.export_button)
     app.action(ExportIds.RETRY_BUTTON.value)(buttons.retry_button)
@@ -167,7 +168,8 @@ def change_job(
     deps: Deps,
     scope: RequestScope,
 ) -> None:
-    """Redraw the modal with the chosen job's stages, keeping the kind and email answers."""
+    """Redraw the modal for the chosen job or kind: the job's stages that take the kind, keeping the other
+    answers (the job and kind radio both dispatch here; the state holds both answers)."""
     ack()
     values = body["view"]["state"]["values"]
     links = linked_choices(session, workspace.team_id)
@@ -177,14 +179,13 @@ def change_job(
     chosen = next((c for c in links if str(c.link_id) == link_id.get("value")), None)
     if chosen is None:
         return
-    selected = body["actions"][0].get("selected_option") or {}
     answers = choice_answers(values)
     kept: dict[str, Any] = {}
     if answers.export_as is not None:
         kept["export_as"] = answers.export_as
     if answers.email_types is not None:
         kept["email_types"] = answers.email_types
-    choice = choice_of(session, chosen, selected.get("value"), **kept)
+    choice = choice_of(session, chosen, answers.job_id if answers.job_block else None, **kept)
     redraw(body, client, session, deps, scope, links, chosen, choice)
 
 
@@ -210,7 +211,6 @@ def redraw(
     load_stages(deps, scope, client, data, updated["view"])
 
 
-@staticmethod
 def load_stages(
     deps: Deps, scope: RequestScope, client: WebClient, data: ExportModalData, shown: dict[str, Any]
 ) -> None:
@@ -261,7 +261,15 @@ def submit_export(
         return
     answers = parsed.choice
     job, stages = cached_job(session, team_id, answers.job_id if answers.job_block else link.job_id)
-    overrides = check_choice(link, answers, job=job, stages=stages, vendor_label=spec_of(link.vendor).label)
+    spec = spec_of(link.vendor)
+    overrides = check_choice(
+        link,
+        answers,
+        job=job,
+        stages=stages,
+        vendor_label=spec.label,
+        prospect_stages=spec.capabilities.prospect_stages,
+    )
     if isinstance(overrides, dict):
         ack(response_action="errors", errors=overrides)
         return

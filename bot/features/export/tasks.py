@@ -54,7 +54,7 @@ CANNOT_POST = frozenset({"not_in_channel", "channel_not_found", "is_archived", "
 
 @dataclass(frozen=True)
 class ReplyTarget:
-    """ReplyTarget an answer goes: a message's thread, or the user's DM when the app cannot post there."""
+    """Where an answer goes: a message's thread, or the user's DM when the app cannot post there."""
 
     user_id: str
     channel_id: str | None = None

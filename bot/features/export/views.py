@@ -27,7 +27,7 @@ from bot.features.export.ids import (
     choice_block_id,
 )
 from bot.features.link.forms import JobChoice, StageChoice
-from bot.features.link.views import email_block, job_option, option, radio, stage_block
+from bot.features.link.views import email_block, job_option, kind_stage_blocks, option, radio
 from bot.ids import SLASH_COMMAND
 from bot.views import OPTION_TEXT_MAX, clip, escape, modal, note, section
 from core.vocabulary import EmailType, Vendor
@@ -66,7 +66,7 @@ class LinkChoice:
 
 @dataclass(frozen=True)
 class ExportChoice:
-    """ReplyTarget this one export goes, as the modal shows it: the link's defaults or what the recruiter chose.
+    """Where this one export goes, as the modal shows it: the link's defaults or what the recruiter chose.
 
     Attributes:
         job: the job (None: the link has none and none was chosen).
@@ -216,20 +216,23 @@ def choice_blocks(link: LinkChoice, choice: ExportChoice) -> list[Block]:
             "Export as",
             kinds,
             choice.export_as,
+            dispatch=True,  # the stages offered follow the kind
         ),
     ]
-    if job is not None and choice.stages:
-        stage_id = choice_block_id(ExportIds.STAGE_BLOCK, link_id, job.id)
-        blocks.append(
-            stage_block(stage_id, ExportIds.STAGE_SELECT, choice.stages, choice.stage_id, optional=True)
+    if job is not None:
+        blocks.extend(
+            kind_stage_blocks(
+                link.vendor,
+                choice.export_as,
+                job,
+                choice.stages,
+                choice.stage_id,
+                block_id=choice_block_id(ExportIds.STAGE_BLOCK, link_id, job.id, choice.export_as),
+                action_id=ExportIds.STAGE_SELECT,
+                note_id=ExportIds.STAGE_NOTE,
+                optional=True,
+            )
         )
-    elif job is not None:
-        text = (
-            "Stages of this job are loading…"
-            if choice.stages is None
-            else "This job has no stages to choose."
-        )
-        blocks.append(note(f"{text} Applicants go to its first stage.", block_id=ExportIds.STAGE_NOTE))
     emails = choice.email_types or tuple(EmailType)  # a link without types sends any type
     blocks.append(
         email_block(choice_block_id(ExportIds.EMAILS_BLOCK, link_id), ExportIds.EMAILS_CHECKBOXES, emails)

@@ -25,10 +25,27 @@ class JobChoice:
 
 @dataclass(frozen=True)
 class StageChoice:
-    """A stage as the form shows it."""
+    """A stage as the form shows it, and which kinds of candidate it takes."""
 
     id: str
     name: str
+    for_prospects: bool = True
+    for_applicants: bool = True
+
+
+def stages_for(
+    stages: Sequence[StageChoice] | None, kind: ExportAs, *, prospect_stages: bool
+) -> list[StageChoice] | None:
+    """Return the stages a candidate of `kind` can be placed at (None while the stages are not loaded).
+
+    Args:
+        prospect_stages: the ATS places prospects at a job's stages at all (`Capabilities.prospect_stages`).
+    """
+    if stages is None:
+        return None
+    if kind is ExportAs.PROSPECT:
+        return [s for s in stages if s.for_prospects] if prospect_stages else []
+    return [s for s in stages if s.for_applicants]
 
 
 @dataclass(frozen=True)
@@ -169,8 +186,10 @@ def check_job(
     job: JobChoice | None,
     stages: Sequence[StageChoice] | None,
     vendor_label: str,
+    prospect_stages: bool = True,
 ) -> dict[str, str]:
-    """Return field errors for a closed or vanished job and for a stage that is not the job's."""
+    """Return field errors for a closed or vanished job and for a stage that is not the job's, or that does not
+    take the chosen kind of candidate."""
     errors: dict[str, str] = {}
     if job is None:
         errors[LinkIds.JOB_BLOCK] = (
@@ -180,11 +199,17 @@ def check_job(
     if not job.is_open:
         errors[LinkIds.JOB_BLOCK] = f"“{job.name[:100]}” is closed in {vendor_label}. Choose an open job."
     stage_id = submission.draft.stage_id
+    kind = submission.draft.export_as
     if stage_id is not None and submission.stage_block is not None:
         known = {s.id for s in stages or ()}
+        fitting = {s.id for s in stages_for(stages, kind, prospect_stages=prospect_stages) or ()}
         if stages is not None and stage_id not in known:
             errors[submission.stage_block] = (
                 "That stage belongs to another job. Choose one of this job's stages."
+            )
+        elif stages is not None and stage_id not in fitting:
+            errors[submission.stage_block] = (
+                f"{vendor_label} does not place {kind.value}s at that stage. Choose one of the stages listed."
             )
     elif stages and submission.draft.export_as is ExportAs.APPLICANT:
         block = submission.stage_block

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 
 from core.vocabulary import Vendor
+from storage.enums import ExportAs
 
 
 class LinkIds(StrEnum):
@@ -46,13 +47,14 @@ INCLUDE_ATS = "include"
 STATIC_SEARCH_LIMIT = 100
 
 
-def stage_block_id(job_id: str) -> str:
-    """Return the stage block's id for `job_id`.
+def stage_block_id(job_id: str, kind: ExportAs = ExportAs.APPLICANT) -> str:
+    """Return the stage block's id for `job_id` and candidates of `kind`.
 
-    The job is part of the id: Slack keeps a block's selection across `views.update` while its id stays the
-    same, which would carry a stage of the previous job over to the new one.
+    The job and the kind are part of the id: Slack keeps a block's selection across `views.update` while its
+    id stays the same, which would carry a stage of the previous job (or one that does not take the newly
+    chosen kind) over.
     """
-    return f"{LinkIds.STAGE_BLOCK}-{job_id}"
+    return f"{LinkIds.STAGE_BLOCK}-{kind.value}-{job_id}"
 
 
 class LinkMeta(BaseModel):

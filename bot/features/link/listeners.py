@@ -77,6 +77,7 @@ def register(app: App, deps: Deps) -> None:
     app.options(LinkIds.SEARCH_SELECT.value)(suggest_searches)
     app.action(LinkIds.JOB_SELECT.value)(redraw_from_state)
     app.action(LinkIds.AUDIENCE_RADIO.value)(redraw_from_state)
+    app.action(LinkIds.EXPORT_AS_RADIO.value)(redraw_from_state)  # the stages follow the kind
     app.action(LinkIds.SEARCH_SELECT.value)(change_search)
     app.action(LinkIds.REFRESH_JOBS.value)(refresh_jobs)
     app.view(LinkIds.VIEW.value)(submit_link)
@@ -340,7 +341,13 @@ def submit_link(
         row = JobCacheRepository(session, team_id).get_by_job_id(connection.id, job.id) if job else None
         stages = stage_choices(row)
         errors.update(
-            check_job(parsed, job=job, stages=stages, vendor_label=spec_of(connection.vendor).label)
+            check_job(
+                parsed,
+                job=job,
+                stages=stages,
+                vendor_label=spec_of(connection.vendor).label,
+                prospect_stages=spec_of(connection.vendor).capabilities.prospect_stages,
+            )
         )
     search = SearchRepository(session, team_id).get(parsed.search_id)
     if search is None:

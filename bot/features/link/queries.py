@@ -42,7 +42,13 @@ def stage_choices(row: AtsJob | None) -> list[StageChoice] | None:
     if row is None or row.stages is None:
         return None
     return [
-        StageChoice(str(s["id"]), str(s["name"])) for s in sorted(row.stages, key=lambda s: s.get("order", 0))
+        StageChoice(
+            str(s["id"]),
+            str(s["name"]),
+            for_prospects=bool(s.get("prospects", True)),  # stages cached before the flags take both kinds
+            for_applicants=bool(s.get("applicants", True)),
+        )
+        for s in sorted(row.stages, key=lambda s: s.get("order", 0))
     ]
 
 

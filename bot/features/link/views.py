@@ -28,7 +28,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from ats.registry import spec_of
-from bot.features.link.forms import JobChoice, LinkDraft, StageChoice
+from bot.features.link.forms import JobChoice, LinkDraft, StageChoice, stages_for
 from bot.features.link.ids import (
     ALL_EMAILS,
     INCLUDE_ATS,
@@ -150,6 +150,7 @@ def link_modal(data: LinkFormData) -> View:
                     option(ExportAs.PROSPECT, "Prospects", "Sourced leads, not yet applied"),
                 ],
                 draft.export_as,
+                dispatch=True,  # the stages offered follow the kind
             )
         )
         blocks.extend(_stage_blocks(data))
@@ -298,21 +299,56 @@ def _stage_blocks(data: LinkFormData) -> list[Block]:
     job = data.draft.job
     if job is None:
         return [note("Choose a job to see its stages.", block_id=LinkIds.STAGE_NOTE)]
-    if data.stages is None:
+    return kind_stage_blocks(
+        data.vendor,
+        data.draft.export_as,
+        job,
+        data.stages,
+        data.draft.stage_id,
+        block_id=stage_block_id(job.id, data.draft.export_as),
+        action_id=LinkIds.STAGE_SELECT,
+        note_id=LinkIds.STAGE_NOTE,
+    )
+
+
+def kind_stage_blocks(
+    vendor: Vendor,
+    kind: ExportAs,
+    job: JobChoice,
+    stages: Sequence[StageChoice] | None,
+    stage_id: str | None,
+    *,
+    block_id: str,
+    action_id: str,
+    note_id: str,
+    optional: bool = False,
+) -> list[Block]:
+    """Return the stage select of `job` for candidates of `kind`, or a note saying why there is none."""
+    spec = spec_of(vendor)
+    if kind is ExportAs.PROSPECT and not spec.capabilities.prospect_stages:
+        return [
+            note(
+                f"{spec.label} keeps prospects in its prospect pools, not at a job's stage: they are added to "
+                "the job as prospects, so there is no stage to choose.",
+                block_id=note_id,
+            )
+        ]
+    if stages is None:
         return [
             note(
                 f":hourglass_flowing_sand: Loading the stages of {escape(clip(job.name, 200))}…",
-                block_id=LinkIds.STAGE_NOTE,
+                block_id=note_id,
             )
         ]
-    if not data.stages:
+    fitting = stages_for(stages, kind, prospect_stages=True)
+    if not fitting:
         return [
             note(
-                "This job has no stages to choose; candidates go to its first stage.",
-                block_id=LinkIds.STAGE_NOTE,
+                f"This job has no stages for {kind.value}s to choose; {spec.label} places them at its first one.",
+                block_id=note_id,
             )
         ]
-    return [stage_block(stage_block_id(job.id), LinkIds.STAGE_SELECT, data.stages, data.draft.stage_id)]
+    return [stage_block(block_id, action_id, fitting, stage_id, optional=optional, kind=kind)]
 
 
 def stage_block(
@@ -322,6 +358,7 @@ def stage_block(
     stage_id: str | None,
     *,
     optional: bool = False,
+    kind: ExportAs = ExportAs.APPLICANT,
 ) -> InputBlock:
     """Return the stage select of one job (the block id should name the job: see `stage_block_id`)."""
     options = [option(s.id, s.name) for s in stages[:OPTIONS_MAX]]
@@ -330,7 +367,7 @@ def stage_block(
         block_id=block_id,
         label="Stage",
         optional=optional or None,  # the link modal's stage block says nothing: its snapshot stays as it was
-        hint="Where applicants are placed; prospects ignore it where the ATS has no prospect stages.",
+        hint=f"Where the {kind.value}s are placed (the stages that take {kind.value}s).",
         element=StaticSelectElement(
             action_id=action_id,
             placeholder="Choose a stage",
