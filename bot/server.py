@@ -9,6 +9,7 @@ Routes:
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -17,14 +18,15 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
+from bot.http_limits import API_PREFIX, HttpLimits, limited_channel
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 HEALTH_PATH = "/healthz"
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -34,6 +36,8 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
     """Return the WSGI app routing Slack, OAuth, health and the ingest API."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     oauth_paths = {INSTALL_PATH, REDIRECT_PATH} if app.oauth_flow is not None else set()
+    secret = services.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -46,6 +50,15 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
             # slack-sdk's verifier calls int() on the header and raises, which Bolt then answers as an
             # application error (200 with an error text): refuse the unverifiable request here instead.
             return _json(start_response, "401 Unauthorized", {"error": "invalid_request"})
+        if path == EVENTS_PATH and method == "POST" and verifier is not None:
+            # Checked before Bolt, whose own check logs a refused request's whole body at INFO: a request
+            # that is not Slack's is answered without a word of it reaching the logs.
+            body = _body(environ)
+            headers = (environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE"))
+            if not verifier.is_valid(body, *headers):
+                log.info("Refused a Slack request without a valid signature (%d bytes)", len(body))
+                return _json(start_response, "401 Unauthorized", {"error": "invalid_request"})
+            environ["wsgi.input"] = io.BytesIO(body)
         if path == EVENTS_PATH or path in oauth_paths:
             try:
                 return slack(environ, start_response)
@@ -63,6 +76,15 @@ def _plausible_timestamp(environ: dict[str, Any]) -> bool:
     """Return False when Slack's timestamp header is present but not a whole number of seconds."""
     stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
     return stamp is None or (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12)
+
+
+def _body(environ: dict[str, Any]) -> bytes:
+    """Return the request body; waitress has read it already, within the path's cap (`HttpLimits`)."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return b""
+    return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
 def _health(services: Services, start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -84,10 +106,22 @@ def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any])
 class HttpServer:
     """A waitress server for `wsgi` on a background thread; port 0 picks a free port (read `url`)."""
 
-    def __init__(self, wsgi: Wsgi, *, host: str = "127.0.0.1", port: int = 0, threads: int = 16) -> None:
+    def __init__(
+        self,
+        wsgi: Wsgi,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 16,
+        limits: HttpLimits | None = None,
+    ) -> None:
         from waitress.server import create_server
 
-        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="scaleup")
+        limits = limits or HttpLimits()
+        self._server = create_server(
+            wsgi, host=host, port=port, threads=threads, ident="scaleup", **limits.waitress_options()
+        )
+        self._server.channel_class = limited_channel(limits)  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._closed = threading.Event()

@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     worker_link_seconds: float = Field(default=60.0, gt=0, alias="SCALEUP_WORKER_LINK_SECONDS")
     # SQLite allows one worker: it renews its lock this often and a lock silent for 3 beats is taken over.
     worker_heartbeat_seconds: float = Field(default=10.0, gt=0, alias="SCALEUP_WORKER_HEARTBEAT_SECONDS")
+    # What one HTTP request may cost `scaleup serve` (bot/http_limits.py): the time a client has to send its
+    # headers and its whole request, how long an idle connection is kept, and how many are open at most.
+    http_header_seconds: float = Field(default=10.0, gt=0, le=300, alias="SCALEUP_HTTP_HEADER_SECONDS")
+    http_request_seconds: float = Field(default=60.0, gt=0, le=3600, alias="SCALEUP_HTTP_REQUEST_SECONDS")
+    http_idle_seconds: int = Field(default=30, ge=1, le=3600, alias="SCALEUP_HTTP_IDLE_SECONDS")
+    http_connection_limit: int = Field(default=1000, ge=10, le=100_000, alias="SCALEUP_HTTP_CONNECTION_LIMIT")
     # Per-vendor request budgets replacing the vendor specs' `rate_limit`, as JSON: {"lever": "8/1"} means
     # 8 requests per 1 second (e.g. Workable OAuth tokens are allowed 50/10).
     ats_rate_limits: dict[str, str] = Field(default_factory=dict, alias="SCALEUP_ATS_RATE_LIMITS")

@@ -10,6 +10,7 @@ from bot.app import create_app
 from bot.changes import changes_to
 from bot.cli import CommandError
 from bot.deps import build_deps
+from bot.http_limits import limits_of
 from bot.server import HttpServer, make_wsgi_app
 from bot.settings import load_settings
 from bot.wiring import build_services
@@ -62,7 +63,13 @@ def run_serve(args: argparse.Namespace) -> int:
             services,
             api=make_api(services, on_changed=changes_to(deps.exports, deps.background.submit)),
         )
-        server = HttpServer(wsgi, host=args.host, port=args.port, threads=settings.listener_threads)
+        server = HttpServer(
+            wsgi,
+            host=args.host,
+            port=args.port,
+            threads=settings.listener_threads,
+            limits=limits_of(settings),
+        )
         print(
             f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.",
             flush=True,
