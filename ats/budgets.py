@@ -77,15 +77,24 @@ def parse_limits(overrides: Mapping[str, str]) -> dict[Vendor, VendorLimit]:
             vendor = Vendor(name.strip().lower())
         except ValueError:
             raise ValueError(f"unknown vendor {name!r}") from None
-        count, sep, window = str(value).partition("/")
-        try:
-            limit = VendorLimit(limit=int(count), window=float(window) if sep else 1.0)
-        except ValueError:
-            limit = None
-        if limit is None or limit.limit < 1 or limit.window <= 0:
-            raise ValueError(f"{name} must be REQUESTS/SECONDS, e.g. 8/1, not {value!r}")
-        limits[vendor] = limit
+        limits[vendor] = parse_rate(value, name=name)
     return limits
+
+
+def parse_rate(value: str, *, name: str) -> VendorLimit:
+    """Return the budget `value` says: REQUESTS/SECONDS ("8/1"), or REQUESTS alone (per second).
+
+    Raises:
+        ValueError: naming `name` and the value.
+    """
+    count, sep, window = str(value).partition("/")
+    try:
+        limit = VendorLimit(limit=int(count), window=float(window) if sep else 1.0)
+    except ValueError:
+        limit = None
+    if limit is None or limit.limit < 1 or limit.window <= 0:
+        raise ValueError(f"{name} must be REQUESTS/SECONDS, e.g. 8/1, not {value!r}")
+    return limit
 
 
 def default_limits() -> dict[Vendor, VendorLimit]:
@@ -157,6 +166,17 @@ class SharedRateBudget:
             if self._limiter.try_acquire(self.key, blocking=True, timeout=self._slice):
                 return
 
+    def try_take(self) -> float:
+        """Take a token without waiting: return 0.0, or the seconds until one is free (none was taken)."""
+        if self._limiter.try_acquire(self.key, blocking=False):
+            return 0.0
+        factory = self._limiter.bucket_factory
+        item = factory.wrap_item(self.key, 1)
+        try:
+            return max(0.001, float(factory.get(item).waiting(item)) / 1000)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - an estimate only: a whole window is always enough
+            return max(rate.interval for rate in factory.get(item).rates) / 1000
+
     def penalize(self, retry_after: float) -> None:
         """Hold every user of this connection, in every process, for `retry_after` seconds."""
         seconds = max(0.0, float(retry_after))
@@ -194,7 +214,7 @@ class SharedBudgets:
         self.backend = self._resolve(Backend(backend), engine)
         self._slice = slice_seconds
         self._recheck = recheck_seconds
-        self._budgets: dict[tuple[str, Vendor], SharedRateBudget] = {}
+        self._budgets: dict[tuple[str, str], SharedRateBudget] = {}
         self._files: list[FileLock] = []
         self._lock = threading.Lock()
         self._holds: Holds
@@ -242,13 +262,21 @@ class SharedBudgets:
         tokens still count), and the new vendor's limits must apply from its first request.
         """
         vendor = Vendor(vendor)
+        return self.for_key(key, self._limits[vendor], variant=vendor.value)
+
+    def for_key(self, key: str, limit: VendorLimit, *, variant: str = "") -> SharedRateBudget:
+        """Return the budget for `key` with `limit` (anything with a request budget: ingest API tokens too).
+
+        `key` names the bucket every process shares; `variant` tells budgets of one key apart in this
+        process when the limit that applies to it changes (see `get`).
+        """
         with self._lock:
-            budget = self._budgets.get((key, vendor))
+            budget = self._budgets.get((key, variant))
             if budget is None:
                 # pyrate-limiter sleeps its computed wait plus `buffer_ms`; a short buffer retries sooner
                 # when the PostgreSQL bucket's table lock was merely busy (it fails fast with NOWAIT).
-                limiter = Limiter(self._bucket(key, self._limits[vendor]), buffer_ms=5)
-                budget = self._budgets[(key, vendor)] = SharedRateBudget(
+                limiter = Limiter(self._bucket(key, limit), buffer_ms=5)
+                budget = self._budgets[(key, variant)] = SharedRateBudget(
                     key, limiter, self._holds, slice_seconds=self._slice, recheck_seconds=self._recheck
                 )
             return budget

@@ -112,6 +112,16 @@ class VendorUnavailable(AtsError):
     default_hint = "The ATS seems to be down; exports resume by themselves when it is back."
 
 
+class AddressRefused(AtsError):
+    """The connection's base URL is plain HTTP or a private address, which this install does not call."""
+
+    code = "address_refused"
+    default_hint = (
+        "Use the vendor's public https:// API URL (or leave the URL empty); an operator can allow private "
+        "and plain-HTTP ATS URLs with SCALEUP_ATS_PRIVATE_URLS=1."
+    )
+
+
 class NotSupported(AtsError):
     """The vendor's API cannot do what was asked (BambooHR cannot take exports)."""
 
@@ -121,4 +131,4 @@ class NotSupported(AtsError):
 
 TRANSIENT_ERRORS: tuple[type[AtsError], ...] = (RateLimited, VendorUnavailable)
 #: Errors that say the connection itself is refused: nothing more can be sent until someone reconnects.
-CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing)
+CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing, AddressRefused)

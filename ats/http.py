@@ -28,12 +28,14 @@ from ats.classify import (
     scrub,
 )
 from ats.errors import (
+    AddressRefused,
     AtsError,
     RateLimited,
     ValidationFailed,
     VendorUnavailable,
 )
 from ats.pagination import Page, body_token, iter_link_pages, iter_token_pages, link_next, paginate
+from ats.public_hosts import AddressNotAllowed, PublicHostsTransport
 
 # Response reading lives in ats.classify and paginators in ats.pagination; adapters may import them from here.
 # fmt: off
@@ -76,6 +78,9 @@ class HttpOptions:
         max_retry_after: a 429 asking to wait longer than this is raised at once as `RateLimited`
             (the export engine reschedules) instead of blocking the caller.
         page_size: overrides each vendor's page size for listings (tests use a tiny one).
+        public_hosts_only: send only HTTPS requests to public addresses (`ats.public_hosts`), and put the
+            errors of a connection with its own base URL in ScaleUp's words, never the answer's (the app
+            sets it unless SCALEUP_ATS_PRIVATE_URLS allows private ATSs: tests, the demo, on-premise).
         ssl_context: a TLS context shared by every client; building one loads the CA bundle (~0.1 s), so
             the entrypoint builds it once. None: each client builds its own.
         sleep, rand, now: injected in tests so back-off takes no real time.
@@ -90,6 +95,7 @@ class HttpOptions:
     max_connections: int = 10
     user_agent: str = "ScaleUp-ATS-Export/0.1"
     page_size: int | None = None
+    public_hosts_only: bool = False
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     rand: Callable[[], float] = field(default=random.random, repr=False)
@@ -110,14 +116,17 @@ def make_http_client(
     auth: httpx.Auth | tuple[str, str] | None = None,
 ) -> httpx.Client:
     """Build the pooled client for one connection; `config.base_url` overrides the vendor's URL."""
+    verify: ssl.SSLContext | bool = options.ssl_context if options.ssl_context is not None else True
+    limits = httpx.Limits(
+        max_connections=options.max_connections, max_keepalive_connections=options.max_connections
+    )
     return httpx.Client(
         base_url=config.base_url or default_base_url,
         auth=auth,
-        verify=options.ssl_context if options.ssl_context is not None else True,
+        verify=verify,
         timeout=httpx.Timeout(options.timeout, connect=options.connect_timeout),
-        limits=httpx.Limits(
-            max_connections=options.max_connections, max_keepalive_connections=options.max_connections
-        ),
+        limits=limits,
+        transport=PublicHostsTransport(verify=verify, limits=limits) if options.public_hosts_only else None,
         headers={"User-Agent": options.user_agent, "Accept": "application/json"},
         follow_redirects=False,
     )
@@ -149,7 +158,29 @@ def build_http(
         options=options,
         secrets=tuple(config.secrets.values()),
         window_hint=window_hint,
+        # An admin-typed URL may be anyone's server: what it answers never reaches Slack as its own text.
+        own_words=options.public_hosts_only and config.base_url not in (None, default_base_url),
     )
+
+
+#: What an error answer of each kind says, in ScaleUp's words (`AtsHttp.own_words`).
+_OWN_WORDS = {
+    "auth_failed": "refused the credentials",
+    "permission_missing": "refused: the credentials lack a permission",
+    "not_found": "answered that what was asked for does not exist",
+    "validation_failed": "refused the data it was sent",
+    "already_exists": "answered that the record exists already",
+    "rate_limited": "asked to slow down",
+}
+
+
+def _in_own_words(error: AtsError, status: int) -> AtsError:
+    """Replace the answer's text in `error` by its kind and HTTP status (ids parsed from it stay)."""
+    error.message = f"{_OWN_WORDS.get(error.code, 'answered with an error')} (HTTP {status})"
+    error.args = (error.message,)
+    if isinstance(error, ValidationFailed):
+        error.field_errors = {}
+    return error
 
 
 @dataclass(frozen=True)
@@ -170,6 +201,7 @@ class AtsHttp:
         options: retry policy and injected sleep/clock.
         secrets: credential values scrubbed from every error message.
         window_hint: reads rate headers of successful responses; a hold becomes `budget.penalize(hold)`.
+        own_words: an error answer is described by its kind and status only, never with the answer's text.
     """
 
     def __init__(
@@ -182,9 +214,11 @@ class AtsHttp:
         options: HttpOptions,
         secrets: Sequence[str] = (),
         window_hint: WindowHint | None = None,
+        own_words: bool = False,
     ) -> None:
         self.client = client
         self.window_hint = window_hint
+        self.own_words = own_words
         self.vendor = vendor
         self.classifier = classifier
         self.budget = budget
@@ -230,6 +264,8 @@ class AtsHttp:
                     headers=headers,
                     auth=auth or httpx.USE_CLIENT_DEFAULT,
                 )
+            except AddressNotAllowed as exc:
+                raise AddressRefused(self.vendor, f"not called: {exc}") from None
             except httpx.HTTPError as exc:
                 outcome = self._transport_failure(exc, method, path, attempt, safe)
             except UnicodeError:
@@ -239,6 +275,8 @@ class AtsHttp:
                 if error is None:
                     self._heed_window(response)
                     return response
+                if self.own_words:
+                    error = _in_own_words(error, response.status_code)
                 outcome = self._http_failure(error, response, attempt, safe)
             if not outcome.retry or attempt == tries:
                 raise self._clean(outcome.error)

@@ -28,6 +28,7 @@ from bot.features import FEATURES
 from bot.ids import BOT_SCOPES
 from bot.installation import DatabaseOAuthStateStore, EncryptedInstallationStore
 from bot.middleware import drop_slack_retries, provide_deps
+from bot.response_urls import ResponseUrls, guard_response_urls
 from bot.settings import SettingsError
 from bot.slack_clients import InstallMode, install_mode, web_client
 from bot.wiring import Services
@@ -98,6 +99,7 @@ def create_app(
     )
     if mode is InstallMode.OAUTH:
         app.enable_token_revocation_listeners()
+    app.use(guard_response_urls(ResponseUrls.for_api(settings.slack_api_url)))  # before anything can reply
     app.use(drop_slack_retries())
     app.use(provide_deps(deps))
     for feature in FEATURES:

@@ -97,7 +97,9 @@ def build_deps(
         background=background,
         adapter_for=exports.adapters.for_connection,
         # A check is one request with credentials not saved yet: no connection budget to share.
-        check_adapter=lambda config: create_adapter(config, budget=NullBudget(), http_options=CHECK_OPTIONS),
+        check_adapter=lambda config: create_adapter(
+            config, budget=NullBudget(), http_options=services.http_options(CHECK_OPTIONS)
+        ),
         job_cache=job_cache,
         exports=exports,
         check_window=check_window,

@@ -40,6 +40,9 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
     verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return route(environ, _with_security_headers(start_response))
+
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
@@ -70,6 +73,26 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
         return _json(start_response, "404 Not Found", {"error": "not_found"})
 
     return application
+
+
+#: On every answer; they matter on the HTML ones (Bolt's install and OAuth pages): no framing (click-jacking
+#: the "Add to Slack" button), no MIME sniffing, and no Referer, so the OAuth redirect's `code` and `state`
+#: never leave in a header to the images the page loads.
+SECURITY_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+)
+
+
+def _with_security_headers(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        names = {name.lower() for name, _ in headers}
+        extra = [(name, value) for name, value in SECURITY_HEADERS if name.lower() not in names]
+        return start_response(status, [*headers, *extra], *exc_info)
+
+    return start
 
 
 def _plausible_timestamp(environ: dict[str, Any]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ats.budgets import parse_limits
+from ats.budgets import parse_limits, parse_rate
 from core.errors import ScaleUpError
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     http_request_seconds: float = Field(default=60.0, gt=0, le=3600, alias="SCALEUP_HTTP_REQUEST_SECONDS")
     http_idle_seconds: int = Field(default=30, ge=1, le=3600, alias="SCALEUP_HTTP_IDLE_SECONDS")
     http_connection_limit: int = Field(default=1000, ge=10, le=100_000, alias="SCALEUP_HTTP_CONNECTION_LIMIT")
+    # ATS base URLs typed by an admin are called only over HTTPS and only on public addresses, and their
+    # error answers are never shown as they are; allow private and plain-HTTP ones (and trust their
+    # answers) for tests, the demo and on-premise ATSs.
+    ats_private_urls: bool = Field(default=False, alias="SCALEUP_ATS_PRIVATE_URLS")
+    # Requests each ingest API token may send, REQUESTS/SECONDS, shared by every `serve` process.
+    api_rate_limit: str = Field(default="600/60", alias="SCALEUP_API_RATE_LIMIT")
     # Per-vendor request budgets replacing the vendor specs' `rate_limit`, as JSON: {"lever": "8/1"} means
     # 8 requests per 1 second (e.g. Workable OAuth tokens are allowed 50/10).
     ats_rate_limits: dict[str, str] = Field(default_factory=dict, alias="SCALEUP_ATS_RATE_LIMITS")
@@ -60,6 +66,12 @@ class Settings(BaseSettings):
     @classmethod
     def _readable_rate_limits(cls, value: dict[str, str]) -> dict[str, str]:
         parse_limits(value)  # the one reader of this format; its message names the bad vendor or value
+        return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _readable_api_rate(cls, value: str) -> str:
+        parse_rate(value, name="SCALEUP_API_RATE_LIMIT")
         return value
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -54,6 +54,11 @@ class Services:
         """Return the shared request budget of an ATS connection (`exports.adapters.AdapterFactory` hook)."""
         return self.budgets.for_connection(connection.id, connection.vendor)
 
+    def http_options(self, base: HttpOptions | None = None) -> HttpOptions:
+        """Return `base` (defaults when None) with this install's rule on ATS addresses
+        (`SCALEUP_ATS_PRIVATE_URLS`): the one way the app's ATS calls get their options."""
+        return replace(base or HttpOptions(), public_hosts_only=not self.settings.ats_private_urls)
+
     def export_engine(
         self,
         *,
@@ -69,7 +74,7 @@ class Services:
             read_sessions=self.read_sessions,
             worker_id=worker_id,
             config=config,
-            http_options=http_options,
+            http_options=self.http_options(http_options),
         )
         self.on_close(engine.close)
         return engine

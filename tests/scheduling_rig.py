@@ -187,6 +187,7 @@ def worker_env(database_url: str, secret_key: str, **overrides: str) -> dict[str
         **os.environ,
         "DATABASE_URL": database_url,
         "SCALEUP_SECRET_KEY": secret_key,
+        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
         "SCALEUP_ATS_RATE_LIMITS": json.dumps({VENDOR.value: f"{RATE_LIMIT}/{RATE_WINDOW:g}"}),
         "SCALEUP_WORKER_TICK_SECONDS": "0.5",
         # Whole links in one pass each (per-pass overhead is the engine's job check and mirror refresh);

@@ -9,6 +9,7 @@ with a reference that is logged alongside the traceback.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ats.budgets import parse_rate
 from bot.api.http import ApiError, Router, read_json, respond
 from bot.api.openapi import build_openapi
 from bot.api.routes import ROUTES, Call
@@ -40,12 +42,29 @@ OPENAPI_PATH = "/openapi.json"
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
-class IngestApi:
-    """The WSGI application of the ingest API."""
+#: Takes one request from an API token's budget: 0.0, or the seconds until the token may send again.
+TokenBudget = Callable[[int], float]
 
-    def __init__(self, sessions: sessionmaker[Session], on_changed: OnChanged | None = None) -> None:
+
+class IngestApi:
+    """The WSGI application of the ingest API.
+
+    Args:
+        sessions: the units of work requests run in.
+        on_changed: gets (team_id, candidate ids) after each commit.
+        token_budget: the per-token request budget (`make_api`: shared by every process); None: unlimited.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        on_changed: OnChanged | None = None,
+        *,
+        token_budget: TokenBudget | None = None,
+    ) -> None:
         self.sessions = sessions
         self.on_changed = on_changed
+        self.token_budget = token_budget
         self.router = Router(ROUTES)
         self.openapi = build_openapi(ROUTES, prefix=PREFIX)
 
@@ -81,7 +100,8 @@ class IngestApi:
                 raise ApiError(404, "not_found", "there is no such record")
         try:
             with unit_of_work(self.sessions) as session:
-                team_id = _authenticate(session, token)
+                team_id, token_id = _authenticate(session, token)
+                self._take_budget(token_id)
                 body = _validated(route.body, read_json(environ), route.batch) if route.body else None
                 query = _validated(route.query, _query(environ), None) if route.query else None
                 ingestor = Ingestor(session, team_id)
@@ -112,10 +132,30 @@ class IngestApi:
         notify(self.on_changed, team_id, changed)
         return 200, result.model_dump(mode="json"), {}
 
+    def _take_budget(self, token_id: int) -> None:
+        """Refuse the request with 429 when the token has used up its budget (before the body is parsed)."""
+        wait = self.token_budget(token_id) if self.token_budget is not None else 0.0
+        if wait > 0:
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"this token sent more requests than its budget allows; retry in {math.ceil(wait)} s",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+
 
 def make_api(services: Services, on_changed: OnChanged | None = None) -> IngestApi:
-    """Return the ingest API's WSGI app; `on_changed` gets (team_id, candidate ids) after each commit."""
-    return IngestApi(services.sessions, on_changed=on_changed)
+    """Return the ingest API's WSGI app; `on_changed` gets (team_id, candidate ids) after each commit.
+
+    Each token's requests come out of one budget (`SCALEUP_API_RATE_LIMIT`) kept where the ATS budgets are
+    (`ats.budgets.SharedBudgets`), so several `serve` processes share it.
+    """
+    rate = parse_rate(services.settings.api_rate_limit, name="SCALEUP_API_RATE_LIMIT")
+
+    def token_budget(token_id: int) -> float:
+        return services.budgets.for_key(f"api_token_{int(token_id)}", rate).try_take()
+
+    return IngestApi(services.sessions, on_changed=on_changed, token_budget=token_budget)
 
 
 def _relative_path(environ: Mapping[str, Any]) -> str:
@@ -156,14 +196,15 @@ def _bearer(environ: Mapping[str, Any]) -> str:
     return token.strip()
 
 
-def _authenticate(session: Session, token: str) -> str:
+def _authenticate(session: Session, token: str) -> tuple[str, int]:
+    """Return (workspace, token id) of a live token."""
     row = find_api_token(session, token)
     if row is None:
         raise _unauthorized("the API token is wrong or was revoked")
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_GRANULARITY:
         row.last_used_at = now
-    return row.team_id
+    return row.team_id, row.id
 
 
 def _unauthorized(message: str) -> ApiError:

@@ -128,9 +128,28 @@ def read_json(environ: Mapping[str, Any]) -> Any:
     if not raw.strip():
         raise ApiError(400, "malformed_json", "the request needs a JSON body")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant, object_pairs_hook=_no_duplicate_keys)
+    except _NotStrictJson as exc:
+        raise ApiError(400, "malformed_json", f"the body is not strict JSON: {exc}") from None
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ApiError(400, "malformed_json", f"the body is not valid JSON ({exc})") from None
+
+
+class _NotStrictJson(Exception):
+    """Python's JSON reader accepts more than RFC 8259: NaN, Infinity and repeated keys (the last wins)."""
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotStrictJson(f"{name} is not a JSON value (send a number or null)")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _NotStrictJson(f"the key {key[:100]!r} appears twice in one object")
+        found[key] = value
+    return found
 
 
 def respond(

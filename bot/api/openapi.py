@@ -63,8 +63,17 @@ def build_openapi(routes: Sequence[Route], *, prefix: str, version: str = "1") -
                 "content": {"application/json": {"schema": refs[(route.body, mode[route.body])]}},
             }
         error_ref = refs[(ErrorOut, mode[ErrorOut])]["$ref"]
-        for status in sorted({*route.errors, *((401,) if route.auth else ())}):
+        for status in sorted({*route.errors, *((401, 429) if route.auth else ())}):
             operation["responses"][str(status)] = _content(HTTPStatus(status).phrase, error_ref)
+        if route.auth:
+            operation["responses"]["429"]["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds until the token may send again (SCALEUP_API_RATE_LIMIT).",
+                    "schema": {"type": "integer"},
+                }
+            }
+        if route.body is not None:
+            operation["responses"].setdefault("400", _content("Bad Request", error_ref))
         if route.auth:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(route.path, {})[route.method.lower()] = operation
@@ -76,7 +85,10 @@ def build_openapi(routes: Sequence[Route], *, prefix: str, version: str = "1") -
             "description": (
                 "Push searches, candidates, campaign responses and email updates. Authenticate with a "
                 "workspace's token (`scaleup tokens create --team T`) as `Authorization: Bearer <token>`. "
-                "Every id is the sourcing platform's own; writes are idempotent on them."
+                "Every id is the sourcing platform's own; writes are idempotent on them. Bodies are strict "
+                "JSON (no NaN or Infinity, no key twice in an object: 400). Each token may send "
+                "SCALEUP_API_RATE_LIMIT requests (600 per 60 s by default); past it the answer is 429 with "
+                "Retry-After."
             ),
         },
         "servers": [{"url": prefix}],

@@ -78,7 +78,7 @@ def run_connect(args: argparse.Namespace) -> int:
             raise CommandError(f"{exc} (vendor fields for {spec_of(vendor).label}: {names})") from None
         config = ConnectionConfig(vendor=vendor, secrets=secrets, fields=fields, base_url=args.base_url)
         # One request with credentials not saved yet: no connection budget to share.
-        adapter = registry.create_adapter(config, budget=NullBudget())
+        adapter = registry.create_adapter(config, budget=NullBudget(), http_options=services.http_options())
         try:
             account = adapter.check()
         except AtsError as exc:
@@ -103,7 +103,9 @@ def run_check(args: argparse.Namespace) -> int:
     console = Console()
     try:
         # The stored connection's shared budget: a worker or the server may be calling the same ATS now.
-        adapters = AdapterFactory(services.secret_box, budget_for=services.budget_for)
+        adapters = AdapterFactory(
+            services.secret_box, budget_for=services.budget_for, http_options=services.http_options()
+        )
         services.on_close(adapters.close)
         with unit_of_work(services.sessions) as session:
             connection = ConnectionRepository(session, args.team).get_current()

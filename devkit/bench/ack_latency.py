@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                 **os.environ,
                 "DATABASE_URL": url,
                 "SCALEUP_SECRET_KEY": key,
+                "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
                 "SLACK_SIGNING_SECRET": secret,
                 "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
                 "SLACK_API_URL": slack.api_url,

@@ -97,6 +97,7 @@ def environment(url: str, key: str, **extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": url,
         "SCALEUP_SECRET_KEY": key,
+        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
         "SCALEUP_LOG_LEVEL": "WARNING",
         **extra,
     }

@@ -78,6 +78,7 @@ def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None)
     values: dict[str, Any] = {
         "DATABASE_URL": f"sqlite:///{workdir / 'scaleup-demo.db'}",
         "SCALEUP_SECRET_KEY": generate_key(),
+        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
         "SLACK_SIGNING_SECRET": signing_secret,
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_API_URL": slack.api_url,

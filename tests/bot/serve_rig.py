@@ -12,10 +12,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from slack_rig import SIGNING_SECRET
+import httpx
+from slack_rig import ADMIN, SIGNING_SECRET, TEAM
 
+from devkit.slack.driver import new_trigger
 from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.slack.signing import command_body, interaction_body, signed_headers
 
 
 @dataclass
@@ -42,14 +46,35 @@ class ServeProcess:
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def post_signed(self, body: str) -> httpx.Response:
+        """POST `body` to /slack/events signed as Slack signs it."""
+        return httpx.post(
+            self.url + "/slack/events", content=body.encode(), headers=signed_headers(SIGNING_SECRET, body)
+        )
+
+    def command(self, slack: SlackEmulator, text: str, *, user: str = ADMIN) -> httpx.Response:
+        """Send `/scaleup <text>` as `user`."""
+        trigger = new_trigger()
+        body = command_body(
+            text=text, team_id=TEAM, user_id=user, trigger_id=trigger, response_url=slack.webhook_url()
+        )
+        return self.post_signed(body)
+
+    def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """Send an interaction payload (block actions, submissions…)."""
+        return self.post_signed(interaction_body(payload))
+
 
 @contextmanager
 def serve_process(
-    tmp_path: Path, slack: SlackEmulator, secret_key: str, **env: str
+    tmp_path: Path, slack: SlackEmulator, secret_key: str, *, name: str = "serve", **env: str | None
 ) -> Iterator[ServeProcess]:
-    """Run `scaleup serve --port 0` until the block ends; `env` adds or overrides environment variables."""
+    """Run `scaleup serve --port 0` until the block ends; `env` adds, overrides or (None) removes variables.
+
+    Processes started with the same `tmp_path` share its database (`serve.db`); `name` names the log.
+    """
     database = tmp_path / "serve.db"
-    log = tmp_path / "serve.log"
+    log = tmp_path / f"{name}.log"
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SCALEUP_", "DATABASE_"))},
         "DATABASE_URL": f"sqlite:///{database}",
@@ -57,8 +82,10 @@ def serve_process(
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
+        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
         **env,
     }
+    environment = {k: v for k, v in environment.items() if v is not None}
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],

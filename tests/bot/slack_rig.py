@@ -86,6 +86,7 @@ def make_settings(database_url: str, slack: SlackEmulator, secret_key: str, **ex
         "SLACK_API_URL": slack.api_url,
         "SCALEUP_LISTENER_THREADS": 4,
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SCALEUP_ATS_PRIVATE_URLS": True,  # the ATS emulators listen on loopback
     }
     values.update(extra)
     return Settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})

@@ -24,6 +24,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path, secret_key: str) -> str:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
+    monkeypatch.setenv("SCALEUP_ATS_PRIVATE_URLS", "1")  # the ATS emulators listen on loopback
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
     return url
@@ -107,6 +108,7 @@ def test_api_key_from_stdin_stays_out_of_argv(tmp_path, secret_key) -> None:
             **os.environ,
             "DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}",
             "SCALEUP_SECRET_KEY": secret_key,
+            "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
         }
         cmd = [
             sys.executable,

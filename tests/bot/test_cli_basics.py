@@ -25,6 +25,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path, database_url: str, secret
     """Point the CLI at the test database through the environment, as an operator would."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
+    monkeypatch.setenv("SCALEUP_ATS_PRIVATE_URLS", "1")  # the ATS emulators listen on loopback
     monkeypatch.chdir(tmp_path)  # no stray .env is read from the checkout
     return database_url
 

@@ -97,6 +97,7 @@ def cli_status(
     """Return `status(search)`: the report `scaleup status --json` prints for one search, on the test database."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
+    monkeypatch.setenv("SCALEUP_ATS_PRIVATE_URLS", "1")  # the ATS emulators listen on loopback
     monkeypatch.chdir(tmp_path)
 
     def status(search: str) -> dict[str, Any]:

@@ -31,20 +31,40 @@ def selected_vendor(values: dict[str, Any]) -> Vendor | None:
     return Vendor(option["value"]) if option else None
 
 
+@dataclass(frozen=True)
+class StoredSecrets:
+    """What the stored connection offers to keep: its vendor, base URL and the names of its secrets."""
+
+    vendor: Vendor
+    base_url: str | None
+    names: frozenset[str]
+
+
 def parse_connect_form(
-    values: dict[str, Any], *, stored_vendor: Vendor | None, stored_secret_names: frozenset[str]
+    values: dict[str, Any], *, stored: StoredSecrets | None, private_urls: bool = False
 ) -> ConnectSubmission | dict[str, str]:
     """Return the submission, or {block_id: error} for each field that needs fixing.
 
+    A stored secret left empty is kept only for the same vendor at the same base URL: a key is never sent
+    to a URL it was not saved for (an admin could otherwise point the stored key at their own server).
+
     Args:
         values: `view.state.values`.
-        stored_vendor: the vendor of the stored connection, whose secrets may be left empty to keep them.
-        stored_secret_names: which secrets the stored connection holds.
+        stored: the stored connection, whose secrets may be left empty to keep them.
+        private_urls: plain-HTTP base URLs are allowed (`SCALEUP_ATS_PRIVATE_URLS`); else https only.
     """
     vendor = selected_vendor(values)
     if vendor is None:
         return {ConnectIds.VENDOR_BLOCK: "Choose your ATS."}
     errors: dict[str, str] = {}
+    base_url = values.get(ConnectIds.BASE_URL_BLOCK, {}).get(ConnectIds.BASE_URL_INPUT, {}).get("value") or ""
+    base_url = base_url.strip().rstrip("/") or None
+    if base_url is not None:
+        parsed = urlparse(base_url)
+        schemes = ("http", "https") if private_urls else ("https",)
+        if parsed.scheme not in schemes or not parsed.netloc:
+            errors[ConnectIds.BASE_URL_BLOCK] = "Enter a full URL starting with https://, or leave it empty."
+    same_place = stored is not None and stored.vendor is vendor and stored.base_url == base_url
     secrets: dict[str, str] = {}
     fields: dict[str, str] = {}
     kept: set[str] = set()
@@ -53,18 +73,18 @@ def parse_connect_form(
         block_id = field_block_id(vendor, field.name)
         raw = (values.get(block_id, {}).get(ConnectIds.FIELD_INPUT, {}).get("value") or "").strip()
         if not raw:
-            if field.secret and vendor is stored_vendor and field.name in stored_secret_names:
+            stored_here = field.secret and stored is not None and field.name in stored.names
+            if stored_here and same_place:
                 kept.add(field.name)
+            elif stored_here and stored is not None and stored.vendor is vendor:
+                errors[block_id] = (
+                    f"The API base URL changed: enter the {field.label.lower()} again. A stored key is only "
+                    "sent to the URL it was saved for."
+                )
             elif field.required:
                 errors[block_id] = f"{spec.label} needs the {field.label.lower()}."
             continue
         (secrets if field.secret else fields)[field.name] = raw
-    base_url = values.get(ConnectIds.BASE_URL_BLOCK, {}).get(ConnectIds.BASE_URL_INPUT, {}).get("value") or ""
-    base_url = base_url.strip().rstrip("/") or None
-    if base_url is not None:
-        parsed = urlparse(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            errors[ConnectIds.BASE_URL_BLOCK] = "Enter a full URL starting with https://, or leave it empty."
     if errors:
         return errors
     return ConnectSubmission(vendor, secrets, fields, base_url, frozenset(kept))

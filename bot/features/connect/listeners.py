@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -27,7 +28,13 @@ from ats.errors import AtsError
 from ats.types import AccountInfo
 from bot.deps import Deps
 from bot.features.admins.views import REFUSAL
-from bot.features.connect.forms import ConnectSubmission, error_block_for, parse_connect_form, selected_vendor
+from bot.features.connect.forms import (
+    ConnectSubmission,
+    StoredSecrets,
+    error_block_for,
+    parse_connect_form,
+    selected_vendor,
+)
 from bot.features.connect.ids import ConnectIds
 from bot.features.connect.views import (
     TITLE,
@@ -147,8 +154,8 @@ def submit_connect(
     stored_secrets = repo.secrets_of(deps.services.secret_box, stored) if stored else {}
     parsed = parse_connect_form(
         view["state"]["values"],
-        stored_vendor=stored.vendor if stored else None,
-        stored_secret_names=frozenset(stored_secrets),
+        stored=StoredSecrets(stored.vendor, stored.base_url, frozenset(stored_secrets)) if stored else None,
+        private_urls=deps.services.settings.ats_private_urls,
     )
     if isinstance(parsed, dict):
         ack(response_action="errors", errors=parsed)
@@ -182,11 +189,15 @@ def check_credentials(deps: Deps, config: ConnectionConfig) -> AccountInfo | Ats
     """Check `config` against the ATS; return who it acts as, or the ATS's typed refusal."""
     adapter = deps.check_adapter(config)
     try:
-        return adapter.check()
+        account = adapter.check()
     except AtsError as exc:
         return exc
     finally:
         adapter.close()
+    if config.base_url is not None and not deps.services.settings.ats_private_urls:
+        # Who an admin-typed URL says we act as is its own text: it is not shown in Slack.
+        account = replace(account, acting_user=None)
+    return account
 
 
 def save_connection(

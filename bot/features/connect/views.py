@@ -93,7 +93,9 @@ def _credential_blocks(vendor: Vendor, stored: StoredConnection | None) -> list[
         keep = same and credential.secret
         hint = credential.hint
         if keep:
-            hint = "Stored encrypted. Leave empty to keep the current one." + (f" {hint}" if hint else "")
+            hint = "Stored encrypted. Leave empty to keep the current one (same API base URL only)." + (
+                f" {hint}" if hint else ""
+            )
         initial = stored.fields.get(credential.name) if same and not credential.secret and stored else None
         blocks.append(
             InputBlock(
