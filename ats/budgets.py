@@ -166,14 +166,30 @@ class SharedRateBudget:
             if self._limiter.try_acquire(self.key, blocking=True, timeout=self._slice):
                 return
 
-    def try_take(self) -> float:
-        """Take a token without waiting: return 0.0, or the seconds until one is free (none was taken)."""
+    def try_take(self, *, busy_seconds: float = 1.0) -> float:
+        """Take a token without waiting for the budget: return 0.0, or the seconds until one is free (none
+        was taken).
+
+        A non-blocking acquire also fails while another thread or process merely holds the bucket's lock
+        (every budget of a SQLite `.ratelimit` file shares one file lock), which is not an empty budget:
+        only a bucket that says it must wait refuses at once; a busy one is waited for up to `busy_seconds`.
+        """
         if self._limiter.try_acquire(self.key, blocking=False):
             return 0.0
+        wait = self._waiting()
+        if wait > 0:
+            return wait
+        # Busy, not empty: wait for the lock (and a token, should the budget run out meanwhile), bounded.
+        if self._limiter.try_acquire(self.key, blocking=True, timeout=busy_seconds):
+            return 0.0
+        return max(self._waiting(), 0.001)
+
+    def _waiting(self) -> float:
+        """Return the seconds until the bucket has a token (0.0 when it has one now)."""
         factory = self._limiter.bucket_factory
         item = factory.wrap_item(self.key, 1)
         try:
-            return max(0.001, float(factory.get(item).waiting(item)) / 1000)  # type: ignore[arg-type]
+            return max(0.0, float(factory.get(item).waiting(item)) / 1000)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - an estimate only: a whole window is always enough
             return max(rate.interval for rate in factory.get(item).rates) / 1000
 

@@ -55,11 +55,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("use a sqlite:/// path or a postgresql+psycopg:// URL")
         if value.startswith(("postgresql://", "postgres://")):
-            # The driver shipped with the app is psycopg 3; a bare URL would ask for psycopg2.
+            # The driver shipped with the app is psycopg 3; a bare URL would ask for psycopg2, and hosting
+            # platforms hand out `postgres://`, which SQLAlchemy does not know.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("use a sqlite:/// path or a postgresql:// (or postgres://) URL")
         return value
 
     @field_validator("ats_rate_limits")

@@ -20,6 +20,7 @@ from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory
 from storage.models import AtsConnection
+from storage.reachability import check_reachable, require_current_schema
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,21 @@ class Services:
 
 
 def build_services(settings: Settings, *, auto_upgrade: bool = False) -> Services:
-    """Create the engine and session factory for `settings`; optionally bring a SQLite schema up to date."""
+    """Create the engine and session factory for `settings`, once the database answers and its schema is
+    current: `auto_upgrade` brings a SQLite schema up to date; PostgreSQL's is upgraded only by
+    `scaleup db upgrade` (one process, on purpose), and an old one is refused here.
+
+    Raises:
+        DatabaseUnavailable, SchemaOutOfDate: one line naming the problem and its fix.
+    """
     engine = make_engine(settings.database_url)
-    if auto_upgrade and engine.dialect.name == "sqlite" and not migrate.is_up_to_date(engine):
-        log.info("Upgrading the SQLite database schema")
-        migrate.upgrade(engine)
+    try:
+        check_reachable(engine)
+        if auto_upgrade and engine.dialect.name == "sqlite" and not migrate.is_up_to_date(engine):
+            log.info("Upgrading the SQLite database schema")
+            migrate.upgrade(engine)
+        require_current_schema(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return Services(settings=settings, engine=engine, sessions=make_session_factory(engine))

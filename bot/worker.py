@@ -6,7 +6,8 @@ One worker or many:
   crashed worker's claims are taken over once its lease runs out.
 - SQLite: one writer per database file, so one worker. It holds the `worker_lock` row, renews it every
   `SCALEUP_WORKER_HEARTBEAT_SECONDS`, and a second worker refuses to start while the lock is fresh; a lock
-  silent for three beats (a crashed worker) is taken over.
+  silent for three beats (a crashed worker), or held by a process of this host that no longer exists, is
+  taken over.
 
 Shutdown (SIGTERM, SIGINT or `WorkerHandle.stop()`): stop claiming, let the link being exported finish
 its candidates in flight, release the link, then exit.
@@ -50,7 +51,29 @@ class WorkerRefused(ScaleUpError):
 
 def new_worker_id() -> str:
     """Return an id naming this worker in leases and logs: host, process and a random part."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_gone(owner: str) -> bool:
+    """Return True when `owner` (a `new_worker_id`) names a process of this host that no longer exists.
+
+    Only a process on this host can be asked; another host's worker is judged by its heartbeat alone.
+    """
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != _host() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)  # signal 0 sends nothing: it only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists but belongs to someone else (EPERM)
+        return False
+    return False
+
+
+def _host() -> str:
+    return socket.gethostname()[:32]
 
 
 class SingleWorkerLock:
@@ -81,14 +104,19 @@ class SingleWorkerLock:
                 session.add(WorkerLock(name=LOCK_NAME, owner=self.owner, heartbeat_at=now))
                 return
             age = (now - row.heartbeat_at).total_seconds()
-            if row.owner != self.owner and now - row.heartbeat_at < self.stale_after:
+            gone = row.owner != self.owner and holder_is_gone(row.owner)
+            if gone:
+                log.warning(
+                    "taking over the worker lock of %s: its process no longer runs on this host", row.owner
+                )
+            elif row.owner != self.owner and now - row.heartbeat_at < self.stale_after:
                 raise WorkerRefused(
                     f"another export worker ({row.owner}, last heartbeat {max(age, 0):.0f}s ago) is already "
                     "running on this SQLite database, and SQLite allows only one worker because it has a "
                     "single writer. Stop that worker first, or use PostgreSQL (DATABASE_URL=postgresql://…) "
                     "to run several workers."
                 )
-            if row.owner != self.owner:
+            elif row.owner != self.owner:
                 log.warning("taking over the worker lock of %s, silent for %.0fs", row.owner, age)
             row.owner = self.owner
             row.heartbeat_at = now

@@ -9,8 +9,8 @@ row leaves nothing behind without the cost of a savepoint per row.
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 import json
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ingest.csv_rows import LineTally, Row, header_name, read_csv
 from ingest.ingestor import Ingestor
 from ingest.records import CandidateIn, FieldProblem, ResponseRow, parse
 from ingest.results import IngestError, OnChanged, Outcome, notify
@@ -64,6 +65,14 @@ class FileFormat(StrEnum):
         )
 
 
+class Encoding(StrEnum):
+    """Text encodings a file may be read in (`--encoding`): UTF-8 with or without a BOM, or Excel's."""
+
+    UTF8 = "utf-8"
+    CP1252 = "cp1252"
+    LATIN1 = "latin-1"
+
+
 @dataclass(frozen=True)
 class BadRow:
     """A row that was not imported: where it is and why."""
@@ -84,6 +93,8 @@ class ImportSummary:
     unchanged: int = 0
     bad: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    #: Where every physical line of the file went (header, blank, rows): they add up to the lines read.
+    lines: LineTally = field(default_factory=LineTally)
 
     @property
     def rows(self) -> int:
@@ -112,11 +123,12 @@ class _Source:
     text: io.TextIOWrapper
 
     @classmethod
-    def open(cls, path: Path) -> _Source:
+    def open(cls, path: Path, encoding: Encoding) -> _Source:
         raw = open(path, "rb")  # noqa: SIM115 - closed by close()
         # utf-8-sig drops the BOM spreadsheet programs write; undecodable bytes become surrogates, which the
         # record rules reject per row ("is not valid UTF-8 text") instead of aborting the whole file.
-        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        name = "utf-8-sig" if encoding is Encoding.UTF8 else encoding.value
+        text = io.TextIOWrapper(raw, encoding=name, errors="surrogateescape", newline="")
         return cls(raw, text)
 
     def position(self) -> int:
@@ -126,49 +138,20 @@ class _Source:
         self.text.close()
 
 
-Row = tuple[int, dict[str, Any] | FieldProblem]
 #: Stores one validated record with the batch's ingestor and says what it did.
 Store = Callable[[Ingestor, Any], Outcome]
 
 
-def _header_name(name: str, aliases: Mapping[str, str]) -> str:
-    key = "_".join(name.strip().lower().replace("-", " ").split())
-    return aliases.get(key, key)
-
-
-def read_csv(text: io.TextIOBase, aliases: Mapping[str, str]) -> Iterator[Row]:
-    """Yield (line number, row as a dict) for each data row; a row that cannot be read yields a problem."""
-    reader = csv.reader(text)
-    try:
-        header = [_header_name(h, aliases) for h in next(reader)]
-    except StopIteration:
-        return
-    while True:
-        line = reader.line_num + 1
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield line, FieldProblem("", f"cannot be read as CSV ({exc})")
-            continue
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) > len(header):
-            yield (
-                line,
-                FieldProblem("", f"has {len(values)} values but the header names {len(header)} columns"),
-            )
-            continue
-        # A short row leaves its trailing columns empty (spreadsheets drop trailing separators).
-        yield line, dict(zip(header, values + [""] * (len(header) - len(values)), strict=True))
-
-
-def read_jsonl(text: io.TextIOBase, aliases: Mapping[str, str]) -> Iterator[Row]:
+def read_jsonl(
+    text: io.TextIOBase, aliases: Mapping[str, str], tally: LineTally, **_csv_only: Any
+) -> Iterator[Row]:
     """Yield (line number, object) for each non-blank line; a line that is not a JSON object yields a problem."""
     for line, content in enumerate(text, start=1):
+        tally.lines = line
         if not content.strip():
+            tally.blank += 1
             continue
+        tally.row_lines += 1
         try:
             data = json.loads(content)
         except ValueError as exc:
@@ -177,7 +160,7 @@ def read_jsonl(text: io.TextIOBase, aliases: Mapping[str, str]) -> Iterator[Row]
         if not isinstance(data, dict):
             yield line, FieldProblem("", "is not a JSON object")
             continue
-        yield line, {_header_name(str(k), aliases): v for k, v in data.items()}
+        yield line, {header_name(str(k), aliases): v for k, v in data.items()}
 
 
 class FileImport:
@@ -192,9 +175,13 @@ class FileImport:
         on_changed: OnChanged | None = None,
         on_bad_row: Callable[[BadRow], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        encoding: Encoding = Encoding.UTF8,
+        delimiter: str | None = None,
     ) -> None:
         self.sessions = sessions
         self.team_id = team_id
+        self.encoding = encoding
+        self.delimiter = delimiter  # CSV only; None: from the header line (`csv_rows.sniff_delimiter`)
         self.batch_size = batch_size
         self.on_changed = on_changed
         self.on_bad_row = on_bad_row or (lambda row: None)
@@ -209,17 +196,28 @@ class FileImport:
         aliases: Mapping[str, str],
         store: Store,
     ) -> ImportSummary:
-        """Import every row of `path`; return the counts."""
+        """Import every row of `path`; return the counts.
+
+        Raises:
+            HeaderProblem: the CSV header lacks a column the records need (nothing was imported).
+        """
         fmt = fmt or FileFormat.of(path)
-        with unit_of_work(self.sessions) as session:
-            ensure_workspace(session, self.team_id)
         total = path.stat().st_size
-        source = _Source.open(path)
+        source = _Source.open(path, self.encoding)
         try:
             reader = read_csv if fmt is FileFormat.CSV else read_jsonl
-            rows = self._known_columns(reader(source.text, aliases), model)
-            while self._batch(rows, model, store):
-                self.on_progress(Progress(source.position(), total, self.summary.rows))
+            required = [name for name, f in model.model_fields.items() if f.is_required()]
+            read = reader(
+                source.text, aliases, self.summary.lines, required=required, delimiter=self.delimiter
+            )
+            rows = self._known_columns(read, model)
+            first = next(rows, None)  # the header is checked before anything is written
+            if first is not None:
+                with unit_of_work(self.sessions) as session:
+                    ensure_workspace(session, self.team_id)
+                rows = itertools.chain([first], rows)
+                while self._batch(rows, model, store):
+                    self.on_progress(Progress(source.position(), total, self.summary.rows))
         finally:
             source.close()
         self.on_progress(Progress(total, total, self.summary.rows))

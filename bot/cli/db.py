@@ -7,6 +7,7 @@ import argparse
 from bot.settings import load_settings
 from storage import migrate
 from storage.db import make_engine
+from storage.reachability import check_reachable
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +25,7 @@ def run_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
+        check_reachable(engine)
         before = migrate.current_revision(engine)
         migrate.upgrade(engine)
         after = migrate.current_revision(engine)
@@ -42,6 +44,7 @@ def run_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
+        check_reachable(engine)
         current, head = migrate.current_revision(engine), migrate.head_revision()
     finally:
         engine.dispose()

@@ -44,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="scaleup-demo-") as tmp:
         workdir = args.dir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
+        previous = sorted(workdir.glob("scaleup-demo.db*"))  # the file, its WAL and the rate limiter's
+        for leftover in previous:
+            leftover.unlink()  # each demo tells its story from the start, with a key of its own
         vendor = Vendor(args.vendor)
+        if previous:
+            console.print(f"Starting over: removed the previous demo database in {workdir}.")
         console.print(
             f"[bold]ScaleUp ATS Export demo[/bold] — {spec_of(vendor).label} emulator, Slack stand-in, "
             f"SQLite at {workdir / 'scaleup-demo.db'}"

@@ -16,14 +16,17 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import select
 
 from bot import wiring
 from bot.changes import changes_to
 from bot.cli import CommandError
 from bot.settings import load_settings
+from ingest.csv_rows import DELIMITERS
 from ingest.files import (
     DEFAULT_BATCH_SIZE,
     BadRow,
+    Encoding,
     FileFormat,
     FileImport,
     ImportSummary,
@@ -32,6 +35,11 @@ from ingest.files import (
 )
 from ingest.files import Progress as ReadProgress
 from ingest.results import OnChanged
+from storage.db import unit_of_work
+from storage.models import Workspace
+
+#: `--delimiter` choices: the separator's name → the character.
+DELIMITER_NAMES = {name: char for char, name in DELIMITERS.items()}
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +66,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="file format (default: from the extension)",
         )
         sub.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="rows per commit")
+        sub.add_argument(
+            "--encoding",
+            choices=[e.value for e in Encoding],
+            default=Encoding.UTF8.value,
+            help="text encoding of the file (default utf-8, with or without a BOM; cp1252 for Excel on Windows)",
+        )
+        sub.add_argument(
+            "--delimiter",
+            choices=sorted(DELIMITER_NAMES),
+            help="CSV column separator (default: read from the header line: comma, semicolon, tab or pipe)",
+        )
+        sub.add_argument(
+            "--new-team",
+            action="store_true",
+            help="create the workspace named by --team if the database does not know it yet",
+        )
 
 
 def run_candidates(args: argparse.Namespace) -> int:
@@ -76,6 +100,8 @@ def _run(
     path: Path = args.file
     if not path.is_file():
         raise CommandError(f"{path} is not a file")
+    if not args.team.strip():
+        raise CommandError("--team is empty; give the Slack team id of the workspace (T…)")
     if args.batch_size < 1:
         raise CommandError("--batch-size must be at least 1")
     fmt = FileFormat(args.format) if args.format else None
@@ -86,21 +112,50 @@ def _run(
             raise CommandError(str(exc)) from None
     console = Console(soft_wrap=True)
     services = wiring.build_services(load_settings(), auto_upgrade=True)
+    not_utf8: list[BadRow] = []
     try:
+        _check_team(services, args.team, create=args.new_team)
         with _progress(console, path.name) as (on_progress, print_line):
+
+            def on_bad_row(row: BadRow) -> None:
+                print_line(_bad_row_line(row))
+                if any("UTF-8" in problem.message for problem in row.problems):
+                    not_utf8.append(row)
+
             run = FileImport(
                 services.sessions,
                 args.team,
                 batch_size=args.batch_size,
                 on_changed=_export_hook(services),
-                on_bad_row=lambda row: print_line(_bad_row_line(row)),
+                on_bad_row=on_bad_row,
                 on_progress=on_progress,
+                encoding=Encoding(args.encoding),
+                delimiter=DELIMITER_NAMES[args.delimiter] if args.delimiter else None,
             )
             summary = body(run, fmt)
     finally:
         services.close()
     _print_summary(console, summary, what, args)
+    if not_utf8 and args.encoding == Encoding.UTF8:
+        print(
+            "Some rows are not UTF-8 text: if the file was saved by Excel on Windows, import it again with "
+            "--encoding cp1252 (or latin-1).",
+            file=sys.stderr,
+        )
     return 1 if summary.bad else 0
+
+
+def _check_team(services: wiring.Services, team_id: str, *, create: bool) -> None:
+    """Refuse a workspace the database has never seen, unless `create` (a typo must not make a new one)."""
+    with unit_of_work(services.sessions) as session:
+        if session.get(Workspace, team_id) is not None or create:
+            return
+        known = list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id).limit(6)))
+    listed = ", ".join(known[:5]) + (", …" if len(known) > 5 else "") if known else "none yet"
+    raise CommandError(
+        f"the database has no workspace {team_id!r} (it knows: {listed}); check --team, or pass --new-team "
+        "to create it"
+    )
 
 
 def _export_hook(services: wiring.Services) -> OnChanged | None:
@@ -157,6 +212,16 @@ def _print_summary(console: Console, summary: ImportSummary, what: str, args: ar
         f"{summary.bad:,} bad.",
         highlight=False,
     )
+    lines = summary.lines
+    console.print(
+        f"Read {lines.lines:,} lines: {lines.header} header, {lines.blank:,} blank, {lines.row_lines:,} in "
+        f"{summary.rows:,} rows.",
+        highlight=False,
+    )
+    if lines.accounted != lines.lines:  # never expected: say so rather than let a line go unnoticed
+        print(
+            f"{lines.lines - lines.accounted:,} line(s) of the file are not accounted for.", file=sys.stderr
+        )
     if summary.bad:
         print(
             f"{summary.bad:,} row(s) were not imported (listed above with their line numbers); exit code 1.",

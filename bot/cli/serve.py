@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 
 from bot.api import make_api
 from bot.app import create_app
@@ -44,6 +45,9 @@ def run_serve(args: argparse.Namespace) -> int:
     services = build_services(settings, auto_upgrade=True)
     deps = build_deps(services)
     worker = None
+    # SIGTERM (what `docker stop`, systemd and Kubernetes send) stops like Ctrl-C: the server closes, then
+    # the `finally` below lets the worker finish the candidate in flight and release its SQLite lock.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.with_worker:
             try:
@@ -55,8 +59,11 @@ def run_serve(args: argparse.Namespace) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
-            print("Serving Slack over Socket Mode. Ctrl-C stops.", flush=True)
-            handler.start()
+            print("Serving Slack over Socket Mode. Ctrl-C or SIGTERM stops.", flush=True)
+            try:
+                handler.start()
+            except KeyboardInterrupt:
+                handler.close()
             return 0
         wsgi = make_wsgi_app(
             app,
@@ -71,7 +78,7 @@ def run_serve(args: argparse.Namespace) -> int:
             limits=limits_of(settings),
         )
         print(
-            f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C stops.",
+            f"Serving Slack at {server.url}/slack/events (health: {server.url}/healthz). Ctrl-C or SIGTERM stops.",
             flush=True,
         )
         try:
@@ -83,6 +90,14 @@ def run_serve(args: argparse.Namespace) -> int:
         return 0
     finally:
         if worker is not None:
-            worker.stop()  # finishes or releases what it claimed
+            log.info("stopping the export worker: finishing the candidate in flight")
+            worker.stop()  # finishes or releases what it claimed, and releases the SQLite worker lock
         deps.close()
         services.close()
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    log.info("received %s; stopping", signal.Signals(signum).name)
+    # A second SIGTERM must not cut the worker's graceful stop short (SIGKILL is the way to insist).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt

@@ -209,3 +209,34 @@ def test_the_limiter_tables_stay_out_of_the_migrations(postgres_server) -> None:
         command.check(migrate.alembic_config(engine))  # autogenerate finds nothing to add or drop
     finally:
         engine.dispose()
+
+
+def test_a_budget_busy_elsewhere_is_not_an_empty_one(database_url: str) -> None:
+    """The ingest API's per-token budget refuses only when the bucket says wait, never because another
+    bucket of the same file (an export's, on another thread) held the shared lock at that instant."""
+    engine = make_engine(database_url)
+    budgets = SharedBudgets(engine)
+    roomy = VendorLimit(100_000, 60.0)
+    stop = threading.Event()
+
+    def busy_elsewhere() -> None:
+        other = budgets.for_key(f"test_other_{uuid.uuid4().hex[:8]}", roomy)
+        while not stop.is_set():
+            other.try_take()
+
+    threads = [threading.Thread(target=busy_elsewhere) for _ in range(3)]
+    try:
+        for thread in threads:
+            thread.start()
+        mine = budgets.for_key(f"test_api_{uuid.uuid4().hex[:8]}", roomy)
+        refused = sum(mine.try_take() > 0 for _ in range(300))
+        tight = budgets.for_key(f"test_tight_{uuid.uuid4().hex[:8]}", VendorLimit(2, 60.0))
+        answers = [tight.try_take() for _ in range(3)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        budgets.close()
+        engine.dispose()
+    assert refused == 0
+    assert answers[:2] == [0.0, 0.0] and answers[2] > 1, "an empty budget still says how long to wait"

@@ -22,6 +22,27 @@ from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
 from devkit.slack.signing import command_body, interaction_body, signed_headers
 
 
+def scaleup_env(**values: str | None) -> dict[str, str]:
+    """Return this process's environment without the app's settings, plus `values` (None removes one)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SCALEUP_", "DATABASE_"))}
+    return {k: v for k, v in {**env, **values}.items() if v is not None}
+
+
+def run_scaleup(
+    cwd: Path, env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `scaleup` command to its end and return what it printed and its exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @dataclass
 class ServeProcess:
     """A running `scaleup serve`: its root URL, process, database file and log file."""
@@ -75,17 +96,15 @@ def serve_process(
     """
     database = tmp_path / "serve.db"
     log = tmp_path / f"{name}.log"
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SCALEUP_", "DATABASE_"))},
+    defaults = {
         "DATABASE_URL": f"sqlite:///{database}",
         "SCALEUP_SECRET_KEY": secret_key,
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack.api_url,
         "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
-        **env,
     }
-    environment = {k: v for k, v in environment.items() if v is not None}
+    environment = scaleup_env(**{**defaults, **env})
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],

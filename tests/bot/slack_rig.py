@@ -87,6 +87,10 @@ def make_settings(database_url: str, slack: SlackEmulator, secret_key: str, **ex
         "SCALEUP_LISTENER_THREADS": 4,
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SCALEUP_ATS_PRIVATE_URLS": True,  # the ATS emulators listen on loopback
+        # The test database (and its budget file) lives for the whole run and token ids restart after each
+        # wipe, so one token's budget would be shared by every API test; tests/reliability/test_api_limits.py
+        # measures the real default.
+        "SCALEUP_API_RATE_LIMIT": "100000/60",
     }
     values.update(extra)
     return Settings(_env_file=None, **{k: v for k, v in values.items() if v is not None})

@@ -23,8 +23,9 @@ from ats.registry import spec_of
 from bot.features.admins.views import REFUSAL
 from bot.features.connect.ids import ConnectIds, field_block_id
 from core.vocabulary import Vendor
+from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
-from storage.repositories import JobCacheRepository
+from storage.repositories import ConnectionRepository, JobCacheRepository, ensure_workspace
 
 
 def open_connect(server: AppServer) -> dict[str, Any]:
@@ -221,3 +222,40 @@ def test_admins_add_lets_a_member_connect(app_server: AppServer) -> None:
     assert len(app_server.slack.calls("views.open")) == 1
     listed = json_body(app_server.command("admins list"))
     assert f"<@{MEMBER}>" in listed["text"]
+
+
+def test_a_connection_stored_under_a_lost_key_can_be_reconnected(
+    app_server: AppServer, greenhouse: Any
+) -> None:
+    config = greenhouse.connection_config()
+    with unit_of_work(app_server.sessions) as session:  # saved under a key this server no longer has
+        ensure_workspace(session, TEAM)
+        ConnectionRepository(session, TEAM).save(
+            SecretBox(generate_key()),
+            vendor=Vendor.GREENHOUSE,
+            secrets=dict(config.secrets),
+            fields=dict(config.fields),
+            base_url=greenhouse.base_url,
+            connected_by=ADMIN,
+        )
+    view = choose_vendor(app_server, open_connect(app_server), Vendor.GREENHOUSE)
+    secret_block = field_block_id(Vendor.GREENHOUSE, "client_secret")
+
+    empty = greenhouse_values("", config.secrets["client_id"], greenhouse.base_url)
+    answer = json_body(app_server.interact(submission(view, empty)))
+    assert answer["response_action"] == "errors"
+    assert (
+        "can no longer be read (the app's encryption key changed): enter it again"
+        in answer["errors"][secret_block]
+    )
+
+    typed_again = greenhouse_values(
+        config.secrets["client_secret"], config.secrets["client_id"], greenhouse.base_url
+    )
+    assert json_body(app_server.interact(submission(view, typed_again)))["response_action"] == "update"
+    row = connection_row(app_server)
+    assert row is not None
+    assert (
+        app_server.services.secret_box.decrypt(row.credentials_encrypted)["client_secret"]
+        == (config.secrets["client_secret"])
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from serve_rig import run_scaleup, scaleup_env
 
 from bot.cli import main
 
@@ -44,3 +45,12 @@ def test_the_bamboohr_demo_speaks_of_leaving_people_out(tmp_path, monkeypatch, c
     assert "Demo finished." in out and "✘" not in out
     assert "Automatic exclusion pass" in out and "left out" in out
     assert "Automatic export pass" not in out and "Retry a failure" not in out
+
+
+def test_the_demo_runs_again_in_the_same_folder(tmp_path) -> None:
+    runs = [
+        run_scaleup(tmp_path, scaleup_env(), "demo", "--fast", "--dir", str(tmp_path / "demo"))
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stdout[-2000:]
+    assert "Starting over: removed the previous demo database" in runs[1].stdout

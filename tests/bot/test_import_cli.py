@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
+from storage.db import unit_of_work
 from storage.models import ApiToken, Candidate
-from storage.repositories import find_api_token
+from storage.repositories import ensure_workspace, find_api_token
 
 SAMPLES = Path(__file__).parents[2] / "bot" / "samples"
 
@@ -21,6 +22,8 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path, database_url: str, sessio
     monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)  # lets the import hand candidates to the engine
     monkeypatch.setenv("SCALEUP_ATS_PRIVATE_URLS", "1")  # the ATS emulators listen on loopback
     monkeypatch.chdir(tmp_path)  # no stray .env is read from the checkout
+    with unit_of_work(sessions) as session:
+        ensure_workspace(session, "T1")  # installed in Slack: the import refuses unknown workspaces
     return database_url
 
 

@@ -1,4 +1,5 @@
-"""manifest.yml is a valid Slack manifest that names exactly the command, shortcut, events and scopes the code uses."""
+"""manifest.yml (HTTP) and manifest.socket.yml (Socket Mode) are valid Slack manifests that name exactly the
+command, shortcut, events and scopes the code uses."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 from bot.ids import BASE_SCOPES, BOT_SCOPES, METHOD_SCOPES, SLASH_COMMAND, BotEvent, Shortcut
@@ -17,8 +19,11 @@ SCHEMAS = ROOT / "tests" / "specs"  # copies of Slack's manifest schemas (tests/
 BOT_DIR = ROOT / "bot"
 
 
-def manifest() -> dict:
-    return yaml.safe_load((ROOT / "manifest.yml").read_text())
+MANIFESTS = ("manifest.yml", "manifest.socket.yml")
+
+
+def manifest(name: str = "manifest.yml") -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
 
 
 def schema(major: int) -> dict:
@@ -39,24 +44,27 @@ def web_api_methods_called() -> set[str]:
     return called
 
 
-def test_manifest_is_valid_against_slacks_schema() -> None:
-    data = manifest()
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_manifest_is_valid_against_slacks_schema(name: str) -> None:
+    data = manifest(name)
     jsonschema.validate(data, schema(data.get("_metadata", {}).get("major_version", 1)))
 
 
-def test_manifest_names_exactly_the_command_shortcut_and_events_of_the_code() -> None:
-    features = manifest()["features"]
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_manifest_names_exactly_the_command_shortcut_and_events_of_the_code(name: str) -> None:
+    features = manifest(name)["features"]
     assert [c["command"] for c in features["slash_commands"]] == [SLASH_COMMAND]
     assert {s["callback_id"] for s in features["shortcuts"]} == {s.value for s in Shortcut}
-    assert set(manifest()["settings"]["event_subscriptions"]["bot_events"]) == {e.value for e in BotEvent}
+    assert set(manifest(name)["settings"]["event_subscriptions"]["bot_events"]) == {e.value for e in BotEvent}
     assert features["app_home"]["home_tab_enabled"] is True
 
 
-def test_manifest_asks_for_exactly_the_scopes_the_code_needs() -> None:
+@pytest.mark.parametrize("name", MANIFESTS)
+def test_manifest_asks_for_exactly_the_scopes_the_code_needs(name: str) -> None:
     needed = set(BASE_SCOPES)
     for method in web_api_methods_called():
         needed.update(METHOD_SCOPES[method])
-    assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed == set(BOT_SCOPES)
+    assert set(manifest(name)["oauth_config"]["scopes"]["bot"]) == needed == set(BOT_SCOPES)
 
 
 def test_interactivity_and_options_load_url_point_at_the_events_endpoint() -> None:
@@ -69,3 +77,29 @@ def test_interactivity_and_options_load_url_point_at_the_events_endpoint() -> No
     }
     assert {u.rsplit("/", 2)[-2] + "/" + u.rsplit("/", 1)[-1] for u in urls} == {"slack/events"}
     assert manifest()["oauth_config"]["redirect_urls"][0].endswith("/slack/oauth_redirect")
+
+
+def test_the_socket_mode_manifest_is_the_http_one_without_urls() -> None:
+    http, socket = manifest(), manifest("manifest.socket.yml")
+    assert (
+        socket["settings"]["socket_mode_enabled"] is True and http["settings"]["socket_mode_enabled"] is False
+    )
+    assert "https://" not in (ROOT / "manifest.socket.yml").read_text()
+
+    def without_urls(data: object) -> object:
+        if isinstance(data, dict):
+            return {
+                k: without_urls(v)
+                for k, v in data.items()
+                if k
+                not in {
+                    "url",
+                    "request_url",
+                    "message_menu_options_url",
+                    "redirect_urls",
+                    "socket_mode_enabled",
+                }
+            }
+        return [without_urls(v) for v in data] if isinstance(data, list) else data
+
+    assert without_urls(socket) == without_urls(http)

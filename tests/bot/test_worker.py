@@ -228,3 +228,63 @@ def test_serve_with_worker_exports_in_the_same_process_and_holds_the_sqlite_lock
     assert_each_exported_once(emulator, emails)
     with unit_of_work(sessions) as session:
         assert session.scalar(select(func.count()).select_from(WorkerLock)) == 0
+
+
+def test_sigterm_to_serve_with_worker_stops_its_worker_gracefully_and_frees_the_sqlite_lock(
+    fresh_database, emulator, slack: SlackEmulator, secret_key: str, tmp_path: Path
+) -> None:
+    url, sessions = fresh_database("sqlite")
+    emails = add_links(sessions, connect(sessions, SecretBox(secret_key), emulator), "term", 10, 40)
+    env = worker_env(
+        url,
+        secret_key,
+        SLACK_BOT_TOKEN=DEFAULT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.api_url,
+    )
+    emulator.faults.set_latency(0.01)  # slow enough that the SIGTERM lands mid-pass
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [SCALEUP, "serve", "--port", "0", "--with-worker"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    with reaped(server):
+        wait_for(lambda: states(sessions)[ExportState.EXPORTED] > 0, 60, "the server's worker to export")
+        assert stop_gracefully(server) == 0, log.read_text()[-3000:]
+
+    # As `scaleup worker` does on SIGTERM: nothing left claimed, leases and the lock given back.
+    counts = states(sessions)
+    assert counts[ExportState.EXPORTING] == 0 and 0 < counts[ExportState.EXPORTED] < len(emails)
+    with unit_of_work(sessions) as session:
+        assert session.scalar(select(func.count()).select_from(WorkerLock)) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(Link).where(Link.lease_owner.is_not(None))) == 0
+        )
+    assert "received SIGTERM" in log.read_text() and "export worker" in log.read_text()
+
+    emulator.faults.set_latency(0)
+    done = run_worker_once(env)  # the next start is not refused
+    assert done.returncode == 0, done.stderr
+    assert all_settled(sessions, len(emails))
+    assert_each_exported_once(emulator, emails)
+
+
+def test_a_lock_held_by_a_dead_process_of_this_host_is_taken_over_at_once(
+    fresh_database, emulator, secret_key: str, tmp_path: Path
+) -> None:
+    url, sessions = fresh_database("sqlite")
+    add_link(sessions, connect(sessions, SecretBox(secret_key), emulator), "dead", 3)
+    env = worker_env(url, secret_key)
+    worker = start_worker(env, tmp_path / "worker.log")
+    with reaped(worker):
+        wait_for(lambda: all_settled(sessions, 3), 60, "the worker to export")
+        worker.kill()  # SIGKILL: no chance to release the lock
+        worker.wait()
+    with unit_of_work(sessions) as session:
+        owner = session.scalar(select(WorkerLock.owner))
+    assert owner is not None and owner.split(":")[1] == str(worker.pid), "the killed worker left its lock"
+
+    done = run_worker_once(env)  # well within three heartbeats of the last one
+
+    assert done.returncode == 0, done.stderr
+    assert f"taking over the worker lock of {owner}: its process no longer runs on this host" in done.stderr

@@ -38,6 +38,8 @@ class StoredSecrets:
     vendor: Vendor
     base_url: str | None
     names: frozenset[str]
+    #: The stored secrets cannot be decrypted (SCALEUP_SECRET_KEY was lost or replaced): none can be kept.
+    unreadable: bool = False
 
 
 def parse_connect_form(
@@ -76,6 +78,11 @@ def parse_connect_form(
             stored_here = field.secret and stored is not None and field.name in stored.names
             if stored_here and same_place:
                 kept.add(field.name)
+            elif field.secret and stored is not None and stored.unreadable and stored.vendor is vendor:
+                errors[block_id] = (
+                    f"The stored {field.label.lower()} can no longer be read (the app's encryption key "
+                    "changed): enter it again."
+                )
             elif stored_here and stored is not None and stored.vendor is vendor:
                 errors[block_id] = (
                     f"The API base URL changed: enter the {field.label.lower()} again. A stored key is only "

@@ -49,6 +49,7 @@ from bot.ids import SLASH_COMMAND
 from bot.middleware import AdminCheck, RequestScope, scoped
 from bot.surfaces import update_modal_quietly
 from bot.views import notice_modal
+from storage.crypto import SecretKeyInvalid
 from storage.db import unit_of_work
 from storage.models import AtsConnection, AtsJob, Workspace
 from storage.repositories import ConnectionRepository
@@ -151,10 +152,16 @@ def submit_connect(
     team_id = workspace.team_id
     repo = ConnectionRepository(session, team_id)
     stored = repo.get_current()
-    stored_secrets = repo.secrets_of(deps.services.secret_box, stored) if stored else {}
+    try:
+        stored_secrets = repo.secrets_of(deps.services.secret_box, stored) if stored else {}
+        unreadable = False
+    except SecretKeyInvalid:  # a lost or replaced key: reconnecting is exactly the way out
+        stored_secrets, unreadable = {}, True
     parsed = parse_connect_form(
         view["state"]["values"],
-        stored=StoredSecrets(stored.vendor, stored.base_url, frozenset(stored_secrets)) if stored else None,
+        stored=StoredSecrets(stored.vendor, stored.base_url, frozenset(stored_secrets), unreadable)
+        if stored
+        else None,
         private_urls=deps.services.settings.ats_private_urls,
     )
     if isinstance(parsed, dict):
