@@ -12,7 +12,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -40,9 +40,10 @@ from ats.public_hosts import AddressNotAllowed, PublicHostsTransport
 # Response reading lives in ats.classify and paginators in ats.pagination; adapters may import them from here.
 # fmt: off
 __all__ = [
-    "AtsHttp", "Classifier", "HttpOptions", "Page", "StatusClassifier", "WindowHint", "body_token",
-    "build_http", "error_details", "iter_link_pages", "iter_token_pages", "json_or_none", "link_next",
-    "make_http_client", "paginate", "parse_retry_after", "remaining_reset_hint", "scrub"
+    "AtsHttp", "Classifier", "HttpOptions", "Page", "RequestObserver", "SentRequest", "StatusClassifier",
+    "WindowHint", "body_token", "build_http", "error_details", "iter_link_pages", "iter_token_pages",
+    "json_or_none", "link_next", "make_http_client", "paginate", "parse_retry_after", "remaining_reset_hint",
+    "scrub"
 ]
 # fmt: on
 
@@ -66,6 +67,32 @@ _RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
 
 
 @dataclass(frozen=True)
+class SentRequest:
+    """One try of a request that reached the wire, as `HttpOptions.on_request` is told of it.
+
+    Attributes:
+        vendor: the `core.vocabulary.Vendor` value of the connection ("greenhouse").
+        method: the HTTP method.
+        status: the answer's HTTP status, or None when none came (timeout, connection refused or reset).
+        seconds: how long the try took, from sending to the answer (the budget's wait not included).
+        error_code: the `AtsError.code` the answer was classified as ("rate_limited"), or None on success.
+    """
+
+    vendor: str
+    method: str
+    status: int | None
+    seconds: float
+    error_code: str | None
+
+
+class RequestObserver(Protocol):
+    """Told of every try an `AtsHttp` sends (the app counts them in its metrics, `bot.metrics`)."""
+
+    def __call__(self, request: SentRequest) -> None:
+        """Record one try; must be quick and must not raise."""
+
+
+@dataclass(frozen=True)
 class HttpOptions:
     """Timeouts, retry policy and injectable clock/sleep for one adapter's HTTP calls.
 
@@ -83,6 +110,7 @@ class HttpOptions:
             sets it unless SCALEUP_ATS_PRIVATE_URLS allows private ATSs: tests, the demo, on-premise).
         ssl_context: a TLS context shared by every client; building one loads the CA bundle (~0.1 s), so
             the entrypoint builds it once. None: each client builds its own.
+        on_request: told of every try sent (status, time, classification); None: nobody is.
         sleep, rand, now: injected in tests so back-off takes no real time.
     """
 
@@ -97,6 +125,7 @@ class HttpOptions:
     page_size: int | None = None
     public_hosts_only: bool = False
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
+    on_request: RequestObserver | None = field(default=None, repr=False, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     rand: Callable[[], float] = field(default=random.random, repr=False)
     now: Callable[[], float] = field(default=time.time, repr=False)
@@ -158,6 +187,7 @@ def build_http(
         options=options,
         secrets=tuple(config.secrets.values()),
         window_hint=window_hint,
+        vendor_key=str(config.vendor),
         # An admin-typed URL may be anyone's server: what it answers never reaches Slack as its own text.
         own_words=options.public_hosts_only and config.base_url not in (None, default_base_url),
     )
@@ -202,6 +232,7 @@ class AtsHttp:
         secrets: credential values scrubbed from every error message.
         window_hint: reads rate headers of successful responses; a hold becomes `budget.penalize(hold)`.
         own_words: an error answer is described by its kind and status only, never with the answer's text.
+        vendor_key: the vendor's `Vendor` value, naming it to `options.on_request`.
     """
 
     def __init__(
@@ -215,8 +246,10 @@ class AtsHttp:
         secrets: Sequence[str] = (),
         window_hint: WindowHint | None = None,
         own_words: bool = False,
+        vendor_key: str = "",
     ) -> None:
         self.client = client
+        self.vendor_key = vendor_key or vendor.lower()
         self.window_hint = window_hint
         self.own_words = own_words
         self.vendor = vendor
@@ -254,6 +287,7 @@ class AtsHttp:
             raise self._unsendable(method, "its URL") from None
         for attempt in range(1, tries + 1):
             self.budget.acquire()
+            started = time.perf_counter()
             try:
                 response = self.client.request(
                     method,
@@ -268,10 +302,12 @@ class AtsHttp:
                 raise AddressRefused(self.vendor, f"not called: {exc}") from None
             except httpx.HTTPError as exc:
                 outcome = self._transport_failure(exc, method, path, attempt, safe)
+                self._observe(method, None, started, outcome.error)
             except UnicodeError:
                 raise self._unsendable(method, path) from None
             else:
                 error = classify(response)
+                self._observe(method, response.status_code, started, error)
                 if error is None:
                     self._heed_window(response)
                     return response
@@ -292,6 +328,12 @@ class AtsHttp:
             )
             self.options.sleep(outcome.delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _observe(self, method: str, status: int | None, started: float, error: AtsError | None) -> None:
+        if self.options.on_request is not None:
+            seconds = time.perf_counter() - started
+            code = error.code if error is not None else None
+            self.options.on_request(SentRequest(self.vendor_key, method, status, seconds, code))
 
     def _unsendable(self, method: str, where: str) -> ValidationFailed:
         # An id the ATS itself returned can hold a lone surrogate (valid JSON, not encodable in a URL or

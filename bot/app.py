@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 from slack_bolt import App
+from slack_bolt.error import BoltError
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot.deps import Deps
@@ -87,16 +89,30 @@ def create_app(
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
         )
-    app = App(
-        name="scaleup",
-        client=client,
-        signing_secret=signing_secret or "socket-mode",
-        token_verification_enabled=verify_token and mode is InstallMode.SINGLE,
-        request_verification_enabled=not socket_mode,
-        oauth_settings=oauth_settings,
-        process_before_response=False,
-        listener_executor=deps.listeners,
-    )
+    try:
+        # In a single-workspace install Bolt checks the token with auth.test here, before serving.
+        app = App(
+            name="scaleup",
+            client=client,
+            signing_secret=signing_secret or "socket-mode",
+            token_verification_enabled=verify_token and mode is InstallMode.SINGLE,
+            request_verification_enabled=not socket_mode,
+            oauth_settings=oauth_settings,
+            process_before_response=False,
+            listener_executor=deps.listeners,
+        )
+    except BoltError as exc:
+        refused = re.search(r"'error': '(\w+)'", str(exc))
+        raise SettingsError(
+            f"Slack refused SLACK_BOT_TOKEN ({refused.group(1) if refused else 'auth.test failed'}); copy the "
+            "Bot User OAuth Token (xoxb-…) again from the app's OAuth & Permissions page."
+        ) from None
+    except OSError as exc:  # urllib's URLError, a refused or unresolvable host
+        reason = getattr(exc, "reason", exc)
+        raise SettingsError(
+            f"Slack's Web API at {settings.slack_api_url} did not answer ({reason}); check this machine's "
+            "network access to Slack (or SLACK_API_URL)."
+        ) from None
     if mode is InstallMode.OAUTH:
         app.enable_token_revocation_listeners()
     app.use(guard_response_urls(ResponseUrls.for_api(settings.slack_api_url)))  # before anything can reply

@@ -4,6 +4,8 @@ Routes:
     POST /slack/events                      every Slack request (events, commands, interactivity, options)
     GET  /slack/install, /slack/oauth_redirect   OAuth installs (only in OAuth install mode)
     GET  /healthz                           200 when the database answers, else 503
+    GET  /metrics                           Prometheus metrics of this process (`bot.metrics`), unless
+                                            SCALEUP_METRICS is off
     *    /api/v1/...                        the ingest API (`bot.api.make_api`), when it is installed
 """
 
@@ -13,6 +15,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,6 +26,7 @@ from sqlalchemy import text
 
 from bot.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.http_limits import API_PREFIX, HttpLimits, limited_channel
+from bot.metrics import METRICS_PATH, slack_kind
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,8 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
     oauth_paths = {INSTALL_PATH, REDIRECT_PATH} if app.oauth_flow is not None else set()
     secret = services.settings.slack_signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret is not None else None
+    metrics = services.metrics
+    exposition = metrics.wsgi() if services.settings.metrics else None
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return route(environ, _with_security_headers(start_response))
@@ -46,7 +52,12 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
         path = environ.get("PATH_INFO") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            return _health(services, start_response)
+            answer = _health(services, start_response)
+            # HEAD gets the headers only: waitress sends whatever the app returns, and a body after a HEAD
+            # answer would be read as the start of the next answer on a kept-alive connection.
+            return [] if method == "HEAD" else answer
+        if path == METRICS_PATH and method == "GET" and exposition is not None:
+            return exposition(environ, start_response)
         if api is not None and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             return api(environ, start_response)
         if path == EVENTS_PATH and not _plausible_timestamp(environ):
@@ -54,6 +65,7 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
             # application error (200 with an error text): refuse the unverifiable request here instead.
             return _json(start_response, "401 Unauthorized", {"error": "invalid_request"})
         if path == EVENTS_PATH and method == "POST" and verifier is not None:
+            started = time.perf_counter()
             # Checked before Bolt, whose own check logs a refused request's whole body at INFO: a request
             # that is not Slack's is answered without a word of it reaching the logs.
             body = _body(environ)
@@ -62,15 +74,22 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
                 log.info("Refused a Slack request without a valid signature (%d bytes)", len(body))
                 return _json(start_response, "401 Unauthorized", {"error": "invalid_request"})
             environ["wsgi.input"] = io.BytesIO(body)
+            answer = to_bolt(environ, start_response)
+            # Bolt returns as soon as the listener calls ack() (`bot.app`): this is how long Slack waited.
+            metrics.slack_ack(slack_kind(body), time.perf_counter() - started)
+            return answer
         if path == EVENTS_PATH or path in oauth_paths:
-            try:
-                return slack(environ, start_response)
-            except (ValueError, TypeError, AttributeError, KeyError) as exc:
-                # Bolt parses the body (JSON payloads, ids) before it verifies the signature or reaches a
-                # listener, and raises on bodies Slack never sends: that is a bad request, not a crash.
-                log.warning("Refused a malformed Slack request (%s)", type(exc).__name__)
-                return _json(start_response, "400 Bad Request", {"error": "malformed_request"})
+            return to_bolt(environ, start_response)
         return _json(start_response, "404 Not Found", {"error": "not_found"})
+
+    def to_bolt(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return slack(environ, start_response)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # Bolt parses the body (JSON payloads, ids) before it verifies the signature or reaches a
+            # listener, and raises on bodies Slack never sends: that is a bad request, not a crash.
+            log.warning("Refused a malformed Slack request (%s)", type(exc).__name__)
+            return _json(start_response, "400 Bad Request", {"error": "malformed_request"})
 
     return application
 

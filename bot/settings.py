@@ -11,6 +11,16 @@ from core.errors import ScaleUpError
 SLACK_API_DEFAULT = "https://slack.com/api/"
 
 
+class LogSettings(BaseSettings):
+    """How the process logs (`bot/cli/logs.py`), read before anything else so that even a bad setting of
+    `Settings` is reported in the format asked for; `--log-level` and `--log-format` override these."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    log_level: str = Field(default="info", alias="LOG_LEVEL")
+    log_format: str = Field(default="text", alias="LOG_FORMAT")
+
+
 class Settings(BaseSettings):
     """Everything the app reads from its environment. Secrets are SecretStr so they never print."""
 
@@ -26,7 +36,6 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(default=SLACK_API_DEFAULT, alias="SLACK_API_URL")
     export_interval_minutes: int = Field(default=5, ge=1, le=24 * 60, alias="SCALEUP_EXPORT_INTERVAL_MINUTES")
     listener_threads: int = Field(default=16, ge=2, le=256, alias="SCALEUP_LISTENER_THREADS")
-    log_level: str = Field(default="INFO", alias="SCALEUP_LOG_LEVEL")
     # Scheduled exports (`scaleup worker`): how often due links are looked for, how long a claim on a link
     # or candidate lasts before another worker may take it over (must outlast one link's bounded pass),
     # and the bounds of one link's pass so a huge search cannot starve the others.
@@ -51,6 +60,9 @@ class Settings(BaseSettings):
     # Per-vendor request budgets replacing the vendor specs' `rate_limit`, as JSON: {"lever": "8/1"} means
     # 8 requests per 1 second (e.g. Workable OAuth tokens are allowed 50/10).
     ats_rate_limits: dict[str, str] = Field(default_factory=dict, alias="SCALEUP_ATS_RATE_LIMITS")
+    # `GET /metrics` on `scaleup serve`'s port (bot/metrics.py): counts by state, vendor and kind only, no
+    # names or secrets; turn it off where that port is reachable by people who should not see even those.
+    metrics: bool = Field(default=True, alias="SCALEUP_METRICS")
 
     @field_validator("database_url")
     @classmethod

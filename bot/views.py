@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, PlainTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+)
 from slack_sdk.models.views import View
 
 TITLE_MAX = 24  # modal title, submit and close texts (https://docs.slack.dev/reference/views/modal-views)
@@ -76,3 +85,33 @@ def ago(when: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600} h ago"
     return f"{seconds // 86400} d ago"
+
+
+def option(value: str, text: str, description: str | None = None) -> Option:
+    """Return a select, radio or checkbox option with its text and description clipped to 75 characters."""
+    return Option(
+        value=value,
+        text=clip(text, OPTION_TEXT_MAX),
+        description=clip(description, OPTION_TEXT_MAX) if description else None,
+    )
+
+
+def radio(
+    block_id: str,
+    action_id: str,
+    label: str,
+    options: list[Option],
+    current: str,
+    *,
+    hint: str | None = None,
+    dispatch: bool = False,
+) -> InputBlock:
+    """Return a radio-button input with the option whose value is `current` selected."""
+    initial = next((o for o in options if o.value == current), None)
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        hint=hint,
+        dispatch_action=dispatch,
+        element=RadioButtonsElement(action_id=action_id, options=options, initial_option=initial),
+    )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ats.base import RateBudget
 from ats.budgets import SharedBudgets, parse_limits
 from ats.http import HttpOptions
+from bot.metrics import Metrics
 from bot.settings import Settings
 from exports.engine import ExportEngine, build_engine
 from exports.types import EngineConfig
@@ -45,6 +46,11 @@ class Services:
         return SecretBox(self.settings.secret_key_value)
 
     @cached_property
+    def metrics(self) -> Metrics:
+        """Return this process's metrics (`bot.metrics`): everything it counts, and the database figures."""
+        return Metrics(self.read_sessions)
+
+    @cached_property
     def budgets(self) -> SharedBudgets:
         """Return the ATS request budgets, one per connection, shared with every other process of the app."""
         budgets = SharedBudgets(self.engine, limits=parse_limits(self.settings.ats_rate_limits))
@@ -57,8 +63,13 @@ class Services:
 
     def http_options(self, base: HttpOptions | None = None) -> HttpOptions:
         """Return `base` (defaults when None) with this install's rule on ATS addresses
-        (`SCALEUP_ATS_PRIVATE_URLS`): the one way the app's ATS calls get their options."""
-        return replace(base or HttpOptions(), public_hosts_only=not self.settings.ats_private_urls)
+        (`SCALEUP_ATS_PRIVATE_URLS`), every try counted in the metrics: the one way the app's ATS calls get
+        their options."""
+        return replace(
+            base or HttpOptions(),
+            public_hosts_only=not self.settings.ats_private_urls,
+            on_request=self.metrics.ats_request,
+        )
 
     def export_engine(
         self,

@@ -187,7 +187,9 @@ def build_worker(
     try:
         limits = scheduling.PassLimits.from_settings(settings)
         engine = services.export_engine(worker_id=worker_id, config=scheduling.engine_config(limits, stop))
-        deps = scheduling.JobDeps(services.sessions, engine, worker_id, limits, stop)
+        deps = scheduling.JobDeps(
+            services.sessions, engine, worker_id, limits, stop, on_pass=services.metrics.export_pass
+        )
         closers.append(deps.close)
     except BaseException:
         for closer in reversed(closers):

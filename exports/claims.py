@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.enums import LinkMode
@@ -95,16 +95,30 @@ def reap_expired(session: Session, team_id: str, link_id: int, *, now: datetime,
     return len(rows)
 
 
+def link_is_due(now: datetime) -> ColumnElement[bool]:
+    """Return the condition of a link the worker passes now: automatic, unpaused, due and held by nobody."""
+    return and_(
+        Link.mode == LinkMode.AUTOMATIC,
+        Link.paused.is_(False),
+        or_(Link.next_pass_at.is_(None), Link.next_pass_at <= now),
+        or_(Link.lease_expires_at.is_(None), Link.lease_expires_at < now),
+    )
+
+
+def retry_is_due(now: datetime) -> ColumnElement[bool]:
+    """Return the condition of a pending export whose retry back-off is over."""
+    return and_(
+        Export.state == ExportState.PENDING,
+        Export.next_attempt_at.is_not(None),
+        Export.next_attempt_at <= now,
+    )
+
+
 def due_links(session: Session, now: datetime, *, limit: int | None = None) -> list[tuple[str, int]]:
     """Return automatic, unpaused links whose next pass is due, least recently served first."""
     stmt = (
         select(Link.team_id, Link.id)
-        .where(
-            Link.mode == LinkMode.AUTOMATIC,
-            Link.paused.is_(False),
-            or_(Link.next_pass_at.is_(None), Link.next_pass_at <= now),
-            or_(Link.lease_expires_at.is_(None), Link.lease_expires_at < now),
-        )
+        .where(link_is_due(now))
         .order_by(Link.next_pass_at.asc().nulls_first(), Link.id)
     )
     if limit is not None:

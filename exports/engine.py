@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
@@ -27,8 +27,9 @@ from exports.adapters import AdapterFactory
 from exports.alerts import OUTCOME_ALERTS, PassAlerts
 from exports.batch import BatchExporter, Create, create_in_ats
 from exports.eligibility import SyncResult, search_candidate_ids, sync_rows
-from exports.links import LinkSnapshot, load_link, with_overrides
+from exports.links import LinkSnapshot, links_of_candidates, load_link, with_overrides
 from exports.passes import pass_result, run_batches
+from exports.preview import Preview, preview_link
 from exports.recording import Recorder
 from exports.types import (
     EngineConfig,
@@ -44,8 +45,10 @@ from storage.crypto import SecretBox
 from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.export_repository import ExportRepository
-from storage.models import AtsConnection, Export, Link, SearchCandidate
+from storage.models import AtsConnection, Export, Link
 from storage.states import ExportState
+
+T = TypeVar("T")
 
 
 def build_engine(
@@ -133,19 +136,7 @@ class ExportEngine:
         if not ids:
             return
         with unit_of_work(self.sessions) as session:
-            link_ids = list(
-                session.scalars(
-                    select(Link.id)
-                    .join(SearchCandidate, SearchCandidate.search_id == Link.search_id)
-                    .where(
-                        Link.team_id == team_id,
-                        SearchCandidate.team_id == team_id,
-                        SearchCandidate.candidate_id.in_(ids),
-                    )
-                    .distinct()
-                    .order_by(Link.id)
-                )
-            )
+            link_ids = links_of_candidates(session, team_id, ids)
         for link_id in link_ids:
             with unit_of_work(self.sessions) as session:
                 _, link = load_link(session, team_id, link_id, lock=True)
@@ -185,14 +176,23 @@ class ExportEngine:
             return claims.due_links(session, now)
 
     def preflight(self, team_id: str, link_id: int, candidate_ids: Sequence[int] | None = None) -> Preflight:
-        """Say what exporting these candidates (all the link's eligible ones when None) would do.
+        """Say what exporting these candidates (all the link's eligible ones when None) would do, from the
+        database and the dedupe mirror only, so it answers at once."""
+        return self._read_link(
+            team_id, link_id, lambda s, link, caps: outcomes.preflight(s, link, caps, candidate_ids)
+        )
 
-        Uses the database and the dedupe mirror only, so it answers at once.
-        """
+    def preview(self, team_id: str, link_id: int) -> Preview:
+        """Say what the next pass would do to each candidate of the link's search (`exports.preview`), from
+        the database and the dedupe mirror only, writing nothing."""
+        return self._read_link(team_id, link_id, preview_link)
+
+    def _read_link(
+        self, team_id: str, link_id: int, read: Callable[[Session, LinkSnapshot, Capabilities], T]
+    ) -> T:
         with unit_of_work(self.read_sessions) as session:
             _, link = load_link(session, team_id, link_id)
-            caps = self._adapter_in(session, link.connection_id).capabilities
-            return outcomes.preflight(session, link, caps, candidate_ids)
+            return read(session, link, self._adapter_in(session, link.connection_id).capabilities)
 
     # --- exports ----------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ manual export works with when the recruiter changed where it goes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.vocabulary import Vendor
 from exports.types import ExportOverrides, LinkNotFound
 from storage.enums import Audience, ExportAs, LinkMode
-from storage.models import AtsConnection, Link, Search
+from storage.models import AtsConnection, Link, Search, SearchCandidate
 
 
 @dataclass(frozen=True)
@@ -115,4 +116,21 @@ def with_overrides(view: LinkSnapshot, overrides: ExportOverrides | None) -> Lin
             else overrides.include_ats_candidates
         ),
         email_types=view.email_types if overrides.email_types is None else tuple(overrides.email_types),
+    )
+
+
+def links_of_candidates(session: Session, team_id: str, candidate_ids: Sequence[int]) -> list[int]:
+    """Return the ids of the workspace's links whose search holds any of these candidates."""
+    return list(
+        session.scalars(
+            select(Link.id)
+            .join(SearchCandidate, SearchCandidate.search_id == Link.search_id)
+            .where(
+                Link.team_id == team_id,
+                SearchCandidate.team_id == team_id,
+                SearchCandidate.candidate_id.in_(list(candidate_ids)),
+            )
+            .distinct()
+            .order_by(Link.id)
+        )
     )

@@ -16,6 +16,7 @@ recorded, the rest of the batch is released, the link's lease is given back.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -86,6 +87,7 @@ class JobDeps:
     Attributes:
         engine: the worker's export engine, configured by `engine_config`.
         clock: seconds since the epoch for the passes' deadlines (not stop-aware: the engine's is).
+        on_pass: told how long each run of a job took, by its `PASS_KINDS` name (the app's metrics).
     """
 
     sessions: sessionmaker[Session]
@@ -94,10 +96,35 @@ class JobDeps:
     limits: PassLimits
     stop: threading.Event = field(default_factory=threading.Event)
     clock: Callable[[], float] = time.time
+    on_pass: Callable[[str, float], None] | None = None
 
     def close(self) -> None:
         """Close the adapters the engine opened."""
         self.engine.close()
+
+
+#: The name each job's runs are timed under (`JobDeps.on_pass`).
+PASS_KINDS = ("export", "retry", "confirm")
+
+Job = Callable[[JobDeps], "PassSummary"]
+
+
+def timed(kind: str) -> Callable[[Job], Job]:
+    """Return a decorator telling `deps.on_pass` how long each run of the job took, even a failed one."""
+
+    def decorate(job: Job) -> Job:
+        @functools.wraps(job)
+        def run(deps: JobDeps) -> PassSummary:
+            started = time.perf_counter()
+            try:
+                return job(deps)
+            finally:
+                if deps.on_pass is not None:
+                    deps.on_pass(kind, time.perf_counter() - started)
+
+        return run
+
+    return decorate
 
 
 def engine_config(
@@ -177,6 +204,7 @@ def run_link(deps: JobDeps, team_id: str, link_id: int, *, summary: PassSummary)
             claims.release_link(session, team_id, link_id, owner=deps.worker_id)
 
 
+@timed("export")
 def export_due_links(deps: JobDeps) -> PassSummary:
     """Run one bounded pass of every automatic link that is due, least recently served first."""
     summary = PassSummary()
@@ -198,11 +226,7 @@ def links_with_due_retries(session: Session, now: Any) -> list[tuple[str, int]]:
     expired: their worker died mid-pass, and waiting for the link's next interval would leave them
     claimed by nobody for up to that long.
     """
-    retry_due = and_(
-        Export.state == ExportState.PENDING,
-        Export.next_attempt_at.is_not(None),
-        Export.next_attempt_at <= now,
-    )
+    retry_due = claims.retry_is_due(now)
     orphaned = and_(Export.state == ExportState.EXPORTING, Export.lease_expires_at < now)
     stmt = (
         select(Link.team_id, Link.id)
@@ -218,6 +242,7 @@ def links_with_due_retries(session: Session, now: Any) -> list[tuple[str, int]]:
     return [(team_id, link_id) for team_id, link_id in session.execute(stmt)]
 
 
+@timed("retry")
 def retry_transient_failures(deps: JobDeps) -> PassSummary:
     """Pass again the links whose transient failures are due for another try, or whose claims were orphaned."""
     summary = PassSummary()
@@ -230,6 +255,7 @@ def retry_transient_failures(deps: JobDeps) -> PassSummary:
     return summary
 
 
+@timed("confirm")
 def confirm_processing(deps: JobDeps) -> PassSummary:
     """Confirm `processing` records the ATS now shows (or fail those that never appeared)."""
     summary = PassSummary()

@@ -197,7 +197,7 @@ def worker_env(database_url: str, secret_key: str, **overrides: str) -> dict[str
         "SCALEUP_WORKER_LEASE_SECONDS": "20",
         "SCALEUP_WORKER_HEARTBEAT_SECONDS": "1",
     }
-    env.pop("SCALEUP_LOG_LEVEL", None)
+    env.pop("LOG_LEVEL", None)
     return env | overrides
 
 

@@ -18,6 +18,7 @@ from bot.api.schemas import (
     CandidateOut,
     CandidateResult,
     EmailsIn,
+    HistoryOut,
     ItemResult,
     ResponseBatch,
     ResponseIn,
@@ -27,6 +28,7 @@ from bot.api.schemas import (
     SearchIn,
     SearchOut,
 )
+from exports.history import candidate_history
 from exports.presence import presence
 from ingest.ingestor import Ingestor
 from ingest.records import FieldProblem
@@ -70,6 +72,14 @@ def post_candidates(call: Call) -> BatchResult:
     return _batch(
         call.body.candidates, "candidates", lambda record: call.ingestor.upsert_candidate(search, record)
     )
+
+
+def get_history(call: Call) -> HistoryOut:
+    """Return every state change of the candidate's exports, link by link, with the ATS record of each."""
+    candidate = call.ingestor.candidate_by_source_id(call.params["candidate_id"])
+    history = candidate_history(call.ingestor.session, call.ingestor.team_id, candidate.id)
+    assert history is not None  # found just above, in the same workspace
+    return HistoryOut.of(history)
 
 
 def get_candidate(call: Call) -> CandidateOut:
@@ -248,6 +258,14 @@ ROUTES: tuple[Route, ...] = (
         get_candidate,
         "Get a candidate",
         response=CandidateOut,
+        errors=(404,),
+    ),
+    Route(
+        "GET",
+        "/candidates/{candidate_id}/history",
+        get_history,
+        "Get what happened to a candidate's exports: every state change, when, why and by whom or what",
+        response=HistoryOut,
         errors=(404,),
     ),
     Route(

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.vocabulary import EmailType, Vendor
+from exports.history import CandidateHistory
 from exports.presence import AtsPresence
 from ingest.records import CandidateIn, EmailsIn, Record, ResponseIn
 from ingest.results import Outcome
@@ -239,3 +240,68 @@ __all__ = [
     "SearchIn",
     "SearchOut",
 ]
+
+
+class HistoryEventOut(Out):
+    """One state change of a candidate's export."""
+
+    at: str = Field(description="When, ISO 8601 in UTC.")
+    from_state: ExportState | None = Field(description="The state before; null for the record's first state.")
+    to_state: ExportState
+    by: str = Field(description="Who or what: `slack:<user id>`, `scheduler` (an automatic pass), `sync`, …")
+    by_words: str = Field(description="The same in words.")
+    reason: str | None
+
+
+class LinkHistoryOut(Out):
+    """A candidate's export on one linked search: where it stands, the ATS record, every change."""
+
+    search: str
+    vendor: Vendor
+    job: str | None
+    state: ExportState
+    attempts: int
+    ats_record_id: str | None
+    ats_record_url: str | None
+    last_error: str | None
+    events: list[HistoryEventOut]
+
+
+class HistoryOut(Out):
+    """Everything the app did with a candidate, link by link, oldest change first."""
+
+    id: str | None = Field(description="The source's id of the candidate.")
+    name: str
+    links: list[LinkHistoryOut]
+
+    @classmethod
+    def of(cls, history: CandidateHistory) -> HistoryOut:
+        """Return the answer for a candidate's history (`exports.history.candidate_history`)."""
+        return cls(
+            id=history.source_id,
+            name=history.name,
+            links=[
+                LinkHistoryOut(
+                    search=link.search,
+                    vendor=link.vendor,
+                    job=link.job,
+                    state=link.state,
+                    attempts=link.attempts,
+                    ats_record_id=link.ats_candidate_id,
+                    ats_record_url=link.ats_profile_url,
+                    last_error=link.last_error,
+                    events=[
+                        HistoryEventOut(
+                            at=event.at.isoformat(),
+                            from_state=event.from_state,
+                            to_state=event.to_state,
+                            by=event.actor.raw,
+                            by_words=event.actor.words(),
+                            reason=event.reason,
+                        )
+                        for event in link.events
+                    ],
+                )
+                for link in history.links
+            ],
+        )

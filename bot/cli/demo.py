@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from ats.registry import spec_of
 from core.vocabulary import Vendor
+
+if TYPE_CHECKING:
+    from devkit.demo.stack import DemoStack
+
+DATABASE_FILE = "scaleup-demo.db"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,13 +46,13 @@ def run(args: argparse.Namespace) -> int:
     from devkit.demo.stack import start_stack
 
     console = Console()
-    if not args.verbose:
+    if not (args.verbose or args.log_level or os.environ.get("LOG_LEVEL")):
         # The demo prints its own story; the app's info logs would drown it.
         logging.getLogger().setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="scaleup-demo-") as tmp:
         workdir = args.dir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        previous = sorted(workdir.glob("scaleup-demo.db*"))  # the file, its WAL and the rate limiter's
+        previous = sorted(workdir.glob(f"{DATABASE_FILE}*"))  # the file, its WAL and the rate limiter's
         for leftover in previous:
             leftover.unlink()  # each demo tells its story from the start, with a key of its own
         vendor = Vendor(args.vendor)
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"Starting over: removed the previous demo database in {workdir}.")
         console.print(
             f"[bold]ScaleUp ATS Export demo[/bold] — {spec_of(vendor).label} emulator, Slack stand-in, "
-            f"SQLite at {workdir / 'scaleup-demo.db'}"
+            f"SQLite at {workdir / DATABASE_FILE}"
         )
         stack = start_stack(vendor, workdir)
         try:
@@ -67,8 +75,9 @@ def run(args: argparse.Namespace) -> int:
                 print_summary(console, outcome)
             if args.keep:
                 console.print(
-                    f"Servers kept running: app {stack.server.url}, {spec_of(vendor).label} emulator "
-                    f"{stack.ats.url}, Slack stand-in {stack.slack.url}. Ctrl-C stops them."
+                    keep_hints(stack, workdir / DATABASE_FILE, temporary=args.dir is None),
+                    highlight=False,
+                    markup=False,
                 )
                 try:
                     stack.ats.wait()
@@ -77,3 +86,31 @@ def run(args: argparse.Namespace) -> int:
             return 0 if outcome.ok else 1
         finally:
             stack.close()
+
+
+def keep_hints(stack: DemoStack, database: Path, *, temporary: bool) -> str:
+    """Return how to use what `--keep` left running: the servers' URLs and the CLI on the demo's database."""
+    from devkit.demo.stack import TEAM
+
+    settings = stack.services.settings
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "SCALEUP_SECRET_KEY": settings.secret_key_value or "",  # the demo's own throwaway key
+        "SCALEUP_ATS_PRIVATE_URLS": "1",  # its ATS emulator listens on loopback
+    }
+    where = "removed when the demo stops (--dir DIR keeps it)" if temporary else "kept when the demo stops"
+    return "\n".join(
+        [
+            "",
+            "The servers keep running until Ctrl-C:",
+            f"  app: {stack.server.url} (health: {stack.server.url}/healthz, ingest API: {stack.server.url}/api/v1/)",
+            f"  {spec_of(stack.vendor).label} emulator: {stack.ats.url}",
+            f"  Slack stand-in: {stack.slack.url}",
+            "",
+            f"In another shell, point the CLI at the demo's database ({database}, {where}):",
+            "  export " + " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items()),
+            f"  scaleup status --team {TEAM}",
+            f"  scaleup ats check --team {TEAM}",
+            f"  scaleup tokens create --team {TEAM}",
+        ]
+    )

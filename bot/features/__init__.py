@@ -11,9 +11,11 @@ from bot.features.admins import listeners as admins
 from bot.features.alerts import listeners as alerts
 from bot.features.connect import listeners as connect
 from bot.features.export import listeners as export
+from bot.features.history import listeners as history
 from bot.features.home import listeners as home
 from bot.features.link import listeners as link
+from bot.features.preview import listeners as preview
 from bot.features.router import listeners as router
 from bot.features.status import listeners as status
 
-FEATURES = (admins, connect, link, export, home, status, alerts, router)
+FEATURES = (admins, connect, link, export, home, status, history, preview, alerts, router)

@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                 "SLACK_SIGNING_SECRET": secret,
                 "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
                 "SLACK_API_URL": slack.api_url,
-                "SCALEUP_LOG_LEVEL": "WARNING",
+                "LOG_LEVEL": "warning",
             }
             ours_port, bare_port = free_port(), free_port()
             procs.append(

@@ -98,7 +98,7 @@ def environment(url: str, key: str, **extra: str) -> dict[str, str]:
         "DATABASE_URL": url,
         "SCALEUP_SECRET_KEY": key,
         "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
-        "SCALEUP_LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "warning",
         **extra,
     }
 

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 "SLACK_SIGNING_SECRET": secrets.token_hex(16),
                 "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
                 "SLACK_API_URL": slack.api_url,
-                "SCALEUP_LOG_LEVEL": "WARNING",
+                "LOG_LEVEL": "warning",
             }
             proc = subprocess.Popen(
                 [rig.python(), "-m", "bot.cli", "serve", "--with-worker", "--port", str(port)],

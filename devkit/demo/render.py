@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from devkit.demo.flow import DemoOutcome, Step
 from storage.states import ExportState
 
-_TEXT_LIMIT = 110
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")  # <url|label>
+_BARE = re.compile(r"<([@#!]?)([^<>|]+)>")  # <url>, <@U123>, <#C123>, <!here>
+_EMPHASIS = re.compile(r"(?<![\w*_~])([*_~])(?=\S)(.+?)(?<=\S)\1(?![\w*_~])")
+
+
+def plain(mrkdwn: str) -> str:
+    """Return Slack `mrkdwn` as the plain text a reader sees: links by their label, mentions with their sigil,
+    no bold, italic or strike marks, entities decoded; emoji codes stay for the terminal to draw."""
+    text = _LINK.sub(lambda m: m.group(2), mrkdwn)
+    text = _BARE.sub(lambda m: {"!": "@"}.get(m.group(1), m.group(1)) + m.group(2), text)
+    text = _EMPHASIS.sub(lambda m: m.group(2), text)
+    return html.unescape(text).strip()
 
 
 def print_step(console: Console, step: Step) -> None:
@@ -22,13 +38,11 @@ def print_summary(console: Console, outcome: DemoOutcome) -> None:
     posts = Table(title="What the app posted in Slack", show_lines=False)
     posts.add_column("method")
     posts.add_column("channel")
-    posts.add_column("text")
+    posts.add_column("text", overflow="fold")  # never cut: a line too long for the cell goes on the next
     for post in outcome.slack_posts:
-        text = " ".join(str(post["text"]).split())
+        # Whole messages, wrapped at words by the table; what Slack would render, as plain text.
         posts.add_row(
-            post["method"],
-            str(post["channel"]),
-            text[:_TEXT_LIMIT] + ("…" if len(text) > _TEXT_LIMIT else ""),
+            post["method"], str(post["channel"]), Text.from_markup(escape(plain(str(post["text"]))))
         )
     console.print(posts)
 

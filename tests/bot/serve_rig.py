@@ -88,9 +88,16 @@ class ServeProcess:
 
 @contextmanager
 def serve_process(
-    tmp_path: Path, slack: SlackEmulator, secret_key: str, *, name: str = "serve", **env: str | None
+    tmp_path: Path,
+    slack: SlackEmulator,
+    secret_key: str,
+    *,
+    name: str = "serve",
+    args: tuple[str, ...] = (),
+    **env: str | None,
 ) -> Iterator[ServeProcess]:
-    """Run `scaleup serve --port 0` until the block ends; `env` adds, overrides or (None) removes variables.
+    """Run `scaleup serve --port 0 ARGS` until the block ends; `env` adds, overrides or (None) removes
+    variables.
 
     Processes started with the same `tmp_path` share its database (`serve.db`); `name` names the log.
     """
@@ -107,7 +114,7 @@ def serve_process(
     environment = scaleup_env(**{**defaults, **env})
     with log.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+            [sys.executable, "-m", "bot.cli", "serve", "--port", "0", *args],
             env=environment,
             cwd=tmp_path,
             stdout=subprocess.PIPE,

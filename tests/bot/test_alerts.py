@@ -27,9 +27,10 @@ from test_views import snapshot
 
 from bot.features.alerts.delivery import ALERT_JOB_ID, register_alert_job
 from bot.features.alerts.ids import AlertIds
-from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, digest_blocks, redact
+from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, digest_blocks
 from bot.features.export.ids import ExportIds
 from bot.worker import build_worker, create_scheduler, run_once
+from core.redaction import redact
 from devkit.slack.emulator import SlackCall
 from exports.alerts import PassAlerts
 from storage.db import unit_of_work

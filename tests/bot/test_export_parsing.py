@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.features.export.answers import redact
 from bot.features.export.forms import ExportForm, parse_add_email, parse_export_form
 from bot.features.export.ids import (
     CandidateRef,
@@ -14,6 +13,7 @@ from bot.features.export.ids import (
     candidate_of_message,
 )
 from bot.features.export.parsing import ParsedPerson, parse_person, plain_text, split_name
+from core.redaction import redact
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_slack_markup_is_undone() -> None:
 def test_channel_text_is_redacted() -> None:
     assert (
         redact("failed: jane@example.com is taken, call +1 (415) 555-0100")
-        == "failed: [email] is taken, call [phone]"
+        == "failed: [email hidden] is taken, call [phone hidden]"
     )
 
 

@@ -182,5 +182,5 @@ def test_bulk_snapshots() -> None:
 )
 def test_candidate_actions_by_state(state: ExportState | None, buttons: list[str]) -> None:
     block = candidate_actions(CandidateRef(candidate_id=7, link_id=3), export_id=11, state=state)
-    assert [e.action_id for e in block.elements] == buttons
+    assert [e.action_id for e in block.elements] == [*buttons, "history-button"], "History comes last, always"
     assert candidate_metadata(7).to_dict()["event_payload"] == {"candidate_id": 7}

@@ -15,6 +15,7 @@ from ats.budgets import NullBudget
 from ats.registry import create_adapter
 from ats.types import EmailAddress, NewCandidate
 from bot.features.export.ids import ExportIds
+from bot.features.history.ids import HistoryIds
 from core.vocabulary import EmailType
 from exports.report import link_reports
 from storage.db import unit_of_work
@@ -112,7 +113,7 @@ def test_a_thread_answer_about_a_held_back_candidate_offers_to_add_them() -> Non
 
     ref = CandidateRef(candidate_id=7, link_id=3)
     offered = candidate_actions(ref, state=ExportState.EXCLUDED).to_dict()
-    assert [e["action_id"] for e in offered["elements"]] == [ExportIds.ADD_TO_JOB_BUTTON]
+    assert [e["action_id"] for e in offered["elements"]] == [ExportIds.ADD_TO_JOB_BUTTON, HistoryIds.BUTTON]
     bamboo = candidate_actions(ref, state=ExportState.EXCLUDED, can_add_existing=False).to_dict()
-    assert bamboo.get("elements", []) == []
+    assert [e["action_id"] for e in bamboo["elements"]] == [HistoryIds.BUTTON], "nothing to add: history only"
     assert button({"blocks": [offered]}, ExportIds.ADD_TO_JOB_BUTTON)["text"]["text"] == "Add to this job"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 
 from slack_rig import ADMIN, TEAM, AppServer, json_body, new_trigger
@@ -22,6 +23,26 @@ def test_healthz_answers_when_the_database_does(app_server: AppServer) -> None:
     assert response.status_code == 200
     assert response.json() == {"ok": True}
     assert app_server.http.get(app_server.url + "/nowhere").status_code == 404
+
+
+def test_head_healthz_sends_no_body_so_the_next_answer_on_the_connection_is_whole(
+    app_server: AppServer,
+) -> None:
+    """A load balancer's HEAD probe and a GET on one kept-alive connection (raw socket: a client library
+    would hide a stray body)."""
+    host, port = app_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(
+            b"HEAD /healthz HTTP/1.1\r\nHost: app\r\n\r\n"
+            b"GET /healthz HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n"
+        )
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    head, rest = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length" in head
+    assert rest.startswith(b"HTTP/1.1 200"), rest[:80]
+    assert rest.endswith(b'{"ok": true}')
 
 
 def test_help_lists_every_subcommand(app_server: AppServer) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from bot.features.alerts.ids import AlertIds
 from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import ExportIds
+from bot.features.history.ids import HistoryIds
 from bot.features.home.ids import HomeIds
 from bot.features.link.ids import ALL_EMAILS, LinkIds, stage_block_id
 from core.vocabulary import EmailType, Vendor
@@ -264,6 +265,7 @@ def test_workspace_b_naming_workspace_a_ids_changes_and_reveals_nothing(
         ),
         ("Retry on A's export", button(ExportIds.RETRY_BUTTON, json.dumps({"export_id": a["export"]}))),
         ("Export on A's candidate", button(ExportIds.EXPORT_BUTTON, candidate_ref)),
+        ("History of A's candidate", button(HistoryIds.BUTTON, candidate_ref)),
         ("Add email on A's candidate", button(ExportIds.ADD_EMAIL_BUTTON, candidate_ref)),
         (
             "bulk confirm of A's link",
@@ -300,6 +302,11 @@ def test_workspace_b_naming_workspace_a_ids_changes_and_reveals_nothing(
     # Naming A's search by its name: the answer may echo the name B typed, nothing more.
     for text in ("export Alpha Secret Search", "status Alpha Secret Search", "link Alpha Secret Search"):
         answers[f"/scaleup {text}"] = command_b(app_server, text).status_code
+    # Asking for the history of A's candidate by every key they have: B is told nobody matches.
+    for text in ("history alpha-cand-1", "history zelda@alpha.example", "history Zelda"):
+        answer = command_b(app_server, text)
+        answers[f"/scaleup {text}"] = answer.status_code
+        assert "No candidate matches" in answer.text and "Confidential" not in answer.text, answer.text
     app_server.settle()
 
     api = app_server.url + "/api/v1"
@@ -307,6 +314,7 @@ def test_workspace_b_naming_workspace_a_ids_changes_and_reveals_nothing(
     api_calls = [
         ("GET", "/searches/alpha-src-1", None),
         ("GET", "/candidates/alpha-cand-1", None),
+        ("GET", "/candidates/alpha-cand-1/history", None),
         ("PATCH", "/candidates/alpha-cand-1/emails", {"work_email": "mallory@beta.example"}),
         (
             "POST",

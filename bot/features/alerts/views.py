@@ -18,6 +18,7 @@ from bot.features.export.ids import CandidateRef, ExportIds, RetryValue
 from bot.features.home.ids import HomeIds
 from bot.ids import SLASH_COMMAND
 from bot.views import SECTION_TEXT_MAX, clip, escape, note, section
+from core.redaction import redact
 from storage.enums import AlertKind
 
 #: Candidates a digest lists by name; the rest are counted ("and M more").
@@ -48,20 +49,6 @@ FIXES: dict[str, str] = {
 def fix_for(error: str | None) -> str:
     """Return what a recruiter can do about an alert that could not be posted."""
     return FIXES.get(error or "", "Check the app's access to the channel, then press Post again.")
-
-
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
-
-
-def redact(text: str | None) -> str:
-    """Return `text` with email addresses and phone numbers replaced (for channel messages)."""
-    if not text:
-        return ""
-    text = _EMAIL.sub("[email hidden]", text)
-    return _PHONE.sub(
-        lambda m: "[phone hidden]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text
-    )
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ came from elsewhere (an ATS error message, say).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
@@ -16,20 +15,13 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 from ats.registry import spec_of
 from bot.features.export.ids import BulkValue, CandidateRef, ExportIds, RetryValue, candidate_block_id
 from bot.features.export.views import LinkChoice, defaults_text
+from bot.features.history.views import history_button
 from bot.ids import SLASH_COMMAND
 from bot.views import escape, note, section
+from core.redaction import redact
 from core.vocabulary import Vendor
 from storage.enums import ExportAs
 from storage.states import ExportState
-
-_EMAILS = re.compile(r"[^\s<>()|,;:\"']+@[^\s<>()|,;:\"']+\.[^\s<>()|,;:\"']+")
-_PHONES = re.compile(r"\+?\d[\d ().-]{7,}\d")
-
-
-def redact(text: str) -> str:
-    """Return `text` with email addresses and phone numbers replaced, for messages others can read."""
-    return _PHONES.sub("[phone]", _EMAILS.sub("[email]", text))
-
 
 # --- thread answers ---------------------------------------------------------------------------------------
 
@@ -60,7 +52,8 @@ def candidate_actions(
     can_add_existing: bool = True,
 ) -> ActionsBlock:
     """Return the buttons of an app message about a candidate: Export, or Retry / Add email / Add to this
-    job by state (`can_add_existing`: the ATS can take exports, so a held-back person can be added)."""
+    job by state (`can_add_existing`: the ATS can take exports, so a held-back person can be added), and
+    History."""
     value = ref.model_dump_json(exclude_none=True)
     elements = []
     if state is ExportState.FAILED and export_id is not None:
@@ -85,6 +78,7 @@ def candidate_actions(
         ExportState.EXCLUDED,
     ):
         elements.append(ButtonElement(action_id=ExportIds.EXPORT_BUTTON, text="Export to ATS", value=value))
+    elements.append(history_button(ref.candidate_id))  # shown only to whoever presses it
     return ActionsBlock(block_id=ExportIds.ACTIONS, elements=elements)
 
 

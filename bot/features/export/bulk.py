@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.deps import Deps
 from bot.features.export import tasks
 from bot.features.export.ids import BulkValue
-from bot.features.export.lookups import link_choice, linked_choices, require_engine, thread_of
+from bot.features.export.lookups import link_choice, linked_choices, named_link, require_engine, thread_of
 from bot.features.export.repeats import is_repeat
 from bot.features.export.views import NO_ATS, NO_LINKS
 from bot.features.router.ids import split_command
@@ -50,9 +50,7 @@ def export_command(
     if not name:
         ack(text=f"Usage: `{SLASH_COMMAND} export <search>`. Linked searches: {names}.")
         return
-    link = next((c for c in links if c.search == name), None) or next(
-        (c for c in links if c.search.lower() == name.lower()), None
-    )
+    link = named_link(links, name)
     if link is None:
         ack(text=f"No linked search is called “{name[:100]}”. Linked searches: {names}.")
         return

@@ -122,3 +122,11 @@ def require_engine(deps: Deps) -> Any:
     if deps.exports is None:
         raise ScaleUpError("Exports are not available in this installation.")
     return deps.exports
+
+
+def named_link(links: list[LinkChoice], name: str) -> LinkChoice | None:
+    """Return the linked search called `name` (exactly, else ignoring case), as `/scaleup export <search>`
+    and `/scaleup preview <search>` read it."""
+    return next((c for c in links if c.search == name), None) or next(
+        (c for c in links if c.search.lower() == name.lower()), None
+    )

@@ -27,9 +27,9 @@ from bot.features.export.ids import (
     choice_block_id,
 )
 from bot.features.link.forms import JobChoice, StageChoice
-from bot.features.link.views import email_block, job_option, kind_stage_blocks, option, radio
+from bot.features.link.views import email_block, job_option, kind_stage_blocks
 from bot.ids import SLASH_COMMAND
-from bot.views import OPTION_TEXT_MAX, clip, escape, modal, note, section
+from bot.views import OPTION_TEXT_MAX, clip, escape, modal, note, option, radio, section
 from core.vocabulary import EmailType, Vendor
 from storage.enums import ExportAs, LinkMode
 

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.features.alerts.views import add_to_job_button, fix_for, redact, retry_button
+from bot.features.alerts.views import add_to_job_button, fix_for, retry_button
 from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import CandidateRef
 from bot.features.home.ids import HomeIds
@@ -28,6 +28,7 @@ from bot.features.router.views import usage_blocks
 from bot.features.status.views import counts_line, report_title, run_lines
 from bot.ids import SLASH_COMMAND
 from bot.views import SECTION_TEXT_MAX, ago, clip, escape, note, section
+from core.redaction import redact
 from exports.report import LinkReport
 
 #: Slack's limit on blocks in a Home tab (https://docs.slack.dev/reference/block-kit/blocks).

@@ -63,3 +63,18 @@ class LinkMeta(BaseModel):
     vendor: Vendor
     job_id: str | None = None
     stages_loading: bool = False
+
+
+#: The answers whose change redraws the form (stages, response types, and the preview of what saving does).
+REDRAWN_BY = (
+    LinkIds.JOB_SELECT,
+    LinkIds.AUDIENCE_RADIO,
+    LinkIds.EXPORT_AS_RADIO,
+    LinkIds.MODE_RADIO,
+    LinkIds.RESPONSES_CHECKBOXES,
+    LinkIds.EMAILS_CHECKBOXES,
+    LinkIds.INCLUDE_ATS_CHECKBOX,
+)
+#: Searches up to this size get their preview in the modal as it opens (a few tens of milliseconds); a
+#: larger one's comes in a redraw once the modal is open (`trigger_id` expires 3 s after the user acted).
+INLINE_PREVIEW = 2000

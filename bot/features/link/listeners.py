@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -28,7 +29,7 @@ from bot.features.link.forms import (
     check_job,
     parse_link_form,
 )
-from bot.features.link.ids import LinkIds
+from bot.features.link.ids import INLINE_PREVIEW, REDRAWN_BY, LinkIds
 from bot.features.link.messages import (
     NO_ATS_TEXT,
     NO_SEARCHES_TEXT,
@@ -75,9 +76,10 @@ def register(app: App, deps: Deps) -> None:
     app.command(SLASH_COMMAND, matchers=[subcommand_is(Subcommand.LINK)])(open_link)
     app.options(LinkIds.JOB_SELECT.value)(suggest_jobs)
     app.options(LinkIds.SEARCH_SELECT.value)(suggest_searches)
-    app.action(LinkIds.JOB_SELECT.value)(redraw_from_state)
-    app.action(LinkIds.AUDIENCE_RADIO.value)(redraw_from_state)
-    app.action(LinkIds.EXPORT_AS_RADIO.value)(redraw_from_state)  # the stages follow the kind
+    # A job brings its stages, the kind the stages it takes, "responders" the response types; each of these
+    # and every other answer that changes what saving would do redraws the form's preview.
+    for answer in REDRAWN_BY:
+        app.action(answer.value)(redraw_from_state)
     app.action(LinkIds.SEARCH_SELECT.value)(change_search)
     app.action(LinkIds.REFRESH_JOBS.value)(refresh_jobs)
     app.view(LinkIds.VIEW.value)(submit_link)
@@ -132,6 +134,8 @@ def _load_missing(
         )
     elif data.exports_supported and deps.job_cache.is_stale(connection):
         scope.after_commit(deps.job_cache.refresh_soon, connection.team_id, then=redraw)
+    elif data.preview is None and data.draft.search_id is not None:
+        scope.after_commit(redraw, None)  # the preview, worked out once the modal is open
 
 
 # --- listeners --------------------------------------------------------------------------------------------
@@ -192,7 +196,12 @@ def open_link_form(
         draft = draft_from_link(link, job)
     else:
         draft = LinkDraft(search_id=search.id if search else None)
-    data = form_data(session, deps, connection, draft, notice=notice)
+    # `trigger_id` expires 3 s after the user acted: a large search's preview comes in a redraw once open.
+    small = (
+        search is not None
+        and SearchRepository(session, team_id).count_candidates(search.id) <= INLINE_PREVIEW
+    )
+    data = form_data(session, deps, connection, draft, notice=notice, preview=small)
     opened = client.views_open(trigger_id=trigger_id, view=link_modal(data))["view"]
     _load_missing(scope, deps, client, connection, data, opened["id"], opened.get("hash"))
 
@@ -268,15 +277,13 @@ def change_search(
     connection = current_connection(session, workspace.team_id)
     search_id = int(body["actions"][0]["selected_option"]["value"])
     link = LinkRepository(session, workspace.team_id).get_by_search(search_id)
-    if link is None:
-        return  # nothing to prefill: the other answers stay as they are
-    job = (
-        JobCacheRepository(session, workspace.team_id).get_by_job_id(connection.id, link.job_id)
-        if link.job_id
-        else None
-    )
-    data = form_data(session, deps, connection, draft_from_link(link, job))
-    show(client, body, data, scope, deps, connection)
+    if link is None:  # nothing to prefill: the other answers stay, the preview follows the search
+        draft = replace(draft_of(body["view"], session, connection), search_id=search_id)
+    else:
+        cached = JobCacheRepository(session, workspace.team_id)
+        job = cached.get_by_job_id(connection.id, link.job_id) if link.job_id else None
+        draft = draft_from_link(link, job)
+    show(client, body, form_data(session, deps, connection, draft), scope, deps, connection)
 
 
 @scoped(read_only=True)

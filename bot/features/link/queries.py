@@ -16,6 +16,8 @@ from bot.ids import SLASH_COMMAND
 from core.errors import ScaleUpError
 from core.vocabulary import EmailType, Vendor
 from exports.link_edits import include_ats_candidates_again
+from exports.links import LinkSnapshot
+from exports.preview import Preview, preview_link
 from storage.base import utcnow
 from storage.enums import Audience, ResponseType
 from storage.models import AtsConnection, AtsJob, Link, Search
@@ -80,8 +82,10 @@ def form_data(
     notice: str | None = None,
     problem: str | None = None,
     refreshing: bool | None = None,
+    preview: bool = True,
 ) -> LinkFormData:
-    """Collect what the link modal shows for `draft` from the database (never from the ATS)."""
+    """Collect what the link modal shows for `draft` from the database (never from the ATS); `preview`:
+    work out what saving would do (left out when the modal must open within Slack's 3 seconds)."""
     team_id = connection.team_id
     searches_repo = SearchRepository(session, team_id)
     rows = searches_repo.list(order_by=Search.name, limit=STATIC_SEARCH_LIMIT)
@@ -109,7 +113,42 @@ def form_data(
         exports_supported=exports_supported(connection.vendor),
         notice=notice,
         problem=problem,
+        preview=draft_preview(session, deps, connection, draft) if preview else None,
     )
+
+
+def draft_preview(
+    session: Session, deps: Deps, connection: AtsConnection, draft: LinkDraft
+) -> Preview | None:
+    """Return what saving `draft` would do now: the engine's preview (`exports.preview`) of the link as the
+    form says it, on the search's saved link's records when it has one. None before a search is chosen."""
+    search = SearchRepository(session, connection.team_id).get(draft.search_id) if draft.search_id else None
+    if search is None or deps.exports is None:
+        return None
+    saved = LinkRepository(session, connection.team_id).get_by_search(search.id)
+    view = LinkSnapshot(
+        team_id=connection.team_id,
+        id=saved.id if saved is not None else 0,  # a link not saved yet has no records
+        search_id=search.id,
+        search_name=search.name,
+        connection_id=connection.id,
+        vendor=Vendor(connection.vendor),
+        job_id=draft.job.id if draft.job else None,
+        job_name=draft.job.name if draft.job else None,
+        stage_id=draft.stage_id,
+        stage_name=None,
+        export_as=draft.export_as,
+        mode=draft.mode,
+        audience=draft.audience,
+        response_types=tuple(t.value for t in draft.response_types),
+        email_types=tuple(t.value for t in draft.email_types),
+        include_ats_candidates=draft.include_ats_candidates,
+        alert_channel=draft.alert_channel,
+        paused=False,
+        paused_reason=None,
+        interval_minutes=None,
+    )
+    return preview_link(session, view, deps.exports.adapters.for_connection(connection).capabilities)
 
 
 def current_connection(session: Session, team_id: str) -> AtsConnection:

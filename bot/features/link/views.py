@@ -21,7 +21,6 @@ from slack_sdk.models.blocks import (
     MarkdownTextObject,
     Option,
     OptionGroup,
-    RadioButtonsElement,
     SectionBlock,
     StaticSelectElement,
 )
@@ -37,9 +36,11 @@ from bot.features.link.ids import (
     LinkMeta,
     stage_block_id,
 )
+from bot.features.preview.views import form_preview_blocks
 from bot.ids import SLASH_COMMAND
-from bot.views import OPTION_TEXT_MAX, ago, clip, escape, modal, note, section
+from bot.views import OPTION_TEXT_MAX, ago, clip, escape, modal, note, option, radio, section
 from core.vocabulary import EmailType, Vendor
+from exports.preview import Preview
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 
 TITLE = "Link a search"
@@ -70,6 +71,7 @@ class LinkFormData:
         interval_minutes: how often automatic links are exported.
         notice: a line shown above the form (e.g. the search named in the command was not found).
         problem: why the stages or jobs could not be loaded, if they could not.
+        preview: what saving would do now (`exports.preview`); None until a search is chosen and worked out.
     """
 
     vendor: Vendor
@@ -84,15 +86,7 @@ class LinkFormData:
     exports_supported: bool = True
     notice: str | None = None
     problem: str | None = None
-
-
-def option(value: str, text: str, description: str | None = None) -> Option:
-    """Return a select, radio or checkbox option with its text and description clipped to 75 characters."""
-    return Option(
-        value=value,
-        text=clip(text, OPTION_TEXT_MAX),
-        description=clip(description, OPTION_TEXT_MAX) if description else None,
-    )
+    preview: Preview | None = None
 
 
 def job_option(job: JobChoice) -> Option:
@@ -172,6 +166,7 @@ def link_modal(data: LinkFormData) -> View:
                     ),
                 ],
                 draft.mode,
+                dispatch=True,  # the preview says "when someone exports them" for a manual link
                 hint="Automatic is the default: nobody has to remember to export, new candidates reach the ATS "
                 "while they are still warm, and nobody is ever exported twice.",
             )
@@ -194,6 +189,7 @@ def link_modal(data: LinkFormData) -> View:
             InputBlock(
                 block_id=LinkIds.RESPONSES_BLOCK,
                 label="Responses that count",
+                dispatch_action=True,  # every answer that changes who is exported redraws the preview
                 element=CheckboxesElement(
                     action_id=LinkIds.RESPONSES_CHECKBOXES,
                     options=[option(t, t.label) for t in ResponseType],
@@ -201,7 +197,9 @@ def link_modal(data: LinkFormData) -> View:
                 ),
             )
         )
-    blocks.append(email_block(LinkIds.EMAILS_BLOCK, LinkIds.EMAILS_CHECKBOXES, draft.email_types))
+    blocks.append(
+        email_block(LinkIds.EMAILS_BLOCK, LinkIds.EMAILS_CHECKBOXES, draft.email_types, dispatch=True)
+    )
     if data.exports_supported:
         include = option(
             INCLUDE_ATS,
@@ -213,6 +211,7 @@ def link_modal(data: LinkFormData) -> View:
                 block_id=LinkIds.INCLUDE_ATS_BLOCK,
                 label=f"People already in {spec_of(data.vendor).label}",
                 optional=True,
+                dispatch_action=True,
                 element=CheckboxesElement(
                     action_id=LinkIds.INCLUDE_ATS_CHECKBOX,
                     options=[include],
@@ -234,6 +233,7 @@ def link_modal(data: LinkFormData) -> View:
             ),
         )
     )
+    blocks.extend(form_preview_blocks(data.preview) if data.preview else ())
     meta = LinkMeta(
         vendor=data.vendor,
         job_id=draft.job.id if draft.job else None,
@@ -377,29 +377,11 @@ def stage_block(
     )
 
 
-def radio(
-    block_id: str,
-    action_id: str,
-    label: str,
-    options: list[Option],
-    current: str,
-    *,
-    hint: str | None = None,
-    dispatch: bool = False,
+def email_block(
+    block_id: str, action_id: str, email_types: Sequence[str], *, dispatch: bool = False
 ) -> InputBlock:
-    """Return a radio-button input with the option whose value is `current` selected."""
-    initial = next((o for o in options if o.value == current), None)
-    return InputBlock(
-        block_id=block_id,
-        label=label,
-        hint=hint,
-        dispatch_action=dispatch,
-        element=RadioButtonsElement(action_id=action_id, options=options, initial_option=initial),
-    )
-
-
-def email_block(block_id: str, action_id: str, email_types: Sequence[str]) -> InputBlock:
-    """Return the email-type checkboxes with `email_types` checked ("All" when every type is)."""
+    """Return the email-type checkboxes with `email_types` checked ("All" when every type is); `dispatch`:
+    a change is sent at once (the link form redraws its preview)."""
     options = [
         option(EmailType.PRIMARY, "Primary"),
         option(EmailType.WORK, "Work"),
@@ -416,5 +398,6 @@ def email_block(block_id: str, action_id: str, email_types: Sequence[str]) -> In
         label="Email addresses to export",
         hint="The first valid one of these is sent as the main address; candidates without one wait for an "
         "email (Reachout on LinkedIn).",
+        dispatch_action=dispatch,
         element=CheckboxesElement(action_id=action_id, options=options, initial_options=initial or None),
     )

@@ -15,6 +15,8 @@ class Subcommand(StrEnum):
     LINK = "link"
     EXPORT = "export"
     STATUS = "status"
+    HISTORY = "history"
+    PREVIEW = "preview"
     ADMINS = "admins"
 
 

@@ -13,6 +13,8 @@ USAGE: dict[Subcommand, str] = {
     Subcommand.LINK: "`{cmd} link [search]` — link a search to an ATS job and choose how it exports",
     Subcommand.EXPORT: "`{cmd} export [search]` — export chosen candidates now",
     Subcommand.STATUS: "`{cmd} status [search]` — what was exported, what failed and why",
+    Subcommand.PREVIEW: "`{cmd} preview <search>` — what exporting a linked search now would do (changes nothing)",
+    Subcommand.HISTORY: "`{cmd} history <name or email>` — everything that happened to a candidate's export",
     Subcommand.CONNECT: "`{cmd} connect` — connect your ATS (admins)",
     Subcommand.ADMINS: "`{cmd} admins add @user` — let someone connect the ATS and change links (admins)",
     Subcommand.HELP: "`{cmd} help` — this list",

@@ -10,9 +10,10 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, redact
+from bot.features.alerts.views import MESSAGE_BLOCKS_MAX
 from bot.ids import SLASH_COMMAND
 from bot.views import clip, escape, note, section
+from core.redaction import redact
 from exports.report import LinkReport
 from storage.enums import LinkMode
 
