@@ -2,7 +2,12 @@
 
 A Lever "candidate" is a contact; each pipeline it is in is an opportunity. The adapter's candidate id is the
 contact id, and a created application is an opportunity. Connection: secret `api_key` (Basic auth, empty
-password); field `perform_as`, the Lever user that writes act as (required on `POST /opportunities`).
+password); field `perform_as`, the active Lever user that writes act as (required on `POST /opportunities`).
+
+Citations of the developer documentation name its sections (#pagination, #list-all-opportunities …). Our
+stored copy of that page stops after its overview, so the sections' text is read where client code repeats it
+word for word: corbaltcode/lever-data-api-go (opportunities.go, model/posting.go, model/user.go) and a Lever
+OpenAPI typing in the code index (parameter descriptions of GET /postings and GET /opportunities).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, Self
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
-from ats.errors import NotFound, NotSupported, ValidationFailed
+from ats.errors import NotFound, NotSupported, PermissionMissing, ValidationFailed
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
 from ats.pagination import Page, body_token, iter_token_pages
 from ats.spec import CredentialField, VendorLimit, VendorSpec
@@ -34,9 +39,26 @@ from core.vocabulary import Vendor
 log = logging.getLogger(__name__)
 
 BASE_URL = "https://api.lever.co/v1"
-PAGE_SIZE = 100  # `limit` is 1–100 (3rd-party: Mastra Lever OpenAPI; Nango docs)
+# `limit`: "A limit on the number of objects to be returned. The limit can range between 1 and 100 items"
+# (https://hire.lever.co/developer/documentation#pagination).
+PAGE_SIZE = 100
 ORIGIN = "sourced"  # origin is one of agency|applied|internal|referred|sourced|university
 OPEN_STATE = "published"
+# `confidentiality` on GET /opportunities: "If unspecified, defaults to non-confidential. To get both
+# confidential and non-confidential opportunities you must specify all"
+# (https://hire.lever.co/developer/documentation#list-all-opportunities). Only keys created with "Allow access
+# to confidential data" see them, and "Once an API keys has been created, its access cannot be edited"
+# (https://help.lever.co/hc/en-us/articles/360042364412). What Lever answers such a key asking for `all` is not
+# documented: a 403 makes the adapter ask again without it (and not again for this key); a list left without
+# them looks the same as one without confidential people.
+ALL_CONFIDENTIALITY = {"confidentiality": "all"}
+# `distributionChannel` on GET /postings: "Filter published postings by whether they appear on the public job
+# site, internal job site, or both. To retrieve all published postings, you must specify both public and
+# internal" (https://hire.lever.co/developer/documentation#list-all-postings). A posting's
+# `distributionChannels` is the "Array of job sites that a published posting appears on"; one only on the
+# internal site takes candidates like any published posting, and its name says so in the job list.
+PUBLISHED_CHANNELS = ("public", "internal")
+INTERNAL_ONLY = " (internal)"
 # Lever's error body is {code, message} with no field list; when the message starts with one of the fields
 # we send ("emails: …"), that becomes a field error so the recruiter sees which value to fix.
 REQUEST_FIELDS = ("name", "emails", "links", "tags", "sources", "postings", "stage", "origin", "perform_as")
@@ -45,16 +67,24 @@ _FIELD_PREFIX = re.compile(r"^\s*(?P<field>[a-z_]+)\s*:\s*(?P<text>.+)$", re.DOT
 SPEC = VendorSpec(
     vendor=Vendor.LEVER,
     label="Lever",
-    # Lever writes require `perform_as`. https://hire.lever.co/developer/documentation
+    # Lever writes require `perform_as`: "All query parameters except the perform_as parameter are optional"
+    # (https://hire.lever.co/developer/documentation#create-an-opportunity).
     credentials=(
         CredentialField(
-            "api_key", "API key", secret=True, hint="Settings → Integrations and API → API Credentials"
+            "api_key",
+            "API key",
+            secret=True,
+            hint=(
+                "Settings → Integrations and API → API Credentials. Turn on “Allow access to confidential"
+                " data” when you create it (it cannot be added later): without it, people Lever holds only in"
+                " confidential pipelines are not seen before export and get a second opportunity."
+            ),
         ),
         CredentialField(
             "perform_as",
             "Acting user ID",
             secret=False,
-            hint="Lever user id that opportunities are created as",
+            hint="Lever user id that opportunities are created as; the user must be active (not deactivated)",
         ),
     ),
     primary_secret="api_key",
@@ -95,6 +125,8 @@ class LeverAdapter:
         self._perform_as = (config.fields.get("perform_as") or "").strip() or None
         self.http = http
         self._page_size = page_size
+        # Whether the key may list confidential opportunities: None until Lever has answered `all` once.
+        self._confidential: bool | None = None
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> Self:
@@ -113,7 +145,12 @@ class LeverAdapter:
     # --- AtsAdapter ------------------------------------------------------------------------------------
 
     def check(self) -> AccountInfo:
-        """Verify the key, and that `perform_as` names a Lever user."""
+        """Verify the key, and that `perform_as` names an active Lever user.
+
+        A user's `deactivatedAt` is the "Datetime when user was deactivated, null for an active user"
+        (https://hire.lever.co/developer/documentation#users); a deactivated user "will no longer be able to log
+        into Lever" (https://help.lever.co/hc/en-us/articles/205763229), so exports must not be signed by them.
+        """
         if self._perform_as is None:
             self.http.get("/postings", params={"limit": 1})
             return AccountInfo(vendor=SPEC.vendor)
@@ -121,11 +158,22 @@ class LeverAdapter:
             user = self.http.get(f"/users/{self._perform_as}").json()["data"]
         except NotFound:
             raise self._missing_perform_as(f"user {self._perform_as} does not exist") from None
-        return AccountInfo(vendor=SPEC.vendor, acting_user=user.get("name") or user.get("email"), raw=user)
+        name = user.get("name") or user.get("email")
+        if user.get("deactivatedAt"):
+            # An admin-typed URL's answer never reaches Slack as its own text: then the id typed is the name.
+            who = self._perform_as if self.http.own_words or not name else f"{name} ({self._perform_as})"
+            raise self._missing_perform_as(f"user {who} is deactivated in Lever")
+        return AccountInfo(vendor=SPEC.vendor, acting_user=name, raw=user)
 
     def iter_jobs(self) -> Iterator[Job]:
-        """Yield every published posting."""
-        for page in self._pages("/postings", {"state": OPEN_STATE}):
+        """Yield every published posting, on the public job site, the internal one or both.
+
+        Confidential postings stay out (no `confidentiality` sent: non-confidential only): Lever restricts them
+        to "a small subset of involved stakeholders" (https://help.lever.co/hc/en-us/articles/360042364412),
+        while the job list is shown to everyone who links a search in Slack.
+        """
+        params = {"state": OPEN_STATE, "distributionChannel": list(PUBLISHED_CHANNELS)}
+        for page in self._pages("/postings", params):
             yield from (_to_job(item) for item in page.items)
 
     def get_job(self, job_id: str) -> Job:
@@ -145,16 +193,20 @@ class LeverAdapter:
         """Return the contacts having an opportunity with `email`."""
         if email is None:
             raise NotSupported(SPEC.label, "cannot search candidates by LinkedIn URL")
-        opportunities = [
-            o for page in self._pages("/opportunities", {"email": email.strip().lower()}) for o in page.items
-        ]
-        return _to_candidates(opportunities)
+        wanted = {"email": email.strip().lower()}
+        return _to_candidates([o for page in self._opportunities(wanted) for o in page.items])
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
-        """Yield contacts whose opportunities changed at or after the cursor (epoch milliseconds)."""
+        """Yield contacts whose opportunities changed at or after the cursor (epoch milliseconds).
+
+        `updated_at_start`: "all Opportunities updated from that timestamp (inclusive) to the present will be
+        included" (https://hire.lever.co/developer/documentation#list-all-opportunities), and `updatedAt`
+        changes with an opportunity's emails, links, contact, name and confidentiality among others (the
+        opportunity object, same page): after the first listing, a sync reads only what changed.
+        """
         params = {"updated_at_start": since} if since else {}
         newest = int(since) if since else None
-        for page in self._pages("/opportunities", params):
+        for page in self._opportunities(params):
             stamps = [int(o["updatedAt"]) for o in page.items if o.get("updatedAt") is not None]
             newest = max([newest or 0, *stamps]) if stamps else newest
             yield CandidatePage(
@@ -196,10 +248,8 @@ class LeverAdapter:
 
     def get_candidate(self, candidate_id: str) -> AtsCandidate | None:
         """Return the contact, or None when no opportunity of it exists."""
-        opportunities = [
-            o for page in self._pages("/opportunities", {"contact_id": candidate_id}) for o in page.items
-        ]
-        found = _to_candidates(opportunities)
+        wanted = {"contact_id": candidate_id}
+        found = _to_candidates([o for page in self._opportunities(wanted) for o in page.items])
         return found[0] if found else None
 
     def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
@@ -215,8 +265,8 @@ class LeverAdapter:
     def _create(self, body: Mapping[str, Any]) -> CreatedApplication:
         if self._perform_as is None:
             raise self._missing_perform_as("no acting user is set")
-        # perform_as is required on POST /opportunities (3rd-party, consistent across client libraries,
-        # e.g. Nango lever/actions/create-opportunity).
+        # "All query parameters except the perform_as parameter are optional"
+        # (https://hire.lever.co/developer/documentation#create-an-opportunity).
         response = self.http.post("/opportunities", params={"perform_as": self._perform_as}, json=dict(body))
         data = response.json()["data"]
         return CreatedApplication(
@@ -233,6 +283,28 @@ class LeverAdapter:
             field_errors={"perform_as": why},
             hint="Reconnect Lever with the user id of an active Lever user: /scaleup connect.",
         )
+
+    def _opportunities(self, params: Mapping[str, Any]) -> Iterator[Page]:
+        """Pages of GET /opportunities with confidential ones too, where the key may see them."""
+        if self._confidential is not False:
+            pages = self._pages("/opportunities", {**params, **ALL_CONFIDENTIALITY})
+            try:
+                first = next(pages, None)
+            except PermissionMissing:
+                if self._confidential:
+                    raise
+                self._confidential = False
+                log.warning(
+                    "Lever key has no access to confidential data: people held only in confidential"
+                    " opportunities are not seen by dedupe"
+                )
+            else:
+                self._confidential = True
+                if first is not None:
+                    yield first
+                    yield from pages
+                return
+        yield from self._pages("/opportunities", params)
 
     def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[Page]:
         return iter_token_pages(
@@ -269,9 +341,11 @@ def _person_body(person: NewCandidate) -> dict[str, Any]:
 @odd_answers_are_errors(SPEC.label, "a posting")
 def _to_job(item: Mapping[str, Any]) -> Job:
     categories = item.get("categories") or {}
+    channels = item.get("distributionChannels") or []
+    internal_only = item.get("state") == OPEN_STATE and "internal" in channels and "public" not in channels
     return Job(
         id=str(item["id"]),
-        name=str(item.get("text") or ""),
+        name=str(item.get("text") or "") + (INTERNAL_ONLY if internal_only else ""),
         status=str(item.get("state") or ""),
         is_open=item.get("state") == OPEN_STATE,
         location=categories.get("location"),

@@ -1,7 +1,7 @@
 """Workable adapter: REST on the account's own subdomain, `https://{subdomain}.workable.com/spi/v3`.
 
 Reference: https://workable.readme.io/reference (jobs, stages, job-candidates-create,
-talent-pool-candidates-create, job-candidates-index, rate-limits).
+talent-pool-candidates-create, job-candidates-index, copy-candidate, rate-limits).
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
-from ats.classify import odd_answers_are_errors
+from ats.classify import Classifier, odd_answers_are_errors
 from ats.errors import (
     AtsError,
     NotFound,
@@ -90,6 +90,24 @@ OPEN_JOB_STATE = "published"
 
 SOCIAL_LINKEDIN = "linkedin"
 """`social_profiles[].type` for LinkedIn."""
+
+UPDATED_AFTER_FORMAT = "%Y%m%dT%H%M%SZ"
+"""How `updated_after` is sent: "Supported input formats for the timestamp fields created_after &
+updated_after are: ISO8601 e.g. 20150708T115616Z; Unix time (e.g. 1436356721)"
+(https://workable.readme.io/reference/jobs; the candidates listing takes the same filter,
+https://workable.readme.io/reference/job-candidates-index)."""
+
+SYNC_OVERLAP = timedelta(seconds=1)
+"""How far before the newest `updated_at` seen the next sync starts. The filter and the stamps carry whole
+seconds ("Timestamp fields are rendered in ISO 8601 format (e.g. 2015-06-08T00:00:00Z)",
+https://workable.readme.io/reference/whats-new-in-v3) and "after" is all the documentation says, so a
+record updated later in the newest second seen is not "after" it: the sync asks from one second earlier
+and reads that second again."""
+
+TALENT_POOL_REFUSALS = frozenset({404, 405, 501})
+"""Statuses of `POST /talent_pool/candidates` that mean "this account's API takes no talent-pool creates"
+rather than bad data or a bad token. Workable documents none of them for that route (see
+`WorkableAdapter.create_prospect`)."""
 
 
 def base_url(config: ConnectionConfig) -> str:
@@ -219,8 +237,9 @@ def _candidate_body(person: NewCandidate) -> dict[str, Any]:
         candidate |= {"firstname": person.first_name, "lastname": person.last_name}
     else:
         candidate["name"] = person.full_name
-    if person.emails:
-        candidate["email"] = person.emails[0].address.strip()
+    address = next((e.address.strip() for e in person.emails if e.address.strip()), None)
+    if address:
+        candidate["email"] = address
     headline = " at ".join(filter(None, (person.title, person.company)))
     if headline:
         candidate["headline"] = headline
@@ -256,13 +275,35 @@ def _paging_next(response: httpx.Response) -> str | None:
     return str(value) if value else None
 
 
+def _instant(stamp: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(stamp.strip())
+    except (ValueError, AttributeError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _moment(stamp: str) -> datetime:
     # Compared as instants, not text: "…:00Z" and "…:00.500Z" sort the wrong way round as strings.
+    moment = _instant(stamp)
+    return datetime.min.replace(tzinfo=UTC) if moment is None else moment  # unreadable: never the cursor
+
+
+def updated_after(cursor: str) -> str | None:
+    """Return the `updated_after` value to send for a sync cursor (the newest `updated_at` seen), or None.
+
+    One second earlier than the cursor's second (`SYNC_OVERLAP`), in the documented basic ISO 8601 form
+    (`UPDATED_AFTER_FORMAT`); None when the cursor is unreadable, so the sync lists everyone again.
+    """
+    moment = _instant(cursor)
+    if moment is None:
+        return None
+    start = moment.astimezone(UTC).replace(microsecond=0)
     try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return datetime.min.replace(tzinfo=UTC)  # unreadable stamps never become the cursor
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        start -= SYNC_OVERLAP
+    except OverflowError:
+        return None
+    return start.strftime(UPDATED_AFTER_FORMAT)
 
 
 def _q(value: str) -> str:
@@ -279,6 +320,26 @@ def _single(response: httpx.Response, key: str) -> Mapping[str, Any]:
     if isinstance(body, Mapping) and isinstance(body.get(key), Mapping):
         return body[key]
     return body if isinstance(body, Mapping) else {}
+
+
+def _talent_pool_refused(classify: Classifier) -> Classifier:
+    """Wrap `classify` so a talent-pool create the account's API does not take becomes `NotSupported`."""
+
+    def classified(response: httpx.Response) -> AtsError | None:
+        error = classify(response)
+        if error is not None and response.status_code in TALENT_POOL_REFUSALS:
+            return NotSupported(
+                SPEC.label,
+                f"did not take a prospect without a job: its API refused to add them to the talent pool "
+                f"(HTTP {response.status_code})",
+                hint=(
+                    "Choose a job for this export (/scaleup link) so the prospect is created on it, or add "
+                    "the person to the talent pool in Workable by hand."
+                ),
+            )
+        return error
+
+    return classified
 
 
 # --- adapter -------------------------------------------------------------------------------------------
@@ -399,16 +460,32 @@ class WorkableAdapter:
         return found
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
-        """Yield candidates updated after `since` (an `updated_at`); the last page's cursor is the newest seen."""
+        """Yield candidates updated since `since` (an `updated_at`); the last page's cursor is the newest seen.
+
+        The listing starts one second before the cursor's second (`updated_after`, `SYNC_OVERLAP`), so a
+        record updated later in the newest second already seen is read; the few records of that second
+        already read come again and are upserted unchanged. Within one listing a record is yielded once:
+        `since_id`, which the `paging.next` URLs carry, "Returns results with an ID greater than or equal
+        to the specified ID" (https://workable.readme.io/reference/job-candidates-index). Records of the
+        overlap are not dropped by comparing them with the previous listing: with whole-second stamps a
+        record changed twice in one second looks unchanged, which is the very update the overlap is for.
+        """
         params: dict[str, Any] = {"limit": self._page_size}
-        if since:
-            params["updated_after"] = since
+        after = updated_after(since) if since else None
+        if after:
+            params["updated_after"] = after
         newest = since
+        seen: set[str] = set()
         pending: tuple[AtsCandidate, ...] | None = None
         for items in self._listing("/candidates", params, _rows("candidates")):
             if pending is not None:
                 yield CandidatePage(pending, None)
-            pending = tuple(map(_to_candidate, items))
+            fresh: list[AtsCandidate] = []
+            for candidate in map(_to_candidate, items):
+                if candidate.id not in seen:
+                    seen.add(candidate.id)
+                    fresh.append(candidate)
+            pending = tuple(fresh)
             stamps = [c.updated_at for c in pending if c.updated_at]
             newest = max([newest, *stamps] if newest else stamps, key=_moment, default=newest)
         yield CandidatePage(pending or (), newest)
@@ -417,9 +494,25 @@ class WorkableAdapter:
         self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
     ) -> CreatedApplication:
         """Create a sourced candidate on the job at `stage_id` (its sourced stage when None), or in the talent
-        pool without a job (where no stage parameter is documented)."""
+        pool without a job (where no stage parameter is documented).
+
+        Without a job the documentation disagrees with itself: the talent-pool create has its reference page
+        ("Creates a candidate in the talent pool. Required scope: w_candidates",
+        https://workable.readme.io/reference/talent-pool-candidates-create) while the Getting started guide
+        (https://workable.readme.io/reference/generate-an-access-token) is reported (issue 24) to say it is
+        not supported. Chosen: call the documented endpoint, since it is the specific and current reference
+        and refusing up front would turn away accounts where it works; where an account's API refuses it
+        (404, 405 or 501, `TALENT_POOL_REFUSALS`; no status is documented), the prospect fails with
+        `NotSupported` saying to choose a job, never with "job closed" or a retryable outage. A 403 stays
+        `PermissionMissing` (the token lacks `w_candidates`) and a 422 stays `ValidationFailed`.
+        """
         if not job_id:
-            return self._create("/talent_pool/candidates", person, params=None)
+            return self._create(
+                "/talent_pool/candidates",
+                person,
+                params=None,
+                classifier=_talent_pool_refused(self._http.classifier),
+            )
         return self._create(
             f"/jobs/{_q(job_id)}/candidates", person, params={"stage": stage_id} if stage_id else None
         )
@@ -447,15 +540,22 @@ class WorkableAdapter:
                 "cannot add an existing candidate to another job without a member to act as",
                 hint="Add a Workable member id to the connection (/scaleup connect), or add them by hand.",
             )
+        # Body: `member_id` and `target_job_shortcode` required, `target_stage` optional
+        # (https://workable.readme.io/reference/copy-candidate, Body Params).
         body: dict[str, Any] = {"member_id": self._member_id, "target_job_shortcode": job_id}
         if stage_id:
             body["target_stage"] = stage_id
-        # Workable keeps one candidate record per job: the copy gets its own id.
-        # https://workable.readme.io/reference/copy-candidate
+        # Workable keeps one candidate record per job: the copy gets its own id. The answer is
+        # `{"candidate": {"id", "url"}}`, and "To get the new candidate, follow the URL from the body of the
+        # response" (https://workable.readme.io/reference/copy-candidate): it has no `profile_url`, which
+        # comes from the candidate that `url` (the API record, not a page for people) returns.
         copied = _single(self._post(f"/candidates/{_q(candidate_id)}/copy", body), "candidate")
+        if not copied.get("id"):
+            raise VendorUnavailable(SPEC.label, "copied the candidate but returned no id")
+        new_id = str(copied["id"])
         return CreatedApplication(
-            candidate_id=str(copied.get("id") or candidate_id),
-            profile_url=copied.get("profile_url") or None,
+            candidate_id=new_id,
+            profile_url=self._copied_profile_url(new_id, copied.get("url")),
             raw=copied,
         )
 
@@ -477,10 +577,49 @@ class WorkableAdapter:
 
     # --- helpers ---
 
+    def _copied_profile_url(self, candidate_id: str, url: Any) -> str | None:
+        """Return the copy's `profile_url`, read from the `url` the copy answer gave (else by its id).
+
+        The copy is made by then: a failed read leaves the record link empty rather than failing an export
+        whose retry would copy the candidate a second time.
+        """
+        # Like `paging.next`, the URL is only followed on this connection's own API root.
+        where = str(url) if isinstance(url, str) and url.startswith(self._root + "/") else None
+        try:
+            if where is not None:
+                response = self._http.get(where, headers=self._headers)
+            else:
+                response = self._get(f"/candidates/{_q(candidate_id)}")
+        except AtsError as exc:
+            log.warning("Workable copy %s: its record link could not be read (%s)", candidate_id, exc.code)
+            return None
+        found = _single(response, "candidate").get("profile_url")
+        return str(found) if found else None
+
     def _create(
-        self, path: str, person: NewCandidate, *, params: Mapping[str, Any] | None
+        self,
+        path: str,
+        person: NewCandidate,
+        *,
+        params: Mapping[str, Any] | None,
+        classifier: Classifier | None = None,
     ) -> CreatedApplication:
-        created = _single(self._post(path, _candidate_body(person), params=params), "candidate")
+        # "email (required)" in the fields table of both creates
+        # (https://workable.readme.io/reference/job-candidates-create,
+        # https://workable.readme.io/reference/talent-pool-candidates-create): refused here, before a
+        # request, like every vendor's rejected data (`ValidationFailed` naming the field). The engine holds
+        # people without an email back, so this only guards a caller that did not.
+        if not any(e.address.strip() for e in person.emails):
+            raise ValidationFailed(
+                SPEC.label,
+                "needs an email address to create a candidate",
+                field_errors={"email": "required by Workable"},
+                hint="Add an email to the candidate (Add email), then press Retry.",
+            )
+        response = self._http.post(
+            path, json=_candidate_body(person), params=params, headers=self._headers, classifier=classifier
+        )
+        created = _single(response, "candidate")
         if not created.get("id"):
             raise VendorUnavailable(SPEC.label, "accepted the candidate but returned no id")
         return CreatedApplication(

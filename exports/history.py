@@ -41,6 +41,7 @@ class Actor:
 
     @classmethod
     def of(cls, raw: str) -> Actor:
+        # People are recorded as `slack:U…`; records written before that was everywhere hold a bare user id.
         user = raw.removeprefix("slack:")
         if user[:1] in ("U", "W") and user[1:].isalnum() and user.upper() == user:
             return cls(raw, user, None)

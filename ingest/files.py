@@ -30,6 +30,7 @@ from ingest.records import CandidateIn, FieldProblem, ResponseRow, parse
 from ingest.results import IngestError, OnChanged, Outcome, notify
 from storage.db import unit_of_work
 from storage.repositories import ensure_workspace
+from storage.statistics import ImportStatistics
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +217,11 @@ class FileImport:
                 with unit_of_work(self.sessions) as session:
                     ensure_workspace(session, self.team_id)
                 rows = itertools.chain([first], rows)
+                statistics = ImportStatistics(self.sessions)  # PostgreSQL's plans follow the tables' growth
                 while self._batch(rows, model, store):
+                    statistics.stored(self.summary.rows)
                     self.on_progress(Progress(source.position(), total, self.summary.rows))
+                statistics.stored(self.summary.rows)
         finally:
             source.close()
         self.on_progress(Progress(total, total, self.summary.rows))

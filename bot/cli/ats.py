@@ -98,7 +98,8 @@ def run_connect(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """List open jobs and their stages through the stored connection; non-zero exit on failure."""
+    """Check the stored connection as connecting does, then list open jobs and their stages; non-zero exit
+    on failure."""
     services = build_services(load_settings(), auto_upgrade=True)
     console = Console()
     try:
@@ -117,6 +118,8 @@ def run_check(args: argparse.Namespace) -> int:
         table.add_column("job")
         table.add_column("stages")
         try:
+            # The same check as connecting: the key still works, and an acting user is still active.
+            account = adapter.check()
             jobs = list(adapter.iter_jobs())
             for job in jobs:
                 stages = adapter.list_stages(job.id)
@@ -125,6 +128,11 @@ def run_check(args: argparse.Namespace) -> int:
             _record_health(services, args.team, exc.user_message())
             raise CommandError(exc.user_message()) from None
         _record_health(services, args.team, None)
+        console.print(
+            f"Connected to {adapter.spec.label}"
+            + (f" ({account.account_name})" if account.account_name else "")
+            + "."
+        )
         console.print(table)
         console.print(f"{len(jobs)} open job(s).")
         return 0

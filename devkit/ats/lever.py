@@ -2,6 +2,11 @@
 
 Basic auth with the API key as username and an empty password; writes need `perform_as=<user id>`;
 errors are `{code, message}`; lists are `{data, hasNext, next}` with `next` sent back as `offset`.
+
+Confidential data: lists of postings and opportunities leave confidential records out unless asked for
+with `confidentiality=all` (or `confidential`), and only keys created with access to confidential data may
+ask (`DEMO_API_KEY` has it, `NO_CONFIDENTIAL_API_KEY` has not). Published postings are listed by the job
+site they appear on (`distributionChannel=public|internal`). Users carry `deactivatedAt`.
 """
 
 from __future__ import annotations
@@ -17,10 +22,34 @@ from devkit.ats.base import Emulator
 from devkit.ats.wire import EmuRequest, Reply, Route
 
 DEMO_API_KEY = "lever-demo-key"
+# "toggle on "Allow access to confidential data" … prior to saving your API key"; "Once an API keys has been
+# created, its access cannot be edited" (https://help.lever.co/hc/en-us/articles/360042364412). Two keys:
+# one created with that access (the demo's), one without.
+NO_CONFIDENTIAL_API_KEY = "lever-demo-key-no-confidential"
+API_KEYS = {DEMO_API_KEY: True, NO_CONFIDENTIAL_API_KEY: False}  # key → may see confidential data
 DEMO_USER_ID = "8d49b010-cc6a-4f40-ace5-e86061c677ed"
 SHOW_URL = "https://hire.lever.co/candidates/{id}"
 DEFAULT_STAGE = "lead-new"  # "stage … defaults to New Lead" (3rd-party Lever type declaration)
 ORIGINS = frozenset({"agency", "applied", "internal", "referred", "sourced", "university"})
+# `confidentiality` on a posting or opportunity: "Can be one of the following values: non-confidential,
+# confidential"; the list filter also takes `all` (Lever developer documentation, "List all postings" and
+# "List all opportunities": "If unspecified, defaults to non-confidential. To get both confidential and
+# non-confidential … you must specify all"; https://hire.lever.co/developer/documentation#list-all-postings,
+# #list-all-opportunities; our stored copy of that page stops after the overview, so the text is read where
+# client code repeats it: corbaltcode/lever-data-api-go opportunities.go and model/posting.go).
+NON_CONFIDENTIAL, CONFIDENTIAL = "non-confidential", "confidential"
+# `distributionChannel`: "Filter published postings by whether they appear on the public job site, internal
+# job site, or both. To retrieve all published postings, you must specify both public and internal" (same
+# page, "List all postings"); a posting's `distributionChannels` is the "Array of job sites that a published
+# posting appears on" (corbaltcode/lever-data-api-go model/posting.go). The docs do not say which channel an
+# unfiltered list shows; since all published postings need both named, it is taken to be the public site.
+CHANNELS = ("public", "internal")
+DEFAULT_CHANNEL = "public"
+# What Lever answers a key without confidential access that asks for confidential data: the pages we could
+# read (the help article above, the documentation's list filters) do not say. UNSURE: it is emulated as a
+# 403, the harder of the two plausible answers (the other being a list silently left without them); the
+# adapter copes with both.
+NO_CONFIDENTIAL_ACCESS = "This API key does not have access to confidential data"
 # Error codes are 3rd-party and UNSURE (Knit Lever use cases); the body shape {code, message} is the point.
 ERROR_CODES = {
     400: "BadRequestError",
@@ -74,13 +103,8 @@ class LeverEmulator(Emulator):
         return Reply(status, {"code": ERROR_CODES.get(status, "Error"), "message": details or message})
 
     def authenticate(self, request: EmuRequest) -> Reply | None:
-        """Accept Basic auth with the demo key as username (any password)."""
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        try:
-            key = base64.b64decode(encoded).decode().partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            key = ""
-        if scheme.lower() != "basic" or key != self.demo_secrets["api_key"]:
+        """Accept Basic auth with one of `API_KEYS` as username (any password)."""
+        if _api_key(request) not in API_KEYS:
             return self.error_reply(401, "Invalid API key")
         return None
 
@@ -90,6 +114,14 @@ class LeverEmulator(Emulator):
         now = self._now_ms()
         record.setdefault("createdAt", now)
         record.setdefault("updatedAt", record["createdAt"])
+        if collection in ("postings", "opportunities"):
+            record.setdefault("confidentiality", NON_CONFIDENTIAL)
+        if collection == "postings" and record.get("state") == "published":
+            record.setdefault("distributionChannels", [DEFAULT_CHANNEL])
+        if collection == "users":
+            # `deactivatedAt`: "Datetime when user was deactivated, null for an active user" (the user object,
+            # https://hire.lever.co/developer/documentation#users; read in corbaltcode/lever-data-api-go).
+            record.setdefault("deactivatedAt", None)
         if collection == "opportunities":
             for key in ("emails", "links", "tags", "sources", "applications", "_postings"):
                 record.setdefault(key, [])
@@ -118,9 +150,26 @@ class LeverEmulator(Emulator):
         return Reply(200, body)
 
     def list_postings(self, request: EmuRequest) -> Reply:
-        """Answer `GET /postings` (filter: state)."""
+        """Answer `GET /postings` (filters: state, distributionChannel, confidentiality)."""
         state = request.arg("state")
-        rows = [p for p in self.table("postings").values() if state is None or p.get("state") == state]
+        confidentiality = self._confidentiality(request)
+        if isinstance(confidentiality, Reply):
+            return confidentiality
+        channels = set(request.query.get("distributionChannel") or [DEFAULT_CHANNEL])
+        if not channels <= set(CHANNELS):
+            return self.error_reply(400, f"distributionChannel must be one of {', '.join(CHANNELS)}")
+
+        def matches(p: Mapping[str, Any]) -> bool:
+            listed = p.get("state") != "published" or bool(
+                channels & set(p.get("distributionChannels") or [])
+            )
+            return (
+                (state is None or p.get("state") == state)
+                and listed
+                and p["confidentiality"] in confidentiality
+            )
+
+        rows = [p for p in self.table("postings").values() if matches(p)]
         return self._list(request, sorted(rows, key=lambda p: p["createdAt"]))
 
     def get_posting(self, request: EmuRequest, posting_id: str) -> Reply:
@@ -128,33 +177,41 @@ class LeverEmulator(Emulator):
         posting = self.table("postings").get(posting_id)
         if posting is None:
             return self.error_reply(404, f"Posting {posting_id} not found")
-        return Reply(200, {"data": self.public(posting)})
+        return self._one(request, posting)
 
     def list_stages(self, request: EmuRequest) -> Reply:
         """Answer `GET /stages`: the account's stages, in pipeline order (they are not per posting)."""
         return self._list(request, list(self.table("stages").values()))
 
     def get_user(self, request: EmuRequest, user_id: str) -> Reply:
-        """Answer `GET /users/{id}`."""
+        """Answer `GET /users/{id}`, with `deactivatedAt` (null for an active user)."""
         user = self.table("users").get(user_id)
         if user is None:
             return self.error_reply(404, f"User {user_id} not found")
         return Reply(200, {"data": self.public(user)})
 
     def list_opportunities(self, request: EmuRequest) -> Reply:
-        """Answer `GET /opportunities` (filters: email, contact_id, updated_at_start in ms)."""
+        """Answer `GET /opportunities` (filters: email, contact_id, updated_at_start in ms, confidentiality).
+
+        `updated_at_start`: "all Opportunities updated from that timestamp (inclusive) to the present will be
+        included" (https://hire.lever.co/developer/documentation#list-all-opportunities).
+        """
         email = (request.arg("email") or "").strip().lower()
-        contact = request.arg("contact_id")
+        contacts = set(request.query.get("contact_id") or [])
         try:
             since = int(request.arg("updated_at_start") or 0)
         except ValueError:
             return self.error_reply(400, "updated_at_start must be a timestamp in milliseconds")
+        confidentiality = self._confidentiality(request)
+        if isinstance(confidentiality, Reply):
+            return confidentiality
 
         def matches(o: Mapping[str, Any]) -> bool:
             return (
                 (not email or email in {e.lower() for e in o["emails"]})
-                and (contact is None or o["contact"] == contact)
+                and (not contacts or o["contact"] in contacts)
                 and o["updatedAt"] >= since
+                and o["confidentiality"] in confidentiality
             )
 
         rows = [o for o in self.table("opportunities").values() if matches(o)]
@@ -165,7 +222,23 @@ class LeverEmulator(Emulator):
         found = self.table("opportunities").get(opportunity_id)
         if found is None:
             return self.error_reply(404, f"Opportunity {opportunity_id} not found")
-        return Reply(200, {"data": self.public(found)})
+        return self._one(request, found)
+
+    def _one(self, request: EmuRequest, record: Mapping[str, Any]) -> Reply:
+        """Answer one record; a confidential one only to a key with confidential access (403, UNSURE)."""
+        if record.get("confidentiality") == CONFIDENTIAL and not API_KEYS.get(_api_key(request)):
+            return self.error_reply(403, NO_CONFIDENTIAL_ACCESS)
+        return Reply(200, {"data": self.public(record)})
+
+    def _confidentiality(self, request: EmuRequest) -> set[str] | Reply:
+        """Return the confidentiality values a list shows: non-confidential unless asked (docs, above)."""
+        asked = set(request.query.get("confidentiality") or [NON_CONFIDENTIAL])
+        if not asked <= {NON_CONFIDENTIAL, CONFIDENTIAL, "all"}:
+            return self.error_reply(400, "confidentiality must be one of non-confidential, confidential, all")
+        wanted = {NON_CONFIDENTIAL, CONFIDENTIAL} if "all" in asked else asked
+        if CONFIDENTIAL in wanted and not API_KEYS.get(_api_key(request)):
+            return self.error_reply(403, NO_CONFIDENTIAL_ACCESS)
+        return wanted
 
     # --- writes -----------------------------------------------------------------------------------------
 
@@ -173,7 +246,7 @@ class LeverEmulator(Emulator):
         """Answer `POST /opportunities?perform_as=…` → 201 `{data: opportunity}`."""
         body = request.json if isinstance(request.json, dict) else {}
         try:
-            opportunity = self._new_opportunity(request.arg("perform_as"), body)
+            opportunity = self._new_opportunity(request.arg("perform_as"), body, _api_key(request))
         except Refused as exc:
             return self.error_reply(exc.status, str(exc))
         self.table("opportunities")[opportunity["id"]] = opportunity
@@ -187,8 +260,11 @@ class LeverEmulator(Emulator):
         )
         return Reply(201, {"data": self.public(opportunity)})
 
-    def _new_opportunity(self, perform_as: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
-        # perform_as is required on POST /opportunities (3rd-party, consistent across client libraries).
+    def _new_opportunity(self, perform_as: str | None, body: Mapping[str, Any], key: str) -> dict[str, Any]:
+        # "All query parameters except the perform_as parameter are optional" (Lever developer documentation,
+        # "Create an opportunity", https://hire.lever.co/developer/documentation#create-an-opportunity; read in
+        # corbaltcode/lever-data-api-go opportunities.go, which repeats Lever's text). Whether Lever accepts a
+        # deactivated user here the docs do not say; the emulator accepts any user it knows.
         if not perform_as:
             raise Refused(400, "perform_as: the perform_as query parameter is required")
         if perform_as not in self.table("users"):
@@ -212,6 +288,11 @@ class LeverEmulator(Emulator):
         for posting_id in postings:
             if posting_id not in self.table("postings"):
                 raise Refused(404, f"Posting {posting_id} not found")
+        # "An opportunity can only be confidential if it is associated with a confidential job posting"
+        # (the opportunity's `confidentiality`, same page; read in corbaltcode/lever-data-api-go).
+        confidential = any(self.table("postings")[p]["confidentiality"] == CONFIDENTIAL for p in postings)
+        if confidential and not API_KEYS.get(key):
+            raise Refused(403, NO_CONFIDENTIAL_ACCESS)
         stage = body.get("stage") or DEFAULT_STAGE
         if stage not in self.table("stages"):
             raise Refused(400, f"stage: {stage} is not a stage of this account")
@@ -232,6 +313,7 @@ class LeverEmulator(Emulator):
             "tags": list(body.get("tags") or []),
             "sources": list(body.get("sources") or []),
             "origin": origin or "sourced",
+            "confidentiality": CONFIDENTIAL if confidential else NON_CONFIDENTIAL,
             "stage": stage,
             "owner": perform_as,
             "applications": [str(uuid.uuid4()) for _ in postings],
@@ -251,3 +333,14 @@ class LeverEmulator(Emulator):
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+
+def _api_key(request: EmuRequest) -> str:
+    """Return the API key of a Basic `Authorization` header (the username), or "" when there is none."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        return base64.b64decode(encoded).decode().partition(":")[0]
+    except (binascii.Error, UnicodeDecodeError):
+        return ""

@@ -1,20 +1,23 @@
 """A loopback Workable SPI v3: bearer tokens, `paging.next` URLs, `{"error": …}` bodies, 10 req / 10 s.
 
 Modelled on https://workable.readme.io/reference (jobs, stages, job-candidates-index/-create/-show,
-talent-pool-candidates-create, copy-candidate) and https://workable.readme.io/docs/rate-limits.
+talent-pool-candidates-create, copy-candidate) and https://workable.readme.io/docs/rate-limits. Where the
+documentation is silent (error statuses and bodies of a refused create, how `updated_after` treats the
+same second) the comment beside the code says so and what was assumed.
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
-from devkit.ats.wire import EmuRequest, Reply, Route, iso
+from devkit.ats.wire import EmuRequest, Reply, Route
 
 DEMO_TOKEN = "workable-demo-token"
 DEMO_SUBDOMAIN = "scaleup-demo"
@@ -25,11 +28,39 @@ MAX_LIMIT = 100
 SCOPES = {"jobs": "r_jobs", "candidates": "r_candidates", "write": "w_candidates"}
 
 
+def stamp(seconds: float) -> str:
+    """Return `seconds` since the epoch the way Workable renders timestamps.
+
+    "Timestamp fields are rendered in ISO 8601 format (e.g. 2015-06-08T00:00:00Z). Timezone is always UTC"
+    (https://workable.readme.io/reference/whats-new-in-v3): whole seconds, no fraction.
+    """
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
 def _parse_time(value: str) -> datetime | None:
+    """Read a timestamp filter or a stored stamp; None when it is neither of the documented forms.
+
+    "Supported input formats for the timestamp fields created_after & updated_after are: ISO8601 e.g.
+    20150708T115616Z; Unix time (e.g. 1436356721)" (https://workable.readme.io/reference/jobs). The
+    candidates page lists the same `updated_after` filter without restating the formats
+    (https://workable.readme.io/reference/job-candidates-index); both ISO 8601 forms (basic, as in the
+    example, and extended, as Workable renders its own stamps) are read.
+    """
+    text = value.strip()
     try:
-        return datetime.fromisoformat(value)
-    except ValueError:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), UTC)
+        moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
         return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _second(moment: datetime) -> datetime:
+    # Both the documented filter formats and the rendered stamps carry whole seconds, so "updated after"
+    # can only be decided per second: a record stamped in the filter's own second is not after it. The
+    # documentation does not say more than "after"; this is the reading that follows from whole seconds.
+    return moment.replace(microsecond=0)
 
 
 class WorkableEmulator(Emulator):
@@ -39,6 +70,12 @@ class WorkableEmulator(Emulator):
     `stages` (account pipeline, in order), `jobs` (id = shortcode), `candidates` (one record per job, as
     in Workable; `job` None for the talent pool). Candidates created with `sourced: false` are counted in
     `applied_emails` — the "thank you for applying" mail Workable would send.
+
+    Args:
+        talent_pool_refusal: None (default) accepts `POST /talent_pool/candidates` as its reference page
+            documents it (https://workable.readme.io/reference/talent-pool-candidates-create); an HTTP
+            status makes that route refuse every create with it, for the accounts where the API does not
+            take talent-pool candidates. Which status Workable answers then is not documented.
     """
 
     create_path = "/spi/v3/jobs/"
@@ -49,8 +86,9 @@ class WorkableEmulator(Emulator):
     demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_TOKEN}
     demo_fields: ClassVar[Mapping[str, str]] = {"subdomain": DEMO_SUBDOMAIN}
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, talent_pool_refusal: int | None = None, **kwargs: Any) -> None:
         self.applied_emails: list[str] = []
+        self.talent_pool_refusal = talent_pool_refusal
         super().__init__(**kwargs)
 
     def reset(self, seed: Mapping[str, Any] | None = None) -> None:
@@ -135,7 +173,7 @@ class WorkableEmulator(Emulator):
         )
 
     def _fill_candidate(self, record: dict[str, Any]) -> None:
-        now = iso(self.clock())
+        now = stamp(self.clock())
         record.setdefault("name", " ".join(filter(None, (record.get("firstname"), record.get("lastname")))))
         record.setdefault("account", self._account())
         record.setdefault("job", None)
@@ -209,12 +247,15 @@ class WorkableEmulator(Emulator):
             rows = [c for c in rows if str(c.get("email", "")).strip().lower() == email]
         if request.arg("shortcode"):
             rows = [c for c in rows if (c.get("job") or {}).get("shortcode") == request.arg("shortcode")]
-        after = request.arg("updated_after")
-        if after:
+        for name, field in (("created_after", "created_at"), ("updated_after", "updated_at")):
+            after = request.arg(name)
+            if not after:
+                continue
             cutoff = _parse_time(after)
             if cutoff is None:
-                return self.error_reply(422, "updated_after is not a valid timestamp")
-            rows = [c for c in rows if (_parse_time(c["updated_at"]) or cutoff) > cutoff]
+                # The documentation does not say how a malformed filter is answered; 422 is assumed.
+                return self.error_reply(422, f"{name} is not a valid timestamp")
+            rows = [c for c in rows if _second(_parse_time(str(c.get(field))) or cutoff) > _second(cutoff)]
         return self._page(request, "candidates", rows)
 
     def _candidate(self, request: EmuRequest, candidate_id: str) -> Reply:
@@ -232,15 +273,26 @@ class WorkableEmulator(Emulator):
         return self._create(request, job)
 
     def _create_in_pool(self, request: EmuRequest) -> Reply:
+        if self.talent_pool_refusal is not None:
+            # The reference documents this route (https://workable.readme.io/reference/talent-pool-candidates-create)
+            # while the Getting started guide (https://workable.readme.io/reference/generate-an-access-token)
+            # is reported (issue 24) to say creating talent-pool candidates is not supported. What a refusal
+            # looks like is documented nowhere: the status is the caller's, the body Workable's `{"error": …}`.
+            message = "Not found" if self.talent_pool_refusal == 404 else "Not supported"
+            return self.error_reply(self.talent_pool_refusal, message)
         return self._create(request, None)
 
     def _create(self, request: EmuRequest, job: Mapping[str, Any] | None) -> Reply:
         body = request.json if isinstance(request.json, Mapping) else {}
         fields = body.get("candidate") if isinstance(body.get("candidate"), Mapping) else {}
         errors: dict[str, str] = {}
+        # "name (required) … optional if firstname and lastname are provided", "email (required)"
+        # (https://workable.readme.io/reference/job-candidates-create and
+        # https://workable.readme.io/reference/talent-pool-candidates-create, the fields table). The pages
+        # do not document the status or body of a create missing them: 422 with the field named is assumed.
         if not fields.get("name") and not (fields.get("firstname") and fields.get("lastname")):
             errors["name"] = "can't be blank"
-        if not fields.get("email"):
+        if not str(fields.get("email") or "").strip():
             errors["email"] = "can't be blank"
         elif "@" not in str(fields["email"]):
             errors["email"] = "is invalid"
@@ -292,7 +344,7 @@ class WorkableEmulator(Emulator):
         record["job"] = {"shortcode": job["shortcode"], "title": job["title"]} if job else None
         if stage is not None:
             record |= {"stage": stage["name"], "stage_kind": stage.get("kind")}
-        record["created_at"] = iso(self.clock())
+        record["created_at"] = stamp(self.clock())
         self._fill_candidate(record)
         self.stamp_visibility(record)
         self.table("candidates")[record["id"]] = record
@@ -333,4 +385,10 @@ class WorkableEmulator(Emulator):
         record = self._new_candidate(
             self.public(source), job, stage, sourced=bool(source.get("sourced", True))
         )
-        return Reply(201, {"candidate": self.public(record)})
+        # "This endpoint creates a new candidate on the specified job and stage. To get the new candidate,
+        # follow the URL from the body of the response" (https://workable.readme.io/reference/copy-candidate).
+        # The answer names the copy by `id` and its API `url` only: 201 `{"candidate": {"id", "url"}}`, the
+        # `url` on the account's API root (…/spi/v3/candidates/<id>), as in the page's response example; the
+        # page's text says no more than "follow the URL", and nothing of a `profile_url`.
+        url = f"{request.host_url}{self.api_prefix}/candidates/{record['id']}"
+        return Reply(201, {"candidate": {"id": record["id"], "url": url}})

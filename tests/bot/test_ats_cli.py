@@ -139,3 +139,17 @@ def test_api_key_from_stdin_stays_out_of_argv(tmp_path, secret_key) -> None:
         )
     assert done.returncode == 0, done.stderr
     assert "Connected Lever" in done.stdout
+
+
+def test_check_refuses_a_lever_acting_user_deactivated_since_connecting(cli_env, capsys) -> None:
+    from devkit.ats.lever import DEMO_USER_ID
+
+    emu = create_emulator(Vendor.LEVER)
+    emu.seed_file(seed_path(Vendor.LEVER))
+    with emu:
+        assert main(_connect_args(emu)) == 0
+        capsys.readouterr()
+        emu.table("users")[DEMO_USER_ID]["deactivatedAt"] = 1792000000000  # left the company
+        assert main(["ats", "check", "--team", "T1"]) == 2
+    err = capsys.readouterr().err
+    assert "perform_as" in err and "deactivated" in err.lower(), err

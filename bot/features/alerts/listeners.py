@@ -74,7 +74,7 @@ def retry_later(
 ) -> None:
     """Export the candidates again, tell the user who asked how it went, and post the alerts it raised."""
     try:
-        outcomes = deps.exports.export_candidates(team_id, link_id, candidate_ids, actor=user_id)
+        outcomes = deps.exports.export_candidates(team_id, link_id, candidate_ids, actor=f"slack:{user_id}")
     except Exception as exc:
         text = known_error_text(exc)
         if text is None:

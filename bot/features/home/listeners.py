@@ -233,7 +233,7 @@ def run_export_now(deps: Deps, client: WebClient, team_id: str, user_id: str, li
     problems = []
     for link_id in link_ids:
         try:
-            deps.exports.run_pass(team_id, link_id, actor=user_id)
+            deps.exports.run_pass(team_id, link_id, actor=f"slack:{user_id}")
         except Exception as exc:  # a known error of one link must not stop the others
             text = known_error_text(exc)
             if text is None:
