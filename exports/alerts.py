@@ -9,11 +9,13 @@ payload); posting to Slack, at Slack's pace, is another component's job (it read
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from exports.links import LinkSnapshot
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert
 from storage.repositories import AlertRepository
@@ -75,6 +77,12 @@ class PassAlerts:
     channel: str | None
     context: dict[str, Any]
     _items: dict[AlertKind, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    def for_link(cls, link: LinkSnapshot, run_id: str | None = None) -> PassAlerts:
+        """Return the alerts of one pass or manual export of `link`; their id is the run's (new when None)."""
+        context = {"link_id": link.id, "search": link.search_name, "job": link.job_name}
+        return cls(link.team_id, link.id, run_id or uuid.uuid4().hex, link.alert_channel, context)
 
     def outcome(self, state: ExportState, candidate_id: int, **details: Any) -> None:
         """Note a candidate's outcome for the pass's alert of its kind (outcomes nobody needs to hear of are

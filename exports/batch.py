@@ -170,7 +170,13 @@ class BatchExporter:
                     changes = {"email_sent": decision.emails[0].address}
                 reason = "claimed; looking the candidate up first" if export.outcome_unknown else "claimed"
                 repo.transition(
-                    export, ExportState.EXPORTING, actor=recorder.actor, reason=reason, **lease, **changes
+                    export,
+                    ExportState.EXPORTING,
+                    actor=recorder.actor,
+                    reason=reason,
+                    run_id=recorder.run_id,
+                    **lease,
+                    **changes,
                 )
                 claimed.append(item)
             recorder.alerts.flush(session)

@@ -126,7 +126,7 @@ class ExportEngine:
         with unit_of_work(self.sessions) as session:
             _, link = load_link(session, team_id, link_id, lock=True)
             caps = self._adapter_in(session, link.connection_id).capabilities
-            result = self._sync(session, link, caps, actor=actor, alerts=alerts or self._alerts(link))
+            result = self._sync(session, link, caps, actor=actor, alerts=alerts or PassAlerts.for_link(link))
             claims.reap_expired(session, team_id, link_id, now=self.config.now(), actor=actor)
         return result
 
@@ -141,7 +141,9 @@ class ExportEngine:
             with unit_of_work(self.sessions) as session:
                 _, link = load_link(session, team_id, link_id, lock=True)
                 caps = self._adapter_in(session, link.connection_id).capabilities
-                self._sync(session, link, caps, actor=actor, alerts=self._alerts(link), candidate_ids=ids)
+                self._sync(
+                    session, link, caps, actor=actor, alerts=PassAlerts.for_link(link), candidate_ids=ids
+                )
 
     def _sync(
         self,
@@ -233,7 +235,7 @@ class ExportEngine:
     ) -> PassResult:
         if link.paused:
             return PassResult(link.team_id, link.id, paused=True, message=link.paused_reason)
-        alerts = self._alerts(link)
+        alerts = PassAlerts.for_link(link)
         prepared = self._prepare(link, actor=actor, alerts=alerts)
         if isinstance(prepared, PassResult):
             return prepared
@@ -255,6 +257,7 @@ class ExportEngine:
         *,
         actor: str,
         overrides: ExportOverrides | None = None,
+        run_id: str | None = None,
     ) -> list[ExportOutcome]:
         """Export these candidates of the link now, through the same path as a pass.
 
@@ -264,6 +267,7 @@ class ExportEngine:
         Args:
             overrides: the job, stage, kind and email types of this export when the recruiter changed them
                 (None: the link's). Records stay the candidates' rows of the link.
+            run_id: the run this export belongs to (a bulk export's chunks share one); None: a run of its own.
 
         Raises:
             LinkPaused: the link is paused (for instance its job closed); nothing was sent.
@@ -274,7 +278,7 @@ class ExportEngine:
             _, link = load_link(session, team_id, link_id)
         if link.paused:
             raise LinkPaused(f"This link is paused: {link.paused_reason}", hint="Fix it with /scaleup link.")
-        alerts = self._alerts(link)
+        alerts = PassAlerts.for_link(link, run_id)
         prepared = self._prepare(link, actor=actor, alerts=alerts, raise_errors=True)
         if isinstance(prepared, PassResult):
             raise LinkPaused(f"This link is paused: {prepared.message}", hint="Fix it with /scaleup link.")
@@ -369,13 +373,9 @@ class ExportEngine:
     ) -> BatchExporter:
         """Return the batch exporter a pass or a manual export of `link` claims and sends with."""
         recorder = Recorder(
-            self.sessions, link, self.config, self.worker_id, actor, alerts or self._alerts(link)
+            self.sessions, link, self.config, self.worker_id, actor, alerts or PassAlerts.for_link(link)
         )
         return BatchExporter(self.sessions, adapter, recorder, create=self.create)
-
-    def _alerts(self, link: LinkSnapshot) -> PassAlerts:
-        context = {"link_id": link.id, "search": link.search_name, "job": link.job_name}
-        return PassAlerts(link.team_id, link.id, uuid.uuid4().hex, link.alert_channel, context)
 
     def adapter_for(self, connection_id: int) -> AtsAdapter:
         """Return the adapter of an ATS connection (building one does no I/O)."""

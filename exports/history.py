@@ -61,6 +61,7 @@ class HistoryEvent:
     to_state: ExportState
     actor: Actor
     reason: str | None
+    run_id: str | None = None  # the pass or manual export it happened in (`scaleup runs --run ID`)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class LinkHistory:
     ats_profile_url: str | None
     last_error: str | None
     events: tuple[HistoryEvent, ...]
+    created_by_run: str | None = None  # the run whose ATS call created the record, when this app created it
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def candidate_history(session: Session, team_id: str, candidate_id: int) -> Cand
                 to_state=ExportState(row.to_state),
                 actor=Actor.of(row.actor),
                 reason=row.reason,
+                run_id=row.run_id,
             )
         )
     links = tuple(
@@ -136,6 +139,7 @@ def candidate_history(session: Session, team_id: str, candidate_id: int) -> Cand
             ats_profile_url=export.ats_profile_url,
             last_error=export.last_error_message,
             events=tuple(events.get(export.id, ())),
+            created_by_run=export.run_id,
         )
         for export, search, vendor, job in exports
     )

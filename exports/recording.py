@@ -24,7 +24,8 @@ from exports.types import EngineConfig
 from storage.db import unit_of_work
 from storage.export_repository import ExportRepository
 from storage.models import Export
-from storage.states import ExportState
+from storage.runs import RunRepository
+from storage.states import CREATED_STATES, ExportState
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +85,14 @@ class Recorder:
         changes = {}
         if hit is not None:
             changes = {"ats_candidate_id": hit.ats_candidate_id, "ats_profile_url": hit.profile_url}
-        repo.transition(export, state, actor=self.actor, reason=reason, **changes)
+        repo.transition(export, state, actor=self.actor, reason=reason, run_id=self.run_id, **changes)
         self.count(state)
         self._alert(export, name)
+
+    @property
+    def run_id(self) -> str:
+        """Return the id of this pass or manual export (its alerts' id), recorded with every change."""
+        return self.alerts.pass_id
 
     def count(self, state: ExportState, by: int = 1) -> None:
         """Count `by` more outcomes of `state` (negative: moved on to another state since)."""
@@ -124,11 +130,16 @@ class Recorder:
                 state,
                 actor=self.actor,
                 reason=reason,
+                run_id=self.run_id,
                 lease_owner=None,
                 lease_expires_at=None,
                 outcome_unknown=unknown,
                 **changes,
             )
+            if export.run_id == self.run_id and state in CREATED_STATES:
+                RunRepository(session, self.link.team_id).note_created(
+                    self.run_id, link_id=self.link.id, actor=self.actor
+                )
             if mirror_entries:
                 mirror.upsert(
                     session,

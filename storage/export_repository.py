@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, select
 from storage.base import utcnow
 from storage.models import Export, ExportEvent
 from storage.repository import Repository
-from storage.states import ExportState, check_transition
+from storage.states import CREATED_STATES, ExportState, check_transition
 
 
 class ExportRepository(Repository[Export]):
@@ -105,9 +105,20 @@ class ExportRepository(Repository[Export]):
         return ids
 
     def transition(
-        self, export: Export, target: ExportState, *, actor: str, reason: str | None = None, **changes: object
+        self,
+        export: Export,
+        target: ExportState,
+        *,
+        actor: str,
+        reason: str | None = None,
+        run_id: str | None = None,
+        **changes: object,
     ) -> Export:
-        """Move `export` to `target` if the transition table allows it, record the event, apply `changes`."""
+        """Move `export` to `target` if the transition table allows it, record the event, apply `changes`.
+
+        `run_id` names the pass or manual export doing it; a record it sends to the ATS (exporting → processing
+        or exported) is marked as that run's, which is what undoing the run takes back.
+        """
         if export.team_id != self.team_id:
             raise ValueError("export belongs to another workspace")
         current = export.state
@@ -116,6 +127,8 @@ class ExportRepository(Repository[Export]):
             if not hasattr(Export, name):
                 raise AttributeError(f"Export has no column {name!r}")
             setattr(export, name, value)
+        if run_id is not None and current == ExportState.EXPORTING and target in CREATED_STATES:
+            export.run_id = run_id
         export.state = target
         if target.is_final:
             export.finished_at = utcnow()
@@ -127,6 +140,7 @@ class ExportRepository(Repository[Export]):
                 to_state=target,
                 actor=actor,
                 reason=reason,
+                run_id=run_id,
             )
         )
         self.session.flush()

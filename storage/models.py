@@ -279,6 +279,8 @@ class Export(Timestamped, Base):
     last_error_message: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[str | None] = mapped_column(String(32))
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The run (`ExportRun`) whose ATS call created the candidate's record: what undoing that run takes back.
+    run_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class ExportEvent(Base):
@@ -294,6 +296,25 @@ class ExportEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    run_id: Mapped[str | None] = mapped_column(String(32))  # the pass or manual export it happened in
+
+
+class ExportRun(Base):
+    """One pass or manual export of a link that created records in the ATS (its id is the pass's alert id).
+
+    A run gets its row with the first record it creates, so every run that left something in the ATS is
+    listed, with who ran it and how many records it created: what Undo takes back.
+    """
+
+    __tablename__ = "export_run"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM, index=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("link.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Alert(Timestamped, Base):

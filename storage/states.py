@@ -47,6 +47,9 @@ FINAL_STATES = frozenset(
 )
 
 
+#: What a record becomes when the ATS call that created it succeeded (from `exporting`).
+CREATED_STATES = frozenset({ExportState.PROCESSING, ExportState.EXPORTED})
+
 #: state -> states it may move to. `None` is a record that does not exist yet.
 TRANSITIONS: dict[ExportState | None, frozenset[ExportState]] = {
     None: frozenset(

@@ -251,6 +251,7 @@ class HistoryEventOut(Out):
     by: str = Field(description="Who or what: `slack:<user id>`, `scheduler` (an automatic pass), `sync`, …")
     by_words: str = Field(description="The same in words.")
     reason: str | None
+    run: str | None = Field(default=None, description="The pass or manual export it happened in.")
 
 
 class LinkHistoryOut(Out):
@@ -264,6 +265,10 @@ class LinkHistoryOut(Out):
     ats_record_id: str | None
     ats_record_url: str | None
     last_error: str | None
+    created_by_run: str | None = Field(
+        default=None,
+        description="The run whose ATS call created the record (null: the ATS had them already).",
+    )
     events: list[HistoryEventOut]
 
 
@@ -290,6 +295,7 @@ class HistoryOut(Out):
                     ats_record_id=link.ats_candidate_id,
                     ats_record_url=link.ats_profile_url,
                     last_error=link.last_error,
+                    created_by_run=link.created_by_run,
                     events=[
                         HistoryEventOut(
                             at=event.at.isoformat(),
@@ -298,6 +304,7 @@ class HistoryOut(Out):
                             by=event.actor.raw,
                             by_words=event.actor.words(),
                             reason=event.reason,
+                            run=event.run_id,
                         )
                         for event in link.events
                     ],

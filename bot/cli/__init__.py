@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.cli.status",
     "bot.cli.history",
     "bot.cli.preview",
+    "bot.cli.runs",
     "bot.cli.demo",
     "bot.cli.worker",
     "bot.cli.importer",

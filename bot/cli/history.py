@@ -7,16 +7,15 @@ import json
 
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy import select
 
 from ats.registry import spec_of
 from bot.api.schemas import HistoryOut
 from bot.cli import CommandError
+from bot.cli.teams import only_team
 from bot.settings import load_settings
 from bot.wiring import build_services
 from exports.history import CandidateHistory, candidate_history, find_candidates
 from storage.db import unit_of_work
-from storage.models import Workspace
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     services = build_services(load_settings(), auto_upgrade=True)
     try:
         with unit_of_work(services.read_sessions) as session:
-            team = args.team or _only_team(list(session.scalars(select(Workspace.team_id))))
+            team = only_team(session, args.team)
             matches = find_candidates(session, team, args.candidate)
             if not matches:
                 raise CommandError(f"no candidate of {team} matches {args.candidate!r}.")
@@ -62,16 +61,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         render(history, Console())
     return 0
-
-
-def _only_team(teams: list[str]) -> str:
-    if len(teams) == 1:
-        return teams[0]
-    if not teams:
-        raise CommandError("the database has no workspace yet.")
-    raise CommandError(
-        f"the database holds {len(teams)} workspaces; say which with --team ({', '.join(teams)})."
-    )
 
 
 def render(history: CandidateHistory, console: Console) -> None:
@@ -95,6 +84,7 @@ def render(history: CandidateHistory, console: Console) -> None:
                 else f"{event.from_state.label} → {event.to_state.label}"
             )
             why = f": {event.reason}" if event.reason else ""
+            why += f" (run {event.run_id})" if event.run_id else ""
             console.print(
                 f"  {event.at:%Y-%m-%d %H:%M:%S} UTC  {change}, by {event.actor.words()}{escape(why)}",
                 highlight=False,

@@ -14,10 +14,13 @@ from export_rig import (
     slack_retry,
 )
 from slack_rig import MEMBER, PUBLIC_CHANNEL, TEAM, AppServer, json_body, new_trigger
+from sqlalchemy import select
 
 from bot.features.export.ids import ExportIds
 from bot.features.export.views import NO_ATS
 from devkit.slack.signing import command_body
+from storage.db import unit_of_work
+from storage.models import Export, ExportRun
 from storage.states import ExportState
 
 
@@ -78,6 +81,12 @@ def test_a_bulk_export_of_500_with_40_lacking_an_email_exports_460_and_keeps_one
     assert sum(s is ExportState.EXPORTED for s in states.values()) == 460
     assert sum(s is ExportState.REACHOUT_ON_LINKEDIN for s in states.values()) == 40
     assert len([r for r in fast_greenhouse.created if r.kind == "candidate"]) == 460
+    with unit_of_work(export_server.sessions) as session:  # five chunks, one run: what Undo takes back
+        (run,) = session.scalars(select(ExportRun)).all()
+        assert run.created == 460 and run.actor.startswith("slack:")
+        assert set(session.scalars(select(Export.run_id).where(Export.state == ExportState.EXPORTED))) == {
+            run.id
+        }
 
     (progress,) = export_server.slack.calls("chat.postMessage")  # one message, not 500 posts
     assert progress.payload["channel"] == PUBLIC_CHANNEL and "0 of 500" in progress.payload["text"]

@@ -120,3 +120,23 @@ def test_slash_history_and_the_history_button_answer_only_the_asker(
         if "Export history" in c.payload.get("text", "")
     ]
     assert posted["response_type"] == "ephemeral" and posted["replace_original"] is False
+
+
+def test_scaleup_runs_lists_the_run_that_created_the_record_and_history_names_it(
+    export_server: AppServer, story: tuple[int, int], database_url: str, secret_key: str, monkeypatch, capsys
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
+    assert main(["runs", "--team", TEAM, "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+    assert run["by"] == f"slack:{MEMBER}" and run["created"] == 1 and run["search"] == "Backend hires"
+
+    assert main(["runs", "--team", TEAM, "--run", run["id"], "--json"]) == 0
+    (created,) = json.loads(capsys.readouterr().out)["created"]
+    assert created["candidate"] == "h-0" and created["state"] == "exported" and created["ats_record_id"]
+
+    assert main(["history", "--candidate", "h-0", "--team", TEAM, "--json"]) == 0
+    (link,) = json.loads(capsys.readouterr().out)["links"]
+    assert link["created_by_run"] == run["id"]
+    assert run["id"] in {e["run"] for e in link["events"]}
+    assert main(["runs", "--team", TEAM, "--run", "nope"]) == 2

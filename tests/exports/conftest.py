@@ -16,6 +16,7 @@ from ats.types import EmailAddress, NewCandidate
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import emulator_class, load_seed
+from exports import mirror
 from exports.adapters import AdapterFactory
 from exports.batch import Create, create_in_ats
 from exports.engine import ExportEngine
@@ -277,6 +278,16 @@ class World:
         """Return an adapter on the emulator, for arranging and checking the ATS side."""
         with unit_of_work(self.sessions) as session:
             return self.adapters.for_connection(session.get(AtsConnection, self.connection_id))
+
+    def refresh_mirror(self) -> None:
+        """Bring the local copy of the ATS up to date, as a pass does before deciding."""
+        mirror.refresh(
+            self.sessions,
+            self.adapter(),
+            team_id=self.team_id,
+            connection_id=self.connection_id,
+            now=self.clock(),
+        )
 
     def put_in_ats(self, email: str, *, last_name: str = "Existing", linkedin_url: str | None = None) -> str:
         """Create a person in the ATS directly (as a recruiter would), and return its ATS id."""

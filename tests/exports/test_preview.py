@@ -7,7 +7,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.vocabulary import Vendor
-from exports import mirror
 from exports.preview import Outcome, Preview
 from storage.db import unit_of_work
 from storage.enums import Audience, ResponseType
@@ -22,17 +21,6 @@ def rows_written(world) -> dict[str, int]:
             model.__tablename__: session.scalar(select(func.count()).select_from(model))
             for model in (Export, ExportEvent, Alert, AtsMirrorEntry, Link)
         }
-
-
-def refresh_mirror(world) -> None:
-    """Bring the local copy of the ATS up to date, as the pass does before deciding."""
-    mirror.refresh(
-        world.sessions,
-        world.adapter(),
-        team_id=world.team_id,
-        connection_id=world.connection_id,
-        now=world.clock(),
-    )
 
 
 def assert_pass_did_what_preview_said(world, link: int, preview: Preview) -> None:
@@ -52,7 +40,7 @@ def test_a_pass_does_exactly_what_the_preview_said(world) -> None:
     world.put_in_ats("known@example.org")
     known = world.add_candidate(["known@example.org"], responses=INTERESTED)
     silent = world.add_candidate(["silent@example.org"])  # never answered the campaign
-    refresh_mirror(world)
+    world.refresh_mirror()
     engine = world.engine()
     before = rows_written(world)
 
@@ -81,7 +69,7 @@ def test_people_already_in_the_ats_are_added_or_linked_as_the_preview_said(world
     world.put_in_ats("again@example.org")
     known = world.add_candidate(["again@example.org"])
     link = world.link(include_ats_candidates=True)
-    refresh_mirror(world)
+    world.refresh_mirror()
     engine = world.engine()
 
     preview = engine.preview(world.team_id, link)
@@ -99,7 +87,7 @@ def test_an_exclusion_only_ats_leaves_out_whom_it_knows(make_world) -> None:
     known = world.add_candidate(["ada.lovelace@example.com"])  # an employee in the emulator's seed
     stranger = world.add_candidate(["stranger@example.org"])
     link = world.link(job_id=None, include_ats_candidates=True)
-    refresh_mirror(world)
+    world.refresh_mirror()
     engine = world.engine()
 
     preview = engine.preview(world.team_id, link)

@@ -52,3 +52,25 @@ def test_hostile_history_queries_match_nobody_and_break_nothing(app_server: AppS
         ), key
     assert set(statuses.values()) == {200}
     report("history queries", texts=len(HOSTILE), answered="200, nobody matched", longest_chars=5000)
+
+
+def test_hostile_ids_on_the_command_line_are_one_line_and_exit_2(
+    app_server: AppServer, database_url: str, secret_key: str, monkeypatch, capsys
+) -> None:
+    from bot.cli import main
+
+    with unit_of_work(app_server.sessions) as session:
+        ensure_workspace(session, TEAM)
+        session.add(Candidate(team_id=TEAM, first_name="Quinn", last_name="Percent", source_id="q-1"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
+    for args in (
+        ["runs", "--team", TEAM, "--run", "' OR 1=1 --"],
+        ["runs", "--team", TEAM, "--run", "x" * 5000],
+        ["history", "--team", TEAM, "--candidate", "%"],
+        ["history", "--team", TEAM, "--candidate", "\u0000"],
+    ):
+        assert main(args) == 2, args[:4]
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err[:300]
+    report("CLI ids", runs_and_history_args=4, answered="one line, exit 2")

@@ -9,6 +9,7 @@ double click, Slack retrying a request).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -318,11 +319,12 @@ def run_bulk(
         progress = BulkProgress(search=link.search, vendor=link.vendor, total=len(ids))
         channel, ts = post(client, where, progress_text(progress))
         slack = waiting_client(client)
+        run_id = uuid.uuid4().hex  # one run (and one digest per kind of alert) for every chunk
         for start in range(0, len(ids), BULK_CHUNK):
             chunk = ids[start : start + BULK_CHUNK]
             try:
                 outcomes = deps.exports.export_candidates(
-                    link.team_id, link.link_id, chunk, actor=f"slack:{user_id}"
+                    link.team_id, link.link_id, chunk, actor=f"slack:{user_id}", run_id=run_id
                 )
             except ScaleUpError as exc:
                 progress = replace(progress, stopped=exc.user_message())

@@ -1,0 +1,27 @@
+"""Which workspace a CLI command acts on: the one named with --team, else the database's only one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.cli import CommandError
+from storage.models import Workspace
+
+
+def only_team(session: Session, team: str | None) -> str:
+    """Return `team`, or the database's only workspace.
+
+    Raises:
+        CommandError: no workspace yet, or several and none named.
+    """
+    if team:
+        return team
+    teams = list(session.scalars(select(Workspace.team_id)))
+    if len(teams) == 1:
+        return teams[0]
+    if not teams:
+        raise CommandError("the database has no workspace yet.")
+    raise CommandError(
+        f"the database holds {len(teams)} workspaces; say which with --team ({', '.join(teams)})."
+    )
