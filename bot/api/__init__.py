@@ -30,6 +30,7 @@ from ingest.results import IngestError, NotFound, OnChanged, notify
 from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.repositories import find_api_token
+from storage.statistics import ImportStatistics
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -152,10 +153,17 @@ def make_api(services: Services, on_changed: OnChanged | None = None) -> IngestA
     """
     rate = parse_rate(services.settings.api_rate_limit, name="SCALEUP_API_RATE_LIMIT")
 
+    statistics = ImportStatistics(services.sessions)  # the planner follows the tables the batches grow
+
     def token_budget(token_id: int) -> float:
         return services.budgets.for_key(f"api_token_{int(token_id)}", rate).try_take()
 
-    return IngestApi(services.sessions, on_changed=on_changed, token_budget=token_budget)
+    def changed(team_id: str, candidate_ids: Iterable[int]) -> None:
+        ids = list(candidate_ids)
+        statistics.grew(len(ids))
+        notify(on_changed, team_id, ids)
+
+    return IngestApi(services.sessions, on_changed=changed, token_budget=token_budget)
 
 
 def _relative_path(environ: Mapping[str, Any]) -> str:

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
                     keep_hints(stack, workdir / DATABASE_FILE, temporary=args.dir is None),
                     highlight=False,
                     markup=False,
+                    soft_wrap=True,  # the export line is copied whole: never wrapped at the terminal width
                 )
                 try:
                     stack.ats.wait()

@@ -65,7 +65,7 @@ def test_the_demo_runs_again_in_the_same_folder(tmp_path) -> None:
 def test_demo_keep_says_how_to_point_the_cli_at_its_database(tmp_path) -> None:
     demo = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "demo", "--fast", "--keep", "--dir", str(tmp_path)],
-        env=scaleup_env(COLUMNS="200"),
+        env=scaleup_env(COLUMNS="80"),  # a narrow terminal must not break the line to copy
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
