@@ -16,7 +16,9 @@ from ats.classify import odd_answers_are_errors
 from ats.errors import (
     AlreadyExists,
     AtsError,
+    ChangedSince,
     NotFound,
+    NotSupported,
     PermissionMissing,
     RateLimited,
     ValidationFailed,
@@ -31,9 +33,12 @@ from ats.types import (
     CandidatePage,
     Capabilities,
     CreatedApplication,
+    CreatedRecord,
     Job,
     NewCandidate,
     Stage,
+    WithdrawAction,
+    Withdrawn,
 )
 from core.ttl import TtlMemory
 from core.vocabulary import Vendor
@@ -73,6 +78,9 @@ SPEC = VendorSpec(
         delayed_visibility=True,
         tags=True,
         notes=True,
+        # application.changeStage to the plan's `Archived` stage with an `archiveReasonId` (see `withdraw`).
+        # A candidate without an application cannot be taken back: the API has no candidate delete/archive.
+        withdraw=True,
     ),
 )
 
@@ -89,6 +97,19 @@ LEAD_STAGE_TYPE = "Lead"
 
 APPLICANT_STAGE_TYPES = ("PreInterviewScreen", "Active")
 """Stage types that make an application an applicant rather than a lead, in the order they are preferred."""
+
+ARCHIVED_STAGE_TYPE = "Archived"
+"""Stage type `application.changeStage` archives to; it "must" come with an `archiveReasonId`."""
+
+CLOSED_APPLICATION_STATUSES = frozenset({"Archived", "Hired"})
+"""application `status` values (enum Hired/Archived/Active/Lead) that say a person already decided."""
+
+WITHDRAW_REASON_TYPE = "Other"
+"""archiveReason `reasonType` (RejectedByCandidate/RejectedByOrg/Other) for an export taken back: neither
+the candidate nor the company rejected anyone, the record was sent by mistake."""
+
+WITHDRAW_REASON_WORDS = ("mistake", "error", "accident")
+"""Words of an archive reason's `text` that fit "exported by mistake" better than a bare "Other"."""
 
 METADATA_TTL = 300.0
 """Seconds the sources and the stages used for default placement are reused before being asked again."""
@@ -317,6 +338,7 @@ class AshbyAdapter:
         self._sources: TtlMemory[str, dict[str, str]] = TtlMemory(METADATA_TTL, clock=now)
         self._tags: dict[str, str] = {}
         self._stages: TtlMemory[str, list[Stage]] = TtlMemory(METADATA_TTL, clock=now)
+        self._reasons: TtlMemory[str, Mapping[str, str]] = TtlMemory(METADATA_TTL, clock=now)
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> AshbyAdapter:
@@ -491,6 +513,72 @@ class AshbyAdapter:
         """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
         return visible_one_by_one(self, candidate_ids)
 
+    def withdraw(self, record: CreatedRecord, *, reason: str) -> Withdrawn:
+        """Archive the application this app created: move it to its interview plan's `Archived` stage with
+        an archive reason of type "Other", after checking nobody moved, archived or hired it since.
+
+        Ashby's documented operations (operationIds of ashby-openapi.yml; pages under
+        https://developers.ashbyhq.com/reference/<operationId lower-cased>):
+        `application.info` (applicationInfo) reads its `status` (Hired/Archived/Active/Lead), `job` and
+        `currentInterviewStage`, whose `interviewPlanId` names the plan it is on; `interviewStage.list`
+        (interviewStageList) gives that plan's stages with their `type`; `archiveReason.list`
+        (archivereasonlist) the reasons (`text`, `reasonType`); `application.changeStage`
+        (applicationChangeStage) moves it: "Archive Reason to set when moving to an Interview Stage with
+        type: `Archived`. Note: You must pass this parameter". No `archiveEmail` is sent, so the candidate
+        is not emailed. Ashby's API deletes neither applications nor candidates, and
+        an archive reason carries no free text, so `reason` is added as a note on the candidate.
+
+        Ashby has no conditional update: a person moving the application between the read and the change is
+        not detected (a window of one request).
+        """
+        if not record.application_id:
+            raise NotSupported(
+                SPEC.label,
+                "a candidate added without a job cannot be taken back: Ashby's API can neither archive nor "
+                "delete a candidate",
+                hint="Archive or delete the candidate in Ashby by hand if they should not be there.",
+            )
+        application = _results(self._call("application.info", {"applicationId": record.application_id}))
+        if not isinstance(application, Mapping) or not application.get("id"):
+            raise NotFound(SPEC.label, f"application {record.application_id} was not found")
+        stage = application.get("currentInterviewStage")
+        stage = stage if isinstance(stage, Mapping) else {}
+        job = application.get("job") if isinstance(application.get("job"), Mapping) else {}
+        status = str(application.get("status") or "")
+        if status in CLOSED_APPLICATION_STATUSES or stage.get("type") == ARCHIVED_STAGE_TYPE:
+            raise ChangedSince(SPEC.label, f"the application is already {status.lower() or 'archived'}")
+        if record.job_id and job.get("id") and str(job["id"]) != record.job_id:
+            raise ChangedSince(SPEC.label, "the application was moved to another job")
+        if record.stage_id and str(stage.get("id")) != record.stage_id:
+            raise ChangedSince(SPEC.label, f"the application is now at stage “{stage.get('title') or '?'}”")
+        plan_stages = self._plan_stages(stage, str(job.get("id") or record.job_id or ""))
+        if record.stage_id is None:
+            expected = _default_stage(plan_stages, prospect=record.prospect)
+            if expected is not None and str(stage.get("id")) != expected:
+                raise ChangedSince(
+                    SPEC.label, f"the application is now at stage “{stage.get('title') or '?'}”"
+                )
+        archived = next((s for s in plan_stages if s.get("type") == ARCHIVED_STAGE_TYPE), None)
+        if archived is None or not archived.get("id"):
+            raise NotSupported(
+                SPEC.label,
+                "the application's interview plan has no Archived stage to move it to",
+                hint="Archive the application in Ashby by hand.",
+            )
+        archive_reason = self._withdraw_reason()
+        body = {
+            "applicationId": record.application_id,
+            "interviewStageId": str(archived["id"]),
+            "archiveReasonId": archive_reason["id"],
+        }
+        self._call("application.changeStage", body, write=True)
+        self._note(record.candidate_id, reason)
+        return Withdrawn(
+            WithdrawAction.ARCHIVED,
+            f"application to {job.get('title') or 'the job'} archived in Ashby "
+            f"with the reason “{archive_reason['text']}”",
+        )
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self._http.close()
@@ -586,6 +674,51 @@ class AshbyAdapter:
         except AtsError as exc:
             log.warning("Ashby candidate %s created, but the note failed: %s", candidate_id, exc.code)
 
+    def _plan_stages(self, stage: Mapping[str, Any], job_id: str) -> list[Mapping[str, Any]]:
+        # The current stage names the plan the application is on (interviewStage.info results carry a
+        # required `interviewPlanId`); only without it is the job's plan asked for.
+        plan_id = stage.get("interviewPlanId")
+        if not plan_id and job_id:
+            plan = _results(self._call("jobInterviewPlan.info", {"jobId": job_id})) or {}
+            plan_id = plan.get("interviewPlanId")
+        if not plan_id:
+            raise NotFound(SPEC.label, "the application's interview plan was not found")
+        items = _result_list(self._call("interviewStage.list", {"interviewPlanId": str(plan_id)}))
+        return sorted(items, key=lambda item: int(item.get("orderInInterviewPlan") or 0))
+
+    def _withdraw_reason(self) -> Mapping[str, str]:
+        """Return the archive reason (id, text) that says "exported by mistake" best; see `_reason_rank`."""
+        cached = self._reasons.get("withdraw")
+        if cached is not None:
+            return cached
+        # archiveReason.list omits archived reasons unless `includeArchived` (hiringProcessMetadataRead).
+        items = _result_list(self._call("archiveReason.list", {}))
+        candidates = [i for i in items if i.get("id") and not i.get("isArchived")]
+        ranked = sorted(
+            ((rank, r) for r in candidates if (rank := _reason_rank(r)) is not None), key=lambda x: x[0]
+        )
+        if not ranked:
+            raise NotSupported(
+                SPEC.label,
+                "no archive reason fits an export taken back (none of type Other)",
+                hint="Add an archive reason of type Other (e.g. “Added by mistake”) in Ashby's admin settings.",
+            )
+        best = ranked[0][1]
+        chosen = {"id": str(best["id"]), "text": str(best.get("text") or "")}
+        self._reasons.put("withdraw", chosen)
+        return chosen
+
+    def _note(self, candidate_id: str, reason: str) -> None:
+        # The archive reason is a fixed list; the app's own words go in a note (candidate.createNote). Extra:
+        # the application is already archived, so a failure is only logged.
+        if not reason.strip():
+            return
+        try:
+            note = {"type": "text/plain", "value": reason.strip()}
+            self._call("candidate.createNote", {"candidateId": candidate_id, "note": note}, write=True)
+        except AtsError as exc:
+            log.warning("Ashby application archived, but the note on %s failed: %s", candidate_id, exc.code)
+
     def _tag_id(self, title: str) -> str:
         key = title.casefold()
         if key not in self._tags:
@@ -596,6 +729,32 @@ class AshbyAdapter:
                 raise VendorUnavailable(SPEC.label, "created a tag but returned no id")
             self._tags[key] = str(results["id"])
         return self._tags[key]
+
+
+def _reason_rank(item: Mapping[str, Any]) -> int | None:
+    """Rank an archive reason for an export taken back (lower is better; None: never used).
+
+    Only `reasonType` "Other" is used: "RejectedByOrg"/"RejectedByCandidate" would record a rejection nobody
+    made. Among those, a text saying it was a mistake ("Added by mistake", "Added in error") comes first, then
+    one that is just "Other", then any other reason of type Other, in Ashby's order.
+    """
+    if item.get("reasonType") != WITHDRAW_REASON_TYPE:
+        return None
+    text = str(item.get("text") or "").strip().casefold()
+    if any(word in text for word in WITHDRAW_REASON_WORDS):
+        return 0
+    return 1 if text == "other" else 2
+
+
+def _default_stage(stages: Sequence[Mapping[str, Any]], *, prospect: bool) -> str | None:
+    """Return the stage an export without `stage_id` was placed at: the first "Lead" stage for a prospect
+    (application.create's default), else the stage `_first_applicant_stage` chooses; None when unknown."""
+    wanted = (LEAD_STAGE_TYPE,) if prospect else APPLICANT_STAGE_TYPES
+    for kind in wanted:
+        for stage in stages:
+            if stage.get("type") == kind and stage.get("id"):
+                return str(stage["id"])
+    return None
 
 
 def _created(candidate: Mapping[str, Any], application: Mapping[str, Any] | None) -> CreatedApplication:

@@ -28,9 +28,11 @@ from ats.types import (
     CandidatePage,
     Capabilities,
     CreatedApplication,
+    CreatedRecord,
     Job,
     NewCandidate,
     Stage,
+    Withdrawn,
 )
 from core.ttl import TtlMemory
 from core.vocabulary import Vendor
@@ -377,6 +379,10 @@ class BambooHRAdapter:
         self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
     ) -> CreatedApplication:
         """Refuse: ScaleUp never writes to BambooHR."""
+        raise NotSupported(SPEC.label, EXPORT_REFUSED)
+
+    def withdraw(self, record: CreatedRecord, *, reason: str) -> Withdrawn:
+        """Refuse: ScaleUp never writes to BambooHR, so there is nothing of its own to take back."""
         raise NotSupported(SPEC.label, EXPORT_REFUSED)
 
     def get_candidate(self, candidate_id: str) -> AtsCandidate | None:

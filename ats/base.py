@@ -25,9 +25,11 @@ from ats.types import (
     CandidatePage,
     Capabilities,
     CreatedApplication,
+    CreatedRecord,
     Job,
     NewCandidate,
     Stage,
+    Withdrawn,
 )
 from core.vocabulary import Vendor
 
@@ -118,6 +120,17 @@ class AtsAdapter(Protocol):
 
     def visible_candidates(self, candidate_ids: Sequence[str]) -> set[str]:
         """Return those of these candidate ids the ATS shows now (one request per batch where it can)."""
+        ...
+
+    def withdraw(self, record: CreatedRecord, *, reason: str) -> Withdrawn:
+        """Take back a record this app created (undoing an export): reject or archive its application with
+        `reason`, or delete it where the vendor lets an integration, as the vendor's documentation allows.
+
+        Raises:
+            ChangedSince: a person changed the record since (another stage, already rejected or archived).
+            NotFound: the record is gone.
+            NotSupported: the vendor's API offers no way to take it back (`capabilities.withdraw` False).
+        """
         ...
 
     def close(self) -> None:

@@ -129,6 +129,13 @@ class NotSupported(AtsError):
     default_hint = "This ATS can only be used to exclude candidates it already has."
 
 
+class ChangedSince(AtsError):
+    """A record the app created was changed by a person since (moved, rejected, archived): left as it is."""
+
+    code = "changed_since"
+    default_hint = "Nothing was done to it: someone changed it in the ATS after the export, so it stays."
+
+
 TRANSIENT_ERRORS: tuple[type[AtsError], ...] = (RateLimited, VendorUnavailable)
 #: Errors that say the connection itself is refused: nothing more can be sent until someone reconnects.
 CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing, AddressRefused)

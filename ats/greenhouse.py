@@ -22,7 +22,14 @@ import httpx
 
 from ats.base import ConnectionConfig, RateBudget
 from ats.classify import odd_answers_are_errors
-from ats.errors import AuthFailed, NotFound, NotSupported
+from ats.errors import (
+    AuthFailed,
+    ChangedSince,
+    NotFound,
+    NotSupported,
+    ValidationFailed,
+    VendorUnavailable,
+)
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
 from ats.pagination import Page, link_next, paginate
 from ats.spec import CredentialField, VendorLimit, VendorSpec
@@ -32,9 +39,12 @@ from ats.types import (
     CandidatePage,
     Capabilities,
     CreatedApplication,
+    CreatedRecord,
     Job,
     NewCandidate,
     Stage,
+    WithdrawAction,
+    Withdrawn,
 )
 from core.vocabulary import EmailType, Vendor
 
@@ -47,6 +57,19 @@ PAGE_SIZE = 100  # per_page is 1–500, default 100 (HD-OAS, every list operatio
 IDS_PER_REQUEST = 50  # id filters take at most 50 ids (HD list-endpoints)
 TOKEN_MARGIN = 60.0  # refresh this many seconds before `expires_at`
 DEFAULT_TOKEN_LIFETIME = 3600.0  # no lifetime is documented for client credentials; partner tokens live 1 h
+
+# Rejection reason types an undone export may be filed under, best first: "None specified" is the catch-all
+# and "We rejected them" the organisation declining; "They rejected us" (the candidate withdrew) and
+# "Security concern" (fraud) would misstate what happened (HD-ref get_v3-rejection-reasons; v1
+# _rejection_reasons.md spells "None Specified", so names are compared case-insensitively).
+REJECTION_TYPES = ("none specified", "we rejected them")
+# Within a type, a reason whose name says the record was a mistake is preferred (names are per account).
+MISTAKE_WORDS = ("mistake", "error", "wrong", "duplicate")
+ACTIVE_STATUS = "in_process"  # v3 application `status` enum: in_process|rejected|hired|converted (HD-OAS)
+REASON_HINT = (
+    "Add a rejection reason of type “None specified” (for example “Exported by mistake”) in Greenhouse "
+    "under Configure → Custom Options → Rejection Reasons, then undo again."
+)
 
 # v3 email types are personal|work|other; there is no "primary" — the first address listed leads.
 EMAIL_TYPES: Mapping[EmailType, str] = {
@@ -104,6 +127,9 @@ SPEC = VendorSpec(
         batch_visibility=True,  # `GET /v3/candidates?ids=` takes 50 ids (docs/list-endpoints)
         tags=True,
         notes=False,
+        # POST /v3/applications/{id}/reject ("Reject application", harvestdocs.greenhouse.io/reference/
+        # post_v3-applications-id-reject): applications and prospect applications alike.
+        withdraw=True,
     ),
 )
 
@@ -122,6 +148,7 @@ class GreenhouseAdapter:
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
         self._now = http.options.now
+        self._rejection_reason: Mapping[str, Any] | None = None  # chosen once per adapter
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> Self:
@@ -284,6 +311,72 @@ class GreenhouseAdapter:
             shown.update(str(item["id"]) for item in found if isinstance(item, Mapping) and "id" in item)
         return shown
 
+    def withdraw(self, record: CreatedRecord, *, reason: str) -> Withdrawn:
+        """Undo an export: reject the application it created, with `reason` as the rejection's note.
+
+        Greenhouse documents no delete of a prospect application (v1 "DELETE: Delete Application": "only
+        candidate applications can be deleted, you cannot delete a prospect application"), and deleting a
+        candidate would erase a person someone may have worked on since, so the application is rejected —
+        as a recruiter would — for applicants and prospects alike: the v3 reject operation takes any
+        application id, and its reference page sets no prospect restriction (v1's own example rejects with
+        the note "The prospect is not qualified…"). Rejecting a prospect application takes the person out of
+        the prospect pipeline of the jobs it was attached to; the candidate record stays.
+
+        1. `GET /v3/applications?ids=<id>` reads the application now (v3 has no single-record GET; "Pass
+           `ids` directly to fetch specific applications by id", harvestdocs.greenhouse.io/reference/
+           get_v3-applications). Empty: `NotFound`.
+        2. Left alone (`ChangedSince`, nothing sent) when its `status` is not `in_process` (rejected, hired,
+           or a prospect `converted` to a candidate — the status enum of the v3 application object), when
+           it now belongs to another candidate (merged) or another job (transferred), or, for an applicant,
+           when its `job_interview_stage_id` is not the stage the export placed it at: `record.stage_id`,
+           else the job's first interview stage, where `POST /v3/applications` "places the candidate"
+           without `initial_stage_id` (Harvest v3 API reference). A prospect has no job stage (`stage_id`
+           and `job_interview_stage_id` are "`null` for prospect applications", the application object);
+           the prospect-pool stage is not compared (docs silent on how to read it for one application).
+        3. A rejection reason is needed ("`rejection_reason_id` is required (look up valid reasons via
+           `GET /v3/rejection_reasons`)"): see `_withdraw_reason`.
+        4. `POST /v3/applications/{id}/reject` `{rejection_reason_id, notes}` → 204 (post_v3-applications-
+           id-reject). No `rejection_email` is sent, so the candidate gets no email ("Pass a
+           `rejection_email` object to send the candidate a templated rejection email").
+
+        The read and the reject are two requests; the docs offer no conditional write. A 422 from the reject
+        (its documented error besides 401/403) is read again: an application no longer `in_process` was
+        changed in between (`ChangedSince`).
+
+        Raises:
+            ChangedSince: rejected, hired, converted, merged, transferred or moved since the export.
+            NotFound: the application is gone, or the record holds no application id.
+            NotSupported: the account has no rejection reason fit for an export taken back.
+        """
+        if not record.application_id:
+            raise NotFound(SPEC.label, "the export holds no Greenhouse application id to reject")
+        application_id = _int_id(record.application_id, "application")
+        application = self._withdrawable(record, application_id)
+        chosen = self._withdraw_reason()
+        # "Reject application": path `id` (integer, required); body `rejection_reason_id` (integer, required),
+        # `notes` (string), `rejection_email` (object), `custom_fields`; answers 204 No Content, 401, 403, 422
+        # (harvestdocs.greenhouse.io/reference/post_v3-applications-id-reject). The page lists no 404 for an
+        # unknown id (docs silent); the classifier would raise it as NotFound.
+        body = {"rejection_reason_id": int(chosen["id"]), "notes": reason}
+        try:
+            self._request("POST", f"/v3/applications/{application_id}/reject", json=body)
+        except ValidationFailed:
+            current = self._application(application_id)
+            if current is None:
+                raise NotFound(SPEC.label, f"application {application_id} no longer exists") from None
+            if current.get("status") != ACTIVE_STATUS:
+                raise ChangedSince(
+                    SPEC.label, f"application {application_id} was {current.get('status')} meanwhile"
+                ) from None
+            raise
+        name = str(chosen.get("name") or chosen["id"])
+        where = f"job {application['job_id']}" if application.get("job_id") else "the prospect pipeline"
+        return Withdrawn(
+            WithdrawAction.REJECTED,
+            f"application {application_id} on {where} rejected in Greenhouse with the reason “{name}” and "
+            f"the note “{reason}” (no email sent to the candidate)",
+        )
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self.http.close()
@@ -306,6 +399,80 @@ class GreenhouseAdapter:
             visible=False,
             raw=created,
         )
+
+    def _application(self, application_id: int) -> Mapping[str, Any] | None:
+        found = json_or_none(self._request("GET", "/v3/applications", params={"ids": application_id}))
+        if not isinstance(found, list):
+            raise VendorUnavailable(SPEC.label, "answered the applications list with something not a list")
+        return next(
+            (a for a in found if isinstance(a, Mapping) and str(a.get("id")) == str(application_id)), None
+        )
+
+    def _withdrawable(self, record: CreatedRecord, application_id: int) -> Mapping[str, Any]:
+        """Return the application as Greenhouse shows it now, or raise when it must be left alone."""
+        application = self._application(application_id)
+        if application is None:
+            raise NotFound(
+                SPEC.label,
+                f"has no application {application_id} any more (deleted, or not visible to these credentials)",
+                hint="Nothing to undo in Greenhouse: the application is already gone.",
+            )
+        label = f"application {application_id}"
+        status = application.get("status")
+        if status != ACTIVE_STATUS:
+            raise ChangedSince(SPEC.label, f"{label} is {status} already; left as it is")
+        if str(application.get("candidate_id")) != str(record.candidate_id):
+            raise ChangedSince(
+                SPEC.label, f"{label} belongs to another candidate now (merged); left as it is"
+            )
+        if record.prospect:
+            return application
+        if record.job_id and str(application.get("job_id")) != str(record.job_id):
+            raise ChangedSince(SPEC.label, f"{label} was moved to another job; left as it is")
+        expected = record.stage_id
+        if expected is None and application.get("job_id") is not None:
+            stages = self.list_stages(str(application["job_id"]))
+            expected = stages[0].id if stages else None  # where the export put it
+        current = application.get("job_interview_stage_id")
+        if expected is not None and str(current) != str(expected):
+            shown = application.get("stage_name") or current
+            raise ChangedSince(SPEC.label, f"{label} was moved to the stage {shown}; left as it is")
+        return application
+
+    def _withdraw_reason(self) -> Mapping[str, Any]:
+        """Return the rejection reason an undone export is filed under (read once per adapter).
+
+        `GET /v3/rejection_reasons?include_defaults=true`: reasons are "Customized per organization under
+        Configure > Custom Options > Rejection Reasons … pass `include_defaults=true` to also return the
+        standard reasons that ship with every account", each grouped under a `type` of "We rejected them",
+        "They rejected us", "None specified" or "Security concern"
+        (harvestdocs.greenhouse.io/reference/get_v3-rejection-reasons). `REJECTION_TYPES` gives the order;
+        a name with a `MISTAKE_WORDS` word wins within a type, then the lowest id.
+        """
+        if self._rejection_reason is not None:
+            return self._rejection_reason
+        reasons = [
+            item
+            for page in self._pages("/v3/rejection_reasons", {"include_defaults": "true"})
+            for item in page.items
+            if isinstance(item, Mapping) and item.get("id") is not None
+        ]
+
+        def rank(item: Mapping[str, Any]) -> tuple[int, int, int]:
+            name = str(item.get("name") or "").casefold()
+            return (
+                REJECTION_TYPES.index(_reason_type(item)),
+                0 if any(word in name for word in MISTAKE_WORDS) else 1,
+                int(item["id"]),
+            )
+
+        fit = [item for item in reasons if _reason_type(item) in REJECTION_TYPES]
+        if not fit:
+            raise NotSupported(
+                SPEC.label, "has no rejection reason to file an undone export under", hint=REASON_HINT
+            )
+        self._rejection_reason = min(fit, key=rank)
+        return self._rejection_reason
 
     def _source(self) -> dict[str, Any]:
         source_id = self._config.fields.get("source_id")
@@ -370,6 +537,11 @@ def _default_token_url(base_url: str | None) -> str:
         return TOKEN_URL
     url = httpx.URL(base_url)
     return str(url.copy_with(path="/token", query=None, fragment=None))
+
+
+def _reason_type(item: Mapping[str, Any]) -> str:
+    kind = item.get("type")
+    return str(kind.get("name") if isinstance(kind, Mapping) else "").strip().casefold()
 
 
 def _bearer(token: str) -> dict[str, str]:

@@ -6,8 +6,9 @@ password); field `perform_as`, the active Lever user that writes act as (require
 
 Citations of the developer documentation name its sections (#pagination, #list-all-opportunities …). Our
 stored copy of that page stops after its overview, so the sections' text is read where client code repeats it
-word for word: corbaltcode/lever-data-api-go (opportunities.go, model/posting.go, model/user.go) and a Lever
-OpenAPI typing in the code index (parameter descriptions of GET /postings and GET /opportunities).
+word for word: corbaltcode/lever-data-api-go (opportunities.go, archive_reasons.go, model/posting.go,
+model/user.go, model/archive_reason.go, model/archived.go) and a Lever OpenAPI typing in the code index
+(parameter descriptions of GET /postings and GET /opportunities).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Self
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
-from ats.errors import NotFound, NotSupported, PermissionMissing, ValidationFailed
+from ats.errors import ChangedSince, NotFound, NotSupported, PermissionMissing, ValidationFailed
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
 from ats.pagination import Page, body_token, iter_token_pages
 from ats.spec import CredentialField, VendorLimit, VendorSpec
@@ -30,9 +31,12 @@ from ats.types import (
     CandidatePage,
     Capabilities,
     CreatedApplication,
+    CreatedRecord,
     Job,
     NewCandidate,
     Stage,
+    WithdrawAction,
+    Withdrawn,
 )
 from core.vocabulary import Vendor
 
@@ -63,6 +67,20 @@ INTERNAL_ONLY = " (internal)"
 # we send ("emails: …"), that becomes a field error so the recruiter sees which value to fix.
 REQUEST_FIELDS = ("name", "emails", "links", "tags", "sources", "postings", "stage", "origin", "perform_as")
 _FIELD_PREFIX = re.compile(r"^\s*(?P<field>[a-z_]+)\s*:\s*(?P<text>.+)$", re.DOTALL)
+# Archive reasons "provide granularity behind … candidates who have exited your active hiring pipeline"; each
+# has `text` ("The name of the archive reason as shown in the Lever interface"), `status` ("Can be either
+# active or inactive") and `type` ("Can be either hired or non-hired")
+# (https://hire.lever.co/developer/documentation#archive-reasons). Lever's reasons are the account's own
+# (the list "Lists all archive reasons in your Lever account"), and the docs name no reason for a record
+# added by mistake: the first active non-hired reason whose text says so, by these words in this order, is
+# used. A hired reason is never used (it marks the opportunity Hired), nor one that judges the candidate
+# ("Underqualified", "Culture Fit"): with none of these words in the account, nothing is archived.
+ARCHIVE_REASON_WORDS = (
+    re.compile(r"\bmistake", re.IGNORECASE),
+    re.compile(r"\bduplicate", re.IGNORECASE),
+    re.compile(r"\bother\b", re.IGNORECASE),
+)
+NON_HIRED, ACTIVE = "non-hired", "active"
 
 SPEC = VendorSpec(
     vendor=Vendor.LEVER,
@@ -102,6 +120,7 @@ SPEC = VendorSpec(
         delayed_visibility=False,
         tags=True,
         notes=False,
+        withdraw=True,  # archive the opportunity (Update opportunity archived state)
     ),
 )
 
@@ -256,6 +275,58 @@ class LeverAdapter:
         """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
         return visible_one_by_one(self, candidate_ids)
 
+    def withdraw(self, record: CreatedRecord, *, reason: str) -> Withdrawn:
+        """Archive the opportunity the export created, with an archive reason saying it was a mistake.
+
+        The Opportunities endpoints the docs list have no delete; archiving is how "Opportunities exit your
+        pipeline" (the Opportunities overview, https://hire.lever.co/developer/documentation#opportunities).
+        The opportunity is read first: one archived already, or at another stage than `record.stage_id`
+        (when given), was changed by a person and is left alone (`ChangedSince`). Lever's archive reason is
+        an id from the account's list, with no free text: `reason` chooses a reason whose text is the same,
+        else one by `ARCHIVE_REASON_WORDS`; the text itself is not sent. The docs offer no conditional write,
+        so a change made between the read and the archive is not detected.
+
+        Raises:
+            ChangedSince: archived already, or at another stage.
+            NotFound: the opportunity is gone (or the record holds no opportunity id).
+            NotSupported: the account has no archive reason fit for an export taken back.
+            ValidationFailed: the connection has no acting user (`perform_as`).
+        """
+        # The opportunity id is what `_create` stored as the application id (the contact id names a person).
+        opportunity_id = record.application_id
+        if not opportunity_id:
+            raise NotFound(SPEC.label, "the export holds no Lever opportunity id to archive")
+        if self._perform_as is None:
+            raise self._missing_perform_as("no acting user is set")
+        # GET /opportunities/:opportunity ("Retrieve a single opportunity",
+        # https://hire.lever.co/developer/documentation#retrieve-a-single-opportunity); an unknown id is a 404,
+        # which the classifier raises as NotFound.
+        opportunity = self.http.get(f"/opportunities/{opportunity_id}").json()["data"]
+        if opportunity.get("archived"):
+            # `archived`: "Opportunity archived status", {archivedAt, reason} (the opportunity object,
+            # https://hire.lever.co/developer/documentation#opportunities); what an active one holds the docs
+            # do not say: null or absent is read as active.
+            raise ChangedSince(SPEC.label, f"opportunity {opportunity_id} is archived already")
+        # `stage`: "The stage ID of this Opportunity's current stage" (an object only with expand=stage).
+        stage = opportunity.get("stage")
+        stage = stage.get("id") if isinstance(stage, Mapping) else stage
+        if record.stage_id and str(stage) != record.stage_id:
+            raise ChangedSince(SPEC.label, f"opportunity {opportunity_id} was moved to another stage")
+        chosen = self._archive_reason(reason)
+        # PUT /opportunities/:opportunity/archived?perform_as=… {"reason": id}: "Update an Opportunity's
+        # archived state … If an Opportunity is active, it will be archived with the reason provided"; the
+        # request's `perform_as`: "Perform this update on behalf of a specified user"; `cleanInterviews`
+        # and `requisitionId` (hiring against a requisition) are not sent ("Update opportunity archived
+        # state", https://hire.lever.co/developer/documentation#update-opportunity-archived-state).
+        self.http.request(
+            "PUT",
+            f"/opportunities/{opportunity_id}/archived",
+            params={"perform_as": self._perform_as},
+            json={"reason": chosen["id"]},
+        )
+        text = str(chosen.get("text") or chosen["id"])
+        return Withdrawn(WithdrawAction.ARCHIVED, f"opportunity archived in Lever with the reason “{text}”")
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self.http.close()
@@ -274,6 +345,36 @@ class LeverAdapter:
             application_id=str(data["id"]),
             profile_url=(data.get("urls") or {}).get("show"),
             raw=data,
+        )
+
+    def _archive_reason(self, reason: str) -> Mapping[str, Any]:
+        """Return the active non-hired archive reason to archive with: the one named `reason`, else by words.
+
+        GET /archive_reasons: "Lists all archive reasons in your Lever account" ("Archive reasons" → "List all
+        archive reasons", https://hire.lever.co/developer/documentation#archive-reasons). The docs copy we
+        read says nothing of paging here; it is read like every other list (`limit`, `next` → `offset`).
+        """
+        fit = [
+            r
+            for page in self._pages("/archive_reasons", {})
+            for r in page.items
+            if r.get("type") == NON_HIRED and r.get("status", ACTIVE) == ACTIVE and r.get("id")
+        ]
+        wanted = reason.strip().casefold()
+        named = [r for r in fit if str(r.get("text") or "").strip().casefold() == wanted]
+        by_words = (
+            [r for r in fit if word.search(str(r.get("text") or ""))] for word in ARCHIVE_REASON_WORDS
+        )
+        for found in (named, *by_words):
+            if found:
+                return found[0]
+        raise NotSupported(
+            SPEC.label,
+            "no archive reason says the candidate was added by mistake, so the opportunity was not archived",
+            hint=(
+                "Ask a Lever admin to add an active non-hired archive reason such as “Added by mistake” or"
+                " “Other”, then try again."
+            ),
         )
 
     def _missing_perform_as(self, why: str) -> ValidationFailed:

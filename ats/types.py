@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from core.vocabulary import EmailType, Vendor
@@ -27,6 +28,8 @@ class Capabilities:
             them confirms them at its end; otherwise the scheduled confirmation reads each back later.
         tags: created candidates can be tagged.
         notes: a note can be attached to the created candidate.
+        withdraw: a record this app created can be taken back (`AtsAdapter.withdraw`: its application
+            rejected or archived with a reason, or the record deleted, as the vendor's API allows).
     """
 
     export_prospects: bool
@@ -40,6 +43,7 @@ class Capabilities:
     batch_visibility: bool = False
     tags: bool = True
     notes: bool = False
+    withdraw: bool = False
 
     @property
     def exclusion_only(self) -> bool:
@@ -156,3 +160,34 @@ class CreatedApplication:
     profile_url: str | None = None
     visible: bool = True
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class CreatedRecord:
+    """A record this app created in the ATS, as taking it back (`AtsAdapter.withdraw`) needs it.
+
+    `stage_id` is the stage the app placed it at (None: the job's first stage, or no stage): a record found
+    elsewhere now, or already rejected or archived, was changed by a person since, and is left alone.
+    """
+
+    candidate_id: str
+    application_id: str | None
+    job_id: str | None
+    prospect: bool
+    stage_id: str | None = None
+
+
+class WithdrawAction(StrEnum):
+    """What the ATS did when a record was taken back."""
+
+    REJECTED = "rejected"  # the application was rejected (with a reason saying it was exported by mistake)
+    ARCHIVED = "archived"  # the application or opportunity was archived (with such a reason)
+    DELETED = "deleted"  # the record was deleted (only where the vendor lets an integration do it)
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """The outcome of `AtsAdapter.withdraw`: what the ATS did, in words a recruiter reads."""
+
+    action: WithdrawAction
+    detail: str

@@ -1,7 +1,7 @@
 """Workable adapter: REST on the account's own subdomain, `https://{subdomain}.workable.com/spi/v3`.
 
 Reference: https://workable.readme.io/reference (jobs, stages, job-candidates-create,
-talent-pool-candidates-create, job-candidates-index, copy-candidate, rate-limits).
+talent-pool-candidates-create, job-candidates-index, copy-candidate, disqualify-candidate, rate-limits).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import Classifier, odd_answers_are_errors
 from ats.errors import (
     AtsError,
+    ChangedSince,
     NotFound,
     NotSupported,
     RateLimited,
@@ -36,9 +37,12 @@ from ats.types import (
     CandidatePage,
     Capabilities,
     CreatedApplication,
+    CreatedRecord,
     Job,
     NewCandidate,
     Stage,
+    WithdrawAction,
+    Withdrawn,
 )
 from core.vocabulary import Vendor
 
@@ -62,7 +66,10 @@ SPEC = VendorSpec(
             "Member ID",
             secret=False,
             required=False,
-            hint="Workable member that existing candidates are copied into jobs as (GET /members)",
+            hint=(
+                "Workable member ScaleUp acts as to copy existing candidates into jobs and to undo "
+                "exports (GET /members)"
+            ),
         ),
     ),
     primary_secret="api_key",
@@ -80,6 +87,9 @@ SPEC = VendorSpec(
         delayed_visibility=False,
         tags=True,
         notes=False,  # comments need a member and are not part of the create call
+        # POST /candidates/{id}/disqualify needs a `member_id`; enabled when the connection has one
+        # (https://workable.readme.io/reference/disqualify-candidate).
+        withdraw=False,
     ),
 )
 
@@ -103,6 +113,16 @@ seconds ("Timestamp fields are rendered in ISO 8601 format (e.g. 2015-06-08T00:0
 https://workable.readme.io/reference/whats-new-in-v3) and "after" is all the documentation says, so a
 record updated later in the newest second seen is not "after" it: the sync asks from one second earlier
 and reads that second again."""
+
+SOURCED_STAGE_KIND = "sourced"
+"""Stage `kind` of the stage a `sourced: true` create lands in when no `?stage=` is sent
+(https://workable.readme.io/reference/job-candidates-create: "candidates are put into the sourced or
+applied stage")."""
+
+MEMBER_HINT = (
+    "Add the Workable member id ScaleUp acts as to the connection (/scaleup connect; find it with GET "
+    "/members), or disqualify the candidate in Workable by hand."
+)
 
 TALENT_POOL_REFUSALS = frozenset({404, 405, 501})
 """Statuses of `POST /talent_pool/candidates` that mean "this account's API takes no talent-pool creates"
@@ -363,7 +383,8 @@ class WorkableAdapter:
         self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.capabilities = SPEC.capabilities
         if self._member_id:
-            self.capabilities = replace(SPEC.capabilities, add_to_job=True)
+            # Both the copy and the disqualify act as a member (copy-candidate, disqualify-candidate pages).
+            self.capabilities = replace(SPEC.capabilities, add_to_job=True, withdraw=True)
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> WorkableAdapter:
@@ -571,11 +592,107 @@ class WorkableAdapter:
         """Return those of these ids the vendor shows (it shows a record at once; asked one by one)."""
         return visible_one_by_one(self, candidate_ids)
 
+    def withdraw(self, record: CreatedRecord, *, reason: str) -> Withdrawn:
+        """Undo an export: disqualify the candidate this app created on its job, with `reason`.
+
+        Workable keeps one candidate record per job, so the record *is* the application. Steps:
+
+        1. No `member_id` on the connection: refused (`NotSupported`, `MEMBER_HINT`) before any request —
+           the disqualify call acts as a member ("A complete request would be: {"member_id": …,
+           "disqualification_reason": …}", https://workable.readme.io/reference/disqualify-candidate).
+        2. A talent-pool prospect (no job): refused (`NotSupported`) before any request. Disqualifying is
+           a step of a job's pipeline — the candidate's `disqualified` flag sits beside its `stage` on the
+           job (https://workable.readme.io/reference/candidate-events, "similar to candidate details") —
+           and the disqualify page says nothing of talent-pool candidates; no delete of a candidate is
+           documented in the v3 reference either. So nothing is sent and the recruiter is told to remove
+           the person in Workable.
+        3. `GET /candidates/{id}` (https://workable.readme.io/reference/job-candidates-show) reads it now:
+           a 404 is `NotFound`; `disqualified` true, another `job.shortcode`, or a `stage` other than the
+           one the app placed it at is `ChangedSince` and nothing is sent (the field names are those of
+           https://workable.readme.io/reference/candidate-events). The app keeps the stage's slug; the
+           docs do not say whether a candidate's `stage` holds the stage's name or its slug, so the job's
+           pipeline is read (`jobs/:shortcode/stages`, which job-candidates-create points to for stage
+           values) and either is accepted. A hired candidate is in the "hired" stage, so the same
+           comparison leaves it alone. With no `stage_id` the expected stage is the sourced one, where a
+           `sourced: true` create lands (job-candidates-create), else the pipeline's first.
+        4. `POST /candidates/{id}/disqualify` with `member_id` and `disqualification_reason`
+           (https://workable.readme.io/reference/disqualify-candidate). The page documents no response
+           body and no error statuses; the answer is not read beyond its status.
+
+        The read and the disqualify are two requests: a person moving the candidate between them is not
+        caught (Workable documents no conditional write).
+        """
+        if not self._member_id:
+            raise NotSupported(
+                SPEC.label,
+                "cannot undo the export without a Workable member to act as (disqualifying needs one)",
+                hint=MEMBER_HINT,
+            )
+        if not record.job_id:
+            raise NotSupported(
+                SPEC.label,
+                "cannot undo an export to the talent pool: its API disqualifies candidates on a job only",
+                hint="Remove the person from the talent pool in Workable by hand.",
+            )
+        candidate = self._withdrawable(record)
+        body = {"member_id": self._member_id, "disqualification_reason": reason}
+        try:
+            self._post(f"/candidates/{_q(record.candidate_id)}/disqualify", body)
+        except NotFound:
+            raise self._gone(record) from None
+        name = str(candidate.get("name") or "the candidate")
+        title = str((candidate.get("job") or {}).get("title") or record.job_id)
+        return Withdrawn(
+            action=WithdrawAction.REJECTED,
+            detail=f"{name} was disqualified on {title} in Workable ({reason})",
+        )
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self._http.close()
 
     # --- helpers ---
+
+    def _gone(self, record: CreatedRecord) -> NotFound:
+        return NotFound(
+            SPEC.label,
+            f"has no candidate {record.candidate_id} any more (deleted, or never shown to this token)",
+            hint="Nothing to undo in Workable: the candidate is already gone.",
+        )
+
+    def _withdrawable(self, record: CreatedRecord) -> Mapping[str, Any]:
+        """Return the candidate as Workable shows it now, or raise when it must be left alone."""
+        try:
+            candidate = _single(self._get(f"/candidates/{_q(record.candidate_id)}"), "candidate")
+        except NotFound:
+            raise self._gone(record) from None
+        if not candidate.get("id"):
+            raise self._gone(record)
+        job = candidate.get("job") if isinstance(candidate.get("job"), Mapping) else None
+        if job is None:
+            raise NotSupported(
+                SPEC.label,
+                "cannot undo an export to the talent pool: its API disqualifies candidates on a job only",
+                hint="Remove the person from the talent pool in Workable by hand.",
+            )
+        if str(job.get("shortcode") or "") != record.job_id:
+            raise ChangedSince(SPEC.label, "the candidate is on another job now; left as it is")
+        if candidate.get("disqualified") is True:
+            raise ChangedSince(SPEC.label, "someone already disqualified the candidate; left as it is")
+        current = str(candidate.get("stage") or "").strip().casefold()
+        expected = self._expected_stage(record)
+        if expected is None or current not in {expected.id.casefold(), expected.name.casefold()}:
+            shown = candidate.get("stage") or "no stage"
+            raise ChangedSince(SPEC.label, f"someone moved the candidate to {shown}; left as it is")
+        return candidate
+
+    def _expected_stage(self, record: CreatedRecord) -> Stage | None:
+        """Return the stage the app placed the record at: `stage_id`, else the sourced (or first) stage."""
+        stages = self.list_stages(str(record.job_id))
+        if record.stage_id:
+            return next((s for s in stages if s.id == record.stage_id), None)
+        sourced = next((s for s in stages if s.raw.get("kind") == SOURCED_STAGE_KIND), None)
+        return sourced or (stages[0] if stages else None)
 
     def _copied_profile_url(self, candidate_id: str, url: Any) -> str | None:
         """Return the copy's `profile_url`, read from the `url` the copy answer gave (else by its id).

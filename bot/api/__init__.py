@@ -236,6 +236,15 @@ def _validated(model: type[BaseModel], data: Any, batch: tuple[str, int] | None)
         return model.model_validate(data)
     except ValidationError as exc:
         problems = describe(exc)
-        raise ApiError(
-            422, "validation_failed", "; ".join(str(p) for p in problems), fields=problems
-        ) from None
+        raise ApiError(422, "validation_failed", _summary(problems), fields=problems) from None
+
+
+#: Field problems spelled out in an error's message; `fields` lists every one.
+MESSAGE_PROBLEMS = 10
+
+
+def _summary(problems: list[FieldProblem]) -> str:
+    """Return the first few problems as one line (a batch of 1,000 bad rows would repeat itself 1,000 times)."""
+    shown = "; ".join(str(p) for p in problems[:MESSAGE_PROBLEMS])
+    more = len(problems) - MESSAGE_PROBLEMS
+    return f"{shown}; and {more:,} more (see `fields`)" if more > 0 else shown

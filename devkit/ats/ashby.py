@@ -37,6 +37,9 @@ PERMISSIONS: Mapping[str, str] = {
     "candidate.addTag": "candidatesWrite",
     "candidate.createNote": "candidatesWrite",
     "application.create": "candidatesWrite",
+    "application.info": "candidatesRead",
+    "application.changeStage": "candidatesWrite",
+    "archiveReason.list": "hiringProcessMetadataRead",
     "candidateTag.create": "hiringProcessMetadataWrite",
     "source.list": "hiringProcessMetadataRead",
 }
@@ -87,7 +90,7 @@ class AshbyEmulator(Emulator):
     """Ashby's candidate, job, interview-plan, tag, note and source endpoints, in memory.
 
     Collections: `api_keys` (id = the key; `permissions`), `jobs`, `locations`, `interview_stages`,
-    `candidates`, `applications`, `candidate_tags`, `notes`, `sources`.
+    `candidates`, `applications`, `candidate_tags`, `notes`, `sources`, `archive_reasons`.
     """
 
     create_path = "/candidate.create"
@@ -118,6 +121,9 @@ class AshbyEmulator(Emulator):
             "candidate.addTag": self._candidate_add_tag,
             "candidate.createNote": self._candidate_create_note,
             "application.create": self._application_create,
+            "application.info": self._application_info,
+            "application.changeStage": self._application_change_stage,
+            "archiveReason.list": self._archive_reason_list,
             "candidateTag.create": self._candidate_tag_create,
             "source.list": self._source_list,
         }
@@ -522,3 +528,56 @@ class AshbyEmulator(Emulator):
             prospect=stage.get("type") == "Lead",
         )
         return {"results": application}
+
+    def _application_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        # Lookup by `submittedFormInstanceId` (the other documented form) is not emulated.
+        application = self._get("applications", _uuid_field(body, "applicationId"), "application_not_found")
+        return {"results": self.public(application)}
+
+    def _application_change_stage(self, body: dict[str, Any]) -> dict[str, Any]:
+        application = self._get(
+            "applications", _uuid_field(body, "applicationId"), "application_not_found", writing=True
+        )
+        stage_id = _uuid_field(body, "interviewStageId")
+        plan_id = application["currentInterviewStage"].get("interviewPlanId")
+        stage = next((s for s in self._stages_of(str(plan_id)) if s["id"] == stage_id), None)
+        if stage is None:
+            raise InputError(
+                f"No interview stage {stage_id} on the application's interview plan",
+                "interview_stage_not_found",
+            )
+        archiving = stage.get("type") == "Archived"
+        # The error table of application.changeStage: both `invalid_input`.
+        if not archiving and ("archiveReasonId" in body or "archiveEmail" in body):
+            raise InputError("Archive fields are not allowed for non-archive stages")
+        reason: dict[str, Any] | None = None
+        if archiving:
+            if body.get("archiveReasonId") is None:
+                raise InputError("Archive reason ID is required for archive stages", field="archiveReasonId")
+            reason = self._get(
+                "archive_reasons", _uuid_field(body, "archiveReasonId"), "archive_reason_not_found"
+            )
+            if isinstance(body.get("archiveEmail"), Mapping):
+                # No communication templates are emulated.
+                raise InputError("No such communication template", "communication_template_not_found")
+        now = iso(self.clock())
+        application["currentInterviewStage"] = self.public(stage)
+        application["status"] = {"Archived": "Archived", "Hired": "Hired", "Lead": "Lead"}.get(
+            str(stage.get("type")), "Active"
+        )
+        if reason is not None:
+            application["archiveReason"] = {**self.public(reason), "customFields": []}
+            application["archivedAt"] = now
+        else:
+            application.pop("archiveReason", None)
+            application.pop("archivedAt", None)
+        application["updatedAt"] = now
+        return {"results": self.public(application)}
+
+    def _archive_reason_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        reasons = [
+            self.public(r)
+            for r in self.table("archive_reasons").values()
+            if body.get("includeArchived") or not r.get("isArchived")
+        ]
+        return {"results": reasons}

@@ -36,7 +36,7 @@ class Invalid(Exception):
 
 
 class GreenhouseEmulator(Emulator):
-    """Harvest v3 jobs, job interview stages, candidates and applications, plus the token endpoint.
+    """Harvest v3 jobs, interview stages, candidates, applications (create, reject), rejection reasons, tokens.
 
     Args:
         token_ttl: seconds an issued access token lives (tests shorten it to force refreshes).
@@ -84,6 +84,8 @@ class GreenhouseEmulator(Emulator):
             Route("POST", r"/v3/candidates", self.create_candidate),
             Route("GET", r"/v3/applications", self.list_applications),
             Route("POST", r"/v3/applications", self.create_application),
+            Route("POST", r"/v3/applications/(?P<application_id>[^/]+)/reject", self.reject_application),
+            Route("GET", r"/v3/rejection_reasons", self.list_rejection_reasons),
         ]
 
     # --- auth, errors, limits ---------------------------------------------------------------------------
@@ -235,7 +237,76 @@ class GreenhouseEmulator(Emulator):
 
         return self._page(request, rows)
 
+    def list_rejection_reasons(self, request: EmuRequest) -> Reply:
+        """Answer `GET /v3/rejection_reasons` (filters: ids, include_defaults).
+
+        "Defaults to false, in which case only reasons created by the organization are returned. Set to true
+        to also surface the standard set" (harvestdocs.greenhouse.io/reference/get_v3-rejection-reasons).
+        Seeded reasons with `_default: true` stand for that standard set.
+        """
+
+        def rows(query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+            defaults = (_first(query, "include_defaults") or "false").lower() == "true"
+            return [
+                r
+                for r in _by_ids(self.table("rejection_reasons"), query)
+                if defaults or not r.get("_default")
+            ]
+
+        return self._page(request, rows)
+
     # --- writes -----------------------------------------------------------------------------------------
+
+    def reject_application(self, request: EmuRequest, application_id: str) -> Reply:
+        """Answer `POST /v3/applications/{id}/reject` → 204 with no body; the application becomes rejected.
+
+        Body: `rejection_reason_id` (integer, required), `notes`, `rejection_email`, `custom_fields`; answers
+        204, 401, 403, 422 (harvestdocs.greenhouse.io/reference/post_v3-applications-id-reject). That page
+        lists no 404: an unknown id is answered 404 as Harvest answers a missing record elsewhere (docs
+        silent). Only an `in_process` application can be rejected (v1: "only applications in the `active`
+        state can be rejected"), else 422. A rejected application's `stage_id` and `job_interview_stage_id`
+        are null ("`null` for … applications in a terminal state", the v3 application object). The notes
+        land in a `rejection_details` row ("capturing who rejected it, when, why (the rejection reason), the
+        linked rejection note", get_v3-rejection-details); this emulator serves no route for it.
+        """
+        body = request.json if isinstance(request.json, dict) else {}
+        with self.lock:
+            application = self.table("applications").get(application_id)
+            if application is None or not self.is_visible(application):
+                return self.error_reply(404, "Application not found")
+            reason_id = body.get("rejection_reason_id")
+            if not isinstance(reason_id, int) or isinstance(reason_id, bool):
+                return self.error_reply(
+                    422, "Validation error", field_errors={"rejection_reason_id": "is required (integer)"}
+                )
+            if str(reason_id) not in self.table("rejection_reasons"):
+                return self.error_reply(
+                    422, "Validation error", field_errors={"rejection_reason_id": "is not a rejection reason"}
+                )
+            if application.get("status") != "in_process":
+                return self.error_reply(
+                    422, f"Application is {application.get('status')} and cannot be rejected"
+                )
+            now = iso(self.clock())
+            application.update(
+                status="rejected",
+                rejected_at=now,
+                rejection_reason_id=reason_id,
+                stage_id=None,
+                job_interview_stage_id=None,
+                updated_at=now,
+                last_activity_at=now,
+            )
+            detail_id = int(self.new_id())
+            self.table("rejection_details")[str(detail_id)] = {
+                "id": detail_id,
+                "application_id": application["id"],
+                "rejection_reason_id": reason_id,
+                "notes": body.get("notes"),
+                "created_at": now,
+                "updated_at": now,
+            }
+        return Reply(204)
 
     def create_candidate(self, request: EmuRequest) -> Reply:
         """Answer `POST /v3/candidates`: the person plus at most one nested `application` → 201."""

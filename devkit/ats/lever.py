@@ -7,6 +7,13 @@ Confidential data: lists of postings and opportunities leave confidential record
 with `confidentiality=all` (or `confidential`), and only keys created with access to confidential data may
 ask (`DEMO_API_KEY` has it, `NO_CONFIDENTIAL_API_KEY` has not). Published postings are listed by the job
 site they appear on (`distributionChannel=public|internal`). Users carry `deactivatedAt`.
+
+Archiving: `GET /archive_reasons` lists the account's reasons ({id, text, status active|inactive, type
+hired|non-hired}); `PUT /opportunities/{id}/archived {"reason": id|null}` archives an active opportunity,
+changes an archived one's reason, or unarchives it with null ("Update opportunity archived state",
+https://hire.lever.co/developer/documentation#update-opportunity-archived-state, and "Archive reasons",
+#archive-reasons; read in corbaltcode/lever-data-api-go opportunities.go, archive_reasons.go and
+model/archive_reason.go). The seeded reasons are those of that client's test fixture, plus "Other".
 """
 
 from __future__ import annotations
@@ -93,6 +100,8 @@ class LeverEmulator(Emulator):
             Route("GET", r"/v1/opportunities", self.list_opportunities),
             Route("GET", r"/v1/opportunities/(?P<opportunity_id>[^/]+)", self.get_opportunity),
             Route("POST", r"/v1/opportunities", self.create_opportunity),
+            Route("GET", r"/v1/archive_reasons", self.list_archive_reasons),
+            Route("PUT", r"/v1/opportunities/(?P<opportunity_id>[^/]+)/archived", self.update_archived),
         ]
 
     def error_reply(
@@ -127,6 +136,7 @@ class LeverEmulator(Emulator):
                 record.setdefault(key, [])
             record.setdefault("contact", str(uuid.uuid4()))
             record.setdefault("stage", DEFAULT_STAGE)
+            record.setdefault("archived", None)
             record.setdefault("urls", {"show": SHOW_URL.format(id=record["id"])})
         return record
 
@@ -224,6 +234,11 @@ class LeverEmulator(Emulator):
             return self.error_reply(404, f"Opportunity {opportunity_id} not found")
         return self._one(request, found)
 
+    def list_archive_reasons(self, request: EmuRequest) -> Reply:
+        """Answer `GET /archive_reasons`: "Lists all archive reasons in your Lever account" (paged like the
+        other lists; the docs copy we read says nothing of paging or filters here)."""
+        return self._list(request, list(self.table("archive_reasons").values()))
+
     def _one(self, request: EmuRequest, record: Mapping[str, Any]) -> Reply:
         """Answer one record; a confidential one only to a key with confidential access (403, UNSURE)."""
         if record.get("confidentiality") == CONFIDENTIAL and not API_KEYS.get(_api_key(request)):
@@ -259,6 +274,38 @@ class LeverEmulator(Emulator):
             prospect=opportunity["stage"].startswith("lead-"),
         )
         return Reply(201, {"data": self.public(opportunity)})
+
+    def update_archived(self, request: EmuRequest, opportunity_id: str) -> Reply:
+        """Answer `PUT /opportunities/{id}/archived?perform_as=…` with `{"reason": id|null}`.
+
+        "If an Opportunity is already archived, its archive reason can be changed or if null is specified as
+        the reason, it will be unarchived. If an Opportunity is active, it will be archived with the reason
+        provided" (https://hire.lever.co/developer/documentation#update-opportunity-archived-state).
+        `perform_as` is "Perform this update on behalf of a specified user": optional, a known user when
+        given. Not documented, and UNSURE here: the status and message for an unknown reason (400) and the
+        answer's body (200 with the opportunity, as the other opportunity writes answer). `cleanInterviews`
+        and `requisitionId` (hiring against a requisition) are accepted and ignored.
+        """
+        opportunity = self.table("opportunities").get(opportunity_id)
+        if opportunity is None:
+            return self.error_reply(404, f"Opportunity {opportunity_id} not found")
+        if opportunity.get("confidentiality") == CONFIDENTIAL and not API_KEYS.get(_api_key(request)):
+            return self.error_reply(403, NO_CONFIDENTIAL_ACCESS)
+        perform_as = request.arg("perform_as")
+        if perform_as is not None and perform_as not in self.table("users"):
+            return self.error_reply(400, f"perform_as: user {perform_as} does not exist")
+        body = request.json if isinstance(request.json, dict) else {}
+        if "reason" not in body:
+            return self.error_reply(400, "reason: is required (null unarchives)")
+        reason = body["reason"]
+        if reason is not None and reason not in self.table("archive_reasons"):
+            return self.error_reply(400, f"reason: archive reason {reason} does not exist")
+        now = self._now_ms()
+        # `archived`: {archivedAt: "Datetime when application was last archived", reason: "Reason why
+        # application was last archived"} (model/archived.go); `updatedAt` changes with `archived`.
+        opportunity["archived"] = None if reason is None else {"archivedAt": now, "reason": reason}
+        opportunity["updatedAt"] = now
+        return Reply(200, {"data": self.public(opportunity)})
 
     def _new_opportunity(self, perform_as: str | None, body: Mapping[str, Any], key: str) -> dict[str, Any]:
         # "All query parameters except the perform_as parameter are optional" (Lever developer documentation,

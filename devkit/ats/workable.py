@@ -1,9 +1,10 @@
 """A loopback Workable SPI v3: bearer tokens, `paging.next` URLs, `{"error": …}` bodies, 10 req / 10 s.
 
 Modelled on https://workable.readme.io/reference (jobs, stages, job-candidates-index/-create/-show,
-talent-pool-candidates-create, copy-candidate) and https://workable.readme.io/docs/rate-limits. Where the
-documentation is silent (error statuses and bodies of a refused create, how `updated_after` treats the
-same second) the comment beside the code says so and what was assumed.
+talent-pool-candidates-create, copy-candidate, disqualify-candidate) and
+https://workable.readme.io/docs/rate-limits. Where the documentation is silent (error statuses and bodies
+of a refused create or disqualify, how `updated_after` treats the same second) the comment beside the code
+says so and what was assumed.
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class WorkableEmulator(Emulator):
             Route("GET", p + "/candidates", self._candidates),
             Route("GET", p + r"/candidates/(?P<candidate_id>[^/]+)", self._candidate),
             Route("POST", p + r"/candidates/(?P<candidate_id>[^/]+)/copy", self._copy),
+            Route("POST", p + r"/candidates/(?P<candidate_id>[^/]+)/disqualify", self._disqualify),
         ]
 
     def error_reply(
@@ -178,6 +180,8 @@ class WorkableEmulator(Emulator):
         record.setdefault("account", self._account())
         record.setdefault("job", None)
         record.setdefault("disqualified", False)
+        record.setdefault("disqualification_reason", None)
+        record.setdefault("disqualified_at", None)
         record.setdefault("sourced", True)
         record.setdefault("social_profiles", [])
         record.setdefault("tags", [])
@@ -392,3 +396,33 @@ class WorkableEmulator(Emulator):
         # page's text says no more than "follow the URL", and nothing of a `profile_url`.
         url = f"{request.host_url}{self.api_prefix}/candidates/{record['id']}"
         return Reply(201, {"candidate": {"id": record["id"], "url": url}})
+
+    def _disqualify(self, request: EmuRequest, candidate_id: str) -> Reply:
+        """`POST /candidates/:id/disqualify` (https://workable.readme.io/reference/disqualify-candidate).
+
+        "Disqualifies a candidate. Required scope: w_candidates" (checked by `authenticate`, as for every
+        POST). "A complete request would be: {"member_id": "13e0eb0e", "disqualification_reason": "Very
+        tardy"}". The record then shows `disqualified`, `disqualification_reason` and `disqualified_at`
+        (the keys of https://workable.readme.io/reference/candidate-events). The page documents no response
+        body and no error answers: assumed are 200 with the candidate, 404 for an unknown id, 422 naming
+        `member_id` when it is missing or not a member, and 422 for a talent-pool candidate or one already
+        disqualified.
+        """
+        candidate = self.table("candidates").get(candidate_id)
+        if candidate is None or not self.is_visible(candidate):
+            return self.error_reply(404, "Not found")
+        body = request.json if isinstance(request.json, Mapping) else {}
+        if str(body.get("member_id")) not in self.table("members"):
+            return self.error_reply(422, "Validation failed", field_errors={"member_id": "is invalid"})
+        if candidate.get("job") is None:
+            return self.error_reply(422, "The candidate is not in a job and cannot be disqualified")
+        if candidate.get("disqualified"):
+            return self.error_reply(422, "The candidate is already disqualified")
+        now = stamp(self.clock())
+        candidate |= {
+            "disqualified": True,
+            "disqualification_reason": body.get("disqualification_reason") or None,
+            "disqualified_at": now,
+            "updated_at": now,
+        }
+        return Reply(200, {"candidate": self.public(candidate)})

@@ -81,3 +81,24 @@ def test_a_token_over_its_budget_gets_429_across_processes(
         answered_7th="429",
         retry_after_s=retry_after,
     )
+
+
+def test_a_batch_of_bad_rows_is_answered_in_a_bounded_message(
+    tmp_path: Path, slack: SlackEmulator, secret_key: str
+) -> None:
+    with serve_process(tmp_path, slack, secret_key) as served:
+        auth = {"Authorization": f"Bearer {issue_token(served)}"}
+        assert (
+            httpx.put(served.url + "/api/v1/searches/s1", json={"name": "S"}, headers=auth).status_code == 200
+        )
+        batch = [{"source_id": f"c-{n}", "first_name": "A", "colour": "red"} for n in range(1000)]
+        answer = httpx.post(
+            served.url + "/api/v1/searches/s1/candidates/batch",
+            json={"candidates": batch},
+            headers=auth,
+            timeout=60,
+        )
+    error = answer.json()["error"]
+    assert answer.status_code == 422 and len(error["fields"]) == 1000, "every problem is listed in `fields`"
+    assert error["message"].endswith("and 990 more (see `fields`)") and len(error["message"]) < 1000
+    report("bad batch", rows=1000, message_chars=len(error["message"]), fields=len(error["fields"]))
