@@ -302,7 +302,7 @@ class ExportEngine:
             )
             repo = ExportRepository(session, team_id)
             # Failed ones are tried again; held-back ones too when this export adds people the ATS has.
-            again = [ExportState.FAILED]
+            again = [ExportState.FAILED, ExportState.UNDONE]  # a person exports an undone one again
             if target.include_ats_candidates and not saved.include_ats_candidates:
                 again.append(ExportState.EXCLUDED)
             for export in repo.list(

@@ -19,6 +19,7 @@ class ExportState(StrEnum):
     EXPORTED = "exported"
     DUPLICATE = "duplicate"
     FAILED = "failed"
+    UNDONE = "undone"
 
     @property
     def label(self) -> str:
@@ -40,10 +41,17 @@ _LABELS = {
     ExportState.EXPORTED: "Exported",
     ExportState.DUPLICATE: "Already in ATS (linked)",
     ExportState.FAILED: "Failed",
+    ExportState.UNDONE: "Undone (taken back)",
 }
 
 FINAL_STATES = frozenset(
-    {ExportState.EXPORTED, ExportState.DUPLICATE, ExportState.EXCLUDED, ExportState.FAILED}
+    {
+        ExportState.EXPORTED,
+        ExportState.DUPLICATE,
+        ExportState.EXCLUDED,
+        ExportState.FAILED,
+        ExportState.UNDONE,
+    }
 )
 
 
@@ -81,8 +89,11 @@ TRANSITIONS: dict[ExportState | None, frozenset[ExportState]] = {
     ExportState.FAILED: frozenset({ExportState.PENDING}),
     # The link now allows candidates already in the ATS.
     ExportState.EXCLUDED: frozenset({ExportState.PENDING}),
-    ExportState.EXPORTED: frozenset(),
+    # Undo: the record this app created was taken back in the ATS (rejected, archived or gone).
+    ExportState.EXPORTED: frozenset({ExportState.UNDONE}),
     ExportState.DUPLICATE: frozenset(),
+    # Never exported again automatically; a person exporting them by hand puts them back in line.
+    ExportState.UNDONE: frozenset({ExportState.PENDING}),
 }
 
 

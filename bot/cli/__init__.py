@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.cli.history",
     "bot.cli.preview",
     "bot.cli.runs",
+    "bot.cli.undo",
     "bot.cli.demo",
     "bot.cli.worker",
     "bot.cli.importer",

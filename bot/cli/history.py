@@ -11,7 +11,7 @@ from rich.markup import escape
 from ats.registry import spec_of
 from bot.api.schemas import HistoryOut
 from bot.cli import CommandError
-from bot.cli.teams import only_team
+from bot.cli.teams import add_team_option, only_team
 from bot.settings import load_settings
 from bot.wiring import build_services
 from exports.history import CandidateHistory, candidate_history, find_candidates
@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ID",
         help="the candidate's id in ScaleUp (source id), an email address, a LinkedIn URL or part of the name",
     )
-    parser.add_argument("--team", help="Slack team id (needed when the database holds several workspaces)")
+    add_team_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON (the ingest API's answer) instead")
     parser.set_defaults(func=run)
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from bot.cli import CommandError
+from bot.cli.teams import add_team_option
 from bot.settings import load_settings
 from bot.wiring import build_services
 from exports.preview import Outcome, Preview
@@ -31,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "out by an exclusion-only ATS, or already handled. Writes nothing and calls no ATS.",
     )
     parser.add_argument("--search", required=True, help="the linked search's name")
-    parser.add_argument("--team", help="Slack team id (needed when the database holds several workspaces)")
+    add_team_option(parser)
     parser.add_argument("--json", action="store_true", help="print JSON: counts and every candidate")
     parser.set_defaults(func=run)
 

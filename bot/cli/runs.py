@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli import CommandError
-from bot.cli.teams import only_team
+from bot.cli.teams import add_team_option, only_team
 from bot.settings import load_settings
 from bot.wiring import build_services
 from exports.history import Actor
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="The passes and manual exports that created records in the ATS, newest first; with "
         "--run, the records that run created.",
     )
-    parser.add_argument("--team", help="Slack team id (needed when the database holds several workspaces)")
+    add_team_option(parser)
     parser.add_argument("--search", help="only this search's runs")
     parser.add_argument("--run", metavar="ID", help="list the records this run created")
     parser.add_argument("--limit", type=int, default=50, help="runs to list at most (default 50)")

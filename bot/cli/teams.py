@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,3 +27,8 @@ def only_team(session: Session, team: str | None) -> str:
     raise CommandError(
         f"the database holds {len(teams)} workspaces; say which with --team ({', '.join(teams)})."
     )
+
+
+def add_team_option(parser: argparse.ArgumentParser) -> None:
+    """Add `--team`, which `only_team` reads (optional while the database holds one workspace)."""
+    parser.add_argument("--team", help="Slack team id (needed when the database holds several workspaces)")

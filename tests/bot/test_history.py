@@ -140,3 +140,33 @@ def test_scaleup_runs_lists_the_run_that_created_the_record_and_history_names_it
     assert link["created_by_run"] == run["id"]
     assert run["id"] in {e["run"] for e in link["events"]}
     assert main(["runs", "--team", TEAM, "--run", "nope"]) == 2
+
+
+def test_scaleup_undo_takes_the_run_back_and_history_tells_it(
+    export_server: AppServer,
+    story: tuple[int, int],
+    fast_greenhouse: Any,
+    database_url: str,
+    secret_key: str,
+    monkeypatch,
+    capsys,
+) -> None:
+    cid, link_id = story
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
+    monkeypatch.setenv("SCALEUP_ATS_PRIVATE_URLS", "1")
+    assert main(["runs", "--team", TEAM, "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)["runs"]
+
+    assert main(["undo", "--team", TEAM, "--run", run["id"], "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["counts"] == {"would_undo": 1}
+    assert export_states(export_server, link_id)[cid] == ExportState.EXPORTED
+
+    assert main(["undo", "--team", TEAM, "--run", run["id"], "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)["records"]
+    assert record["candidate"] == "h-0" and record["outcome"] == "undone" and "rejected" in record["detail"]
+    assert export_states(export_server, link_id)[cid] == ExportState.UNDONE
+    assert main(["history", "--candidate", "h-0", "--team", TEAM, "--json"]) == 0
+    (link,) = json.loads(capsys.readouterr().out)["links"]
+    assert link["state"] == "undone" and link["events"][-1]["by"] == "cli"
+    assert main(["undo", "--team", TEAM, "--run", "nope"]) == 2

@@ -24,10 +24,11 @@ def test_transition_table_is_enforced(current, target) -> None:
             check_transition(current, target)
 
 
-def test_final_states_only_leave_through_retry_or_options() -> None:
-    assert TRANSITIONS[ExportState.EXPORTED] == frozenset()
+def test_final_states_only_leave_through_retry_options_or_undo() -> None:
+    assert TRANSITIONS[ExportState.EXPORTED] == {ExportState.UNDONE}, "an exported record only leaves by Undo"
     assert TRANSITIONS[ExportState.DUPLICATE] == frozenset()
     assert TRANSITIONS[ExportState.FAILED] == {ExportState.PENDING}
+    assert TRANSITIONS[ExportState.UNDONE] == {ExportState.PENDING}, "only a person exports it again"
 
 
 def _link(session, secret_box, team="T1") -> tuple[Link, Candidate]:
