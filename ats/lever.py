@@ -124,6 +124,9 @@ SPEC = VendorSpec(
     ),
 )
 
+#: How far before the start of a listing the next sync's cursor may be (our clock and Lever's may differ).
+CURSOR_SKEW_SECONDS = 300
+
 
 def lever_error_details(body: Any) -> tuple[str | None, dict[str, str]]:
     """Extract (message, field_errors) from Lever's `{code, message}` error body."""
@@ -225,11 +228,17 @@ class LeverAdapter:
         """
         params = {"updated_at_start": since} if since else {}
         newest = int(since) if since else None
+        # The cursor never passes the moment the listing began (less a margin for the clocks' skew): an
+        # opportunity updated on a page already read, while later pages were read, has a stamp older than
+        # the newest one seen yet newer than that moment, and would be skipped by the next sync otherwise.
+        # The records of the overlap are read again and upserted unchanged.
+        began = int((self.http.options.now() - CURSOR_SKEW_SECONDS) * 1000)
         for page in self._opportunities(params):
             stamps = [int(o["updatedAt"]) for o in page.items if o.get("updatedAt") is not None]
             newest = max([newest or 0, *stamps]) if stamps else newest
+            cursor = min(newest, max(began, int(since) if since else 0)) if newest is not None else None
             yield CandidatePage(
-                tuple(_to_candidates(page.items)), str(newest) if newest is not None else None
+                tuple(_to_candidates(page.items)), str(cursor) if cursor is not None else None
             )
 
     def create_prospect(

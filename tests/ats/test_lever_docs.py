@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -258,3 +259,23 @@ def test_a_single_look_up_is_one_request_filtered_by_email(lever: VendorRig) -> 
     assert queries(lever, "/v1/opportunities") == [
         {"email": ["ada@example.com"], "confidentiality": ["all"], "limit": ["2"]}
     ]
+
+
+def test_an_update_to_a_page_already_read_during_the_first_listing_is_not_skipped(lever: VendorRig) -> None:
+    """The first listing reads page after page; an opportunity of page 1 updated meanwhile has an older stamp
+    than page 2's newest, so a cursor at the newest stamp seen would skip it for good."""
+    adapter = lever.adapter()  # two opportunities a page
+    listing = adapter.iter_candidate_pages(None)
+    first = next(listing)
+    opportunities = lever.emulator.table("opportunities")
+    on_first = next(o for o in opportunities.values() if o.get("contact") in {c.id for c in first.candidates})
+    now_ms = int(time.time() * 1000)
+    on_first["updatedAt"] = now_ms  # a recruiter edits it while page 2 is read
+    for other in opportunities.values():
+        if other is not on_first and other.get("contact") not in {c.id for c in first.candidates}:
+            other["updatedAt"] = now_ms + 1000  # and someone edits one of page 2 a second later
+    rest = list(listing)
+
+    again = {c.id for page in adapter.iter_candidate_pages(rest[-1].cursor) for c in page.candidates}
+
+    assert on_first["contact"] in again
