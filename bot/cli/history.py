@@ -11,9 +11,7 @@ from rich.markup import escape
 from ats.registry import spec_of
 from bot.api.schemas import HistoryOut
 from bot.cli import CommandError
-from bot.cli.teams import add_team_option, only_team
-from bot.settings import load_settings
-from bot.wiring import build_services
+from bot.cli.teams import add_team_option, workspace_services
 from exports.history import CandidateHistory, candidate_history, find_candidates
 from storage.db import unit_of_work
 
@@ -39,23 +37,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the candidate's history; exit 2 when nobody, or several people, match."""
-    services = build_services(load_settings(), auto_upgrade=True)
-    try:
-        with unit_of_work(services.read_sessions) as session:
-            team = only_team(session, args.team)
-            matches = find_candidates(session, team, args.candidate)
-            if not matches:
-                raise CommandError(f"no candidate of {team} matches {args.candidate!r}.")
-            if len(matches) > 1:
-                names = "; ".join(f"{name} (#{cid})" for cid, name in matches)
-                raise CommandError(
-                    f"{len(matches)} candidates match {args.candidate!r}: {names}. Give their id, email or "
-                    "more of the name."
-                )
-            history = candidate_history(session, team, matches[0][0])
-            assert history is not None  # just found, in this workspace
-    finally:
-        services.close()
+    with workspace_services(args.team) as (services, team), unit_of_work(services.read_sessions) as session:
+        matches = find_candidates(session, team, args.candidate)
+        if not matches:
+            raise CommandError(f"no candidate of {team} matches {args.candidate!r}.")
+        if len(matches) > 1:
+            names = "; ".join(f"{name} (#{cid})" for cid, name in matches)
+            raise CommandError(
+                f"{len(matches)} candidates match {args.candidate!r}: {names}. Give their id, email or "
+                "more of the name."
+            )
+        history = candidate_history(session, team, matches[0][0])
+        assert history is not None  # just found, in this workspace
     if args.json:
         print(json.dumps(HistoryOut.of(history).model_dump(mode="json"), indent=2))
     else:

@@ -14,9 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli import CommandError
-from bot.cli.teams import add_team_option, only_team
-from bot.settings import load_settings
-from bot.wiring import build_services
+from bot.cli.teams import add_team_option, workspace_services
 from exports.history import Actor
 from storage.db import unit_of_work
 from storage.models import ExportRun
@@ -41,36 +39,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the runs, or one run's records; exit 2 for a run the workspace does not have."""
-    services = build_services(load_settings(), auto_upgrade=True)
-    try:
-        with unit_of_work(services.read_sessions) as session:
-            team = only_team(session, args.team)
-            runs = RunRepository(session, team)
-            if args.run:
-                found = runs.get(args.run)
-                if found is None:
-                    raise CommandError(f"{team} has no run {args.run!r}; `scaleup runs` lists them.")
-                answer = {
-                    "run": _run_json(found, None),
-                    "created": [
-                        {
-                            "candidate": candidate.source_id,
-                            "name": candidate.full_name,
-                            "state": export.state.value,
-                            "ats_record_id": export.ats_candidate_id,
-                            "ats_record_url": export.ats_profile_url,
-                        }
-                        for export, candidate in runs.created_by(args.run)
-                    ],
-                }
-            else:
-                answer = {
-                    "runs": [
-                        _run_json(r, name) for r, name in runs.recent(limit=args.limit, search=args.search)
-                    ]
-                }
-    finally:
-        services.close()
+    with workspace_services(args.team) as (services, team), unit_of_work(services.read_sessions) as session:
+        runs = RunRepository(session, team)
+        if args.run:
+            found = runs.get(args.run)
+            if found is None:
+                raise CommandError(f"{team} has no run {args.run!r}; `scaleup runs` lists them.")
+            answer = {
+                "run": _run_json(found, None),
+                "created": [
+                    {
+                        "candidate": candidate.source_id,
+                        "name": candidate.full_name,
+                        "state": export.state.value,
+                        "ats_record_id": export.ats_candidate_id,
+                        "ats_record_url": export.ats_profile_url,
+                    }
+                    for export, candidate in runs.created_by(args.run)
+                ],
+            }
+        else:
+            recent = runs.recent(limit=args.limit, search=args.search)
+            answer = {"runs": [_run_json(r, name) for r, name in recent]}
     if args.json:
         print(json.dumps(answer, indent=2))
     else:

@@ -9,11 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.teams import add_team_option, only_team
-from bot.settings import load_settings
-from bot.wiring import build_services
+from bot.cli.teams import add_team_option, workspace_services
 from exports.undo import UndoOutcome, UndoResult, undo_run
-from storage.db import unit_of_work
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,13 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Undo the run; exit 1 when some records could not be taken back now (run it again later)."""
-    services = build_services(load_settings(), auto_upgrade=True)
-    try:
-        with unit_of_work(services.read_sessions) as session:
-            team = only_team(session, args.team)
+    with workspace_services(args.team) as (services, team):
         result = undo_run(services.export_engine(), team, args.run, actor="cli", dry_run=args.dry_run)
-    finally:
-        services.close()
     if args.json:
         print(json.dumps(_json(result), indent=2))
     else:

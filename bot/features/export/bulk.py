@@ -45,14 +45,9 @@ def export_command(
     if not links:
         ack(text=NO_LINKS)
         return
-    _, _, name = split_command(body.get("text"))
-    names = ", ".join(f"`{c.search}`" for c in links[:20])
-    if not name:
-        ack(text=f"Usage: `{SLASH_COMMAND} export <search>`. Linked searches: {names}.")
-        return
-    link = named_link(links, name)
+    link, why = named_link(links, split_command(body.get("text"))[2], "export")
     if link is None:
-        ack(text=f"No linked search is called “{name[:100]}”. Linked searches: {names}.")
+        ack(text=why)
         return
     if link.paused_reason:
         ack(text=f"*{link.search}* is paused: {link.paused_reason} Fix it with `{SLASH_COMMAND} link`.")

@@ -14,6 +14,7 @@ from bot.features.export.ids import CandidateRef
 from bot.features.export.views import ExportChoice, LinkChoice, PersonView, default_choice
 from bot.features.link.forms import JobChoice, StageChoice
 from bot.features.link.queries import job_choice, stage_choices
+from bot.ids import SLASH_COMMAND
 from core.errors import ScaleUpError
 from exports.emails import choose_emails
 from storage.models import AtsConnection, Candidate, Link, Search, SearchCandidate
@@ -124,9 +125,15 @@ def require_engine(deps: Deps) -> Any:
     return deps.exports
 
 
-def named_link(links: list[LinkChoice], name: str) -> LinkChoice | None:
-    """Return the linked search called `name` (exactly, else ignoring case), as `/scaleup export <search>`
-    and `/scaleup preview <search>` read it."""
-    return next((c for c in links if c.search == name), None) or next(
+def named_link(links: list[LinkChoice], name: str, subcommand: str) -> tuple[LinkChoice | None, str]:
+    """Return the linked search called `name` (exactly, else ignoring case), or None and the answer saying
+    why, listing the linked searches, as `/scaleup export <search>` and `/scaleup preview <search>` read it."""
+    names = ", ".join(f"`{c.search}`" for c in links[:20]) or "none yet"
+    if not name:
+        return None, f"Usage: `{SLASH_COMMAND} {subcommand} <search>`. Linked searches: {names}."
+    link = next((c for c in links if c.search == name), None) or next(
         (c for c in links if c.search.lower() == name.lower()), None
     )
+    if link is None:
+        return None, f"No linked search is called “{name[:100]}”. Linked searches: {names}."
+    return link, ""

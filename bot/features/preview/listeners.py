@@ -39,16 +39,9 @@ def preview_command(
 ) -> None:
     """Find the linked search the text names, acknowledge, then answer with its preview."""
     links = linked_choices(session, workspace.team_id)
-    _, _, name = split_command(body.get("text"))
-    names = ", ".join(f"`{c.search}`" for c in links[:20]) or "none yet"
-    link = named_link(links, name)
+    link, why = named_link(links, split_command(body.get("text"))[2], "preview")
     if link is None:
-        usage = (
-            f"Usage: `{SLASH_COMMAND} preview <search>`."
-            if not name
-            else f"No linked search is called “{name[:100]}”."
-        )
-        ack(text=f"{usage} Linked searches: {names}. A search is linked with `{SLASH_COMMAND} link`.")
+        ack(text=f"{why} A search is linked with `{SLASH_COMMAND} link`.")
         return
     require_engine(deps)
     ack()
