@@ -27,6 +27,7 @@ from ats.errors import (
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
 from ats.pagination import paginate
 from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
@@ -317,7 +318,7 @@ def _next_cursor(response: httpx.Response) -> str | None:
 # --- adapter -------------------------------------------------------------------------------------------
 
 
-class AshbyAdapter:
+class AshbyAdapter(NoSyncBack):
     """Ashby behind `ats.base.AtsAdapter`.
 
     Connection: `secrets["api_key"]` (HTTP Basic user, empty password); optional `fields["source_id"]`, the

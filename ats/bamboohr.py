@@ -22,6 +22,7 @@ from ats.errors import AtsError, NotFound, NotSupported, RateLimited, Validation
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, parse_retry_after
 from ats.pagination import paginate
 from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
@@ -226,7 +227,7 @@ def to_new_since(cursor: str) -> str:
 # --- adapter -------------------------------------------------------------------------------------------
 
 
-class BambooHRAdapter:
+class BambooHRAdapter(NoSyncBack):
     """BambooHR behind `ats.base.AtsAdapter`, for exclusion only.
 
     Connection: `secrets["api_key"]` (HTTP Basic user; BambooHR ignores the password, "x" by convention)

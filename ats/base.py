@@ -26,9 +26,14 @@ from ats.types import (
     Capabilities,
     CreatedApplication,
     CreatedRecord,
+    EmailAddress,
     Job,
     NewCandidate,
+    RecordStatus,
     Stage,
+    StatusPage,
+    WebhookEvent,
+    WebhookSetup,
     Withdrawn,
 )
 from core.vocabulary import Vendor
@@ -131,6 +136,43 @@ class AtsAdapter(Protocol):
             NotFound: the record is gone.
             NotSupported: the vendor's API offers no way to take it back (`capabilities.withdraw` False).
         """
+        ...
+
+    def record_status(self, record: CreatedRecord) -> RecordStatus:
+        """Return where `record` (created or found by this app) stands now: stage, status, last activity.
+
+        Raises:
+            NotFound: the record is gone. NotSupported: `capabilities.status_sync` is False.
+        """
+        ...
+
+    def iter_status_pages(self, since: str | None) -> Iterator[StatusPage]:
+        """Yield applications (and prospects) changed since the cursor `since` (all when None), following the
+        vendor's paging; the last page's cursor is the next poll's start. The poll that catches what webhooks
+        missed. Raises `NotSupported` where `capabilities.status_sync` is False."""
+        ...
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """Verify a delivery with the vendor's documented signature scheme and the connection's webhook secret
+        (`config.secrets["webhook_secret"]`), then return the changes it announces (empty for events the app
+        does not use, e.g. pings).
+
+        Raises:
+            WebhookRejected: missing or wrong signature, stale timestamp, unparseable body.
+            NotSupported: `capabilities.webhooks` is False.
+        """
+        ...
+
+    def register_webhooks(self, url: str) -> WebhookSetup:
+        """Ask the vendor to deliver application and candidate changes to `url`, signed with the connection's
+        webhook secret, where its API allows (`capabilities.webhook_registration`); otherwise return what an
+        admin must paste where. Idempotent: an existing registration for `url` is kept."""
+        ...
+
+    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
+        """Correct a person's contact details in the ATS: add the addresses it lacks (never removing one a
+        person added) and set the phone where given. Raises `NotSupported` where `capabilities.contact_update`
+        is False."""
         ...
 
     def close(self) -> None:

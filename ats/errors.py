@@ -136,6 +136,16 @@ class ChangedSince(AtsError):
     default_hint = "Nothing was done to it: someone changed it in the ATS after the export, so it stays."
 
 
+class WebhookRejected(AtsError):
+    """A webhook delivery that cannot be trusted or read: no or wrong signature, a stale timestamp, a body that
+    is not the vendor's shape. Answered 401/400 and dropped; nothing it says is acted on."""
+
+    code = "webhook_rejected"
+    default_hint = (
+        "Check that the webhook secret in the ATS is the one this app showed when the ATS was connected."
+    )
+
+
 TRANSIENT_ERRORS: tuple[type[AtsError], ...] = (RateLimited, VendorUnavailable)
 #: Errors that say the connection itself is refused: nothing more can be sent until someone reconnects.
 CONNECTION_ERRORS: tuple[type[AtsError], ...] = (AuthFailed, PermissionMissing, AddressRefused)

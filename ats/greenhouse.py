@@ -33,6 +33,7 @@ from ats.errors import (
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
 from ats.pagination import Page, link_next, paginate
 from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
@@ -134,7 +135,7 @@ SPEC = VendorSpec(
 )
 
 
-class GreenhouseAdapter:
+class GreenhouseAdapter(NoSyncBack):
     """Greenhouse Harvest v3 behind `ats.base.AtsAdapter`."""
 
     spec = SPEC

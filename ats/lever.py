@@ -25,6 +25,7 @@ from ats.errors import ChangedSince, NotFound, NotSupported, PermissionMissing, 
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
 from ats.pagination import Page, body_token, iter_token_pages
 from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
@@ -137,7 +138,7 @@ def lever_error_details(body: Any) -> tuple[str | None, dict[str, str]]:
     return message, fields
 
 
-class LeverAdapter:
+class LeverAdapter(NoSyncBack):
     """Lever behind `ats.base.AtsAdapter`."""
 
     spec = SPEC

@@ -30,6 +30,11 @@ class Capabilities:
         notes: a note can be attached to the created candidate.
         withdraw: a record this app created can be taken back (`AtsAdapter.withdraw`: its application
             rejected or archived with a reason, or the record deleted, as the vendor's API allows).
+        status_sync: where a record stands now can be read back (`record_status`, `iter_status_pages`).
+        webhooks: the vendor delivers signed change notifications (`read_webhook`).
+        webhook_registration: the app can register its webhook through the API (`register_webhooks`);
+            otherwise an admin pastes the URL and secret in the vendor's settings.
+        contact_update: a created person's email addresses and phone can be corrected (`update_contact`).
     """
 
     export_prospects: bool
@@ -44,6 +49,10 @@ class Capabilities:
     tags: bool = True
     notes: bool = False
     withdraw: bool = False
+    status_sync: bool = False
+    webhooks: bool = False
+    webhook_registration: bool = False
+    contact_update: bool = False
 
     @property
     def exclusion_only(self) -> bool:
@@ -191,3 +200,70 @@ class Withdrawn:
 
     action: WithdrawAction
     detail: str
+
+
+class AtsStatus(StrEnum):
+    """Where an application (or a prospect) stands in the ATS, across vendors."""
+
+    ACTIVE = "active"  # in the pipeline (any stage)
+    REJECTED = "rejected"  # rejected / disqualified, with the vendor's reason where it gives one
+    HIRED = "hired"
+    ARCHIVED = "archived"  # archived without a rejection (Lever's archived opportunity, Ashby's archived)
+
+
+@dataclass(frozen=True)
+class RecordStatus:
+    """Where one record stands in the ATS now: what two-way sync keeps for each exported candidate.
+
+    `application_id` is None for a prospect the vendor keeps no application for (Greenhouse's prospect without
+    a job, Workable's sourced talent-pool candidate): such a record has no stage activity, and `stage` is None.
+    `updated_at` is the vendor's last-activity stamp, ISO 8601 UTC. `record_url` is the page a recruiter opens.
+    """
+
+    candidate_id: str
+    application_id: str | None
+    job_id: str | None
+    prospect: bool
+    status: AtsStatus
+    stage: str | None = None
+    stage_id: str | None = None
+    reason: str | None = None
+    updated_at: str | None = None
+    record_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    """One page of the application changes listing; the last page's `cursor` is where the next poll starts."""
+
+    statuses: tuple[RecordStatus, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One change a verified webhook delivery announced.
+
+    `delivery_id` is stable across the vendor's redeliveries of the same notification (idempotency key).
+    `status` is filled when the payload carries the whole picture; otherwise None, and the receiver reads the
+    record (`record_status`) for `candidate_id` / `application_id`. `kind` is the vendor's event name.
+    """
+
+    delivery_id: str
+    kind: str
+    candidate_id: str | None
+    application_id: str | None = None
+    status: RecordStatus | None = None
+
+
+@dataclass(frozen=True)
+class WebhookSetup:
+    """What connecting did about webhooks: registered through the API, or what an admin must paste where.
+
+    `instructions` is recruiter/admin-readable text naming the vendor's settings page, the URL and which
+    events to tick; the secret itself is never in it (the app shows it once, apart).
+    """
+
+    registered: bool
+    instructions: str
+    events: tuple[str, ...] = ()

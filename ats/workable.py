@@ -31,6 +31,7 @@ from ats.errors import (
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
 from ats.pagination import paginate
 from ats.spec import CredentialField, VendorLimit, VendorSpec
+from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
@@ -365,7 +366,7 @@ def _talent_pool_refused(classify: Classifier) -> Classifier:
 # --- adapter -------------------------------------------------------------------------------------------
 
 
-class WorkableAdapter:
+class WorkableAdapter(NoSyncBack):
     """Workable behind `ats.base.AtsAdapter`.
 
     Connection: `secrets["api_key"]` (bearer access token), `fields["subdomain"]`; optional

@@ -15,6 +15,12 @@ a redacted request log, and control endpoints under `/_emulator/` for out-of-pro
     POST /_emulator/rate_limit         {"limit": n, "window": s}  (limit null turns it off)
     POST /_emulator/seed               {"<collection>": [records…]}  (added to what is there)
     POST /_emulator/reset              {"seed"?: {...}}  empties everything, then seeds
+    POST /_emulator/webhooks           {"url": ..., "secret": ..., "events"?: [...]}  an admin pasting the app's
+                                        webhook into the vendor's settings (vendors without a registration API)
+    GET  /_emulator/deliveries         the webhooks delivered: event, url, the receiver's status
+    POST /_emulator/move               {"application_id": ..., "stage_id"?: ..., "status"?: "rejected"|"hired"|
+                                        "archived", "reason"?: ...}  a person moving a candidate in the ATS
+                                        (the vendor's record changes and its webhook goes out)
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from ats.base import ConnectionConfig
 from ats.registry import spec_of
 from core.vocabulary import Vendor
 from devkit.ats.faults import FaultPlan, FixedWindow
+from devkit.ats.webhooks import WebhookSender, WebhookTarget
 from devkit.ats.wire import EmulatorHandler, EmuRequest, LoggedRequest, Reply, Route, header_number
 
 log = logging.getLogger(__name__)
@@ -103,6 +110,7 @@ class Emulator:
         self.request_count = 0
         self.faults = FaultPlan(clock)
         self.limiter = FixedWindow(rate_limit, rate_window or self.default_rate_window, clock)
+        self.webhooks = WebhookSender()
         self._next_id = 1000
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -129,6 +137,19 @@ class Emulator:
     def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
         """Return the vendor's rate-limit headers."""
         return {}
+
+    def move_application(
+        self,
+        application_id: str,
+        *,
+        stage_id: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Do what a person does in the vendor's UI: move an application to `stage_id`, or reject / hire /
+        archive it (`status`) with `reason`; stamp it updated and deliver the vendor's webhook. Returns the
+        changed record. Vendors without stage activity leave this unimplemented."""
+        raise NotImplementedError(f"{self.vendor} emulator has no stage changes")
 
     def normalize_seed(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
         """Fill defaults into a seeded record (ids, timestamps) before it is stored."""
@@ -232,6 +253,7 @@ class Emulator:
             self.created.clear()
             self.log.clear()
             self.request_count = 0
+        self.webhooks.clear()
         self.faults.clear()
         self.limiter.configure(self.limiter.limit)
         if seed:
@@ -363,6 +385,14 @@ class Emulator:
                     return Reply(200, [asdict(c) for c in self.created])
             if action.startswith("records/"):
                 return Reply(200, self.records(action.removeprefix("records/")))
+            if action == "deliveries":
+                return Reply(
+                    200,
+                    [
+                        {"event": d.event, "url": d.url, "status": d.status, "at": d.at}
+                        for d in self.webhooks.deliveries
+                    ],
+                )
             return Reply(404, {"error": f"unknown control resource {action!r}"})
         if request.method != "POST":
             return Reply(405, {"error": "use GET or POST"})
@@ -374,6 +404,17 @@ class Emulator:
             self.limiter.configure(body.get("limit"), body.get("window"))
         elif action == "faults":
             self.faults.apply(dict(body))
+        elif action == "webhooks":
+            secret = str(body.get("secret") or "")
+            self.webhooks.register(WebhookTarget(str(body["url"]), secret, tuple(body.get("events") or ())))
+        elif action == "move":
+            changed = self.move_application(
+                str(body["application_id"]),
+                stage_id=body.get("stage_id"),
+                status=body.get("status"),
+                reason=body.get("reason"),
+            )
+            return Reply(200, self.public(changed))
         else:
             return Reply(404, {"error": f"unknown control action {action!r}"})
         return Reply(200, self.state())
