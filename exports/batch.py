@@ -379,6 +379,7 @@ class BatchExporter:
             existing,
             ats_application_id=application_id,
             ats_profile_url=url,
+            **self.link.placement(),
         )
 
     def _created(self, item: Claimed, created: CreatedApplication) -> None:
@@ -391,6 +392,7 @@ class BatchExporter:
             ats_candidate_id=created.candidate_id,
             ats_application_id=created.application_id,
             ats_profile_url=created.profile_url,
+            **self.link.placement(),
         )
         if recorded and state == ExportState.PROCESSING and self.caps.batch_visibility:
             self.unconfirmed.append((item.export_id, created.candidate_id))

@@ -40,6 +40,10 @@ class LinkSnapshot:
     paused_reason: str | None
     interval_minutes: int | None
 
+    def placement(self) -> dict[str, object]:
+        """Return the export columns saying where a record goes: this job, stage and kind."""
+        return {"ats_job_id": self.job_id, "ats_stage_id": self.stage_id, "exported_as": self.export_as}
+
 
 def load_link(
     session: Session, team_id: str, link_id: int, *, lock: bool = False

@@ -7,18 +7,28 @@ becomes `undone`, which no pass exports again; a person exporting them by hand p
 record a person changed in the ATS since (moved, rejected, archived, hired) is left as it is and said so.
 Undoing again is harmless: `undone` records are skipped, so an interrupted undo is finished by running it
 again. `--dry-run` writes nothing and calls nothing.
+
+Each record is claimed before its ATS call, as exports are (`exports.claims`): a lease (owner + expiry) and
+`outcome_unknown`, committed first. A second undo running at the same time skips what the first holds. A
+worker that dies between the vendor's answer and ours leaves the claim to expire with the outcome unknown;
+the next undo then finds the record already rejected or archived and knows it was its own doing (the vendor's
+"changed since" after an interrupted attempt of ours, confirmed by reading the record where the vendor can),
+so it finishes the record instead of reporting a person's change.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select, update
+
 from ats.base import AtsAdapter
 from ats.errors import AtsError, ChangedSince, NotFound, NotSupported
-from ats.types import CreatedRecord
+from ats.types import AtsStatus, CreatedRecord
 from core.errors import ScaleUpError
 from storage.db import unit_of_work
 from storage.enums import ExportAs
@@ -42,6 +52,7 @@ class UndoOutcome(StrEnum):
     CHANGED_SINCE = "changed_since"  # a person changed it in the ATS since: left as it is
     ALREADY_UNDONE = "already_undone"
     NOT_VISIBLE_YET = "not_visible_yet"  # still `processing`: undo again once the ATS shows it
+    IN_PROGRESS = "in_progress"  # another undo holds it right now
     NOT_POSSIBLE = "not_possible"  # the vendor's API offers no way to take it back
     FAILED = "failed"  # the ATS refused or did not answer: undo again later
 
@@ -110,12 +121,14 @@ def undo_run(
 
 
 def _record(export: Export, link: Link) -> CreatedRecord:
+    # Records exported before their placement was stored (migration 0004) went where the link said.
+    placed = export.exported_as is not None
     return CreatedRecord(
         candidate_id=export.ats_candidate_id or "",
         application_id=export.ats_application_id,
-        job_id=link.job_id,
-        prospect=link.export_as == ExportAs.PROSPECT,
-        stage_id=link.stage_id,
+        job_id=export.ats_job_id if placed else link.job_id,
+        prospect=(export.exported_as if placed else link.export_as) == ExportAs.PROSPECT,
+        stage_id=export.ats_stage_id if placed else link.stage_id,
     )
 
 
@@ -139,19 +152,88 @@ def _undo_one(
         return UndoOutcome.NOT_POSSIBLE, f"{adapter.spec.label} offers no way to take a record back"
     if dry_run:
         return UndoOutcome.WOULD_UNDO, "would be taken back"
+    claim = _claim(engine, team_id, export_id)
+    if claim is None:
+        return UndoOutcome.IN_PROGRESS, "another undo is taking it back right now"
     try:
         detail = adapter.withdraw(record, reason=UNDO_REASON).detail
     except ChangedSince as exc:
-        return UndoOutcome.CHANGED_SINCE, exc.user_message()
+        if not (claim.resumed and _taken_back(adapter, record)):
+            _release(engine, export_id, unknown=False)
+            return UndoOutcome.CHANGED_SINCE, exc.user_message()
+        detail = "taken back (by an earlier undo that was interrupted)"
     except NotFound:
         detail = "no longer in the ATS"
     except NotSupported as exc:
+        _release(engine, export_id, unknown=False)
         return UndoOutcome.NOT_POSSIBLE, exc.user_message()
     except AtsError as exc:
+        # A timeout or an outage may have happened after the vendor acted: keep the outcome unknown.
+        _release(engine, export_id, unknown=exc.retryable)
         return UndoOutcome.FAILED, exc.user_message()
     with unit_of_work(engine.sessions) as session:
         repo = ExportRepository(session, team_id)
         export = repo.get(export_id)
         if export is not None and export.state == ExportState.EXPORTED:
-            repo.transition(export, ExportState.UNDONE, actor=actor, reason=f"undone: {detail}")
+            repo.transition(
+                export,
+                ExportState.UNDONE,
+                actor=actor,
+                reason=f"undone: {detail}",
+                lease_owner=None,
+                lease_expires_at=None,
+                outcome_unknown=False,
+            )
     return UndoOutcome.UNDONE, detail
+
+
+@dataclass(frozen=True)
+class _Claim:
+    resumed: bool  # an earlier undo's ATS call on this record has no known outcome (it was interrupted)
+
+
+def _claim(engine: ExportEngine, team_id: str, export_id: int) -> _Claim | None:
+    """Lease an exported record for this undo (None when another undo holds it), outcome unknown from now."""
+    now = engine.config.now()
+    with unit_of_work(engine.sessions) as session:
+        export = session.scalars(
+            select(Export)
+            .where(Export.team_id == team_id, Export.id == export_id, Export.state == ExportState.EXPORTED)
+            .with_for_update()
+        ).first()
+        if export is None:
+            return None
+        if export.lease_owner and export.lease_expires_at and export.lease_expires_at > now:
+            return None
+        resumed = bool(export.outcome_unknown)
+        export.lease_owner = engine.worker_id
+        export.lease_expires_at = now + timedelta(seconds=engine.config.lease_seconds)
+        export.outcome_unknown = True
+    return _Claim(resumed)
+
+
+def _release(engine: ExportEngine, export_id: int, *, unknown: bool) -> None:
+    with unit_of_work(engine.sessions) as session:
+        session.execute(
+            update(Export)
+            .where(Export.id == export_id, Export.lease_owner == engine.worker_id)
+            .values(lease_owner=None, lease_expires_at=None, outcome_unknown=unknown)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _taken_back(adapter: AtsAdapter, record: CreatedRecord) -> bool:
+    """Return whether the record stands rejected or archived, as an interrupted undo of ours left it.
+
+    Where the vendor cannot say (no status read-back), the interrupted attempt is the only evidence and is
+    trusted: the window between its ATS call and its crash is the only time a person's change could hide.
+    """
+    if not adapter.capabilities.status_sync:
+        return True
+    try:
+        status = adapter.record_status(record).status
+    except NotFound:
+        return True
+    except AtsError:
+        return False
+    return status in (AtsStatus.REJECTED, AtsStatus.ARCHIVED)

@@ -281,6 +281,11 @@ class Export(Timestamped, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The run (`ExportRun`) whose ATS call created the candidate's record: what undoing that run takes back.
     run_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Where the record went (a manual export may choose another job, stage or kind than the link's): undo
+    # checks the record is still there, and two-way sync reads that application.
+    ats_job_id: Mapped[str | None] = mapped_column(String(128))
+    ats_stage_id: Mapped[str | None] = mapped_column(String(128))
+    exported_as: Mapped[ExportAs | None] = mapped_column(_enum(ExportAs))
 
 
 class ExportEvent(Base):
@@ -315,6 +320,9 @@ class ExportRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created: Mapped[int] = mapped_column(Integer, default=0)
+    # Set once an undo of the run finished (Slack's Undo button shows who took it back instead).
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class Alert(Timestamped, Base):

@@ -6,6 +6,7 @@ import pytest
 
 from core.vocabulary import EmailType, Vendor
 from exports.types import ExportOverrides, OverrideRejected
+from exports.undo import UndoOutcome, undo_run
 from storage.db import unit_of_work
 from storage.enums import ExportAs
 from storage.models import Link
@@ -49,10 +50,15 @@ def test_another_job_and_stage_land_there_and_the_record_stays_the_links(greenho
 
     assert outcome.state == ExportState.EXPORTED
     assert placed(greenhouse, "moved@example.org")[:2] == (OTHER_JOB, OTHER_STAGE)
-    assert greenhouse.export_row(person, link).state == ExportState.EXPORTED
+    row = greenhouse.export_row(person, link)
+    assert row.state == ExportState.EXPORTED
+    assert (row.ats_job_id, row.ats_stage_id) == (OTHER_JOB, OTHER_STAGE), "undo and sync read it there"
     with unit_of_work(greenhouse.sessions) as session:  # the link itself is untouched
         stored = session.get(Link, link)
         assert (stored.job_id, stored.stage_id, stored.paused) == (LINK_JOB, LINK_STAGE, False)
+    [run_id] = {row.run_id}
+    undone = undo_run(greenhouse.engine(), greenhouse.team_id, run_id, actor="cli")
+    assert undone.counts() == {UndoOutcome.UNDONE: 1}, "taken back where it went, not where the link points"
 
 
 def test_another_job_without_a_stage_starts_at_its_first_not_the_links(greenhouse) -> None:
