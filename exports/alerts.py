@@ -23,11 +23,18 @@ from storage.states import ExportState
 
 #: The outcomes recruiters hear about in the link's channel, and the kind of alert each is listed in.
 OUTCOME_ALERTS: dict[ExportState, AlertKind] = {
+    ExportState.EXPORTED: AlertKind.EXPORTED,
+    ExportState.PROCESSING: AlertKind.EXPORTED,
     ExportState.FAILED: AlertKind.FAILED,
     ExportState.DUPLICATE: AlertKind.DUPLICATE,
     ExportState.EXCLUDED: AlertKind.HELD_BACK,
     ExportState.REACHOUT_ON_LINKEDIN: AlertKind.MISSING_EMAIL,
 }
+
+
+def pass_incident(kind: AlertKind, link_id: int, pass_id: str) -> str:
+    """Return the incident key of the alert of `kind` one pass (run) of a link raised."""
+    return f"{kind.value}:link-{link_id}:pass-{pass_id}"
 
 
 def raise_alert(
@@ -99,7 +106,7 @@ class PassAlerts:
                 session,
                 self.team_id,
                 kind=kind,
-                incident_key=f"{kind.value}:link-{self.link_id}:pass-{self.pass_id}",
+                incident_key=pass_incident(kind, self.link_id, self.pass_id),
                 link_id=self.link_id,
                 channel=self.channel,
                 payload={**self.context, "pass_id": self.pass_id},

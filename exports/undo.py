@@ -30,6 +30,7 @@ from ats.base import AtsAdapter
 from ats.errors import AtsError, ChangedSince, NotFound, NotSupported
 from ats.types import AtsStatus, CreatedRecord
 from core.errors import ScaleUpError
+from exports.undo_report import report_undo
 from storage.db import unit_of_work
 from storage.enums import ExportAs
 from storage.export_repository import ExportRepository
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 #: The reason sent with every record taken back (the vendor's note or reason text, where it takes one).
 UNDO_REASON = "Exported by mistake: taken back with ScaleUp's Undo"
+#: How long after a run Slack's "Undo this export" button still works (the CLI has no limit).
+UNDO_WINDOW = timedelta(days=7)
 
 
 class UndoOutcome(StrEnum):
@@ -55,6 +58,11 @@ class UndoOutcome(StrEnum):
     IN_PROGRESS = "in_progress"  # another undo holds it right now
     NOT_POSSIBLE = "not_possible"  # the vendor's API offers no way to take it back
     FAILED = "failed"  # the ATS refused or did not answer: undo again later
+
+    @property
+    def unfinished(self) -> bool:
+        """Return True when undoing again later may still take the record back."""
+        return self in (UndoOutcome.FAILED, UndoOutcome.IN_PROGRESS, UndoOutcome.NOT_VISIBLE_YET)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,11 @@ class UndoResult:
         """Return how many records each outcome has (those with none left out)."""
         found = Counter(item.outcome for item in self.items)
         return {outcome: found[outcome] for outcome in UndoOutcome if found[outcome]}
+
+    @property
+    def finished(self) -> bool:
+        """Return True when nothing is left that undoing again could take back."""
+        return not any(item.outcome.unfinished for item in self.items)
 
 
 class RunNotFound(ScaleUpError):
@@ -117,7 +130,11 @@ def undo_run(
     for export_id, source_id, name, state, record in created:
         outcome, detail = _undo_one(engine, adapter, team_id, export_id, state, record, actor, dry_run)
         items.append(UndoItem(export_id, source_id, name, outcome, detail))
-    return UndoResult(run_id, dry_run, tuple(items))
+    result = UndoResult(run_id, dry_run, tuple(items))
+    if not dry_run:
+        with unit_of_work(engine.sessions) as session:
+            report_undo(session, team_id, result, actor=actor, now=engine.config.now())
+    return result
 
 
 def _record(export: Export, link: Link) -> CreatedRecord:

@@ -54,6 +54,8 @@ class AlertKind(StrEnum):
     LINK_PAUSED = "link_paused"
     OUTAGE = "outage"
     RECOVERED = "recovered"
+    EXPORTED = "exported"  # what one run created: the run's summary, with its Undo button
+    UNDONE = "undone"  # what undoing a run did, in the thread of the run's summary
 
 
 class AlertStatus(StrEnum):

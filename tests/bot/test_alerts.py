@@ -27,7 +27,7 @@ from test_views import snapshot
 
 from bot.features.alerts.delivery import ALERT_JOB_ID, register_alert_job
 from bot.features.alerts.ids import AlertIds
-from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, digest_blocks
+from bot.features.alerts.views import MESSAGE_BLOCKS_MAX, Digest, DigestItem, RunFacts, digest_blocks
 from bot.features.export.ids import ExportIds
 from bot.worker import build_worker, create_scheduler, run_once
 from core.redaction import redact
@@ -244,8 +244,9 @@ def test_an_outage_is_told_once_and_its_recovery_replies_in_its_thread(
 
     deliver(app_server)
 
-    outage, recovered = posts(app_server, PUBLIC_CHANNEL)
+    outage, recovered, summary = posts(app_server, PUBLIC_CHANNEL)
     assert "is not answering" in outage.payload["text"] and "works again" in recovered.payload["text"]
+    assert "1 candidate" in summary.payload["text"] and "exported to Greenhouse" in summary.payload["text"]
     (outage_row,) = [a for a in alerts(app_server) if a.kind is AlertKind.OUTAGE]
     assert recovered.payload["thread_ts"] == outage_row.slack_ts
     (resolved,) = app_server.slack.calls("chat.update")
@@ -345,6 +346,15 @@ def test_digest_snapshots_of_every_kind() -> None:
                     items=items,
                     reason="The job “Senior Backend Engineer” is closed in Greenhouse.",
                     resolved=kind is AlertKind.CONNECTION,
+                    run=RunFacts(
+                        "0f3a9c",
+                        undoable=True,
+                        undone_by="slack:U0ADMIN" if kind is AlertKind.UNDONE else None,
+                        undone=10,
+                        total=12,
+                    )
+                    if kind in (AlertKind.EXPORTED, AlertKind.UNDONE)
+                    else None,
                 )
             )
         ]

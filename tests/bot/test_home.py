@@ -103,7 +103,8 @@ def test_home_shows_every_search_failures_and_undeliverable_alerts_until_posted(
     channel.is_archived = False
     press(app_server, home, HomeIds.REDELIVER, post_again["value"])
     app_server.settle()
-    assert len(posts(app_server, ARCHIVED)) == 2  # refused while archived, then posted
+    # The failed digest refused while archived, then posted; the retried export's summary, refused.
+    assert len(posts(app_server, ARCHIVED)) == 3
     with unit_of_work(app_server.sessions) as session:
         assert session.get(Alert, int(post_again["value"])).status == AlertStatus.POSTED
     assert not accessories(app_server.slack.view(f"VHOME{ADMIN}"), HomeIds.REDELIVER)
@@ -130,8 +131,9 @@ def test_export_now_runs_a_pass_in_the_background_then_shows_the_new_counts(
         if b.get("text", {}).get("text", "").startswith("*Quick hires*")
     )
     assert parse_counts(text) == counts
-    (digest,) = posts(app_server, PUBLIC_CHANNEL)  # the pass's "waiting for an email" alert
-    assert "wait" in digest.payload["text"]
+    summary, digest = sorted(posts(app_server, PUBLIC_CHANNEL), key=lambda p: "wait" in p.payload["text"])
+    assert "wait" in digest.payload["text"]  # the pass's "waiting for an email" alert
+    assert "2 candidates" in summary.payload["text"] and "exported to" in summary.payload["text"]
 
 
 def test_home_view_snapshot_and_block_limit() -> None:

@@ -41,6 +41,7 @@ CALLBACKS = [
     str(ConnectIds.VIEW),
     str(ExportIds.VIEW),
     str(ExportIds.ADD_EMAIL_VIEW),
+    str(AlertIds.UNDO_CONFIRM),
     "nope",
 ]
 SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), st.text(max_size=20))

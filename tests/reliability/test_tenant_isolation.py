@@ -38,7 +38,7 @@ from core.vocabulary import EmailType, Vendor
 from devkit.slack.signing import command_body
 from storage.db import unit_of_work
 from storage.enums import AlertKind, Audience, ExportAs, LinkMode
-from storage.models import Alert, AtsConnection, Candidate, CandidateEmail, Export, Link
+from storage.models import Alert, AtsConnection, Candidate, CandidateEmail, Export, ExportRun, Link
 from storage.repositories import (
     AdminRepository,
     ApiTokenRepository,
@@ -106,6 +106,7 @@ def seed_workspace_a(server: AppServer, emulator: Any) -> dict[str, int]:
             },
         )
         session.add(alert)
+        session.add(ExportRun(id="alpharun0001", team_id=TEAM, link_id=link.id, actor="cli", created=1))
         session.flush()
         return {
             "connection": connection_id,
@@ -275,6 +276,11 @@ def test_workspace_b_naming_workspace_a_ids_changes_and_reveals_nothing(
         ("Home export-now on A's search", button(HomeIds.EXPORT_NOW, str(a["search"]))),
         ("Home redeliver A's alert", button(HomeIds.REDELIVER, str(a["alert"]))),
         ("Retry all on A's alert", button(AlertIds.RETRY_ALL, str(a["alert"]))),
+        ("Undo of A's run", button(AlertIds.UNDO_RUN, "alpharun0001")),
+        (
+            "Undo confirmation of A's run",
+            view_submission(AlertIds.UNDO_CONFIRM, json.dumps({"run": "alpharun0001", "channel": "C1"}), {}),
+        ),
         (
             "add-email submission for A's candidate",
             view_submission(

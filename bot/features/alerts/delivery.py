@@ -33,7 +33,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.features.alerts.digests import build_digest, incident_parent
+from bot.features.alerts.digests import build_digest, incident_parent, thread_parent
 from bot.features.alerts.views import NO_CHANNEL, digest_blocks, fallback_text
 from bot.slack_clients import clients_by_team
 from bot.wiring import Services
@@ -292,6 +292,8 @@ class AlertPoster:
             parent = incident_parent(session, alert)
             if parent is not None:
                 thread_ts, parent_id = parent.slack_ts, parent.id
+        elif not alert.slack_ts and (answered := thread_parent(session, alert)) is not None:
+            thread_ts = answered.slack_ts
         return _Rendered(
             alert_id=alert.id,
             channel=alert.channel,

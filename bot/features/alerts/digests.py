@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
-from bot.features.alerts.views import Digest, DigestItem
+from bot.features.alerts.views import Digest, DigestItem, RunFacts
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert, AtsConnection, Candidate, Export, Link, Search
 
@@ -48,6 +48,20 @@ def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Dig
         reason=payload.get("reason") or payload.get("message"),
         resolved=bool(payload.get("resolved")),
         exclusion_only=bool(spec and spec.capabilities.exclusion_only),
+        run=_run_facts(alert, payload, bool(spec and spec.capabilities.withdraw)),
+    )
+
+
+def _run_facts(alert: Alert, payload: dict[str, Any], undoable: bool) -> RunFacts | None:
+    run_id = payload.get("run_id") or payload.get("pass_id")
+    if alert.kind not in (AlertKind.EXPORTED, AlertKind.UNDONE) or not run_id:
+        return None
+    return RunFacts(
+        run_id=str(run_id),
+        undoable=undoable,
+        undone_by=payload.get("undone_by") if alert.kind is AlertKind.EXPORTED else payload.get("actor"),
+        undone=int(payload.get("undone") or 0),
+        total=int(payload.get("total") or 0),
     )
 
 
@@ -114,6 +128,13 @@ def incident_parent(session: Session, alert: Alert) -> Alert | None:
         .order_by(Alert.id.desc())
         .limit(1)
     ).first()
+
+
+def thread_parent(session: Session, alert: Alert) -> Alert | None:
+    """Return the posted message an alert answers in its thread (an undo report: the run's summary)."""
+    parent_id = (alert.payload or {}).get("thread_of")
+    parent = session.get(Alert, int(parent_id)) if parent_id else None
+    return parent if parent is not None and parent.team_id == alert.team_id and parent.slack_ts else None
 
 
 def requeue(session: Session, team_id: str, alert_ids: Iterable[int]) -> int:

@@ -15,3 +15,5 @@ class AlertIds(StrEnum):
     """Ids of the alert messages; the same constants build the messages and register listeners."""
 
     RETRY_ALL = "alerts-retry-all"  # value: the alert id, whose candidates are exported again
+    UNDO_RUN = "alerts-undo-run"  # value: the run id of the summary; opens the confirmation (admins)
+    UNDO_CONFIRM = "alerts-undo-confirm"  # callback id of the confirmation modal

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.deps import Deps
 from bot.errors import known_error_text
+from bot.features.alerts import undo
 from bot.features.alerts.delivery import deliver_alerts
 from bot.features.alerts.ids import AlertIds
 from bot.middleware import RequestScope, scoped
@@ -27,6 +28,7 @@ from storage.repositories import AlertRepository
 def register(app: App, deps: Deps) -> None:
     """Register the digest's own buttons."""
     app.action(AlertIds.RETRY_ALL.value)(retry_all)
+    undo.register(app, deps)
 
 
 @scoped

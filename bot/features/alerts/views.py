@@ -19,8 +19,11 @@ from bot.features.home.ids import HomeIds
 from bot.ids import SLASH_COMMAND
 from bot.views import SECTION_TEXT_MAX, clip, escape, note, section
 from core.redaction import redact
+from exports.undo import UNDO_WINDOW
 from storage.enums import AlertKind
 
+#: Days the Undo button of a run's summary works (`exports.undo.UNDO_WINDOW`).
+UNDO_DAYS = UNDO_WINDOW.days
 #: Candidates a digest lists by name; the rest are counted ("and M more").
 MAX_LISTED = 10
 #: Slack's limit on blocks per message (https://docs.slack.dev/reference/block-kit/blocks).
@@ -31,7 +34,14 @@ REASON_MAX = 300
 
 #: Kinds whose digests list candidates (the others are about the connection or the link).
 CANDIDATE_KINDS = frozenset(
-    {AlertKind.FAILED, AlertKind.DUPLICATE, AlertKind.HELD_BACK, AlertKind.MISSING_EMAIL}
+    {
+        AlertKind.FAILED,
+        AlertKind.DUPLICATE,
+        AlertKind.HELD_BACK,
+        AlertKind.MISSING_EMAIL,
+        AlertKind.EXPORTED,
+        AlertKind.UNDONE,
+    }
 )
 
 #: The `last_error` of an alert whose link has no alert channel.
@@ -73,6 +83,8 @@ class Digest:
         reason: the fact of a connection, pause or outage alert (the ATS's or the engine's words).
         resolved: a later "recovered" alert closed this connection or outage incident.
         exclusion_only: the ATS cannot take exports (BambooHR): being in it is why a candidate is left out.
+        run: the run an `exported` summary or an `undone` report is about, and what undoing it did
+            (`RunFacts`); None for the other kinds.
     """
 
     alert_id: int
@@ -87,6 +99,25 @@ class Digest:
     reason: str | None = None
     resolved: bool = False
     exclusion_only: bool = False
+    run: RunFacts | None = None
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a run's summary and its undo report say about the run.
+
+    Attributes:
+        run_id: the run (`scaleup runs` lists it; Undo takes it back).
+        undoable: the vendor's API can take records back (the summary offers Undo).
+        undone_by: who took the run back (`slack:U…`, `cli`), once someone did.
+        undone, total: of an undo report, how many records it took back of how many the run created.
+    """
+
+    run_id: str
+    undoable: bool = False
+    undone_by: str | None = None
+    undone: int = 0
+    total: int = 0
 
 
 def plural(count: int, word: str) -> str:
@@ -142,7 +173,23 @@ def headline(digest: Digest) -> str:
             return f":warning: *{vendor} is not answering:* {escape(redact(digest.reason))}"
         case AlertKind.RECOVERED:
             return f":white_check_mark: *{vendor} works again.* Exports carry on where they stopped."
+        case AlertKind.EXPORTED:
+            return f":outbox_tray: *{plural(n, 'candidate')}{_of(digest)} exported to {vendor}.*"
+        case AlertKind.UNDONE:
+            run = digest.run or RunFacts("")
+            return (
+                f":leftwards_arrow_with_hook: *{who(run.undone_by)} took back {run.undone} of the "
+                f"{plural(run.total, 'record')} this export created in {vendor}.*"
+                + (f" {n} stay{'s' if n == 1 else ''}:" if n else "")
+            )
     return f"*{escape(digest.kind)}*"  # pragma: no cover - every kind is handled above
+
+
+def who(actor: str | None) -> str:
+    """Return an actor (`slack:U…`, `cli`, `api`) as a message names them: a mention, or plain words."""
+    if actor and actor.startswith("slack:"):
+        return f"<@{escape(actor.removeprefix('slack:'))}>"
+    return "An operator (command line)" if actor == "cli" else "Someone"
 
 
 def fallback_text(digest: Digest) -> str:
@@ -173,6 +220,10 @@ def _item_text(digest: Digest, item: DigestItem) -> str:
             parts.append(f"already in {vendor}")
     elif digest.kind is AlertKind.MISSING_EMAIL:
         parts.append("no usable email — reach out on LinkedIn" if item.profile_url else "no usable email")
+    elif digest.kind is AlertKind.EXPORTED and item.ats_url:
+        parts.append(_link(item.ats_url, f"record in {digest.vendor}"))
+    elif digest.kind is AlertKind.UNDONE:
+        parts.append(escape(clip(redact(item.reason) or "left as it is", REASON_MAX)))
     return " — ".join(parts)
 
 
@@ -264,6 +315,8 @@ def _fix_blocks(digest: Digest) -> list[Block]:
             return blocks
         case AlertKind.OUTAGE:
             return [note("Nothing to do: exports retry by themselves and a message follows in this thread.")]
+        case AlertKind.EXPORTED if digest.run is not None:
+            return run_summary_blocks(digest.run, vendor)
         case AlertKind.HELD_BACK if not digest.exclusion_only:
             return [
                 note(
@@ -272,6 +325,23 @@ def _fix_blocks(digest: Digest) -> list[Block]:
                 )
             ]
     return []
+
+
+def run_summary_blocks(run: RunFacts, vendor: str) -> list[Block]:
+    """Return the foot of a run's summary: who took it back, or its Undo button for admins."""
+    if run.undone_by:
+        return [note(f":leftwards_arrow_with_hook: Taken back by {who(run.undone_by)} (see the thread).")]
+    if not run.undoable:
+        return [note(f"Run `{escape(run.run_id)}` · {vendor}'s API cannot take records back.")]
+    return [
+        ActionsBlock(
+            elements=[ButtonElement(text="Undo this export", action_id=AlertIds.UNDO_RUN, value=run.run_id)]
+        ),
+        note(
+            f"Run `{escape(run.run_id)}` · workspace admins can take back what it created for "
+            f"{UNDO_DAYS} days; people {vendor} had already are never touched."
+        ),
+    ]
 
 
 def digest_blocks(digest: Digest, *, max_listed: int = MAX_LISTED) -> list[Block]:
