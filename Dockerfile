@@ -22,6 +22,7 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY exports ./exports
+COPY sync ./sync
 COPY ingest ./ingest
 COPY ats ./ats
 COPY storage ./storage

@@ -5,8 +5,12 @@ Reference: https://developers.ashbyhq.com/ (mirrored as OpenAPI 3.1 in tests/spe
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,6 +27,7 @@ from ats.errors import (
     RateLimited,
     ValidationFailed,
     VendorUnavailable,
+    WebhookRejected,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
 from ats.pagination import paginate
@@ -31,13 +36,19 @@ from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
+    AtsStatus,
     CandidatePage,
     Capabilities,
     CreatedApplication,
     CreatedRecord,
+    EmailAddress,
     Job,
     NewCandidate,
+    RecordStatus,
     Stage,
+    StatusPage,
+    WebhookEvent,
+    WebhookSetup,
     WithdrawAction,
     Withdrawn,
 )
@@ -57,7 +68,10 @@ SPEC = VendorSpec(
             "api_key",
             "API key",
             secret=True,
-            hint="Admin → API Keys (candidatesRead/Write, jobsRead, hiringProcessMetadataRead)",
+            hint=(
+                "Admin → API Keys (candidatesRead/Write, jobsRead, hiringProcessMetadataRead; apiKeysWrite "
+                "lets ScaleUp create its webhooks)"
+            ),
         ),
         CredentialField("source_id", "Source ID", secret=False, required=False),
     ),
@@ -82,6 +96,14 @@ SPEC = VendorSpec(
         # application.changeStage to the plan's `Archived` stage with an `archiveReasonId` (see `withdraw`).
         # A candidate without an application cannot be taken back: the API has no candidate delete/archive.
         withdraw=True,
+        # application.info / application.list with `syncToken` (see `record_status`, `iter_status_pages`).
+        status_sync=True,
+        # Signed with `Ashby-Signature` (https://developers.ashbyhq.com/docs/authenticating-webhooks) and
+        # created through `webhook.create` when the key has apiKeysWrite (see `register_webhooks`).
+        webhooks=True,
+        webhook_registration=True,
+        # candidate.update's `alternateEmail` adds an address and `phoneNumber` sets the phone.
+        contact_update=True,
     ),
 )
 
@@ -129,6 +151,48 @@ SYNC_TOKEN_EXPIRED = "sync_token_expired"
 document (UNSURE of the exact code). https://developers.ashbyhq.com/docs/pagination-and-incremental-sync"""
 
 SOCIAL_LINKEDIN = "LinkedIn"
+
+HIRED_STATUS = "Hired"
+ARCHIVED_STATUS = "Archived"
+LEAD_STATUS = "Lead"
+"""application `status` values (enum Hired/Archived/Active/Lead, the `application` schema of the pushToHRIS
+webhook that application.info and application.list return)."""
+
+REJECTION_REASON_TYPES = frozenset({"RejectedByOrg", "RejectedByCandidate"})
+"""archiveReason `reasonType`s that make an archived application a rejection; `Other` is an archive that
+rejects nobody (an export taken back, a duplicate), reported as archived (archiveReason.list in the spec)."""
+
+SIGNATURE_HEADER = "ashby-signature"
+SIGNATURE_PREFIX = "sha256="
+"""`Ashby-Signature: sha256=<hex>`: "The part before the = indicates the algorithm that was used to compute the
+hash digest", an HMAC-SHA256 of the raw body keyed with the webhook's secret token
+(https://developers.ashbyhq.com/docs/authenticating-webhooks)."""
+
+MAX_WEBHOOK_BYTES = 1_048_576
+"""Bodies above this are refused before any parsing. Ashby's application payloads are a few kilobytes (the
+`application` schema); 1 MB leaves room for custom fields and hiring teams."""
+
+APPLICATION_WEBHOOKS = frozenset(
+    {"applicationSubmit", "applicationUpdate", "candidateHire", "candidateStageChange"}
+)
+"""Webhook actions whose `data.application` is the whole application: read into a `RecordStatus`."""
+
+CANDIDATE_GONE_WEBHOOKS = {"candidateDelete": "candidate", "candidateMerge": "deletedCandidate"}
+"""Webhook actions that say a candidate is gone, and the `data` key holding its `id` (candidateMerge names the
+deleted duplicate and the `mergedCandidate` that remains)."""
+
+REGISTERED_WEBHOOKS = ("applicationUpdate", "candidateDelete", "candidateMerge")
+"""What `register_webhooks` creates, one webhook setting each (webhook.create takes one `webhookType`).
+applicationUpdate is "Also triggered by candidateHire and candidateStageChange" (the webhook's description in
+the spec), so stage changes, hires and archives arrive once each instead of two or three times."""
+
+WEBHOOK_IDS_FIELD = "webhook_ids"
+"""Connection field holding the ids of the webhook settings created before (comma-separated). Ashby's API has
+webhook.create/info/update/delete but no listing, so only a remembered id lets a second registration find
+the first instead of creating a duplicate."""
+
+WEBHOOK_SETTINGS_PAGE = "Admin → Integrations → Webhooks"
+"""Where Ashby's webhooks are configured by hand (https://developers.ashbyhq.com/docs/setting-up-webhooks)."""
 
 
 class SyncTokenExpired(ValidationFailed):
@@ -219,6 +283,11 @@ class AshbyClassifier:
 
 def _norm_email(value: str) -> str:
     return value.strip().lower()
+
+
+def _digits(phone: str) -> str:
+    # "+1 (555) 010-0000" and "15550100000" are the same number for deciding whether to send it again.
+    return "".join(ch for ch in phone if ch.isdigit())
 
 
 @odd_answers_are_errors(SPEC.label, "a job")
@@ -315,6 +384,83 @@ def _next_cursor(response: httpx.Response) -> str | None:
     return str(cursor) if cursor else None
 
 
+def _utc_stamp(value: Any) -> str | None:
+    """Return an Ashby timestamp as ISO 8601 UTC ("…Z"), or None when it is missing or unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    spec = "milliseconds" if moment.microsecond else "seconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+@odd_answers_are_errors(SPEC.label, "an application")
+def _to_status(application: Mapping[str, Any], *, record_url: str | None = None) -> RecordStatus:
+    """Read an application (application.info, application.list, webhook payloads: one schema) as a status.
+
+    `status` Hired → hired; Archived → rejected when its archiveReason's `reasonType` rejects someone
+    (`REJECTION_REASON_TYPES`), else archived, with the reason's `text` either way; Active and Lead → active.
+    A Lead (status, or a current stage of type Lead) is a prospect.
+    """
+    stage = _mapping(application.get("currentInterviewStage"))
+    candidate = _mapping(application.get("candidate"))
+    job = _mapping(application.get("job"))
+    reason = _mapping(application.get("archiveReason"))
+    raw_status = str(application.get("status") or "")
+    if raw_status == HIRED_STATUS:
+        status = AtsStatus.HIRED
+    elif raw_status == ARCHIVED_STATUS or stage.get("type") == ARCHIVED_STAGE_TYPE:
+        rejected = reason.get("reasonType") in REJECTION_REASON_TYPES
+        status = AtsStatus.REJECTED if rejected else AtsStatus.ARCHIVED
+    else:
+        status = AtsStatus.ACTIVE
+    return RecordStatus(
+        candidate_id=str(candidate["id"]),
+        application_id=str(application["id"]),
+        job_id=str(job["id"]) if job.get("id") else None,
+        prospect=raw_status == LEAD_STATUS or stage.get("type") == LEAD_STAGE_TYPE,
+        status=status,
+        stage=str(stage["title"]) if stage.get("title") else None,
+        stage_id=str(stage["id"]) if stage.get("id") else None,
+        reason=str(reason["text"]) if status is not AtsStatus.ACTIVE and reason.get("text") else None,
+        updated_at=_utc_stamp(application.get("updatedAt")),
+        record_url=record_url,
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # HTTP header names are case-insensitive; the receiver may hand them over in any case.
+    return next((str(v) for k, v in headers.items() if str(k).lower() == name), None)
+
+
+def _webhook_json(body: bytes) -> Mapping[str, Any]:
+    """Return a verified body's JSON object, or raise WebhookRejected (never KeyError/ValueError)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise WebhookRejected(SPEC.label, "sent a webhook body that is not JSON") from None
+    if not isinstance(payload, Mapping):
+        raise WebhookRejected(SPEC.label, "sent a webhook body that is not a JSON object")
+    return payload
+
+
+def _delivery_id(action: str, *parts: Any, body: bytes) -> str:
+    """Return an id that a redelivery of the same notification repeats.
+
+    Ashby's payloads carry no delivery id (`{"action", "data"}` only, the webhooks section of the spec) and a
+    retry resends the same request (https://developers.ashbyhq.com/docs/retries); the action, the record and
+    its `updatedAt` name one change. Without them, the body's digest does.
+    """
+    if all(parts):
+        return ":".join(["ashby", action, *map(str, parts)])
+    return "ashby:" + hashlib.sha256(body).hexdigest()
+
+
 # --- adapter -------------------------------------------------------------------------------------------
 
 
@@ -340,6 +486,10 @@ class AshbyAdapter(NoSyncBack):
         self._tags: dict[str, str] = {}
         self._stages: TtlMemory[str, list[Stage]] = TtlMemory(METADATA_TTL, clock=now)
         self._reasons: TtlMemory[str, Mapping[str, str]] = TtlMemory(METADATA_TTL, clock=now)
+        # The app generates this per connection and gives it to Ashby as the webhooks' secret token.
+        self._webhook_secret = config.secrets.get("webhook_secret") or None
+        known = config.fields.get(WEBHOOK_IDS_FIELD) or ""
+        self._webhook_ids = [i.strip() for i in known.split(",") if i.strip()]
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> AshbyAdapter:
@@ -438,31 +588,41 @@ class AshbyAdapter(NoSyncBack):
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
         """Yield candidates changed since the sync token `since`; the last page carries the next token."""
+        for items, token in self._synced("candidate.list", since):
+            yield CandidatePage(tuple(_to_candidate(i) for i in items), token)
+
+    def _synced(
+        self, action: str, since: str | None
+    ) -> Iterator[tuple[Sequence[Mapping[str, Any]], str | None]]:
+        """Yield (items, token) per page of an incremental listing; only the last page carries the next token.
+
+        candidate.list and application.list share the schema (`syncToken`, `cursor`, `limit`: opening.list's
+        request body in the spec) and the rules of https://developers.ashbyhq.com/docs/pagination-and-incremental-sync.
+        """
         try:
-            yield from self._candidate_pages(since)
+            yield from self._synced_pages(action, since)
         except SyncTokenExpired:
             if since is None:
                 raise
             # Tokens expire after a while; Ashby's guide says to start over with a full sync.
-            log.info("Ashby sync token expired; listing every candidate again")
-            yield from self._candidate_pages(None)
+            log.info("Ashby sync token expired; listing every record of %s again", action)
+            yield from self._synced_pages(action, None)
 
-    def _candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
+    def _synced_pages(
+        self, action: str, since: str | None
+    ) -> Iterator[tuple[Sequence[Mapping[str, Any]], str | None]]:
         body: dict[str, Any] = {"limit": self._page_size}
         if since:
             body["syncToken"] = since
-        pending: CandidatePage | None = None
-        for items, payload in self._pages("candidate.list", body):
+        pending: tuple[Sequence[Mapping[str, Any]], str | None] | None = None
+        for items, payload in self._pages(action, body):
             if pending is not None:
                 yield pending
             token = payload.get("syncToken") if isinstance(payload, Mapping) else None
-            pending = CandidatePage(tuple(_to_candidate(i) for i in items), str(token) if token else None)
-        if pending is None:
-            pending = CandidatePage((), since)
-        if pending.cursor is None:
-            # The sync token comes with the last page; keep the old one if Ashby sent none.
-            pending = CandidatePage(pending.candidates, since)
-        yield pending
+            pending = (items, str(token) if token else None)
+        items, token = pending if pending is not None else ((), None)
+        # The sync token comes with the last page; keep the old one if Ashby sent none.
+        yield items, token or since
 
     def create_prospect(
         self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
@@ -579,6 +739,224 @@ class AshbyAdapter(NoSyncBack):
             f"application to {job.get('title') or 'the job'} archived in Ashby "
             f"with the reason “{archive_reason['text']}”",
         )
+
+    # --- two-way sync ---
+
+    def record_status(self, record: CreatedRecord) -> RecordStatus:
+        """Return where the record stands: its application (application.info) and the candidate's profile
+        link (candidate.info `profileUrl`, "The url of the candidate's profile in Ashby", which the
+        application does not carry). A candidate added without a job has no application and so no stage
+        activity: only the candidate is read. Either read answering `*_not_found` is `NotFound`.
+        """
+        candidate_id = record.candidate_id
+        if record.application_id:
+            application = _results(self._call("application.info", {"applicationId": record.application_id}))
+            if not isinstance(application, Mapping) or not application.get("id"):
+                raise NotFound(SPEC.label, f"application {record.application_id} was not found")
+            candidate_id = str(_mapping(application.get("candidate")).get("id") or candidate_id)
+        candidate = _results(self._call("candidate.info", {"id": candidate_id}))
+        if not isinstance(candidate, Mapping) or not candidate.get("id"):
+            raise NotFound(SPEC.label, f"candidate {candidate_id} was not found")
+        profile_url = str(candidate["profileUrl"]) if candidate.get("profileUrl") else None
+        if record.application_id:
+            return _to_status(application, record_url=profile_url)
+        return RecordStatus(
+            candidate_id=str(candidate["id"]),
+            application_id=None,
+            job_id=None,
+            prospect=True,
+            status=AtsStatus.ACTIVE,
+            updated_at=_utc_stamp(candidate.get("updatedAt")),
+            record_url=profile_url,
+        )
+
+    def iter_status_pages(self, since: str | None) -> Iterator[StatusPage]:
+        """Yield applications changed since the sync token `since` (all when None): application.list
+        "See the Pagination and Incremental Synchronization guide" (applicationList in the spec), with the
+        candidate mirror's token handling (`_synced`). Listed applications carry no profile link
+        (`record_url` None: the export keeps the one it was created with)."""
+        for items, token in self._synced("application.list", since):
+            yield StatusPage(tuple(_to_status(item) for item in items), token)
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """Verify `Ashby-Signature` and return the changes the delivery announces.
+
+        The signature is `sha256=` + the hex HMAC-SHA256 of the raw body keyed with the webhook's secret token
+        (https://developers.ashbyhq.com/docs/authenticating-webhooks), compared in constant time. Ashby sends
+        no timestamp, so there is nothing to judge staleness by; a replayed body is idempotent by its
+        `delivery_id`. Bodies over `MAX_WEBHOOK_BYTES` are refused before anything else is done with them.
+        Every payload is `{"action", "data"}` (the webhooks section of the spec): application events carry the
+        whole application (`status` filled), candidateDelete/candidateMerge the id of the candidate gone, and
+        the rest (ping, jobs, offers, interviews…) is of no use here.
+        """
+        if not isinstance(body, bytes | bytearray) or len(body) > MAX_WEBHOOK_BYTES:
+            raise WebhookRejected(SPEC.label, f"sent a webhook body over {MAX_WEBHOOK_BYTES:,} bytes")
+        if not self._webhook_secret:
+            raise WebhookRejected(
+                SPEC.label,
+                "sent a webhook, but this connection has no webhook secret to check it with",
+                hint="Reconnect Ashby so ScaleUp sets up its webhook with a secret: /scaleup connect.",
+            )
+        signature = _header(headers, SIGNATURE_HEADER)
+        if not signature:
+            raise WebhookRejected(SPEC.label, "sent a webhook without an Ashby-Signature header")
+        digest = hmac.new(self._webhook_secret.encode(), bytes(body), hashlib.sha256).hexdigest()
+        expected = (SIGNATURE_PREFIX + digest).encode()
+        if not hmac.compare_digest(signature.strip().encode("utf-8", "replace"), expected):
+            raise WebhookRejected(SPEC.label, "sent a webhook whose Ashby-Signature does not match")
+        return self._webhook_events(_webhook_json(bytes(body)), bytes(body))
+
+    def _webhook_events(self, payload: Mapping[str, Any], body: bytes) -> list[WebhookEvent]:
+        action, data = payload.get("action"), payload.get("data")
+        if not isinstance(action, str) or not isinstance(data, Mapping):
+            raise WebhookRejected(SPEC.label, "sent a webhook without its `action` and `data`")
+        if action in APPLICATION_WEBHOOKS:
+            application = data.get("application")
+            if not isinstance(application, Mapping) or not application.get("id"):
+                raise WebhookRejected(SPEC.label, f"sent a {action} webhook without an application")
+            try:
+                status = _to_status(application)
+            except VendorUnavailable:
+                raise WebhookRejected(SPEC.label, f"sent a {action} webhook in an unknown shape") from None
+            return [
+                WebhookEvent(
+                    delivery_id=_delivery_id(
+                        action, status.application_id, application.get("updatedAt"), body=body
+                    ),
+                    kind=action,
+                    candidate_id=status.candidate_id,
+                    application_id=status.application_id,
+                    status=status,
+                )
+            ]
+        if action in CANDIDATE_GONE_WEBHOOKS:
+            gone = _mapping(data.get(CANDIDATE_GONE_WEBHOOKS[action])).get("id")
+            if not isinstance(gone, str) or not gone:
+                raise WebhookRejected(SPEC.label, f"sent a {action} webhook without the candidate's id")
+            return [
+                WebhookEvent(
+                    delivery_id=_delivery_id(action, gone, body=body), kind=action, candidate_id=gone
+                )
+            ]
+        return []
+
+    def register_webhooks(self, url: str) -> WebhookSetup:
+        """Create one webhook setting per `REGISTERED_WEBHOOKS` type at `url`, signed with the connection's
+        webhook secret, keeping the ones made before.
+
+        webhook.create takes `webhookType`, `requestUrl` and `secretToken`, all required, and needs the
+        apiKeysWrite permission (webhookcreate in the spec). Ashby lists no webhook settings, so earlier ones
+        are found by id (`WEBHOOK_IDS_FIELD`, plus those this adapter made): webhook.info (apiKeysRead) shows
+        each one's type, URL and `enabled`; one per type is kept, and webhook.update points it at `url` and
+        enables it when it points elsewhere or Ashby disabled it ("If your server does not respond to the
+        [ping] request… the webhook will still be created but in a disabled state",
+        https://developers.ashbyhq.com/docs/setting-up-webhooks). The returned `ids` are what the caller keeps
+        in that field. A key without apiKeysWrite gets instructions instead.
+        """
+        if not self._webhook_secret:
+            raise ValidationFailed(
+                SPEC.label,
+                "cannot set up webhooks: this connection has no webhook secret",
+                hint="Reconnect Ashby (/scaleup connect) so ScaleUp generates one.",
+            )
+        try:
+            existing = self._existing_webhooks(url)
+            for kind in REGISTERED_WEBHOOKS:
+                if kind not in existing:
+                    existing[kind] = self._create_webhook(kind, url)
+        except PermissionMissing:
+            return WebhookSetup(
+                registered=False,
+                instructions=(
+                    f"The Ashby API key lacks the apiKeysWrite permission, so ScaleUp could not create its "
+                    f"webhooks. In Ashby, open {WEBHOOK_SETTINGS_PAGE} and add one webhook for each of "
+                    f"{', '.join(REGISTERED_WEBHOOKS)} with the request URL {url} and, as the secret token, "
+                    f"the webhook secret ScaleUp showed when Ashby was connected."
+                ),
+                events=REGISTERED_WEBHOOKS,
+            )
+        return WebhookSetup(
+            registered=True,
+            instructions=(
+                f"Ashby sends {', '.join(REGISTERED_WEBHOOKS)} to {url}, signed with this connection's webhook "
+                f"secret ({WEBHOOK_SETTINGS_PAGE} lists them)."
+            ),
+            events=REGISTERED_WEBHOOKS,
+            ids=tuple(existing[kind] for kind in REGISTERED_WEBHOOKS),
+        )
+
+    def _existing_webhooks(self, url: str) -> dict[str, str]:
+        """Return {webhookType: id} of the known webhook settings delivering to `url`, re-enabled if needed."""
+        found: dict[str, str] = {}
+        for webhook_id in list(dict.fromkeys(self._webhook_ids)):
+            try:
+                info = _mapping(_results(self._call("webhook.info", {"webhookId": webhook_id})))
+            except NotFound:
+                continue  # deleted in Ashby's settings since: made again below
+            kind = str(info.get("webhookType") or "")
+            if kind not in REGISTERED_WEBHOOKS or kind in found:
+                continue
+            if info.get("requestUrl") != url or info.get("enabled") is False:
+                # This connection's own setting, disabled or pointing at the app's old address: repointed and
+                # enabled rather than left to fail next to a new one.
+                body = {
+                    "webhookId": webhook_id,
+                    "enabled": True,
+                    "requestUrl": url,
+                    "secretToken": self._webhook_secret,
+                }
+                self._call("webhook.update", body, write=True)
+            found[kind] = webhook_id
+        return found
+
+    def _create_webhook(self, kind: str, url: str) -> str:
+        body = {"webhookType": kind, "requestUrl": url, "secretToken": self._webhook_secret}
+        created = _mapping(_results(self._call("webhook.create", body, write=True)))
+        if not created.get("id"):
+            raise VendorUnavailable(SPEC.label, "created a webhook but returned no id")
+        self._webhook_ids.append(str(created["id"]))
+        return str(created["id"])
+
+    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
+        """Add the addresses the candidate lacks and set the phone, with candidate.update (candidatesWrite).
+
+        candidate.update's `alternateEmail` is "An alternate email address to add to the candidate's profile"
+        (one per call), `email` the "Primary, personal email" (sent only when the candidate has none, so no
+        address is replaced) and `phoneNumber` the "Primary, personal phone number"
+        (https://developers.ashbyhq.com/reference/candidateupdate). The candidate is read first
+        (candidate.info) so addresses and a phone it already has are not sent again; `sendNotifications`
+        false keeps the people subscribed to the candidate from being notified of a correction.
+        """
+        candidate = _results(self._call("candidate.info", {"id": candidate_id}))
+        if not isinstance(candidate, Mapping) or not candidate.get("id"):
+            raise NotFound(SPEC.label, f"candidate {candidate_id} was not found")
+        have = {
+            _norm_email(str(e["value"]))
+            for e in [candidate.get("primaryEmailAddress"), *(candidate.get("emailAddresses") or [])]
+            if isinstance(e, Mapping) and e.get("value")
+        }
+        missing = [
+            address
+            for address in dict.fromkeys(e.address.strip() for e in emails if e.address.strip())
+            if _norm_email(address) not in have
+        ]
+        phones = {
+            _digits(str(p["value"]))
+            for p in [candidate.get("primaryPhoneNumber"), *(candidate.get("phoneNumbers") or [])]
+            if isinstance(p, Mapping) and p.get("value")
+        }
+        first: dict[str, Any] = {}
+        if phone and phone.strip() and _digits(phone) not in phones:
+            first["phoneNumber"] = phone.strip()
+        if missing and not candidate.get("primaryEmailAddress"):
+            first["email"] = missing.pop(0)
+        elif missing:
+            first["alternateEmail"] = missing.pop(0)
+        calls = [first] if first else []
+        calls += [{"alternateEmail": address} for address in missing]
+        for fields in calls:
+            body = {"candidateId": str(candidate["id"]), **fields, "sendNotifications": False}
+            self._call("candidate.update", body, write=True)
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -5,17 +5,22 @@ and `grant_type=client_credentials` (+ `sub`, the acting user), then `Authorizat
 (https://harvestdocs.greenhouse.io/docs/authentication). Lists use cursor pagination through the `Link`
 header (https://harvestdocs.greenhouse.io/docs/pagination).
 
-Connection: secrets `client_id`, `client_secret`; fields `user_id` (sent as `sub`), `source_id`, and
-optionally `auth_url`. Token URL choice: `auth_url` when set; else, when `base_url` is overridden (an
-emulator or proxy), `<scheme://host of base_url>/token`; else the real auth server.
+Connection: secrets `client_id`, `client_secret` (and `webhook_secret`, the Secret Key of the app's web hooks);
+fields `user_id` (sent as `sub`), `source_id`, and optionally `auth_url`. Token URL choice: `auth_url` when
+set; else, when `base_url` is overridden (an emulator or proxy), `<scheme://host of base_url>/token`; else the
+real auth server. Two-way sync: see "two-way sync" in the adapter and the web hook tables at the top.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, Self
 
 import httpx
@@ -29,21 +34,28 @@ from ats.errors import (
     NotSupported,
     ValidationFailed,
     VendorUnavailable,
+    WebhookRejected,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none, remaining_reset_hint
-from ats.pagination import Page, link_next, paginate
+from ats.pagination import CLOCK_SKEW_SECONDS, ChangesCursor, Page, link_next, paginate
 from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
+    AtsStatus,
     CandidatePage,
     Capabilities,
     CreatedApplication,
     CreatedRecord,
+    EmailAddress,
     Job,
     NewCandidate,
+    RecordStatus,
     Stage,
+    StatusPage,
+    WebhookEvent,
+    WebhookSetup,
     WithdrawAction,
     Withdrawn,
 )
@@ -71,6 +83,58 @@ REASON_HINT = (
     "Add a rejection reason of type “None specified” (for example “Exported by mistake”) in Greenhouse "
     "under Configure → Custom Options → Rejection Reasons, then undo again."
 )
+
+# The v3 application's `status` enum (rejected|hired|converted|in_process, HD-OAS application object) as two-way
+# sync says it. `converted`: "prospect applications that have been promoted to a candidate application via
+# `convert_to_candidate`" — the person goes on under a new application (`record_status` follows it).
+APPLICATION_STATUS: Mapping[str, AtsStatus] = {
+    "in_process": AtsStatus.ACTIVE,
+    "rejected": AtsStatus.REJECTED,
+    "hired": AtsStatus.HIRED,
+    "converted": AtsStatus.ACTIVE,
+}
+# A web hook's `application.status`: "One of: `rejected`, `hired`, `active`" (webhooks Common Attributes,
+# https://developers.greenhouse.io/webhooks.html#common-attributes).
+WEBHOOK_STATUS: Mapping[str, AtsStatus] = {
+    "active": AtsStatus.ACTIVE,
+    "rejected": AtsStatus.REJECTED,
+    "hired": AtsStatus.HIRED,
+}
+RECORD_URL = "https://app.greenhouse.io/people/{candidate}?application_id={application}"  # web hooks' `url`
+# The web hooks two-way sync uses, each with its name in the "When" list of Dev Center → Web Hooks
+# (https://developers.greenhouse.io/webhooks.html: "Candidate stage change", "Candidate/Prospect rejected",
+# "Candidate/Prospect unrejected", "Candidate hired", "Candidate unhired", "Candidate deleted", "Candidate
+# merged", "Application deleted"). "A webhook listens to exactly one event type" (HD-OAS `event_action_type`),
+# so an admin creates one per event.
+WEBHOOK_EVENTS: Mapping[str, str] = {
+    "candidate_stage_change": "Candidate Stage Change",
+    "reject_candidate": "Candidate/Prospect Rejected",
+    "unreject_candidate": "Candidate/Prospect Unrejected",
+    "hire_candidate": "Candidate Hired",
+    "unhire_candidate": "Candidate Unhired",
+    "delete_candidate": "Candidate Deleted",
+    "merge_candidate": "Candidate Merged",
+    "delete_application": "Application Deleted",
+}
+# Application events whose `payload.application` is the whole application (Application/Candidate Events pages);
+# `application_updated` is read when an account sends it, though not asked for.
+APPLICATION_EVENTS = frozenset(
+    {"candidate_stage_change", "reject_candidate", "unreject_candidate", "hire_candidate", "unhire_candidate"}
+    | {"application_updated"}
+)
+PERSON_EVENTS = frozenset({"delete_candidate", "merge_candidate"})  # `payload.person`
+MAX_WEBHOOK_BYTES = 1_000_000
+WEBHOOK_SETUP = (
+    "In Greenhouse Recruiting, open Configure → Dev Center → Web Hooks → Web Hooks and create one web hook for"
+    " each of these events (the When field takes one event per web hook): {names}. For each one:\n"
+    "• Name this web hook: ScaleUp sync\n"
+    "• Endpoint URL: {url}\n"
+    "• Secret Key: the webhook secret ScaleUp showed when Greenhouse was connected\n"
+    "Greenhouse only delivers to HTTPS URLs."
+)
+# v3 phone types (HD-OAS PATCH /v3/candidates/{id}); a corrected phone goes in as mobile.
+PHONE_TYPES = frozenset({"home", "work", "mobile", "skype", "other"})
+PHONE_TYPE = "mobile"
 
 # v3 email types are personal|work|other; there is no "primary" — the first address listed leads.
 EMAIL_TYPES: Mapping[EmailType, str] = {
@@ -131,6 +195,16 @@ SPEC = VendorSpec(
         # POST /v3/applications/{id}/reject ("Reject application", harvestdocs.greenhouse.io/reference/
         # post_v3-applications-id-reject): applications and prospect applications alike.
         withdraw=True,
+        # GET /v3/applications with `ids` and `updated_at=gte|…` (HD-OAS "List applications").
+        status_sync=True,
+        # "Signature: sha256 <HMAC-SHA256 of the body>" (https://developers.greenhouse.io/webhooks.html).
+        webhooks=True,
+        # `POST /v3/webhooks` is "Greenhouse partners exclusive" (HD-OAS "Create webhook"; its list is "Scoped
+        # to webhooks owned by the calling partner application"), and this app connects as a customer's
+        # custom integration (client credentials), so an admin creates the web hooks in the Dev Center.
+        webhook_registration=False,
+        # PATCH /v3/candidates/{id} takes `email_addresses` and `phone_numbers` (HD-OAS "Update candidate").
+        contact_update=True,
     ),
 )
 
@@ -150,6 +224,8 @@ class GreenhouseAdapter(NoSyncBack):
         self._token_lock = threading.Lock()
         self._now = http.options.now
         self._rejection_reason: Mapping[str, Any] | None = None  # chosen once per adapter
+        self._reasons: list[Mapping[str, Any]] | None = None  # GET /v3/rejection_reasons, read once
+        self._unnamed: set[str] = set()  # reason ids not listed even when read again (deleted reasons)
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> Self:
@@ -222,15 +298,15 @@ class GreenhouseAdapter(NoSyncBack):
         return [_to_candidate(item) for page in self._pages("/v3/candidates", params) for item in page.items]
 
     def iter_candidate_pages(self, since: str | None) -> Iterator[CandidatePage]:
-        """Yield candidates updated at or after `since` (ISO time); each cursor is the newest time seen."""
+        """Yield candidates updated at or after `since` (ISO time); each cursor is the newest time seen, never
+        past the listing's start less the clocks' skew (`ChangesCursor`)."""
         params = {"updated_at": f"gte|{since}"} if since else {}
-        newest = since
+        cursor = ChangesCursor(_sort_time(since) or None, now=self._now(), skew=CLOCK_SKEW_SECONDS)
         for page in self._pages("/v3/candidates", params):
             candidates = tuple(_to_candidate(item) for item in page.items)
             # Results come newest id first, not by updated_at, so the cursor is a running maximum.
-            stamps = [c.updated_at for c in candidates if c.updated_at]
-            newest = max([newest, *stamps], key=_sort_time) if stamps else newest
-            yield CandidatePage(candidates, newest)
+            at = cursor.advance(_sort_time(c.updated_at) for c in candidates if c.updated_at)
+            yield CandidatePage(candidates, _iso_seconds(at))
 
     def create_prospect(
         self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
@@ -378,6 +454,139 @@ class GreenhouseAdapter(NoSyncBack):
             f"the note “{reason}” (no email sent to the candidate)",
         )
 
+    # --- two-way sync ----------------------------------------------------------------------------------
+
+    def record_status(self, record: CreatedRecord) -> RecordStatus:
+        """Return where the export's application (or, without one, its person) stands now.
+
+        `GET /v3/applications?ids=<id>` ("Pass `ids` directly to fetch specific applications by id", HD-OAS
+        "List applications"); none: NotFound. A prospect application `converted` to a candidate application
+        is followed to the candidate's application on one of its jobs (the prospect "must already be linked
+        to that job", `convert_to_candidate`), which is where its stages go on. A record without an
+        application id (a person found in Greenhouse, a prospect without a job) is read as the candidate
+        (`GET /v3/candidates?ids=`): no application, so no stage activity. Mapping: `_application_status`.
+
+        Raises:
+            NotFound: the application (or the candidate) is gone.
+        """
+        if not record.application_id:
+            return self._person_status(record)
+        application_id = _int_id(record.application_id, "application")
+        application = self._application(application_id)
+        if application is None:
+            raise NotFound(SPEC.label, f"has no application {application_id} any more (deleted or merged)")
+        if application.get("status") == "converted":
+            application = self._converted_to(application) or application
+        return self._to_status(application)
+
+    def iter_status_pages(self, since: str | None) -> Iterator[StatusPage]:
+        """Yield applications (prospect applications too) updated at or after `since` (ISO 8601).
+
+        `GET /v3/applications?updated_at=gte|<date-time>` (pipe-delimited, HD-OAS "List applications"),
+        followed through `Link: rel="next"` cursors; results come newest id first, not by `updated_at`. The
+        cursor is the newest `updated_at` seen, never past the listing's start less the clocks' skew
+        (`ChangesCursor`).
+        """
+        params = {"updated_at": f"gte|{since}"} if since else {}
+        cursor = ChangesCursor(_sort_time(since) or None, now=self._now(), skew=CLOCK_SKEW_SECONDS)
+        for page in self._pages("/v3/applications", params):
+            applications = [a for a in page.items if isinstance(a, Mapping)]
+            at = cursor.advance(_sort_time(a.get("updated_at")) for a in applications if a.get("updated_at"))
+            yield StatusPage(tuple(self._to_status(a) for a in applications), _iso_seconds(at))
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """Verify a Greenhouse web hook and return the change it announces.
+
+        "Signature: sha256 37d2…": "the SHA algorithm used to generate the signature, a space, and the
+        signature … compute the HMAC digest using your secret key and the body and compare it to the signature
+        portion (after the space)"; the body is "the entire content of the JSON response", exactly as sent, as
+        Greenhouse escapes Unicode before signing ("Authentication",
+        https://developers.greenhouse.io/webhooks.html#authentication). The scheme has no timestamp;
+        redeliveries ("up to 7 attempts over the course of 15 hours") are told apart by `delivery_id`, built
+        from the payload: the action, the application (or person) and its `last_activity_at` or stage, which a
+        retry keeps. Actions outside `WEBHOOK_EVENTS` and `application_updated` (the create-time ping, jobs,
+        offers …) verify and announce nothing.
+
+        Raises:
+            WebhookRejected: no secret stored, a body over 1 MB, no or a wrong `Signature`, a body that is not
+                Greenhouse's `{action, payload}`.
+        """
+        if len(body) > MAX_WEBHOOK_BYTES:
+            raise WebhookRejected(SPEC.label, "sent a web hook body over 1 MB; it was not read")
+        secret = self._config.secrets.get("webhook_secret")
+        if not secret:
+            raise WebhookRejected(
+                SPEC.label,
+                "sent a web hook, but no secret key is stored for this connection to check it with",
+                hint="Reconnect Greenhouse (/scaleup connect) and use the secret key it shows in the web hooks.",
+            )
+        header = next((v for k, v in headers.items() if k.lower() == "signature"), "")
+        algorithm, _, digest = header.strip().partition(" ")
+        if algorithm.lower() != "sha256" or not digest.strip():
+            raise WebhookRejected(SPEC.label, "sent a web hook without a sha256 Signature header")
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(expected, digest.strip().lower().encode("utf-8", "replace")):
+            raise WebhookRejected(SPEC.label, "sent a web hook whose signature does not match")
+        try:
+            message = json.loads(body)
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            raise WebhookRejected(SPEC.label, "sent a web hook body that is not JSON") from None
+        action = message.get("action") if isinstance(message, Mapping) else None
+        payload = message.get("payload") if isinstance(message, Mapping) else None
+        if not isinstance(action, str):
+            raise WebhookRejected(SPEC.label, "sent a web hook that is not shaped like Greenhouse's")
+        if action not in APPLICATION_EVENTS | PERSON_EVENTS | {"delete_application"}:
+            return []
+        try:
+            return _webhook_events(action, payload)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise WebhookRejected(SPEC.label, f"sent a {action} web hook not shaped as documented") from None
+
+    def register_webhooks(self, url: str) -> WebhookSetup:
+        """Say which web hooks a Greenhouse admin creates where; nothing is registered through the API.
+
+        Web hooks have "three components. A name, an endpoint URL, and a secret key" (webhooks.html, "Creating
+        a webhook"), made under Configure → Dev Center → Web Hooks → Web Hooks with a "When" event each
+        (https://support.greenhouse.io/hc/en-us/articles/360005574531). Why not the API: see
+        `SPEC.capabilities.webhook_registration`. The text never holds the secret.
+        """
+        names = ", ".join(WEBHOOK_EVENTS.values())
+        return WebhookSetup(False, WEBHOOK_SETUP.format(names=names, url=url), tuple(WEBHOOK_EVENTS))
+
+    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
+        """Add the addresses (and phone) the candidate lacks, keeping every one it has.
+
+        `PATCH /v3/candidates/{id}`: "Only the keys included in the request body are modified … Array fields
+        (`phone_numbers`, … `email_addresses` …) replace the existing collection wholesale — send the full
+        desired list, not a delta" (HD-OAS "Update candidate"). So the candidate is read first
+        (`GET /v3/candidates?ids=`) and each list is sent whole: what it has plus what it lacks. Nothing is
+        sent when nothing is missing. Types: email `personal|work|other`, phone `home|work|mobile|skype|other`
+        (same operation); a listed entry of another type is sent back as `other`. The docs offer no
+        conditional write: an address a person adds between the read and the write is not in the list sent.
+
+        Raises:
+            NotFound: the candidate does not exist (any more).
+        """
+        person = self._candidate(_int_id(candidate_id, "candidate"))
+        if person is None:
+            raise NotFound(SPEC.label, f"candidate {candidate_id} does not exist")
+        have = _contact_list(person.get("email_addresses"), set(EMAIL_TYPES.values()))
+        known = {str(e["value"]).strip().lower() for e in have}
+        added = [
+            {"value": e.address, "type": EMAIL_TYPES[e.type]}
+            for e in emails
+            if e.address.strip().lower() not in known
+        ]
+        phones = _contact_list(person.get("phone_numbers"), PHONE_TYPES)
+        new_phone = phone and _digits(phone) not in {_digits(str(p["value"])) for p in phones}
+        body: dict[str, Any] = {}
+        if added:
+            body["email_addresses"] = [*have, *list({e["value"].lower(): e for e in added}.values())]
+        if new_phone:
+            body["phone_numbers"] = [*phones, {"value": phone, "type": PHONE_TYPE}]
+        if body:
+            self._request("PATCH", f"/v3/candidates/{int(person['id'])}", json=body)
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self.http.close()
@@ -408,6 +617,41 @@ class GreenhouseAdapter(NoSyncBack):
         return next(
             (a for a in found if isinstance(a, Mapping) and str(a.get("id")) == str(application_id)), None
         )
+
+    def _candidate(self, candidate_id: int) -> Mapping[str, Any] | None:
+        found = json_or_none(self._request("GET", "/v3/candidates", params={"ids": candidate_id}))
+        if not isinstance(found, list):
+            raise VendorUnavailable(SPEC.label, "answered the candidates list with something not a list")
+        return next(
+            (c for c in found if isinstance(c, Mapping) and str(c.get("id")) == str(candidate_id)), None
+        )
+
+    def _person_status(self, record: CreatedRecord) -> RecordStatus:
+        """Return the status of a record without an application: the person, with no stage activity."""
+        person = self._candidate(_int_id(record.candidate_id, "candidate"))
+        if person is None:
+            raise NotFound(SPEC.label, f"has no candidate {record.candidate_id} any more (deleted or merged)")
+        return RecordStatus(
+            candidate_id=str(person["id"]),
+            application_id=None,
+            job_id=record.job_id,
+            prospect=True,
+            status=AtsStatus.ACTIVE,
+            updated_at=_utc(person.get("last_activity_at") or person.get("updated_at")),
+            record_url=PROFILE_URL.format(id=person["id"]),
+        )
+
+    def _converted_to(self, prospect: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """Return the candidate application a converted prospect application became, when one is found."""
+        jobs = {str(j) for j in [prospect.get("job_id"), *(prospect.get("prospective_job_ids") or [])] if j}
+        params = {"candidate_ids": prospect.get("candidate_id")}
+        found = [
+            a
+            for page in self._pages("/v3/applications", params)
+            for a in page.items
+            if isinstance(a, Mapping) and not a.get("prospect") and (not jobs or str(a.get("job_id")) in jobs)
+        ]
+        return max(found, key=lambda a: int(a.get("id") or 0), default=None)
 
     def _withdrawable(self, record: CreatedRecord, application_id: int) -> Mapping[str, Any]:
         """Return the application as Greenhouse shows it now, or raise when it must be left alone."""
@@ -452,12 +696,7 @@ class GreenhouseAdapter(NoSyncBack):
         """
         if self._rejection_reason is not None:
             return self._rejection_reason
-        reasons = [
-            item
-            for page in self._pages("/v3/rejection_reasons", {"include_defaults": "true"})
-            for item in page.items
-            if isinstance(item, Mapping) and item.get("id") is not None
-        ]
+        reasons = self._rejection_reasons()
 
         def rank(item: Mapping[str, Any]) -> tuple[int, int, int]:
             name = str(item.get("name") or "").casefold()
@@ -474,6 +713,35 @@ class GreenhouseAdapter(NoSyncBack):
             )
         self._rejection_reason = min(fit, key=rank)
         return self._rejection_reason
+
+    def _rejection_reasons(self, *, again: bool = False) -> list[Mapping[str, Any]]:
+        """Return the account's rejection reasons, the standard ones too (read once per adapter, or `again`)."""
+        if self._reasons is None or again:
+            self._reasons = [
+                item
+                for page in self._pages("/v3/rejection_reasons", {"include_defaults": "true"})
+                for item in page.items
+                if isinstance(item, Mapping) and item.get("id") is not None
+            ]
+        return self._reasons
+
+    def _reason_name(self, reason_id: Any) -> str | None:
+        """Return the name of rejection reason `reason_id`; an id not listed reads the list again, once."""
+        if reason_id is None or str(reason_id) in self._unnamed:
+            return None
+        for again in (False, True):
+            for item in self._rejection_reasons(again=again):
+                if str(item["id"]) == str(reason_id):
+                    return str(item.get("name") or "") or None
+        self._unnamed.add(str(reason_id))
+        return None
+
+    def _to_status(self, application: Mapping[str, Any]) -> RecordStatus:
+        """Map a v3 application to where it stands, naming its rejection reason (`_application_status`)."""
+        status = _application_status(application)
+        if status.status is AtsStatus.REJECTED:
+            return replace(status, reason=self._reason_name(application.get("rejection_reason_id")))
+        return status
 
     def _source(self) -> dict[str, Any]:
         source_id = self._config.fields.get("source_id")
@@ -559,6 +827,133 @@ def _int_id(value: str, kind: str) -> int:
 
 def _sort_time(value: str | None) -> float:
     return datetime.fromisoformat(value).timestamp() if value else 0.0
+
+
+def _iso_seconds(value: float | None) -> str | None:
+    """Return epoch seconds as v3's ISO 8601 UTC with milliseconds (`2024-12-15T03:55:00.000Z`)."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _utc(value: Any) -> str | None:
+    """Return a Greenhouse time (API `…000Z`, web hook `…Z`) in one form, so stamps of both compare."""
+    try:
+        return _iso_seconds(_sort_time(str(value))) if value else None
+    except ValueError:
+        return None
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+def _contact_list(entries: Any, types: frozenset[str] | set[str]) -> list[dict[str, str]]:
+    """Return a candidate's `{value, type}` list as `PATCH` takes it back (an unknown type becomes `other`)."""
+    kept = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, Mapping) and entry.get("value"):
+            kind = str(entry.get("type") or "").strip()
+            kept.append({"value": str(entry["value"]), "type": kind if kind in types else "other"})
+    return kept
+
+
+@odd_answers_are_errors(SPEC.label, "an application")
+def _application_status(application: Mapping[str, Any]) -> RecordStatus:
+    """Map a v3 application (HD-OAS application object) to where it stands; the reason is named later.
+
+    `status` by `APPLICATION_STATUS`; `stage_name` and `job_interview_stage_id` ("the job interview stage
+    definition (see `GET /v3/job_interview_stages`)") — both `null` "for prospect applications", and the id
+    also for "applications in a terminal state"; `job_id` ("`null` for jobless prospect applications"), else
+    the first of `prospective_job_ids`; `updated_at`: `last_activity_at` ("the most recent activity on this
+    application … stage changes"), else `updated_at`. The record URL is the one Greenhouse's web hooks send.
+    """
+    prospect = bool(application.get("prospect"))
+    job = application.get("job_id") or next(iter(application.get("prospective_job_ids") or []), None)
+    status = APPLICATION_STATUS[str(application["status"])]
+    stage_id = (
+        None if prospect or status is not AtsStatus.ACTIVE else application.get("job_interview_stage_id")
+    )
+    return RecordStatus(
+        candidate_id=str(application["candidate_id"]),
+        application_id=str(application["id"]),
+        job_id=str(job) if job is not None else None,
+        prospect=prospect,
+        status=status,
+        stage=None if prospect else (application.get("stage_name") or None),
+        stage_id=str(stage_id) if stage_id is not None else None,
+        updated_at=_utc(application.get("last_activity_at") or application.get("updated_at")),
+        record_url=RECORD_URL.format(candidate=application["candidate_id"], application=application["id"]),
+    )
+
+
+def _webhook_events(action: str, payload: Mapping[str, Any]) -> list[WebhookEvent]:
+    """Return what one verified web hook announces (Application and Candidate Events, webhooks.html).
+
+    Raises KeyError, TypeError or ValueError for a payload not shaped as documented (`read_webhook` says so).
+    """
+    if action in PERSON_EVENTS:
+        # `payload.person`: the deleted (or merged-away) candidate; `new_candidate_id` is the merge's winner.
+        person = payload["person"]
+        winner = _webhook_id(person.get("new_candidate_id"), optional=True) or ""
+        delivery = f"greenhouse:{action}:{_webhook_id(person['id'])}:{winner}"
+        return [WebhookEvent(delivery, action, _webhook_id(person["id"]))]
+    application = payload["application"]
+    application_id = _webhook_id(application["id"])
+    nested = application.get("candidate") or {}
+    candidate = _webhook_id(application.get("candidate_id") or nested.get("id"), optional=True)
+    if action == "delete_application":
+        return [WebhookEvent(f"greenhouse:{action}:{application_id}", action, candidate, application_id)]
+    status = _webhook_status(application, candidate)
+    stage = (application.get("current_stage") or {}).get("id")
+    stamp = application.get("last_activity_at") or (application.get("offer") or {}).get("id") or ""
+    state = application.get("status") or ""
+    delivery = f"greenhouse:{action}:{application_id}:{state}:{stage or ''}:{stamp}"
+    return [WebhookEvent(delivery, action, candidate, application_id, status)]
+
+
+def _webhook_status(application: Mapping[str, Any], candidate: str | None) -> RecordStatus | None:
+    """Return the status a web hook's application shows, or None when the payload is not the whole picture.
+
+    The hired event carries no `status`, `current_stage` or `last_activity_at` (its example): None, and the
+    receiver reads the application. Otherwise as `_application_status`, from the web hook's fields:
+    `current_stage` {id, name} (`null` for prospects), `jobs[]` ("Candidates will have one job. Prospects
+    will have 0 or more jobs"), `rejection_reason.name`, `last_activity_at`. Greenhouse does not say whether
+    `current_stage.id` is the job interview stage's id (UNSURE): the name is what Slack shows.
+    """
+    status = WEBHOOK_STATUS.get(str(application.get("status")))
+    if status is None or candidate is None or not application.get("last_activity_at"):
+        return None
+    prospect = bool(application.get("prospect"))
+    stage = application.get("current_stage") if not prospect else None
+    stage = stage if isinstance(stage, Mapping) else {}
+    jobs = [j for j in application.get("jobs") or [] if isinstance(j, Mapping)]
+    reason = application.get("rejection_reason") if status is AtsStatus.REJECTED else None
+    return RecordStatus(
+        candidate_id=str(candidate),
+        application_id=str(application["id"]),
+        job_id=_text(jobs[0].get("id")) if jobs else None,
+        prospect=prospect,
+        status=status,
+        stage=stage.get("name") or None,
+        stage_id=_text(stage.get("id")) if status is AtsStatus.ACTIVE else None,
+        reason=(reason.get("name") or None) if isinstance(reason, Mapping) else None,
+        updated_at=_utc(application.get("last_activity_at")),
+        record_url=RECORD_URL.format(candidate=candidate, application=application["id"]),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _webhook_id(value: Any, *, optional: bool = False) -> str | None:
+    """Return a web hook's id (an integer in every example) as text; anything else is not Greenhouse's shape."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip():
+        raise ValueError("not an id")
+    return str(value).strip()
 
 
 def _person_body(person: NewCandidate) -> dict[str, Any]:

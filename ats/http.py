@@ -111,6 +111,9 @@ class HttpOptions:
         ssl_context: a TLS context shared by every client; building one loads the CA bundle (~0.1 s), so
             the entrypoint builds it once. None: each client builds its own.
         on_request: told of every try sent (status, time, classification); None: nobody is.
+        app_credentials: credentials this install holds for a vendor rather than each connection, by
+            `Vendor` value (Merge: the app's API key, `SCALEUP_MERGE_API_KEY`; each connection holds its
+            linked-account token). Never printed.
         sleep, rand, now: injected in tests so back-off takes no real time.
     """
 
@@ -126,6 +129,7 @@ class HttpOptions:
     public_hosts_only: bool = False
     ssl_context: ssl.SSLContext | None = field(default=None, repr=False, compare=False)
     on_request: RequestObserver | None = field(default=None, repr=False, compare=False)
+    app_credentials: Mapping[str, Mapping[str, str]] = field(default_factory=dict, repr=False, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     rand: Callable[[], float] = field(default=random.random, repr=False)
     now: Callable[[], float] = field(default=time.time, repr=False)

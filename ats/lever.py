@@ -8,11 +8,16 @@ Citations of the developer documentation name its sections (#pagination, #list-a
 stored copy of that page stops after its overview, so the sections' text is read where client code repeats it
 word for word: corbaltcode/lever-data-api-go (opportunities.go, archive_reasons.go, model/posting.go,
 model/user.go, model/archive_reason.go, model/archived.go) and a Lever OpenAPI typing in the code index
-(parameter descriptions of GET /postings and GET /opportunities).
+(parameter descriptions of GET /postings and GET /opportunities). The two-way sync's sections (#webhooks,
+#contacts, the opportunity's `stage`, `archived`, `applications` and `updatedAt`) are read in a full text copy
+of the same page in the code index; Lever's help centre pages are cited by URL.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,21 +26,34 @@ from typing import Any, Self
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
-from ats.errors import ChangedSince, NotFound, NotSupported, PermissionMissing, ValidationFailed
-from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details
-from ats.pagination import Page, body_token, iter_token_pages
+from ats.errors import (
+    ChangedSince,
+    NotFound,
+    NotSupported,
+    PermissionMissing,
+    ValidationFailed,
+    WebhookRejected,
+)
+from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, error_details, json_or_none
+from ats.pagination import CLOCK_SKEW_SECONDS, ChangesCursor, Page, body_token, iter_token_pages
 from ats.spec import CredentialField, VendorLimit, VendorSpec
 from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
+    AtsStatus,
     CandidatePage,
     Capabilities,
     CreatedApplication,
     CreatedRecord,
+    EmailAddress,
     Job,
     NewCandidate,
+    RecordStatus,
     Stage,
+    StatusPage,
+    WebhookEvent,
+    WebhookSetup,
     WithdrawAction,
     Withdrawn,
 )
@@ -81,7 +99,38 @@ ARCHIVE_REASON_WORDS = (
     re.compile(r"\bduplicate", re.IGNORECASE),
     re.compile(r"\bother\b", re.IGNORECASE),
 )
-NON_HIRED, ACTIVE = "non-hired", "active"
+NON_HIRED, ACTIVE, HIRED = "non-hired", "active", "hired"
+# What two-way sync reads of an opportunity: `expand` "Expand application, stage, contact, or user IDs into full
+# objects in response"; several values are sent as repeated parameters, as `include` is ("To include multiple
+# optional fields use /postings?include=content&include=followers")
+# (https://hire.lever.co/developer/documentation#list-all-opportunities and the overview's `include`/`expand`).
+STATUS_EXPAND = {"expand": ["stage", "applications"]}
+# Webhooks (https://hire.lever.co/developer/documentation#webhooks): the events whose opportunity two-way sync
+# reads again. Lever's `data` carries ids only (the stage change's example: opportunityId, candidateId,
+# contactId, toStageId, fromStageId), never the stage's name or the archive reason's text, so every event is
+# answered by reading the opportunity (`WebhookEvent.status` stays None).
+WEBHOOK_EVENTS = ("candidateStageChange", "candidateArchiveChange", "candidateHired", "candidateDeleted")
+# The events' names in the settings tab (#webhooks, "Event payloads"), in `WEBHOOK_EVENTS`' order.
+WEBHOOK_EVENT_NAMES = (
+    "Candidate stage change",
+    "Candidate archive state change",
+    "Candidate hired",
+    "Candidate deleted",
+)
+MAX_WEBHOOK_BYTES = 1_000_000
+# "You can also check if the timestamp is not too far from the current time" (#webhooks, "Request signing").
+# Lever retries a failed delivery "five times, waiting longer and longer in between tries" (schedule not
+# published) and a delivery can be rerun by hand from the history of "the past two weeks": an older
+# `triggeredAt` cannot be Lever's, a newer one may be a retry or a rerun, so only the two weeks are enforced.
+MAX_WEBHOOK_AGE_MS = 15 * 24 * 3600 * 1000
+WEBHOOK_SETUP = (
+    "In Lever, a Super Admin opens Settings → Integrations and API → Webhooks, then:\n"
+    "1. turns on these events: {names};\n"
+    "2. gives each of them this URL: {url}\n"
+    "3. copies the signature token Lever shows for each webhook into ScaleUp's webhook secret for this"
+    " connection (/scaleup connect), separated by spaces, so ScaleUp can check that deliveries come from Lever.\n"
+    "Lever delivers to HTTPS addresses only."
+)
 
 SPEC = VendorSpec(
     vendor=Vendor.LEVER,
@@ -122,11 +171,22 @@ SPEC = VendorSpec(
         tags=True,
         notes=False,
         withdraw=True,  # archive the opportunity (Update opportunity archived state)
+        # GET /opportunities/:opportunity and GET /opportunities?updated_at_start= ("Retrieve a single
+        # opportunity", "List all opportunities": https://hire.lever.co/developer/documentation#opportunities).
+        status_sync=True,
+        # Deliveries carry `token`, `triggeredAt` and `signature` (#webhooks, "Request signing").
+        webhooks=True,
+        # The Webhooks Subscription API (List/Create/Update/Delete Webhook) is "enabled for a partner
+        # integration" on "Select Lever packages" (https://help.lever.co/hc/en-us/articles/4402565460237), and
+        # Lever generates each webhook's signature token itself ("A Webhook signature token for each created
+        # Webhook", same article): a customer's API key cannot register the app's own secret, so an admin
+        # turns the webhooks on and copies Lever's tokens into ScaleUp (`register_webhooks` says where).
+        webhook_registration=False,
+        # PUT /contacts/:contact takes `emails` and `phones` ("Update a contact",
+        # https://hire.lever.co/developer/documentation#contacts); the adapter's candidate id is the contact's.
+        contact_update=True,
     ),
 )
-
-#: How far before the start of a listing the next sync's cursor may be (our clock and Lever's may differ).
-CURSOR_SKEW_SECONDS = 300
 
 
 def lever_error_details(body: Any) -> tuple[str | None, dict[str, str]]:
@@ -146,10 +206,12 @@ class LeverAdapter(NoSyncBack):
 
     def __init__(self, config: ConnectionConfig, http: AtsHttp, *, page_size: int = PAGE_SIZE) -> None:
         self._perform_as = (config.fields.get("perform_as") or "").strip() or None
+        self._config = config
         self.http = http
         self._page_size = page_size
         # Whether the key may list confidential opportunities: None until Lever has answered `all` once.
         self._confidential: bool | None = None
+        self._reasons: dict[str, Mapping[str, Any]] | None = None  # archive reasons by id, read when needed
 
     @classmethod
     def create(cls, config: ConnectionConfig, *, budget: RateBudget, options: HttpOptions) -> Self:
@@ -228,19 +290,11 @@ class LeverAdapter(NoSyncBack):
         opportunity object, same page): after the first listing, a sync reads only what changed.
         """
         params = {"updated_at_start": since} if since else {}
-        newest = int(since) if since else None
-        # The cursor never passes the moment the listing began (less a margin for the clocks' skew): an
-        # opportunity updated on a page already read, while later pages were read, has a stamp older than
-        # the newest one seen yet newer than that moment, and would be skipped by the next sync otherwise.
-        # The records of the overlap are read again and upserted unchanged.
-        began = int((self.http.options.now() - CURSOR_SKEW_SECONDS) * 1000)
+        # The cursor never passes the moment the listing began, less the clocks' skew (`ChangesCursor`).
+        cursor = self._changes_cursor(since)
         for page in self._opportunities(params):
-            stamps = [int(o["updatedAt"]) for o in page.items if o.get("updatedAt") is not None]
-            newest = max([newest or 0, *stamps]) if stamps else newest
-            cursor = min(newest, max(began, int(since) if since else 0)) if newest is not None else None
-            yield CandidatePage(
-                tuple(_to_candidates(page.items)), str(cursor) if cursor is not None else None
-            )
+            at = cursor.advance(_stamps(page.items))
+            yield CandidatePage(tuple(_to_candidates(page.items)), None if at is None else str(at))
 
     def create_prospect(
         self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
@@ -337,6 +391,154 @@ class LeverAdapter(NoSyncBack):
         text = str(chosen.get("text") or chosen["id"])
         return Withdrawn(WithdrawAction.ARCHIVED, f"opportunity archived in Lever with the reason “{text}”")
 
+    # --- two-way sync ----------------------------------------------------------------------------------
+
+    def record_status(self, record: CreatedRecord) -> RecordStatus:
+        """Return where the opportunity the export created (or found) stands now.
+
+        `GET /opportunities/:opportunity?expand=stage&expand=applications` ("Retrieve a single opportunity",
+        https://hire.lever.co/developer/documentation#retrieve-a-single-opportunity): an unknown id is a 404
+        (NotFound), and `deletedAt` "only appears for deleted Opportunities" (the opportunity object), also
+        NotFound. Mapping: see `_to_status`.
+
+        Raises:
+            NotFound: the opportunity is gone, or the record holds no opportunity id.
+        """
+        opportunity_id = record.application_id
+        if not opportunity_id:
+            raise NotFound(SPEC.label, "the export holds no Lever opportunity id to read")
+        found = json_or_none(self.http.get(f"/opportunities/{opportunity_id}", params=STATUS_EXPAND))
+        opportunity = found.get("data") if isinstance(found, Mapping) else None
+        if not isinstance(opportunity, Mapping) or opportunity.get("deletedAt"):
+            raise NotFound(SPEC.label, f"opportunity {opportunity_id} was deleted in Lever")
+        return self._to_status(opportunity)
+
+    def iter_status_pages(self, since: str | None) -> Iterator[StatusPage]:
+        """Yield opportunities updated at or after the cursor (epoch milliseconds), as statuses.
+
+        `updated_at_start` "all Opportunities updated from that timestamp (inclusive) to the present", and
+        `updatedAt` changes with `stage`, `stageChanges` and `archived` among others (#list-all-opportunities
+        and the opportunity object, https://hire.lever.co/developer/documentation#opportunities). Paged like
+        every list (`limit`, `next` sent back as `offset`); confidential ones too where the key may see them.
+        Cursors as `iter_candidate_pages`'s.
+        """
+        params = {"updated_at_start": since, **STATUS_EXPAND} if since else dict(STATUS_EXPAND)
+        cursor = self._changes_cursor(since)
+        for page in self._opportunities(params):
+            at = cursor.advance(_stamps(page.items))
+            kept = [o for o in page.items if isinstance(o, Mapping) and not o.get("deletedAt")]
+            statuses = tuple(self._to_status(o) for o in kept)
+            yield StatusPage(statuses, None if at is None else str(at))
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """Verify a Lever delivery and return the opportunity it names (empty for other events).
+
+        "Request signing" (https://hire.lever.co/developer/documentation#webhooks): the body carries
+        `triggeredAt`, `token` ("Randomly generated string with length of 48 characters") and `signature`;
+        "Concatenate token and triggeredAt values; Encode the resulting string with the HMAC algorithm (using
+        your signature token as a key and SHA256 digest mode); Compare the resulting hexdigest to the
+        signature" (the page's sample: `body.token + body.triggeredAt`). Lever signs those two fields only,
+        not `data`: the ids in `data` are never trusted for a status, the receiver reads the opportunity.
+        Lever makes one signature token per webhook ("A Webhook signature token for each created Webhook",
+        https://help.lever.co/hc/en-us/articles/4402565460237), so the connection's `webhook_secret` may hold
+        several, separated by spaces or commas; any one of them verifies.
+
+        Lever's settings page sends a test delivery with `"data": {}` (#webhooks, "How to set up webhooks"):
+        it verifies like any other and announces nothing. `delivery_id` is the event, the opportunity and
+        `triggeredAt` ("When webhook event was triggered"), which a retry or a rerun keeps.
+
+        Raises:
+            WebhookRejected: no token stored, a body over 1 MB or not Lever's shape, a wrong signature, a
+                `triggeredAt` older than Lever's two weeks of delivery history (or in the future).
+        """
+        if len(body) > MAX_WEBHOOK_BYTES:
+            raise WebhookRejected(SPEC.label, "sent a webhook body over 1 MB; it was not read")
+        tokens = _signature_tokens(self._config.secrets.get("webhook_secret"))
+        if not tokens:
+            raise WebhookRejected(
+                SPEC.label,
+                "sent a webhook, but no Lever signature token is stored for this connection to check it with",
+                hint="Copy each Lever webhook's signature token into the connection: /scaleup connect.",
+            )
+        payload = _json_body(body)
+        token, triggered, signature = (payload.get(k) for k in ("token", "triggeredAt", "signature"))
+        if not (isinstance(token, str) and isinstance(signature, str) and _is_int(triggered)):
+            raise WebhookRejected(SPEC.label, "sent a webhook without its token, triggeredAt and signature")
+        signed = f"{token}{triggered}".encode()
+        given = signature.strip().lower().encode("utf-8", "replace")
+        expected = (hmac.new(t.encode(), signed, hashlib.sha256).hexdigest().encode() for t in tokens)
+        if not any(hmac.compare_digest(e, given) for e in expected):
+            raise WebhookRejected(SPEC.label, "sent a webhook whose signature does not match")
+        age = int(self.http.options.now() * 1000) - int(triggered)
+        if not -CLOCK_SKEW_SECONDS * 1000 <= age <= MAX_WEBHOOK_AGE_MS:
+            raise WebhookRejected(SPEC.label, "sent a webhook triggered too long ago (or in the future)")
+        event, data = payload.get("event"), payload.get("data")
+        if not isinstance(event, str) or not isinstance(data, Mapping | None):
+            raise WebhookRejected(SPEC.label, "sent a webhook that is not shaped like Lever's")
+        # `candidateId` is the deprecated name of the opportunity id ("Use the opportunityId", #applications).
+        opportunity = (data or {}).get("opportunityId") or (data or {}).get("candidateId")
+        contact = (data or {}).get("contactId")
+        if any(v is not None and not isinstance(v, str) for v in (opportunity, contact)):
+            raise WebhookRejected(SPEC.label, "sent a webhook whose ids are not Lever's")
+        if event not in WEBHOOK_EVENTS or not (opportunity or contact):
+            return []
+        return [
+            WebhookEvent(
+                delivery_id=f"lever:{event}:{opportunity or contact}:{triggered}",
+                kind=event,
+                candidate_id=str(contact) if contact else None,
+                application_id=str(opportunity) if opportunity else None,
+            )
+        ]
+
+    def register_webhooks(self, url: str) -> WebhookSetup:
+        """Say what a Lever Super Admin turns on where; nothing is registered through the API.
+
+        "To configure webhooks for your account, you must be a Super Admin. To get started, visit the webhooks
+        tab in your account integration settings" (#webhooks); the tab is Settings → Integrations and API →
+        Webhooks (https://help.lever.co/hc/en-us/articles/20087284427677). Why not the API: see
+        `SPEC.capabilities.webhook_registration`. The text names the URL and events, never a secret (Lever
+        makes the tokens; the admin copies them into ScaleUp).
+        """
+        names = ", ".join(WEBHOOK_EVENT_NAMES)
+        return WebhookSetup(False, WEBHOOK_SETUP.format(names=names, url=url), WEBHOOK_EVENTS)
+
+    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
+        """Add the addresses (and phone) the contact lacks, keeping every one it has.
+
+        `GET /contacts/:contact` then `PUT /contacts/:contact` with the example's fields (`name`, `headline`,
+        `location` as its name, `emails`, `phones`) ("Retrieve a single contact", "Update a contact",
+        https://hire.lever.co/developer/documentation#contacts). The page does not say whether the lists
+        replace or extend the contact's, so the whole list is sent: what the contact has plus what it lacks,
+        nothing removed. Nothing is sent when nothing is missing. The docs offer no conditional write: an
+        address a person adds between the read and the write is not in the list sent.
+
+        Raises:
+            NotFound: the contact does not exist (any more).
+        """
+        found = json_or_none(self.http.get(f"/contacts/{candidate_id}"))
+        contact = found.get("data") if isinstance(found, Mapping) else None
+        if not isinstance(contact, Mapping):
+            raise NotFound(SPEC.label, f"contact {candidate_id} does not exist")
+        have = [str(e) for e in contact.get("emails") or [] if e]
+        known = {e.strip().lower() for e in have}
+        added = [e.address for e in emails if e.address.strip().lower() not in known]
+        phones = [dict(p) for p in contact.get("phones") or [] if isinstance(p, Mapping)]
+        new_phone = phone and _digits(phone) not in {_digits(str(p.get("value") or "")) for p in phones}
+        if not added and not new_phone:
+            return
+        location = contact.get("location")
+        body: dict[str, Any] = {
+            "name": contact.get("name"),
+            "headline": contact.get("headline"),
+            "location": location.get("name") if isinstance(location, Mapping) else location,
+            "emails": list(dict.fromkeys([*have, *added])),
+            "phones": [*phones, {"type": "mobile", "value": phone}] if new_phone else phones,
+        }
+        self.http.request(
+            "PUT", f"/contacts/{candidate_id}", json={k: v for k, v in body.items() if v is not None}
+        )
+
     def close(self) -> None:
         """Release the HTTP connections."""
         self.http.close()
@@ -386,6 +588,45 @@ class LeverAdapter(NoSyncBack):
                 " “Other”, then try again."
             ),
         )
+
+    def _changes_cursor(self, since: str | None) -> ChangesCursor:
+        now_ms = int(self.http.options.now() * 1000)
+        return ChangesCursor(int(since) if since else None, now=now_ms, skew=CLOCK_SKEW_SECONDS * 1000)
+
+    def _to_status(self, opportunity: Mapping[str, Any]) -> RecordStatus:
+        """Map an opportunity (read with `STATUS_EXPAND`) to where it stands.
+
+        - `archived` {archivedAt, reason} ("Opportunity archived status"): none → active; archived with a reason
+          of `type` "hired" → hired ("Opportunities exit your pipeline by being archived for one of two
+          reasons: (1) The candidate was rejected ... or (2) The candidate was hired", #opportunities); any
+          other → archived, with the reason's `text` ("The name of the archive reason as shown in the Lever
+          interface", #archive-reasons), the word Lever's interface uses.
+        - stage: the expanded `stage` {id, text}; job: the posting of the opportunity's application ("An
+          Opportunity will have no more than one Application", #applications). An opportunity without an
+          application is a lead not applied to a posting: `prospect`. Lever keeps stages for leads too, so
+          `application_id` is always the opportunity's.
+        - `updated_at`: `updatedAt` (milliseconds) as ISO 8601 UTC; `record_url`: `urls.show`.
+        """
+        archived = opportunity.get("archived")
+        reason_id = archived.get("reason") if isinstance(archived, Mapping) else None
+        reason = self._archive_reason_by_id(str(reason_id)) if reason_id else None
+        if not isinstance(archived, Mapping) or not archived:
+            status, reason_text = AtsStatus.ACTIVE, None
+        elif reason is not None and reason.get("type") == HIRED:
+            status, reason_text = AtsStatus.HIRED, None
+        else:
+            status, reason_text = (
+                AtsStatus.ARCHIVED,
+                (str(reason.get("text") or "") or None) if reason else None,
+            )
+        return _status_of(opportunity, status, reason_text)
+
+    def _archive_reason_by_id(self, reason_id: str) -> Mapping[str, Any] | None:
+        """Return the archive reason `reason_id` (`GET /archive_reasons`, read once; again for an unknown id)."""
+        if self._reasons is None or reason_id not in self._reasons:
+            reasons = [r for page in self._pages("/archive_reasons", {}) for r in page.items]
+            self._reasons = {str(r["id"]): r for r in reasons if isinstance(r, Mapping) and r.get("id")}
+        return self._reasons.get(reason_id)
 
     def _missing_perform_as(self, why: str) -> ValidationFailed:
         return ValidationFailed(
@@ -488,6 +729,56 @@ def _to_candidates(opportunities: list[Mapping[str, Any]]) -> list[AtsCandidate]
             )
         )
     return candidates
+
+
+@odd_answers_are_errors(SPEC.label, "an opportunity")
+def _status_of(opportunity: Mapping[str, Any], status: AtsStatus, reason: str | None) -> RecordStatus:
+    stage = opportunity.get("stage")
+    stage_id = stage.get("id") if isinstance(stage, Mapping) else stage
+    stage_name = stage.get("text") if isinstance(stage, Mapping) else None
+    applications = [a for a in opportunity.get("applications") or [] if a]
+    posting = next((a.get("posting") for a in applications if isinstance(a, Mapping)), None)
+    posting = posting.get("id") if isinstance(posting, Mapping) else posting
+    return RecordStatus(
+        candidate_id=str(opportunity["contact"]),
+        application_id=str(opportunity["id"]),
+        job_id=str(posting) if posting else None,
+        prospect=not applications,
+        status=status,
+        stage=str(stage_name) if stage_name else None,
+        stage_id=str(stage_id) if stage_id else None,
+        reason=reason,
+        updated_at=_iso_ms(opportunity.get("updatedAt") or opportunity.get("lastInteractionAt")),
+        record_url=(opportunity.get("urls") or {}).get("show"),
+    )
+
+
+@odd_answers_are_errors(SPEC.label, "opportunities")
+def _stamps(opportunities: Sequence[Any]) -> list[int]:
+    """Return the `updatedAt` stamps (epoch milliseconds) of a page of opportunities."""
+    return [int(o["updatedAt"]) for o in opportunities if o.get("updatedAt") is not None]
+
+
+def _signature_tokens(secret: str | None) -> list[str]:
+    return [t for t in re.split(r"[\s,]+", secret or "") if t]
+
+
+def _json_body(body: bytes) -> Mapping[str, Any]:
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise WebhookRejected(SPEC.label, "sent a webhook body that is not JSON") from None
+    if not isinstance(payload, Mapping):
+        raise WebhookRejected(SPEC.label, "sent a webhook that is not shaped like Lever's")
+    return payload
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
 
 
 def _iso_ms(value: Any) -> str | None:

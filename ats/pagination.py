@@ -2,11 +2,12 @@
 
 Three shapes cover the vendors: an RFC 5988 `Link: <…>; rel="next"` URL (Greenhouse v3), a cursor or
 offset token in the body (Lever `next`, Ashby `nextCursor`), sent back as a query or body parameter.
+`ChangesCursor` says where the next "changed since" listing starts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -118,3 +119,30 @@ def iter_token_pages(
         return http.request(method, path, params=query, **kwargs)
 
     return paginate(fetch, items=items, next_token=next_token, vendor=http.vendor)
+
+
+#: How far before the start of a listing the next one may start (our clock and the vendor's may differ).
+CLOCK_SKEW_SECONDS = 300
+
+
+class ChangesCursor:
+    """Where the next "changed since" listing starts: the newest stamp seen, but never past the moment this
+    listing began, less `skew` for the clocks' difference.
+
+    A record changed on a page already read, while later pages were read, has a stamp older than the newest
+    one seen yet newer than the listing's start: a cursor past that start would skip it in every later
+    listing. The records of the overlap are read again next time (harmless: listings are upserted).
+    Stamps are numbers in one unit, whichever the vendor uses (epoch milliseconds for Lever, seconds for an
+    ISO-8601 vendor); `now` and `skew` are given in that unit.
+    """
+
+    def __init__(self, since: float | None, *, now: float, skew: float) -> None:
+        self.newest = since
+        self.floor = max(now - skew, since or 0)
+
+    def advance(self, stamps: Iterable[float]) -> float | None:
+        """Take one page's stamps into account and return the cursor after it (None while nothing is known)."""
+        seen = list(stamps)
+        if seen:
+            self.newest = max([self.newest or 0, *seen])
+        return None if self.newest is None else min(self.newest, self.floor)

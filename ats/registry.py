@@ -5,7 +5,7 @@ Adding a vendor is one line here; see `ats.base` for the rest of what a vendor i
 
 from __future__ import annotations
 
-from ats import ashby, bamboohr, greenhouse, lever, workable
+from ats import ashby, bamboohr, greenhouse, lever, merge, workable
 from ats.base import AtsAdapter, ConnectionConfig, RateBudget
 from ats.http import HttpOptions
 from ats.spec import VendorSpec
@@ -17,6 +17,7 @@ ADAPTERS: dict[Vendor, type] = {
     Vendor.ASHBY: ashby.AshbyAdapter,
     Vendor.WORKABLE: workable.WorkableAdapter,
     Vendor.BAMBOOHR: bamboohr.BambooHRAdapter,
+    Vendor.MERGE: merge.MergeAdapter,
 }
 
 

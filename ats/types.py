@@ -262,8 +262,12 @@ class WebhookSetup:
 
     `instructions` is recruiter/admin-readable text naming the vendor's settings page, the URL and which
     events to tick; the secret itself is never in it (the app shows it once, apart).
+    `ids` are the vendor's ids of the registrations, for vendors whose API cannot list them (Ashby): the caller
+    keeps them in the connection's `fields["webhook_ids"]` (comma-separated) so that registering again finds
+    them instead of creating duplicates.
     """
 
     registered: bool
     instructions: str
     events: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()

@@ -1,11 +1,16 @@
 """Workable adapter: REST on the account's own subdomain, `https://{subdomain}.workable.com/spi/v3`.
 
 Reference: https://workable.readme.io/reference (jobs, stages, job-candidates-create,
-talent-pool-candidates-create, job-candidates-index, copy-candidate, disqualify-candidate, rate-limits).
+talent-pool-candidates-create, job-candidates-index, copy-candidate, disqualify-candidate, rate-limits,
+update-candidate, webhook-subscriptions, candidate-events).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import re
 import time
@@ -20,13 +25,16 @@ import httpx
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import Classifier, odd_answers_are_errors
 from ats.errors import (
+    AlreadyExists,
     AtsError,
     ChangedSince,
     NotFound,
     NotSupported,
+    PermissionMissing,
     RateLimited,
     ValidationFailed,
     VendorUnavailable,
+    WebhookRejected,
 )
 from ats.http import AtsHttp, HttpOptions, StatusClassifier, build_http, json_or_none
 from ats.pagination import paginate
@@ -35,16 +43,23 @@ from ats.sync_refusals import NoSyncBack
 from ats.types import (
     AccountInfo,
     AtsCandidate,
+    AtsStatus,
     CandidatePage,
     Capabilities,
     CreatedApplication,
     CreatedRecord,
+    EmailAddress,
     Job,
     NewCandidate,
+    RecordStatus,
     Stage,
+    StatusPage,
+    WebhookEvent,
+    WebhookSetup,
     WithdrawAction,
     Withdrawn,
 )
+from core.ttl import TtlMemory
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
@@ -91,6 +106,14 @@ SPEC = VendorSpec(
         # POST /candidates/{id}/disqualify needs a `member_id`; enabled when the connection has one
         # (https://workable.readme.io/reference/disqualify-candidate).
         withdraw=False,
+        # GET /candidates/:id and GET /candidates?updated_after= (see `record_status`, `iter_status_pages`).
+        status_sync=True,
+        # POST /subscriptions (scope r_candidates), deliveries signed with the account token in
+        # X-Workable-Signature (https://workable.readme.io/reference/webhook-subscriptions-candidates-employees).
+        webhooks=True,
+        webhook_registration=True,
+        # PATCH /candidates/:id (https://workable.readme.io/reference/update-candidate); one `email` only.
+        contact_update=True,
     ),
 )
 
@@ -124,6 +147,35 @@ MEMBER_HINT = (
     "Add the Workable member id ScaleUp acts as to the connection (/scaleup connect; find it with GET "
     "/members), or disqualify the candidate in Workable by hand."
 )
+
+METADATA_TTL = 300.0
+"""Seconds the account's stages (slug, name, kind) are reused before being asked again."""
+
+HIRED_STAGE_KIND = "hired"
+"""Stage `kind` of the pipeline's hired stage; a candidate there (or with `hired_at`) is hired."""
+
+SIGNATURE_HEADER = "x-workable-signature"
+"""Deliveries are signed: "The key for the signature will be either the account token or the oauth application
+secret, depending on the type of the integration. The algorithm used for creating the signature is HMAC SHA256
+on the payload of the request and the signature itself is sent on the X-Workable-Signature header"
+(https://workable.readme.io/reference/webhook-subscriptions-candidates-employees). ScaleUp connects with an
+account token, so the token is the key: the app's generated webhook secret has no part in Workable's scheme.
+The page does not say how the digest is written; hex (what public integrations compare) and base64 are both
+accepted, each compared in constant time."""
+
+MAX_WEBHOOK_BYTES = 1_048_576
+"""Bodies above this are refused before any parsing (a candidate with its resume text is tens of kilobytes)."""
+
+SUBSCRIBED_EVENT = "candidate_moved"
+"""The one event `register_webhooks` subscribes to. "The target URLs should be unique. If a target URL is
+already registered, the service will respond with 409 - Conflict"
+(https://workable.readme.io/reference/webhook-subscriptions), so one URL takes one event: stage moves, a hire
+among them. No event is documented for a disqualification or an edit; the poll (`iter_status_pages`) reads
+those from `updated_at`."""
+
+CANDIDATE_EVENTS = frozenset({"candidate_created", "candidate_moved", "candidate_deleted"})
+"""Registration labels of the candidate events (webhook-subscriptions-candidates-employees); the employee
+and time-off events are of no use here."""
 
 TALENT_POOL_REFUSALS = frozenset({404, 405, 501})
 """Statuses of `POST /talent_pool/candidates` that mean "this account's API takes no talent-pool creates"
@@ -343,6 +395,88 @@ def _single(response: httpx.Response, key: str) -> Mapping[str, Any]:
     return body if isinstance(body, Mapping) else {}
 
 
+def _utc_stamp(value: Any) -> str | None:
+    """Return a Workable timestamp as ISO 8601 UTC ("…Z"), or None when missing or unreadable."""
+    moment = _instant(value) if isinstance(value, str) else None
+    if moment is None:
+        return None
+    moment = moment.astimezone(UTC)
+    spec = "milliseconds" if moment.microsecond else "seconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def _stage_key(value: Any) -> str:
+    return str(value or "").strip().casefold()
+
+
+@odd_answers_are_errors(SPEC.label, "a candidate")
+def _to_status(item: Mapping[str, Any], stages: Mapping[str, Mapping[str, Any]]) -> RecordStatus:
+    """Read a candidate (GET /candidates/:id, the listing, a candidate event: "similar to candidate
+    details") as where the record stands; `stages` maps a stage's slug and name (case-folded) to the stage.
+
+    Workable keeps one candidate record per job, so on a job the record is the application
+    (`application_id` = the candidate id); in the talent pool (`job` null) there is none and no stage.
+    `disqualified` → rejected with `disqualification_reason`; the hired stage or `hired_at` → hired; else
+    active (Workable has no archived candidates). The candidate's `stage` is documented as its "stage slug"
+    (job-candidates-index) while answers show the stage's name; either is looked up in the account's stages,
+    and a sourced-stage candidate is a prospect.
+    """
+    candidate_id = str(item["id"])
+    updated_at = _utc_stamp(item.get("updated_at"))
+    record_url = str(item["profile_url"]) if item.get("profile_url") else None
+    job = item.get("job")
+    if not isinstance(job, Mapping) or not job.get("shortcode"):
+        return RecordStatus(
+            candidate_id, None, None, True, AtsStatus.ACTIVE, updated_at=updated_at, record_url=record_url
+        )
+    if not isinstance(item.get("stage"), str | None):
+        raise TypeError("stage is not a name")
+    raw_stage = str(item.get("stage") or "").strip()
+    stage = stages.get(_stage_key(raw_stage), {})
+    kind = _stage_key(stage.get("kind")) or _stage_key(raw_stage)
+    reason = None
+    if item.get("disqualified") is True:
+        status = AtsStatus.REJECTED
+        reason = str(item["disqualification_reason"]) if item.get("disqualification_reason") else None
+    elif item.get("hired_at") or kind == HIRED_STAGE_KIND:
+        status = AtsStatus.HIRED
+    else:
+        status = AtsStatus.ACTIVE
+    return RecordStatus(
+        candidate_id=candidate_id,
+        application_id=candidate_id,
+        job_id=str(job["shortcode"]),
+        prospect=kind == SOURCED_STAGE_KIND,
+        status=status,
+        stage=str(stage.get("name") or raw_stage) or None,
+        stage_id=str(stage["slug"]) if stage.get("slug") else None,
+        reason=reason,
+        updated_at=updated_at,
+        record_url=record_url,
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    # HTTP header names are case-insensitive; the receiver may hand them over in any case.
+    return next((str(v) for k, v in headers.items() if str(k).lower() == name), None)
+
+
+def _webhook_json(body: bytes) -> Mapping[str, Any]:
+    """Return a verified body's JSON object, or raise WebhookRejected (never KeyError/ValueError)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise WebhookRejected(SPEC.label, "sent a webhook body that is not JSON") from None
+    if not isinstance(payload, Mapping):
+        raise WebhookRejected(SPEC.label, "sent a webhook body that is not a JSON object")
+    return payload
+
+
+def _digits(phone: str) -> str:
+    # "+1 (555) 010-0000" and "15550100000" are the same number for deciding whether to send it again.
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
 def _talent_pool_refused(classify: Classifier) -> Classifier:
     """Wrap `classify` so a talent-pool create the account's API does not take becomes `NotSupported`."""
 
@@ -382,6 +516,11 @@ class WorkableAdapter(NoSyncBack):
         self._account = (config.fields.get("subdomain") or "").strip() or None
         self._member_id = (config.fields.get("member_id") or "").strip() or None
         self._page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        # The account token signs the webhooks too (`SIGNATURE_HEADER`).
+        self._signing_key = str(config.secrets["api_key"])
+        self._stages: TtlMemory[str, dict[str, Mapping[str, Any]]] = TtlMemory(
+            METADATA_TTL, clock=http.options.now
+        )
         self.capabilities = SPEC.capabilities
         if self._member_id:
             # Both the copy and the disqualify act as a member (copy-candidate, disqualify-candidate pages).
@@ -492,25 +631,32 @@ class WorkableAdapter(NoSyncBack):
         overlap are not dropped by comparing them with the previous listing: with whole-second stamps a
         record changed twice in one second looks unchanged, which is the very update the overlap is for.
         """
+        for items, cursor in self._changed_since(since):
+            yield CandidatePage(tuple(map(_to_candidate, items)), cursor)
+
+    def _changed_since(self, since: str | None) -> Iterator[tuple[tuple[Mapping[str, Any], ...], str | None]]:
+        """Yield (candidates, cursor) per page of `GET /candidates?updated_after=`; see `iter_candidate_pages`
+        for the overlap and the cursor, which only the last page carries."""
         params: dict[str, Any] = {"limit": self._page_size}
         after = updated_after(since) if since else None
         if after:
             params["updated_after"] = after
         newest = since
         seen: set[str] = set()
-        pending: tuple[AtsCandidate, ...] | None = None
+        pending: tuple[Mapping[str, Any], ...] | None = None
         for items in self._listing("/candidates", params, _rows("candidates")):
             if pending is not None:
-                yield CandidatePage(pending, None)
-            fresh: list[AtsCandidate] = []
-            for candidate in map(_to_candidate, items):
-                if candidate.id not in seen:
-                    seen.add(candidate.id)
-                    fresh.append(candidate)
+                yield pending, None
+            fresh: list[Mapping[str, Any]] = []
+            for item in items:
+                key = str(item.get("id"))
+                if key not in seen:
+                    seen.add(key)
+                    fresh.append(item)
             pending = tuple(fresh)
-            stamps = [c.updated_at for c in pending if c.updated_at]
+            stamps = [str(i["updated_at"]) for i in pending if i.get("updated_at")]
             newest = max([newest, *stamps] if newest else stamps, key=_moment, default=newest)
-        yield CandidatePage(pending or (), newest)
+        yield pending or (), newest
 
     def create_prospect(
         self, person: NewCandidate, *, job_id: str | None, stage_id: str | None = None
@@ -647,6 +793,177 @@ class WorkableAdapter(NoSyncBack):
             action=WithdrawAction.REJECTED,
             detail=f"{name} was disqualified on {title} in Workable ({reason})",
         )
+
+    # --- two-way sync ---
+
+    def record_status(self, record: CreatedRecord) -> RecordStatus:
+        """Return where the record stands: `GET /candidates/:id`
+        (https://workable.readme.io/reference/job-candidates-show) read by `_to_status`, the stage named
+        through the account's stages (`GET /stages`, cached). A 404 is `NotFound`."""
+        item = self._candidate_now(record.candidate_id)
+        return _to_status(item, self._stage_table())
+
+    def iter_status_pages(self, since: str | None) -> Iterator[StatusPage]:
+        """Yield candidates changed since the cursor `since` (all when None) as statuses: the candidate
+        mirror's listing (`_changed_since`: `updated_after`, its overlap, `paging.next`). Every candidate record
+        is listed, talent-pool prospects included (without application or stage)."""
+        for items, cursor in self._changed_since(since):
+            stages = self._stage_table() if items else {}
+            yield StatusPage(tuple(_to_status(item, stages) for item in items), cursor)
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """Verify `X-Workable-Signature` (HMAC-SHA256 of the raw body keyed with the account token,
+        `SIGNATURE_HEADER`) and return the candidate change the delivery announces.
+
+        "Workable will POST a Candidate object when the event is triggered, with a payload similar to candidate
+        details" under `data` (https://workable.readme.io/reference/candidate-events); "The payload will reflect
+        the state at the time of the request", so `status` is filled from it. The documentation shows only
+        `data`; the envelope public integrations read (`id`, `event_type`, `fired_at`, `resource_type`) is used
+        when present: `id` as the delivery id, else the event, candidate and `updated_at`. Workable signs no
+        timestamp, so staleness cannot be judged; replays are idempotent by `delivery_id`. Bodies over
+        `MAX_WEBHOOK_BYTES` are refused unread; employee events give nothing.
+        """
+        if not isinstance(body, bytes | bytearray) or len(body) > MAX_WEBHOOK_BYTES:
+            raise WebhookRejected(SPEC.label, f"sent a webhook body over {MAX_WEBHOOK_BYTES:,} bytes")
+        body = bytes(body)
+        signature = _header(headers, SIGNATURE_HEADER)
+        if not signature:
+            raise WebhookRejected(SPEC.label, "sent a webhook without an X-Workable-Signature header")
+        digest = hmac.new(self._signing_key.encode(), body, hashlib.sha256).digest()
+        sent = signature.strip().encode("utf-8", "replace")
+        # Both compared, so the time taken does not tell which encoding was close.
+        hex_ok = hmac.compare_digest(sent, digest.hex().encode())
+        base64_ok = hmac.compare_digest(sent, base64.b64encode(digest))
+        if not (hex_ok or base64_ok):
+            raise WebhookRejected(SPEC.label, "sent a webhook whose X-Workable-Signature does not match")
+        return self._webhook_events(_webhook_json(body), body)
+
+    def _webhook_events(self, payload: Mapping[str, Any], body: bytes) -> list[WebhookEvent]:
+        event, resource = payload.get("event_type"), payload.get("resource_type")
+        if event is not None and not isinstance(event, str):
+            raise WebhookRejected(SPEC.label, "sent a webhook whose event_type is not a name")
+        if (event is not None and event not in CANDIDATE_EVENTS) or resource not in (None, "candidate"):
+            return []  # employee, onboarding and time-off events
+        data = payload.get("data")
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str) or not data["id"]:
+            raise WebhookRejected(SPEC.label, "sent a webhook without the candidate under `data`")
+        kind = event or "candidate"
+        envelope = payload.get("id")
+        if isinstance(envelope, str | int) and not isinstance(envelope, bool) and str(envelope):
+            delivery_id = f"workable:{envelope}"
+        elif isinstance(data.get("updated_at"), str):
+            delivery_id = f"workable:{kind}:{data['id']}:{data['updated_at']}"
+        else:
+            delivery_id = "workable:" + hashlib.sha256(body).hexdigest()
+        if kind == "candidate_deleted":
+            return [WebhookEvent(delivery_id, kind, str(data["id"]))]
+        try:
+            status = _to_status(data, self._stages.get("account") or {})  # no request: cached stages only
+        except VendorUnavailable:
+            raise WebhookRejected(SPEC.label, f"sent a {kind} webhook in an unknown shape") from None
+        return [WebhookEvent(delivery_id, kind, status.candidate_id, status.application_id, status)]
+
+    def register_webhooks(self, url: str) -> WebhookSetup:
+        """Subscribe `url` to `SUBSCRIBED_EVENT` unless a subscription already targets it.
+
+        `GET /subscriptions` lists the active ones (`id`, `target`, `valid_until`…); `POST /subscriptions` with
+        `target` and `event` subscribes, without `args` so every job and stage is included ("If the args object
+        is present, job_shortcode and stage_slug are required"); both need r_candidates
+        (https://workable.readme.io/reference/webhook-subscriptions). A 409 ("a target URL is already
+        registered") means it exists. Subscriptions carry a `valid_until`: registering again, which is
+        idempotent, renews one that has lapsed. Deliveries are signed with the account token, so there is no
+        secret to give Workable.
+        """
+        try:
+            subscriptions = _rows("subscriptions")(self._get("/subscriptions"))
+            if not any(s.get("target") == url for s in subscriptions):
+                self._post("/subscriptions", {"target": url, "event": SUBSCRIBED_EVENT})
+        except AlreadyExists:
+            pass
+        except PermissionMissing:
+            return WebhookSetup(
+                registered=False,
+                instructions=(
+                    "The Workable access token lacks the r_candidates scope, so ScaleUp could not subscribe "
+                    f"to {SUBSCRIBED_EVENT}. Generate a token with r_candidates in Workable (Settings → "
+                    "Integrations → Apps) and reconnect with /scaleup connect; until then changes are read "
+                    "by the regular poll."
+                ),
+                events=(SUBSCRIBED_EVENT,),
+            )
+        return WebhookSetup(
+            registered=True,
+            instructions=(
+                f"Workable sends {SUBSCRIBED_EVENT} to {url}, signed with this connection's access token; "
+                "disqualifications and edits are read by the regular poll."
+            ),
+            events=(SUBSCRIBED_EVENT,),
+        )
+
+    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
+        """Give the candidate an email when it has none and set the phone: `PATCH /candidates/:id` with
+        `{"candidate": {"email", "phone"}}` (https://workable.readme.io/reference/update-candidate, scope
+        w_candidates), after reading it (`GET /candidates/:id`) so nothing it already has is sent again.
+
+        A Workable candidate has one `email` (SPEC: multiple_emails False). When it holds one of `emails`,
+        nothing is added; when it holds another, a new one could only replace it, removing an address someone
+        gave it, so that is refused (`NotSupported`, after the phone is written) and the address stays.
+        """
+        item = self._candidate_now(candidate_id)
+        wanted = list(dict.fromkeys(e.address.strip() for e in emails if e.address.strip()))
+        current = str(item.get("email") or "").strip()
+        changes: dict[str, str] = {}
+        if wanted and not current:
+            changes["email"] = wanted[0]
+        if phone and phone.strip() and _digits(phone) != _digits(str(item.get("phone") or "")):
+            changes["phone"] = phone.strip()
+        if changes:
+            # Setting the same values again changes nothing, so a timed-out PATCH may be retried.
+            path = f"/candidates/{_q(candidate_id)}"
+            self._http.request(
+                "PATCH", path, json={"candidate": changes}, headers=self._headers, idempotent=True
+            )
+        if current and wanted and current.lower() not in {w.lower() for w in wanted}:
+            raise NotSupported(
+                SPEC.label,
+                "keeps one email per candidate and this one already has another, so the new address was not "
+                "added (adding it would remove the one there)",
+                hint="If the new address is the right one, change it on the candidate in Workable by hand.",
+            )
+
+    def _candidate_now(self, candidate_id: str) -> Mapping[str, Any]:
+        """Return `GET /candidates/:id`'s candidate; a 404 (or an answer without one) is `NotFound`."""
+        try:
+            item = _single(self._get(f"/candidates/{_q(candidate_id)}"), "candidate")
+        except NotFound:
+            item = {}
+        if not item.get("id"):
+            raise NotFound(
+                SPEC.label,
+                f"has no candidate {candidate_id} any more (deleted, or never shown to this token)",
+                hint="The record is gone from Workable; nothing is sent to it again.",
+            )
+        return item
+
+    def _stage_table(self) -> dict[str, Mapping[str, Any]]:
+        """Return the account's stages by case-folded slug and name (`GET /stages`, r_jobs; cached).
+
+        https://workable.readme.io/reference/stages lists the pipeline stages with `slug`, `name` and `kind`.
+        Without r_jobs the stage stays as the candidate shows it.
+        """
+        table = self._stages.get("account")
+        if table is None:
+            try:
+                rows = _rows("stages")(self._get("/stages"))
+            except PermissionMissing:
+                rows = []
+            table = {}
+            for row in rows:
+                for key in (row.get("slug"), row.get("name")):
+                    if _stage_key(key):
+                        table.setdefault(_stage_key(key), row)
+            self._stages.put("account", table)
+        return table
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -24,6 +24,8 @@ from bot.app import EVENTS_PATH
 from bot.settings import Settings
 
 API_PREFIX = "/api/v1"
+#: ATS webhooks arrive at `<prefix><connection's webhook token>` (`bot.webhooks`).
+WEBHOOK_PREFIX = "/ats/webhooks/"
 
 MIB = 1024 * 1024
 
@@ -37,6 +39,7 @@ class HttpLimits:
             the link modal at its fullest (100 searches, 100 stages, every option named at Slack's 75
             characters) is about 53 KB form-encoded (`tests/reliability/test_http_limits.py` measures it).
         api_body_bytes: the largest ingest API body; a batch of 1,000 candidates with every field is ~2 MB.
+        webhook_body_bytes: the largest ATS webhook delivery (vendors' change notifications are a few KB).
         other_body_bytes: any other path (health, OAuth pages take no body).
         header_seconds: the request line and headers must arrive within this time of the first byte.
         request_seconds: the whole request (with its body) must arrive within this time of the first byte.
@@ -46,6 +49,7 @@ class HttpLimits:
 
     slack_body_bytes: int = 1 * MIB
     api_body_bytes: int = 16 * MIB
+    webhook_body_bytes: int = 1 * MIB
     other_body_bytes: int = 64 * 1024
     header_seconds: float = 10.0
     request_seconds: float = 60.0
@@ -58,6 +62,8 @@ class HttpLimits:
             return self.slack_body_bytes, "Slack requests"
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             return self.api_body_bytes, "ingest API requests"
+        if path.startswith(WEBHOOK_PREFIX):
+            return self.webhook_body_bytes, "ATS webhook deliveries"
         return self.other_body_bytes, "requests to this path"
 
     def waitress_options(self) -> dict[str, Any]:

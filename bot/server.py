@@ -25,7 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
-from bot.http_limits import API_PREFIX, HttpLimits, limited_channel
+from bot.http_limits import API_PREFIX, WEBHOOK_PREFIX, HttpLimits, limited_channel
 from bot.metrics import METRICS_PATH, slack_kind
 from bot.wiring import Services
 
@@ -36,8 +36,10 @@ HEALTH_PATH = "/healthz"
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> Wsgi:
-    """Return the WSGI app routing Slack, OAuth, health and the ingest API."""
+def make_wsgi_app(
+    app: App, services: Services, *, api: Wsgi | None = None, webhooks: Wsgi | None = None
+) -> Wsgi:
+    """Return the WSGI app routing Slack, OAuth, health, the ingest API and ATS webhooks."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     oauth_paths = {INSTALL_PATH, REDIRECT_PATH} if app.oauth_flow is not None else set()
     secret = services.settings.slack_signing_secret
@@ -60,6 +62,8 @@ def make_wsgi_app(app: App, services: Services, *, api: Wsgi | None = None) -> W
             return exposition(environ, start_response)
         if api is not None and (path == API_PREFIX or path.startswith(API_PREFIX + "/")):
             return api(environ, start_response)
+        if webhooks is not None and path.startswith(WEBHOOK_PREFIX):
+            return webhooks(environ, start_response)
         if path == EVENTS_PATH and not _plausible_timestamp(environ):
             # slack-sdk's verifier calls int() on the header and raises, which Bolt then answers as an
             # application error (200 with an error text): refuse the unverifiable request here instead.

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # Per-vendor request budgets replacing the vendor specs' `rate_limit`, as JSON: {"lever": "8/1"} means
     # 8 requests per 1 second (e.g. Workable OAuth tokens are allowed 50/10).
     ats_rate_limits: dict[str, str] = Field(default_factory=dict, alias="SCALEUP_ATS_RATE_LIMITS")
+    # The app's own Merge API key (Merge dashboard → API Keys): every team connecting through Merge brings only
+    # its linked-account token, and Merge wants both on every request (ats/merge.py). Unset: Merge is refused.
+    merge_api_key: SecretStr | None = Field(default=None, alias="SCALEUP_MERGE_API_KEY")
+    # The signature key of the Merge organization's webhook that calls ScaleUp (Merge signs every delivery
+    # with it; its webhooks are organization-wide, not per team). Unset: Merge deliveries are refused.
+    merge_webhook_key: SecretStr | None = Field(default=None, alias="SCALEUP_MERGE_WEBHOOK_KEY")
+    # Two-way sync: the address the ATS reaches this app at (its webhooks go to <it>/ats/webhooks/<token>);
+    # unset, no webhook is registered and ATS activity comes back by the poll alone, every poll minutes.
+    public_url: str | None = Field(default=None, alias="SCALEUP_PUBLIC_URL")
+    sync_poll_minutes: int = Field(default=5, ge=1, le=24 * 60, alias="SCALEUP_SYNC_POLL_MINUTES")
     # `GET /metrics` on `scaleup serve`'s port (bot/metrics.py): counts by state, vendor and kind only, no
     # names or secrets; turn it off where that port is reachable by people who should not see even those.
     metrics: bool = Field(default=True, alias="SCALEUP_METRICS")
@@ -96,6 +106,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_https(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/")
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (the address the ATS reaches this app at)")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
@@ -106,6 +126,16 @@ class Settings(BaseSettings):
     def secret_key_value(self) -> str | None:
         """Return the encryption key(s), or None when unset."""
         return self.secret_key.get_secret_value() if self.secret_key else None
+
+    @property
+    def ats_app_credentials(self) -> dict[str, dict[str, str]]:
+        """Return the credentials this install holds for ATS vendors, by vendor (`HttpOptions.app_credentials`)."""
+        merge = {
+            name: secret.get_secret_value().strip()
+            for name, secret in (("api_key", self.merge_api_key), ("webhook_secret", self.merge_webhook_key))
+            if secret is not None and secret.get_secret_value().strip()
+        }
+        return {"merge": merge} if merge else {}
 
 
 class SettingsError(ScaleUpError):

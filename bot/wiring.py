@@ -63,12 +63,13 @@ class Services:
 
     def http_options(self, base: HttpOptions | None = None) -> HttpOptions:
         """Return `base` (defaults when None) with this install's rule on ATS addresses
-        (`SCALEUP_ATS_PRIVATE_URLS`), every try counted in the metrics: the one way the app's ATS calls get
-        their options."""
+        (`SCALEUP_ATS_PRIVATE_URLS`), its own vendor credentials (`SCALEUP_MERGE_API_KEY`) and every try
+        counted in the metrics: the one way the app's ATS calls get their options."""
         return replace(
             base or HttpOptions(),
             public_hosts_only=not self.settings.ats_private_urls,
             on_request=self.metrics.ats_request,
+            app_credentials=self.settings.ats_app_credentials,
         )
 
     def export_engine(

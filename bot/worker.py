@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.features.alerts.delivery import register_alert_job
 from bot.settings import Settings
+from bot.sync_jobs import register_sync_job
 from bot.wiring import Services
 from core.errors import ScaleUpError
 from exports import scheduling
@@ -201,7 +202,10 @@ def build_worker(
         lock=lock,
         stop=stop,
         _closers=closers,
-        extra_jobs=[lambda scheduler: register_alert_job(scheduler, services)],
+        extra_jobs=[
+            lambda scheduler: register_sync_job(scheduler, services, engine),
+            lambda scheduler: register_alert_job(scheduler, services),
+        ],
     )
 
 
@@ -243,15 +247,16 @@ def register_jobs(scheduler: BackgroundScheduler, deps: scheduling.JobDeps, sett
 
 def create_scheduler(settings: Settings, deps: scheduling.JobDeps) -> BackgroundScheduler:
     """Return a (not started) scheduler with the export jobs registered."""
-    # One instance of each job: a thread per job (and two for jobs added beside them, see
+    # One instance of each job: a thread per job (and three for jobs added beside them, see
     # `Worker.extra_jobs`), so a long export pass never delays confirmations or alerts.
-    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(len(JOBS) + 2)}, timezone="UTC")
+    scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(len(JOBS) + 3)}, timezone="UTC")
     register_jobs(scheduler, deps, settings)
     return scheduler
 
 
 def run_once(worker: Worker) -> scheduling.PassSummary:
-    """Run each job once, in order: confirmations, retries, one export pass over the due links, alerts."""
+    """Run each job once, in order: confirmations, retries, one export pass over the due links, a status
+    poll of each ATS connection, alerts."""
     scheduling.confirm_processing(worker.deps)
     retried = scheduling.retry_transient_failures(worker.deps)
     summary = scheduling.export_due_links(worker.deps)
@@ -260,7 +265,7 @@ def run_once(worker: Worker) -> scheduling.PassSummary:
 
 
 def run_extra_jobs_once(worker: Worker) -> None:
-    """Run each job of `Worker.extra_jobs` once (posting the pass's alerts), as the scheduler would."""
+    """Run each job of `Worker.extra_jobs` once (the status poll, posting alerts), as the scheduler would."""
     scheduler = BackgroundScheduler(timezone="UTC")  # never started: it only collects the jobs
     for add_job in worker.extra_jobs:
         add_job(scheduler)

@@ -17,6 +17,7 @@ class Vendor(StrEnum):
     ASHBY = "ashby"
     WORKABLE = "workable"
     BAMBOOHR = "bamboohr"
+    MERGE = "merge"
 
 
 class EmailType(StrEnum):

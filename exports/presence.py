@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,18 +22,40 @@ from exports.mirror import MirrorHit, first_hit, match_many
 from storage.models import Export, Link, Search
 from storage.repositories import ConnectionRepository
 from storage.states import ExportState
+from storage.sync_models import AtsRecord
+
+#: One export of the candidate: state, ATS id and URL, search id and name, ATS activity.
+Record = tuple[ExportState, str | None, str | None, str | None, str, "AtsActivity | None"]
 
 #: Export states in which the ATS record is one this app created.
 CREATED_BY_US = frozenset({ExportState.EXPORTED, ExportState.PROCESSING})
 
 
 @dataclass(frozen=True)
+class AtsActivity:
+    """Where a record stands in the ATS now, as two-way sync last heard (`storage.sync_models.AtsRecord`).
+
+    `kind` is "prospect" or "applicant"; `stage` None with `no_application` set: the vendor keeps no
+    application for this prospect, so the ATS records no stage activity for them (say so, not nothing).
+    """
+
+    kind: str
+    status: str
+    stage: str | None
+    reason: str | None
+    updated_at: datetime | None
+    record_url: str | None
+    no_application: bool
+
+
+@dataclass(frozen=True)
 class LinkState:
-    """Where a candidate stands on one linked search."""
+    """Where a candidate stands on one linked search, and in the ATS for that search's job."""
 
     search_id: str | None
     search: str
     state: ExportState
+    activity: AtsActivity | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +80,13 @@ class AtsPresence:
     exclusion_only: bool = False
     links: tuple[LinkState, ...] = ()
 
+    @property
+    def activity(self) -> AtsActivity | None:
+        """Return the ATS activity of the record this app created, else of the first record it found."""
+        ours = [s.activity for s in self.links if s.activity and s.state in CREATED_BY_US]
+        known = [s.activity for s in self.links if s.activity]
+        return (ours or known or [None])[0]
+
 
 def presence(session: Session, team_id: str, candidate_ids: Sequence[int]) -> dict[int, AtsPresence]:
     """Return, by candidate id, what the workspace's ATS has of each candidate (two or three queries)."""
@@ -67,7 +97,7 @@ def presence(session: Session, team_id: str, candidate_ids: Sequence[int]) -> di
     facts = load_facts(session, team_id, ids)
     keys = {cid: lookup_keys(person, ()) for cid, person in facts.items()}
     hits = match_many(session, connection.id, [key for person_keys in keys.values() for key in person_keys])
-    records: dict[int, list[tuple[ExportState, str | None, str | None, str | None, str]]] = {}
+    records: dict[int, list[Record]] = {}
     rows = session.execute(
         select(
             Export.candidate_id,
@@ -76,14 +106,19 @@ def presence(session: Session, team_id: str, candidate_ids: Sequence[int]) -> di
             Export.ats_profile_url,
             Search.source_id,
             Search.name,
+            AtsRecord,
         )
         .join(Link, Link.id == Export.link_id)
         .join(Search, Search.id == Link.search_id)
+        .outerjoin(AtsRecord, AtsRecord.export_id == Export.id)
         .where(Export.team_id == team_id, Export.candidate_id.in_(ids), Link.connection_id == connection.id)
         .order_by(Export.id)
     )
-    for candidate_id, state, ats_id, url, search_id, search in rows:
-        records.setdefault(candidate_id, []).append((ExportState(state), ats_id, url, search_id, search))
+    for candidate_id, state, ats_id, url, search_id, search, record in rows:
+        activity = _activity(record) if record is not None else None
+        records.setdefault(candidate_id, []).append(
+            (ExportState(state), ats_id, url, search_id, search, activity)
+        )
     exclusion_only = spec_of(connection.vendor).capabilities.exclusion_only
     found = {}
     for cid in ids:
@@ -92,13 +127,25 @@ def presence(session: Session, team_id: str, candidate_ids: Sequence[int]) -> di
     return found
 
 
+def _activity(record: AtsRecord) -> AtsActivity:
+    return AtsActivity(
+        kind="prospect" if record.prospect else "applicant",
+        status=record.status,
+        stage=record.stage,
+        reason=record.reason,
+        updated_at=record.activity_at or record.synced_at,
+        record_url=record.record_url,
+        no_application=record.prospect and record.ats_application_id is None,
+    )
+
+
 def _presence(
     vendor: Vendor,
     exclusion_only: bool,
     hit: MirrorHit | None,
-    records: list[tuple[ExportState, str | None, str | None, str | None, str]],
+    records: list[Record],
 ) -> AtsPresence:
-    known = [(state, ats_id, url) for state, ats_id, url, _, _ in records if ats_id]
+    known = [(state, ats_id, url) for state, ats_id, url, _, _, _ in records if ats_id]
     ours = next(((ats_id, url) for state, ats_id, url in known if state in CREATED_BY_US), None)
     record_id, record_url = ours or (known[0][1:] if known else (None, None))
     if record_id is None and hit is not None:
@@ -112,5 +159,7 @@ def _presence(
         record_url=record_url or (hit.profile_url if hit is not None else None),
         exported_by_us=ours is not None,
         exclusion_only=exclusion_only,
-        links=tuple(LinkState(search_id, search, state) for state, _, _, search_id, search in records),
+        links=tuple(
+            LinkState(sid, search, state, activity) for state, _, _, sid, search, activity in records
+        ),
     )

@@ -21,7 +21,9 @@ from exports.alerts import PassAlerts
 from exports.links import LinkSnapshot
 from exports.mirror import Key, MirrorHit
 from exports.types import EngineConfig
+from storage.ats_records import AtsRecordRepository
 from storage.db import unit_of_work
+from storage.enums import ExportAs
 from storage.export_repository import ExportRepository
 from storage.models import Export
 from storage.runs import RunRepository
@@ -139,6 +141,12 @@ class Recorder:
             if export.run_id == self.run_id and state in CREATED_STATES:
                 RunRepository(session, self.link.team_id).note_created(
                     self.run_id, link_id=self.link.id, actor=self.actor
+                )
+            if state in CREATED_STATES or state == ExportState.DUPLICATE:
+                link = self.link  # where the record went: two-way sync reads it back from there
+                prospect = link.export_as == ExportAs.PROSPECT
+                AtsRecordRepository(session, link.team_id).placed(
+                    export, stage=link.stage_name, prospect=prospect
                 )
             if mirror_entries:
                 mirror.upsert(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ats.registry import spec_of
 from exports.eligibility import count_new_eligible
 from exports.links import snapshot_of
+from storage.ats_records import AtsRecordRepository
 from storage.export_repository import ExportRepository
 from storage.models import AtsConnection, Link, Search, SearchCandidate
 from storage.states import ExportState
@@ -68,6 +69,10 @@ class LinkReport:
     alert_channel: str | None = None
     interval_minutes: int | None = None
     not_recorded: dict[NotRecorded, int] = field(default_factory=dict)
+    #: Where the link's ATS records stand now (status, stage, how many), most first: two-way sync's funnel.
+    funnel: list[tuple[str, str | None, int]] = field(default_factory=list)
+    #: The newest stage or status changes in the ATS: (candidate name, to stage, to status, when).
+    recent_moves: list[tuple[str, str | None, str, datetime]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -163,6 +168,8 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
                 alert_channel=link.alert_channel,
                 interval_minutes=link.interval_minutes,
                 not_recorded=not_recorded(session, link, name, vendor, search_size - sum(counts.values())),
+                funnel=AtsRecordRepository(session, team_id).funnel(link.id),
+                recent_moves=AtsRecordRepository(session, team_id).recent_moves(link.id),
             )
         )
     return reports

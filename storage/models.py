@@ -79,6 +79,10 @@ class AtsConnection(Timestamped, Base):
     # The dedupe mirror's position in the vendor's changed-since listing.
     mirror_cursor: Mapped[str | None] = mapped_column(String(512))
     mirror_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Two-way sync: the unguessable path part of this connection's webhook URL, and the poll's cursor.
+    webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status_cursor: Mapped[str | None] = mapped_column(String(512))
+    status_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     jobs_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -234,6 +238,8 @@ class Link(Timestamped, Base):
     email_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     include_ats_candidates: Mapped[bool] = mapped_column(Boolean, default=False)
     alert_channel: Mapped[str | None] = mapped_column(String(32))
+    # Opt-in: post "3 of your exported candidates moved to Onsite" digests of ATS stage changes.
+    stage_digest: Mapped[bool] = mapped_column(Boolean, default=False)
     interval_minutes: Mapped[int | None] = mapped_column(Integer)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     paused_reason: Mapped[str | None] = mapped_column(Text)
@@ -367,3 +373,8 @@ class WorkerLock(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str] = mapped_column(String(128))
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# Two-way sync's tables live in a module of their own; importing it here registers them on Base.metadata
+# wherever the models are loaded (migrations, test wipes, the app).
+from storage import sync_models  # noqa: F401

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.vocabulary import Vendor
 from storage.base import utcnow
-from storage.crypto import SecretBox
+from storage.crypto import SecretBox, SecretKeyInvalid
 from storage.models import (
     Alert,
     ApiToken,
@@ -56,6 +56,10 @@ class AdminRepository(Repository[AppAdmin]):
         return existing[0] if existing else self.add(AppAdmin(user_id=user_id, added_by=added_by))
 
 
+#: The name, among a connection's encrypted secrets, of the key its ATS signs webhooks with.
+WEBHOOK_SECRET = "webhook_secret"
+
+
 class ConnectionRepository(Repository[AtsConnection]):
     """The workspace's ATS connection, whose credentials are encrypted with the SecretBox."""
 
@@ -75,18 +79,29 @@ class ConnectionRepository(Repository[AtsConnection]):
         base_url: str | None,
         connected_by: str | None = None,
     ) -> AtsConnection:
-        """Create or replace the workspace's connection; the secrets are stored encrypted only."""
+        """Create or replace the workspace's connection; the secrets are stored encrypted only.
+
+        The connection's webhook secret (`WEBHOOK_SECRET` among the secrets: what the ATS signs its webhooks
+        with) and the token of its webhook URL are made once and kept across reconnections to the same ATS,
+        so webhooks registered or pasted before keep working.
+        """
         connection = self.get_current()
+        webhook_secret = None
         if connection is None:
             connection = AtsConnection(team_id=self.team_id)
             self.session.add(connection)
         elif connection.vendor != vendor:
-            # Another ATS: its cached jobs and dedupe mirror say nothing about the new one.
+            # Another ATS: its cached jobs, dedupe mirror and status cursor say nothing about the new one.
             connection.mirror_cursor = None
             connection.mirror_synced_at = None
             connection.jobs_refreshed_at = None
+            connection.status_cursor = None
+        else:
+            webhook_secret = self._kept_webhook_secret(box, connection)
         connection.vendor = vendor
+        secrets = {WEBHOOK_SECRET: webhook_secret or pysecrets.token_urlsafe(32), **secrets}
         connection.credentials_encrypted = box.encrypt(secrets)
+        connection.webhook_token = connection.webhook_token or pysecrets.token_urlsafe(24)
         connection.fields = dict(fields)
         connection.base_url = base_url
         connection.connected_by = connected_by
@@ -95,6 +110,15 @@ class ConnectionRepository(Repository[AtsConnection]):
         connection.last_checked_at = utcnow()
         self.session.flush()
         return connection
+
+    @staticmethod
+    def _kept_webhook_secret(box: SecretBox, connection: AtsConnection) -> str | None:
+        try:
+            return box.decrypt(connection.credentials_encrypted).get(WEBHOOK_SECRET)
+        except (
+            SecretKeyInvalid
+        ):  # a lost key: a new secret, and the admin re-pastes it where the ATS needs it
+            return None
 
     def secrets_of(self, box: SecretBox, connection: AtsConnection) -> dict[str, str]:
         """Return the decrypted secrets of `connection`."""

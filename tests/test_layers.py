@@ -11,14 +11,15 @@ from pathlib import Path
 from core.vocabulary import Vendor
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("bot", "exports", "ingest", "ats", "storage", "core")
+PRODUCT = ("bot", "exports", "sync", "ingest", "ats", "storage", "core")
 OURS = {*PRODUCT, "devkit", "tests"}
-#: What each lower layer may import besides itself: `bot → (exports, ingest) → (ats, storage) → core`.
+#: What each lower layer may import besides itself: `bot → (exports, sync, ingest) → (ats, storage) → core`.
 MAY_IMPORT = {
     "core": set(),
     "storage": {"core"},
     "ats": {"core"},
     "exports": {"ats", "storage", "core"},
+    "sync": {"ats", "storage", "core"},
     "ingest": {"storage", "core"},
 }
 

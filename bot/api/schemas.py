@@ -6,13 +6,14 @@ same data; this module adds the API's envelopes and its answers.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.vocabulary import EmailType, Vendor
 from exports.history import CandidateHistory
-from exports.presence import AtsPresence
+from exports.presence import AtsActivity, AtsPresence
 from ingest.records import CandidateIn, EmailsIn, Record, ResponseIn
 from ingest.results import Outcome
 from storage.models import Candidate, Search
@@ -67,6 +68,38 @@ class EmailOut(Out):
     type: EmailType
 
 
+class ActivityOut(Out):
+    """Where the record stands in the ATS now (two-way sync: the vendor's webhooks, then a poll as the net)."""
+
+    kind: Literal["prospect", "applicant"] = Field(description="What the record is in the ATS.")
+    status: Literal["active", "rejected", "hired", "archived"] = Field(
+        description="active (in the pipeline), rejected (with `reason`), hired, or archived."
+    )
+    stage: str | None = Field(
+        description="The current stage's name. Null for a prospect the ATS keeps no application for: the ATS "
+        "records no stage activity for them (`no_application`)."
+    )
+    reason: str | None = Field(description="The rejection or archive reason the ATS gives.")
+    updated_at: datetime | None = Field(description="The ATS's last activity on the record (UTC).")
+    record_url: str | None = Field(description="The record in the ATS's web app.")
+    no_application: bool = Field(description="A prospect without application: no stage activity exists.")
+
+    @classmethod
+    def of(cls, activity: AtsActivity | None) -> ActivityOut | None:
+        """Return the answer for what two-way sync knows (None: nothing yet)."""
+        if activity is None:
+            return None
+        return cls(
+            kind=activity.kind,  # type: ignore[arg-type]
+            status=activity.status,  # type: ignore[arg-type]
+            stage=activity.stage,
+            reason=activity.reason,
+            updated_at=activity.updated_at,
+            record_url=activity.record_url,
+            no_application=activity.no_application,
+        )
+
+
 class LinkStateOut(Out):
     """The candidate's export on one linked search."""
 
@@ -74,7 +107,11 @@ class LinkStateOut(Out):
     search: str = Field(description="The search's name.")
     state: ExportState = Field(
         description="pending, exporting, processing, exported, duplicate (already in the ATS, linked), "
-        "excluded (already in the ATS, held back), failed or reachout_on_linkedin (no usable email)."
+        "excluded (already in the ATS, held back), failed, reachout_on_linkedin (no usable email) or undone."
+    )
+    activity: ActivityOut | None = Field(
+        default=None,
+        description="Where this search's record stands in the ATS (null: none, or not heard yet).",
     )
 
 
@@ -93,20 +130,38 @@ class AtsOut(Out):
         description="The ATS only serves to leave people out (BambooHR): in it means leave them out of outreach."
     )
     exports: list[LinkStateOut] = Field(description="The candidate's export on each linked search.")
+    kind: Literal["prospect", "applicant"] | None = Field(
+        default=None, description="What the record ScaleUp created (else found) is in the ATS."
+    )
+    stage: str | None = Field(
+        default=None, description="Its current stage in the ATS (see `exports[].activity`)."
+    )
+    status: Literal["active", "rejected", "hired", "archived"] | None = Field(
+        default=None, description="Its status in the ATS."
+    )
+    updated_at: datetime | None = Field(default=None, description="The ATS's last activity on it (UTC).")
 
     @classmethod
     def of(cls, found: AtsPresence) -> AtsOut:
         """Return the answer for what `exports.presence` found."""
+        activity = found.activity
         return cls(
+            kind=activity.kind if activity else None,  # type: ignore[arg-type]
+            stage=activity.stage if activity else None,
+            status=activity.status if activity else None,  # type: ignore[arg-type]
+            updated_at=activity.updated_at if activity else None,
             vendor=found.vendor,
             in_ats=found.in_ats,
             matched_by=found.matched_by,  # type: ignore[arg-type]
             record_id=found.record_id,
-            record_url=found.record_url,
+            record_url=(activity.record_url if activity else None) or found.record_url,
             exported_by_us=found.exported_by_us,
             exclusion_only=found.exclusion_only,
             exports=[
-                LinkStateOut(search_id=s.search_id, search=s.search, state=s.state) for s in found.links
+                LinkStateOut(
+                    search_id=s.search_id, search=s.search, state=s.state, activity=ActivityOut.of(s.activity)
+                )
+                for s in found.links
             ],
         )
 

@@ -22,7 +22,8 @@ from core.vocabulary import Vendor
 from exports.adapters import AdapterFactory
 from storage.base import utcnow
 from storage.db import unit_of_work
-from storage.repositories import ConnectionRepository, ensure_workspace
+from storage.repositories import WEBHOOK_SECRET, ConnectionRepository, ensure_workspace
+from sync import setup as sync_setup
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +44,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = actions.add_parser("check", help="list open jobs and their stages through the stored connection")
     check.add_argument("--team", required=True)
     check.set_defaults(func=run_check)
+
+    webhooks = actions.add_parser(
+        "webhooks",
+        help="show (and register) where the ATS sends stage and status changes",
+        description="Print the address the ATS should send its webhooks to (SCALEUP_PUBLIC_URL + the "
+        "connection's token) and the secret they are signed with, and register it where the vendor's API "
+        "allows (--register); otherwise print where in the ATS to paste them. Without webhooks, the worker's "
+        "poll still brings changes back every SCALEUP_SYNC_POLL_MINUTES.",
+    )
+    webhooks.add_argument("--team", required=True)
+    webhooks.add_argument("--register", action="store_true", help="ask the ATS to send them (where it can)")
+    webhooks.add_argument(
+        "--secret",
+        metavar="TOKEN",
+        help="use the ATS's own signing secret(s) instead ('-' reads them from standard input): Lever makes a "
+        "signature token per webhook; give them all, separated by commas",
+    )
+    webhooks.set_defaults(func=run_webhooks)
 
     emulate = actions.add_parser("emulate", help="run a loopback emulator of a vendor's API")
     emulate.add_argument("vendor", choices=[v.value for v in Vendor])
@@ -135,6 +154,61 @@ def run_check(args: argparse.Namespace) -> int:
         )
         console.print(table)
         console.print(f"{len(jobs)} open job(s).")
+        return 0
+    finally:
+        services.close()
+
+
+def run_webhooks(args: argparse.Namespace) -> int:
+    """Print the connection's webhook address and secret; with --register, set it up in the ATS."""
+    services = build_services(load_settings(), auto_upgrade=True)
+    try:
+        public_url = services.settings.public_url
+        if public_url is None:
+            raise CommandError(
+                "SCALEUP_PUBLIC_URL is not set: set it to the https:// address the ATS reaches `scaleup serve` "
+                "at, then run this again (until then the worker's poll brings changes back)"
+            )
+        adapters = AdapterFactory(
+            services.secret_box, budget_for=services.budget_for, http_options=services.http_options()
+        )
+        services.on_close(adapters.close)
+        with unit_of_work(services.sessions) as session:
+            repo = ConnectionRepository(session, args.team)
+            connection = repo.get_current()
+            if connection is None:
+                raise CommandError(f"team {args.team} has no ATS connection; run `scaleup ats connect` first")
+            adapter = adapters.for_connection(connection)
+            if not adapter.capabilities.webhooks:
+                print(
+                    f"{adapter.spec.label} sends no webhooks ScaleUp can verify; the worker's poll brings changes."
+                )
+                return 0
+            stored = repo.secrets_of(services.secret_box, connection)
+            if args.secret:
+                given = sys.stdin.readline().strip() if args.secret == "-" else args.secret.strip()
+                stored[WEBHOOK_SECRET] = given
+                connection.credentials_encrypted = services.secret_box.encrypt(stored)
+            secret = stored.get(WEBHOOK_SECRET, "")
+            token, connection_id = connection.webhook_token or "", connection.id
+        if args.register:
+            outcome = sync_setup.register(token, adapter, public_url)
+            with unit_of_work(services.sessions) as session:
+                stored = ConnectionRepository(session, args.team).get_current()
+                if stored is not None and stored.id == connection_id:
+                    sync_setup.remember(stored, outcome)
+        else:
+            outcome = sync_setup.WebhookOutcome(sync_setup.webhook_url(public_url, token))
+        print(f"Webhook address: {outcome.url}")
+        print(f"Signing secret:  {secret}  (keep it secret; paste it only into {adapter.spec.label})")
+        if outcome.error:
+            raise CommandError(outcome.error)
+        if outcome.setup is None:
+            print("Run again with --register to set it up in the ATS (or see what to paste where).")
+        elif outcome.setup.registered:
+            print(f"Registered with {adapter.spec.label}: {outcome.setup.instructions}")
+        else:
+            print(outcome.setup.instructions)
         return 0
     finally:
         services.close()

@@ -14,6 +14,7 @@ from bot.deps import build_deps
 from bot.http_limits import limits_of
 from bot.server import HttpServer, make_wsgi_app
 from bot.settings import load_settings
+from bot.webhooks import make_webhook_app
 from bot.wiring import build_services
 from bot.worker import WorkerRefused
 from bot.worker import start_worker_in_background as start_worker
@@ -69,6 +70,7 @@ def run_serve(args: argparse.Namespace) -> int:
             app,
             services,
             api=make_api(services, on_changed=changes_to(deps.exports, deps.background.submit)),
+            webhooks=make_webhook_app(deps),
         )
         server = HttpServer(
             wsgi,

@@ -3,12 +3,20 @@
 Built to the OpenAPI document in tests/specs/ashby-openapi.yml (https://developers.ashbyhq.com/). Like
 Ashby, it answers most failures with HTTP 200 and `{"success": false, "errorInfo": {...}}`; only bad keys
 (401), missing permissions (403) and the rate limit (429) use HTTP status codes.
+
+Webhooks: settings made with webhook.create (or pasted by an admin, `POST /_emulator/webhooks`) receive the
+spec's payloads (`{"action", "data"}`, the `webhooks` section) signed `Ashby-Signature: sha256=<hex HMAC-SHA256
+of the body with the secret token>` (https://developers.ashbyhq.com/docs/authenticating-webhooks); a stage
+change (application.changeStage, or `move_application` standing in for a person) sends candidateStageChange,
+applicationUpdate and, for a hire, candidateHire, as their descriptions say each triggers the others.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -16,12 +24,39 @@ from typing import Any, ClassVar
 
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
+from devkit.ats.webhooks import WebhookTarget
 from devkit.ats.wire import EmuRequest, Reply, Route, iso
 
 DEMO_API_KEY = "ashby-demo-key"
 MAX_LIMIT = 100
 SYNC_TOKEN_TTL = 7 * 24 * 3600.0  # Ashby expires sync tokens after "about a week" (sync guide)
 PROFILE_URL = "https://app.ashbyhq.com/candidate-searches/new/right-side/candidates/{id}"
+# Ashby retries a failed delivery "using exponential backoff with a maximum of 10 attempts", (2^n - 1) x 10 s,
+# and never after 401, 403, 404, 405 or 410 (https://developers.ashbyhq.com/docs/retries). The emulator keeps
+# the shape at a hundredth of the delays and three retries, so tests see redeliveries in well under a second.
+WEBHOOK_RETRY_DELAYS = (0.1, 0.3, 0.7)
+WEBHOOK_FINAL_STATUSES = frozenset({401, 403, 404, 405, 410})
+WEBHOOK_TYPES = frozenset(
+    {
+        "applicationSubmit",
+        "applicationUpdate",
+        "candidateHire",
+        "candidateStageChange",
+        "candidateDelete",
+        "candidateMerge",
+        "interviewPlanTransition",
+        "interviewScheduleCreate",
+        "interviewScheduleUpdate",
+        "jobPostingUpdate",
+        "jobPostingPublish",
+        "jobPostingUnpublish",
+        "offerCreate",
+        "offerUpdate",
+        "offerDelete",
+        "pushToHRIS",
+        "surveySubmit",
+    }
+)  # webhook.create's `webhookType` enum
 
 # action → the API-key permission it needs (the "Requires the … permission" line of each operation).
 PERMISSIONS: Mapping[str, str] = {
@@ -39,6 +74,12 @@ PERMISSIONS: Mapping[str, str] = {
     "application.create": "candidatesWrite",
     "application.info": "candidatesRead",
     "application.changeStage": "candidatesWrite",
+    "application.list": "candidatesRead",
+    "candidate.update": "candidatesWrite",
+    "webhook.create": "apiKeysWrite",
+    "webhook.info": "apiKeysRead",
+    "webhook.update": "apiKeysWrite",
+    "webhook.delete": "apiKeysWrite",
     "archiveReason.list": "hiringProcessMetadataRead",
     "candidateTag.create": "hiringProcessMetadataWrite",
     "source.list": "hiringProcessMetadataRead",
@@ -90,7 +131,8 @@ class AshbyEmulator(Emulator):
     """Ashby's candidate, job, interview-plan, tag, note and source endpoints, in memory.
 
     Collections: `api_keys` (id = the key; `permissions`), `jobs`, `locations`, `interview_stages`,
-    `candidates`, `applications`, `candidate_tags`, `notes`, `sources`, `archive_reasons`.
+    `candidates`, `applications`, `candidate_tags`, `notes`, `sources`, `archive_reasons`, `webhooks` (the
+    webhook settings: `webhookType`, `requestUrl`, `secretToken`, `enabled`).
     """
 
     create_path = "/candidate.create"
@@ -99,9 +141,16 @@ class AshbyEmulator(Emulator):
     default_rate_window = 60.0
     demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_API_KEY}
 
-    def __init__(self, *, sync_token_ttl: float = SYNC_TOKEN_TTL, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        sync_token_ttl: float = SYNC_TOKEN_TTL,
+        webhook_retry_delays: tuple[float, ...] = WEBHOOK_RETRY_DELAYS,
+        **kwargs: Any,
+    ) -> None:
         self.sync_token_ttl = sync_token_ttl  # seconds a syncToken stays usable; negative expires them all
-        self._sequence = 0  # bumped on every candidate change; sync tokens and cursors remember it
+        self.webhook_retry_delays = webhook_retry_delays
+        self._sequence = 0  # bumped on every candidate or application change; sync tokens remember it
         super().__init__(**kwargs)
 
     # --- framework hooks ---
@@ -123,6 +172,12 @@ class AshbyEmulator(Emulator):
             "application.create": self._application_create,
             "application.info": self._application_info,
             "application.changeStage": self._application_change_stage,
+            "application.list": self._application_list,
+            "candidate.update": self._candidate_update,
+            "webhook.create": self._webhook_create,
+            "webhook.info": self._webhook_info,
+            "webhook.update": self._webhook_update,
+            "webhook.delete": self._webhook_delete,
             "archiveReason.list": self._archive_reason_list,
             "candidateTag.create": self._candidate_tag_create,
             "source.list": self._source_list,
@@ -171,6 +226,9 @@ class AshbyEmulator(Emulator):
         if collection in ("jobs", "candidates", "applications"):
             record.setdefault("createdAt", iso(self.clock()))
             record.setdefault("updatedAt", record["createdAt"])
+        if collection == "applications":
+            self._sequence += 1
+            record.setdefault("_seq", self._sequence)
         return record
 
     # --- plumbing ---
@@ -352,18 +410,21 @@ class AshbyEmulator(Emulator):
                 found.append(self._candidate_view(candidate))
         return {"results": found[:MAX_LIMIT]}
 
-    def _candidate_list(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _sync_state(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the listing's window: from the cursor, else from the sync token (or everything) to now."""
         if body.get("cursor"):
-            state = _decode(str(body["cursor"]))
-        else:
-            since = 0
-            if body.get("syncToken"):
-                token = _decode(str(body["syncToken"]))
-                if self.clock() - float(token.get("at", 0)) > self.sync_token_ttl:
-                    raise InputError("The sync token has expired; run a full sync", "sync_token_expired")
-                since = int(token.get("seq", 0))
-            # The snapshot point is fixed on the first page, so later pages and the next token agree.
-            state = {"since": since, "upto": self._sequence, "at": self.clock()}
+            return _decode(str(body["cursor"]))
+        since = 0
+        if body.get("syncToken"):
+            token = _decode(str(body["syncToken"]))
+            if self.clock() - float(token.get("at", 0)) > self.sync_token_ttl:
+                raise InputError("The sync token has expired; run a full sync", "sync_token_expired")
+            since = int(token.get("seq", 0))
+        # The snapshot point is fixed on the first page, so later pages and the next token agree.
+        return {"since": since, "upto": self._sequence, "at": self.clock()}
+
+    def _candidate_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        state = self._sync_state(body)
         rows = [
             c
             for c in self.table("candidates").values()
@@ -378,6 +439,39 @@ class AshbyEmulator(Emulator):
     def _candidate_info(self, body: dict[str, Any]) -> dict[str, Any]:
         candidate = self._get("candidates", _uuid_field(body, "id"), "candidate_not_found")
         return {"results": self._candidate_view(candidate)}
+
+    def _candidate_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        """candidate.update (https://developers.ashbyhq.com/reference/candidateupdate): `email` is the
+        "Primary, personal email", `alternateEmail` "An alternate email address to add", `phoneNumber` the
+        "Primary, personal phone number". The page does not say what becomes of a primary address or phone
+        that is replaced; the emulator keeps the old one as a secondary entry, so nothing is lost."""
+        candidate = self._get("candidates", _uuid_field(body, "candidateId"), "candidate_not_found")
+        for key in ("email", "alternateEmail", "phoneNumber", "name"):
+            if key in body and (not isinstance(body[key], str) or not body[key].strip()):
+                raise InputError(f"{key} must be a non-empty string", field=key)
+        for key in ("email", "alternateEmail"):
+            if key in body and "@" not in body[key]:
+                raise InputError(f"{key} is not a valid email address", field=key)
+        if body.get("name"):
+            candidate["name"] = body["name"].strip()
+        if body.get("email"):
+            self._set_primary(candidate, "emailAddresses", "primaryEmailAddress", body["email"].strip())
+        if body.get("alternateEmail"):
+            address = body["alternateEmail"].strip()
+            known = {str(e.get("value", "")).lower() for e in candidate["emailAddresses"]}
+            if address.lower() not in known:
+                candidate["emailAddresses"].append({"value": address, "type": "Personal", "isPrimary": False})
+        if body.get("phoneNumber"):
+            self._set_primary(candidate, "phoneNumbers", "primaryPhoneNumber", body["phoneNumber"].strip())
+        self._touch(candidate)
+        return {"results": self._candidate_view(candidate)}
+
+    @staticmethod
+    def _set_primary(candidate: dict[str, Any], many: str, primary: str, value: str) -> None:
+        entries = [{**e, "isPrimary": False} for e in candidate[many] if e.get("value") != value]
+        entry = {"value": value, "type": "Personal", "isPrimary": True}
+        candidate[many] = [entry, *entries]
+        candidate[primary] = entry
 
     def _candidate_create(self, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("name")
@@ -515,6 +609,7 @@ class AshbyEmulator(Emulator):
             application["source"] = self.public(
                 self._get("sources", _uuid_field(body, "sourceId"), "source_not_found")
             )
+        self._touch(application)
         self.table("applications")[application["id"]] = application
         candidate["applicationIds"].append(application["id"])
         self._touch(candidate)
@@ -560,19 +655,91 @@ class AshbyEmulator(Emulator):
             if isinstance(body.get("archiveEmail"), Mapping):
                 # No communication templates are emulated.
                 raise InputError("No such communication template", "communication_template_not_found")
-        now = iso(self.clock())
+        self._apply_stage(application, stage, reason)
+        return {"results": self.public(application)}
+
+    def _apply_stage(
+        self, application: dict[str, Any], stage: Mapping[str, Any], reason: Mapping[str, Any] | None
+    ) -> None:
+        """Put `application` at `stage` (archived with `reason`), stamp it, and send the stage webhooks."""
+        self._touch(application)
         application["currentInterviewStage"] = self.public(stage)
         application["status"] = {"Archived": "Archived", "Hired": "Hired", "Lead": "Lead"}.get(
             str(stage.get("type")), "Active"
         )
         if reason is not None:
             application["archiveReason"] = {**self.public(reason), "customFields": []}
-            application["archivedAt"] = now
+            application["archivedAt"] = application["updatedAt"]
         else:
             application.pop("archiveReason", None)
             application.pop("archivedAt", None)
-        application["updatedAt"] = now
-        return {"results": self.public(application)}
+        data = {"application": self.public(application)}
+        # candidateStageChange: "Also triggered by candidateHire"; applicationUpdate: "Also triggered by
+        # candidateHire and candidateStageChange" (the webhooks' descriptions in the spec).
+        self.deliver("candidateStageChange", data)
+        self.deliver("applicationUpdate", data)
+        if application["status"] == "Hired":
+            self.deliver("candidateHire", data)
+
+    def move_application(
+        self,
+        application_id: str,
+        *,
+        stage_id: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Do what a recruiter does in Ashby: move the application to `stage_id`, hire it (the plan's Hired
+        stage), or archive it ("rejected": with the archive reason whose text is `reason`, else the first of
+        type RejectedByOrg; "archived": likewise among type Other); then send the webhooks."""
+        with self.lock:
+            application = self.table("applications")[application_id]
+            plan_id = application["currentInterviewStage"].get("interviewPlanId")
+            stages = self._stages_of(str(plan_id))
+            archive: dict[str, Any] | None = None
+            if status in ("rejected", "archived"):
+                stage = next(s for s in stages if s.get("type") == "Archived")
+                archive = self._archive_reason(reason, "RejectedByOrg" if status == "rejected" else "Other")
+            elif status == "hired":
+                stage = next(s for s in stages if s.get("type") == "Hired")
+            elif status is None and stage_id:
+                stage = next(s for s in stages if s["id"] == stage_id)
+            else:
+                raise ValueError(
+                    f"move needs a stage_id or a status of rejected, hired or archived, not {status!r}"
+                )
+            self._apply_stage(application, stage, archive)
+            return application
+
+    def _archive_reason(self, text: str | None, kind: str) -> dict[str, Any]:
+        reasons = [r for r in self.table("archive_reasons").values() if not r.get("isArchived")]
+        wanted = (text or "").strip().casefold()
+        by_text = next((r for r in reasons if wanted and r["text"].casefold() == wanted), None)
+        return by_text or next(r for r in reasons if r.get("reasonType") == kind)
+
+    def _application_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        """application.list: every application, incremental with `syncToken` like candidate.list (the same
+        request schema, opening.list's, plus `status`, `jobId` and `expand`)."""
+        state = self._sync_state(body)
+        rows = [
+            a
+            for a in self.table("applications").values()
+            if state["since"] < a.get("_seq", 0) <= state["upto"]
+        ]
+        if body.get("status") is not None:
+            rows = [a for a in rows if a.get("status") == body["status"]]
+        if body.get("jobId") is not None:
+            rows = [a for a in rows if a["job"]["id"] == body["jobId"]]
+        if body.get("createdAfter") is not None:
+            after = body["createdAfter"]
+            if not isinstance(after, int):
+                raise InputError("createdAfter must be milliseconds since the epoch")
+            rows = [a for a in rows if iso(after / 1000) < a.get("createdAt", "")]
+        rows.sort(key=lambda a: (a["_seq"], a["id"]))
+        page = self._page([self.public(a) for a in rows], body, state)
+        if not page["moreDataAvailable"]:
+            page["syncToken"] = _encode({"seq": state["upto"], "at": state["at"]})
+        return page
 
     def _archive_reason_list(self, body: dict[str, Any]) -> dict[str, Any]:
         reasons = [
@@ -581,3 +748,82 @@ class AshbyEmulator(Emulator):
             if body.get("includeArchived") or not r.get("isArchived")
         ]
         return {"results": reasons}
+
+    # --- webhooks ---
+
+    def _webhook_view(self, webhook: Mapping[str, Any]) -> dict[str, Any]:
+        # webhook.info's results hold no `secretToken` (webhookInfo in the spec); create and update echo it.
+        return {k: webhook[k] for k in ("id", "enabled", "requestUrl", "webhookType")}
+
+    def _webhook_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """webhook.create: `webhookType`, `requestUrl` and `secretToken` are all required (webhookcreate in
+        the spec). Ashby accepts several settings for one URL and type ("create multiple webhooks for the same
+        event", https://developers.ashbyhq.com/docs/setting-up-webhooks), so a second create is a second one."""
+        if body.get("webhookType") not in WEBHOOK_TYPES:
+            raise InputError("webhookType is not a known webhook type", field="webhookType")
+        for key in ("requestUrl", "secretToken"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                raise InputError(f"{key} is required", field=key)
+        webhook = {
+            "id": str(uuid.uuid4()),
+            "enabled": True,
+            "requestUrl": body["requestUrl"],
+            "secretToken": body["secretToken"],
+            "webhookType": body["webhookType"],
+        }
+        self.table("webhooks")[webhook["id"]] = webhook
+        self._ping(webhook)
+        return {"results": dict(webhook)}
+
+    def _webhook_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        webhook = self._get("webhooks", _uuid_field(body, "webhookId"), "webhook_not_found")
+        return {"results": self._webhook_view(webhook)}
+
+    def _webhook_update(self, body: dict[str, Any]) -> dict[str, Any]:
+        """webhook.update: "One of `enabled`, `requestUrl`, or `secretToken` must be provided"."""
+        webhook = self._get("webhooks", _uuid_field(body, "webhookId"), "webhook_not_found")
+        changes = {k: body[k] for k in ("enabled", "requestUrl", "secretToken") if k in body}
+        if not changes:
+            raise InputError("One of enabled, requestUrl, or secretToken must be provided")
+        webhook.update(changes)
+        self._ping(webhook)
+        return {"results": dict(webhook)}
+
+    def _webhook_delete(self, body: dict[str, Any]) -> dict[str, Any]:
+        webhook_id = _uuid_field(body, "webhookId")
+        self._get("webhooks", webhook_id, "webhook_not_found")
+        del self.table("webhooks")[str(webhook_id)]
+        return {"results": {"webhookId": webhook_id}}
+
+    def _ping(self, webhook: Mapping[str, Any]) -> None:
+        # "When you create or edit a webhook, a "ping" webhook with some basic data about the webhook
+        # configuration will be sent to your endpoint" (setting-up-webhooks); the ping payload of the spec.
+        # Ashby disables a webhook whose ping fails; the emulator leaves it enabled (tests disable by hand).
+        if webhook.get("enabled"):
+            target = WebhookTarget(webhook["requestUrl"], webhook["secretToken"], id=webhook["id"])
+            self._send(target, "ping", {"webhookActionType": "ping"})
+
+    def deliver(self, action: str, data: Mapping[str, Any]) -> None:
+        """Send `{"action", "data"}` to every enabled webhook setting of that type and every pasted target."""
+        targets = [
+            WebhookTarget(w["requestUrl"], w["secretToken"], (action,), w["id"])
+            for w in self.table("webhooks").values()
+            if w.get("enabled") and w.get("webhookType") == action
+        ]
+        for target in [*targets, *self.webhooks.targets_for(action)]:
+            self._send(target, action, data)
+
+    def _send(self, target: WebhookTarget, action: str, data: Mapping[str, Any]) -> None:
+        body = json.dumps({"action": action, "data": data}).encode()
+        headers = {}
+        if target.secret:  # "If you provide a secret token, this will be used to create a digest"
+            digest = hmac.new(target.secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["Ashby-Signature"] = f"sha256={digest}"
+        self.webhooks.send(
+            target,
+            action,
+            body,
+            headers,
+            retry_delays=self.webhook_retry_delays,
+            final_statuses=WEBHOOK_FINAL_STATUSES,
+        )

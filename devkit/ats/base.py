@@ -19,8 +19,9 @@ a redacted request log, and control endpoints under `/_emulator/` for out-of-pro
                                         webhook into the vendor's settings (vendors without a registration API)
     GET  /_emulator/deliveries         the webhooks delivered: event, url, the receiver's status
     POST /_emulator/move               {"application_id": ..., "stage_id"?: ..., "status"?: "rejected"|"hired"|
-                                        "archived", "reason"?: ...}  a person moving a candidate in the ATS
-                                        (the vendor's record changes and its webhook goes out)
+                                        "archived"|"active", "reason"?: ...}  a person moving a candidate in the
+                                        ATS ("active": unreject / unarchive, where the vendor's UI can) (the
+                                        vendor's record changes and its webhook goes out)
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class Emulator:
     # The credentials the emulator accepts, and the vendor fields an adapter needs (see connection_config()).
     demo_secrets: ClassVar[Mapping[str, str]] = {}
     demo_fields: ClassVar[Mapping[str, str]] = {}
+    #: Settings an install needs to reach the emulator besides the connection (Merge: the app's API key).
+    install_settings: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -147,8 +150,9 @@ class Emulator:
         reason: str | None = None,
     ) -> dict[str, Any]:
         """Do what a person does in the vendor's UI: move an application to `stage_id`, or reject / hire /
-        archive it (`status`) with `reason`; stamp it updated and deliver the vendor's webhook. Returns the
-        changed record. Vendors without stage activity leave this unimplemented."""
+        archive it (`status`) with `reason`, or bring it back (`status` "active") where the vendor allows; stamp
+        it updated and deliver the vendor's webhook. Returns the changed record. Vendors without stage activity
+        leave this unimplemented."""
         raise NotImplementedError(f"{self.vendor} emulator has no stage changes")
 
     def normalize_seed(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:

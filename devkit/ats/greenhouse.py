@@ -3,26 +3,46 @@
 Built to the v3 notes in shared/research/ats-apis.md ("Greenhouse Harvest v3 (verified)"):
 https://harvestdocs.greenhouse.io/docs/authentication, /docs/pagination, /docs/list-endpoints.
 The token endpoint is served on the same host at `POST /token` (the real one is auth.greenhouse.io/token).
+
+Web hooks (https://developers.greenhouse.io/webhooks.html): an admin creates them in the Dev Center
+(`POST /_emulator/webhooks` stands in, one event per web hook or several), and `move_application` — a person
+moving, rejecting, unrejecting or hiring in Greenhouse — delivers the documented `{"action", "payload"}` bodies,
+Unicode-escaped as Greenhouse's are, signed `Signature: sha256 <hex HMAC-SHA256 of the body>` with the web
+hook's Secret Key, with a `Greenhouse-Event-ID` header per delivery. `POST /v3/webhooks` is "Greenhouse partners
+exclusive" (HD-OAS) and not served.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
+from devkit.ats.webhooks import Delivery
 from devkit.ats.wire import EmuRequest, Reply, Route, iso
 
 DEMO_CLIENT_ID = "gh-demo-client"
 DEMO_CLIENT_SECRET = "gh-demo-secret"
 CURSOR_ONLY = "When passing a cursor, do not include other query params."
 EMAIL_TYPES = frozenset({"personal", "work", "other"})
+PHONE_TYPES = frozenset({"home", "work", "mobile", "skype", "other"})
+# PATCH /v3/candidates/{id}'s body (HD-OAS "Update candidate", `additionalProperties: false`).
+CANDIDATE_FIELDS = frozenset(
+    {"first_name", "last_name", "preferred_name", "time_zone", "company", "title", "is_private", "can_email"}
+    | {"phone_numbers", "addresses", "email_addresses", "website_addresses", "social_media_addresses"}
+    | {"tags", "linked_user_ids", "custom_fields"}
+)
+# The v3 application `status` as a web hook's `application.status` says it ("One of: rejected, hired, active").
+HOOK_STATUS = {"in_process": "active", "rejected": "rejected", "hired": "hired", "converted": "active"}
 _DATE_OPERATORS = {"gte": "__ge__", "lte": "__le__", "gt": "__gt__", "lt": "__lt__"}
 
 
@@ -72,6 +92,8 @@ class GreenhouseEmulator(Emulator):
         if collection == "candidates":
             for key in ("email_addresses", "tags", "phone_numbers", "social_media_addresses"):
                 record.setdefault(key, [])
+        if collection in ("candidates", "applications"):
+            record.setdefault("last_activity_at", record["updated_at"])
         return record
 
     def routes(self) -> list[Route]:
@@ -82,6 +104,7 @@ class GreenhouseEmulator(Emulator):
             Route("GET", r"/v3/job_interview_stages", self.list_stages),
             Route("GET", r"/v3/candidates", self.list_candidates),
             Route("POST", r"/v3/candidates", self.create_candidate),
+            Route("PATCH", r"/v3/candidates/(?P<candidate_id>[^/]+)", self.update_candidate),
             Route("GET", r"/v3/applications", self.list_applications),
             Route("POST", r"/v3/applications", self.create_application),
             Route("POST", r"/v3/applications/(?P<application_id>[^/]+)/reject", self.reject_application),
@@ -223,16 +246,29 @@ class GreenhouseEmulator(Emulator):
         return self._page(request, rows)
 
     def list_applications(self, request: EmuRequest) -> Reply:
-        """Answer `GET /v3/applications` (filters: ids, candidate_ids, job_ids)."""
+        """Answer `GET /v3/applications` (filters: ids, candidate_ids, job_ids, status, and the pipe ranges
+        updated_at, created_at, last_activity_at; HD-OAS "List applications").
+
+        `status` filters with `active` while the items say `in_process` ("`active` returns applications still
+        in process").
+        """
 
         def rows(query: Mapping[str, list[str]]) -> list[dict[str, Any]]:
             candidates, jobs = _id_list(query, "candidate_ids"), _id_list(query, "job_ids")
+            status = _first(query, "status")
+            if status not in (None, "active", "rejected", "hired", "converted"):
+                raise Invalid("status must be one of rejected, hired, converted, active", field="status")
+            wanted = "in_process" if status == "active" else status
             return [
                 a
                 for a in _by_ids(self.table("applications"), query)
                 if self.is_visible(a)
                 and (not candidates or str(a["candidate_id"]) in candidates)
                 and (not jobs or str(a.get("job_id")) in jobs)
+                and (wanted is None or a.get("status") == wanted)
+                and all(
+                    _in_range(a, query, name) for name in ("updated_at", "created_at", "last_activity_at")
+                )
             ]
 
         return self._page(request, rows)
@@ -307,6 +343,42 @@ class GreenhouseEmulator(Emulator):
                 "updated_at": now,
             }
         return Reply(204)
+
+    def update_candidate(self, request: EmuRequest, candidate_id: str) -> Reply:
+        """Answer `PATCH /v3/candidates/{id}` → 200 with the candidate.
+
+        "Only the keys included in the request body are modified … Array fields … replace the existing
+        collection wholesale — send the full desired list, not a delta"; the body allows no other keys, email
+        types are personal|work|other and phone types home|work|mobile|skype|other; answers 200, 401, 403,
+        422 (HD-OAS "Update candidate"). An unknown id is answered 404 as Harvest answers a missing record
+        elsewhere (docs silent).
+        """
+        body = request.json if isinstance(request.json, dict) else {}
+        candidate = self.table("candidates").get(candidate_id)
+        if candidate is None or not self.is_visible(candidate):
+            return self.error_reply(404, "Candidate not found")
+        unknown = sorted(set(body) - CANDIDATE_FIELDS)
+        if unknown:
+            return self.error_reply(
+                422, "Validation error", field_errors={unknown[0]: "is not a candidate field"}
+            )
+        for field, types in (("email_addresses", EMAIL_TYPES), ("phone_numbers", PHONE_TYPES)):
+            for index, entry in enumerate(body.get(field) or []):
+                if not isinstance(entry, dict) or entry.get("type") not in types or not entry.get("value"):
+                    return self.error_reply(
+                        422,
+                        "Validation error",
+                        field_errors={
+                            f"{field}[{index}]": f"needs a value and a type of {', '.join(sorted(types))}"
+                        },
+                    )
+                if field == "email_addresses" and "@" not in str(entry["value"]):
+                    return self.error_reply(
+                        422, "Validation error", field_errors={f"{field}[{index}].value": "is not an email"}
+                    )
+        candidate.update(body)
+        candidate["updated_at"] = iso(self.clock())
+        return Reply(200, self.public(candidate))
 
     def create_candidate(self, request: EmuRequest) -> Reply:
         """Answer `POST /v3/candidates`: the person plus at most one nested `application` → 201."""
@@ -396,6 +468,7 @@ class GreenhouseEmulator(Emulator):
             "source_id": spec.get("source_id"),
             "created_at": now,
             "updated_at": now,
+            "last_activity_at": now,
         }
         if spec.get("prospect"):
             job_ids = [self._job(j, "application.job_ids")["id"] for j in spec.get("job_ids") or []]
@@ -435,11 +508,210 @@ class GreenhouseEmulator(Emulator):
             "stage_name": stage["name"],
         }
 
+    # --- a person in Greenhouse, and the web hooks it sends ----------------------------------------------
+
+    def move_application(
+        self,
+        application_id: str,
+        *,
+        stage_id: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Move an application to the job interview stage `stage_id`, or reject it (`reason`: a rejection
+        reason's name or id), hire it, or bring it back (`status` "active": unreject or unhire), as a person
+        does in Greenhouse; then deliver the matching web hook. Greenhouse has no "archived".
+
+        A rejected or hired application's `stage_id` and `job_interview_stage_id` are `null` ("`null` for …
+        applications in a terminal state", HD-OAS application object); the stage it left is what the web
+        hook's `current_stage` names (the rejection example's `current_stage` is "Offer").
+        """
+        with self.lock:
+            application = self.table("applications").get(str(application_id))
+            if application is None:
+                raise KeyError(f"Greenhouse has no application {application_id}")
+            now = iso(self.clock())
+            current = application.get("status")
+            if stage_id is not None:
+                stage = self.table("job_interview_stages").get(str(stage_id))
+                if (
+                    stage is None
+                    or application.get("prospect")
+                    or stage["job_id"] != application.get("job_id")
+                ):
+                    raise ValueError(f"stage {stage_id} is not a stage of this application's job")
+                if current != "in_process":
+                    raise ValueError(f"a {current} application does not move; bring it back first")
+                application.update(
+                    stage_id=int(self.new_id()), job_interview_stage_id=stage["id"], stage_name=stage["name"]
+                )
+                action = "candidate_stage_change"
+            elif status == "rejected" and current == "in_process":
+                chosen = self._rejection_reason(reason)
+                application.update(
+                    status="rejected",
+                    rejected_at=now,
+                    rejection_reason_id=chosen["id"],
+                    **_terminal(application),
+                )
+                action = "reject_candidate"
+            elif status == "hired" and current == "in_process" and not application.get("prospect"):
+                application.update(status="hired", **_terminal(application))
+                application["_offer"] = {"id": int(self.new_id()), "version": 1, "resolved_at": now}
+                action = "hire_candidate"
+            elif status == "active" and current in ("rejected", "hired"):
+                back = self.table("job_interview_stages").get(str(application.get("_left_stage_id")))
+                application.update(status="in_process", rejected_at=None, rejection_reason_id=None)
+                if back is not None:
+                    application.update(stage_id=int(self.new_id()), job_interview_stage_id=back["id"])
+                action = "unreject_candidate" if current == "rejected" else "unhire_candidate"
+            else:
+                raise ValueError(f"Greenhouse cannot make a {current} application {status or 'move'}")
+            application.update(updated_at=now, last_activity_at=now)
+            candidate = self.table("candidates").get(str(application["candidate_id"]))
+            if candidate is not None:
+                candidate.update(updated_at=now, last_activity_at=now)
+            message = {
+                "action": action,
+                "payload": {"application": self._hook_application(action, application)},
+            }
+            changed = dict(application)
+        self.deliver(action, message)
+        return changed
+
+    def delete_candidate(self, candidate_id: str) -> None:
+        """Delete a candidate and their applications, as a person does; deliver `delete_candidate`.
+
+        "In the case of the applications that this delete causes, we will include an array of those
+        Application IDs" (Candidate deleted, webhooks.html).
+        """
+        with self.lock:
+            candidate = self.table("candidates").pop(str(candidate_id))
+            applications = self.table("applications")
+            gone = [
+                int(k) for k, a in list(applications.items()) if str(a["candidate_id"]) == str(candidate_id)
+            ]
+            for key in gone:
+                applications.pop(str(key))
+            person = {
+                **{
+                    k: candidate.get(k)
+                    for k in ("id", "first_name", "last_name", "company", "title", "created_at")
+                },
+                "is_private": False,
+                "can_email": True,
+                "deleted_application_ids": gone,
+            }
+        self.deliver("delete_candidate", {"action": "delete_candidate", "payload": {"person": person}})
+
+    def deliver(self, action: str, message: Mapping[str, Any]) -> None:
+        """Send `message` to every web hook created for `action`, each signed with its own Secret Key."""
+        body = _greenhouse_json(message)
+        for target in self.webhooks.targets_for(action):
+            self.webhooks.send(target, action, body, self._hook_headers(target.secret, body))
+
+    def redeliver(self, delivery: Delivery) -> None:
+        """Send a delivery again, as Greenhouse's retries do: the same body, a new `Greenhouse-Event-ID`."""
+        target = next(t for t in self.webhooks.targets if t.url == delivery.url)
+        self.webhooks.send(
+            target, delivery.event, delivery.body, self._hook_headers(target.secret, delivery.body)
+        )
+
+    @staticmethod
+    def _hook_headers(secret: str, body: bytes) -> dict[str, str]:
+        # "Signature: sha256 37d2…" — "the SHA algorithm used to generate the signature, a space, and the
+        # signature"; "Each delivery will include a Greenhouse-Event-ID header" (webhooks.html).
+        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        return {"Signature": f"sha256 {digest}", "Greenhouse-Event-ID": str(uuid.uuid4())}
+
+    def _rejection_reason(self, wanted: str | None) -> dict[str, Any]:
+        reasons = list(self.table("rejection_reasons").values())
+        text = (wanted or "").strip().casefold()
+        found = [r for r in reasons if text in (str(r["id"]), str(r.get("name") or "").casefold())]
+        if not found and wanted is not None:
+            raise ValueError(f"Greenhouse has no rejection reason {wanted!r}")
+        return (found or reasons)[0]
+
+    def _hook_application(self, action: str, application: Mapping[str, Any]) -> dict[str, Any]:
+        """Return `payload.application` shaped as the Application/Candidate Events examples (webhooks.html)."""
+        candidate = self.table("candidates").get(str(application["candidate_id"])) or {}
+        people = f"https://app.greenhouse.io/people/{application['candidate_id']}"
+        job_ids = (
+            [application["job_id"]] if application.get("job_id") else application.get("prospective_job_ids")
+        )
+        jobs = [self._hook_job(j) for j in job_ids or [] if str(j) in self.table("jobs")]
+        hook_candidate = {
+            "id": application["candidate_id"],
+            "url": people,
+            "is_private": False,
+            "can_email": True,
+            **{k: candidate.get(k) for k in ("first_name", "last_name", "title", "company", "created_at")},
+            **{
+                k: candidate.get(k) or []
+                for k in ("phone_numbers", "email_addresses", "social_media_addresses")
+            },
+            "tags": candidate.get("tags") or [],
+        }
+        common = {
+            "id": application["id"],
+            "url": f"{people}?application_id={application['id']}",
+            "candidate": hook_candidate,
+            "jobs": jobs,
+            "credited_to": None,
+            "source": {"id": application["source_id"]} if application.get("source_id") else None,
+            "custom_fields": {},
+        }
+        if action == "hire_candidate":
+            # The hired example has no `status`, `current_stage` or `last_activity_at`, and an `offer`.
+            offer = application.get("_offer") or {}
+            return {
+                **common,
+                "opening": {"opening_id": None},
+                "offer": {**offer, "created_at": offer.get("resolved_at")},
+            }
+        stage_id = application.get("job_interview_stage_id") or application.get("_left_stage_id")
+        stage = self.table("job_interview_stages").get(str(stage_id)) if stage_id else None
+        reason = self.table("rejection_reasons").get(str(application.get("rejection_reason_id")))
+        return {
+            **common,
+            "prospect": bool(application.get("prospect")),
+            "status": HOOK_STATUS.get(str(application.get("status")), "active"),
+            "applied_at": application.get("created_at"),
+            "rejected_at": application.get("rejected_at"),
+            "last_activity_at": application.get("last_activity_at"),
+            "rejection_reason": self.public(reason)
+            if reason and application.get("status") == "rejected"
+            else None,
+            "rejection_details": None,
+            "current_stage": None
+            if application.get("prospect") or stage is None
+            else {"id": stage["id"], "name": stage["name"], "interviews": []},
+            "prospect_detail": {"prospect_pool": None, "prospect_stage": None, "prospect_owner": None},
+        }
+
+    def _hook_job(self, job_id: Any) -> dict[str, Any]:
+        job = self.table("jobs")[str(job_id)]
+        return {k: job.get(k) for k in ("id", "name", "requisition_id", "status", "created_at", "opened_at")}
+
     def _job(self, job_id: Any, field: str) -> dict[str, Any]:
         job = self.table("jobs").get(str(job_id))
         if job is None:
             raise Invalid(f"Job {job_id} not found", field=field, status=404)
         return job
+
+
+def _terminal(application: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the fields a rejected or hired application changes: no stage any more (it left `_left_stage_id`)."""
+    left = application.get("job_interview_stage_id") or application.get("_left_stage_id")
+    return {"stage_id": None, "job_interview_stage_id": None, "_left_stage_id": left}
+
+
+def _greenhouse_json(message: Mapping[str, Any]) -> bytes:
+    """Encode a web hook body as Greenhouse does: "Greenhouse will escape Unicode characters when they are
+    encoded as JSON before computing the signature … `<p>hello</p>` … as `\\u003cp\\u003ehello\\u003c/p\\u003e`"
+    (webhooks.html, Authentication)."""
+    text = json.dumps(message, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
 
 
 def _first(query: Mapping[str, list[str]], name: str) -> str | None:

@@ -14,18 +14,32 @@ changes an archived one's reason, or unarchives it with null ("Update opportunit
 https://hire.lever.co/developer/documentation#update-opportunity-archived-state, and "Archive reasons",
 #archive-reasons; read in corbaltcode/lever-data-api-go opportunities.go, archive_reasons.go and
 model/archive_reason.go). The seeded reasons are those of that client's test fixture, plus "Other".
+
+Two-way sync (https://hire.lever.co/developer/documentation#webhooks, #contacts, #opportunities): opportunities
+answer `expand=stage` / `expand=applications`; contacts are read and updated at `/contacts/{id}` (the emulator
+keeps a contact's details on each of its opportunities, as Lever's answers show them); `move_application`
+(a person moving, archiving, hiring or unarchiving an opportunity) and `delete_opportunity` deliver Lever's
+webhooks: `{id, event, triggeredAt, data, token, signature}` with `signature` the hex HMAC-SHA256 of
+`token + triggeredAt` under that webhook's signature token, `User-Agent: Lever-Webhooks`. Webhooks are set up
+as a Super Admin does in Settings (`POST /_emulator/webhooks`, the secret standing for the token Lever shows);
+the Webhooks Subscription API (partner integrations only) is not served.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
+import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
+from devkit.ats.webhooks import Delivery
 from devkit.ats.wire import EmuRequest, Reply, Route
 
 DEMO_API_KEY = "lever-demo-key"
@@ -102,6 +116,8 @@ class LeverEmulator(Emulator):
             Route("POST", r"/v1/opportunities", self.create_opportunity),
             Route("GET", r"/v1/archive_reasons", self.list_archive_reasons),
             Route("PUT", r"/v1/opportunities/(?P<opportunity_id>[^/]+)/archived", self.update_archived),
+            Route("GET", r"/v1/contacts/(?P<contact_id>[^/]+)", self.get_contact),
+            Route("PUT", r"/v1/contacts/(?P<contact_id>[^/]+)", self.update_contact),
         ]
 
     def error_reply(
@@ -132,7 +148,7 @@ class LeverEmulator(Emulator):
             # https://hire.lever.co/developer/documentation#users; read in corbaltcode/lever-data-api-go).
             record.setdefault("deactivatedAt", None)
         if collection == "opportunities":
-            for key in ("emails", "links", "tags", "sources", "applications", "_postings"):
+            for key in ("emails", "phones", "links", "tags", "sources", "applications", "_postings"):
                 record.setdefault(key, [])
             record.setdefault("contact", str(uuid.uuid4()))
             record.setdefault("stage", DEFAULT_STAGE)
@@ -225,14 +241,44 @@ class LeverEmulator(Emulator):
             )
 
         rows = [o for o in self.table("opportunities").values() if matches(o)]
-        return self._list(request, sorted(rows, key=lambda o: o["updatedAt"]))
+        reply = self._list(request, sorted(rows, key=lambda o: o["updatedAt"]))
+        if reply.status == 200:
+            reply.body["data"] = [self._expanded(request, o) for o in reply.body["data"]]
+        return reply
 
     def get_opportunity(self, request: EmuRequest, opportunity_id: str) -> Reply:
-        """Answer `GET /opportunities/{id}`."""
+        """Answer `GET /opportunities/{id}` (`expand` as the list's)."""
         found = self.table("opportunities").get(opportunity_id)
         if found is None:
             return self.error_reply(404, f"Opportunity {opportunity_id} not found")
-        return self._one(request, found)
+        reply = self._one(request, found)
+        if reply.status == 200:
+            reply.body["data"] = self._expanded(request, reply.body["data"])
+        return reply
+
+    def _expanded(self, request: EmuRequest, opportunity: dict[str, Any]) -> dict[str, Any]:
+        """Apply `expand`: "Expand application, stage, contact, or user IDs into full objects in response"
+        (#list-all-opportunities); several values come as repeated parameters. `applications` become
+        application objects {id, opportunityId, candidateId, posting, type, createdAt} (#applications; a
+        posting added by the API is taken as added "By a user", type `user`), `stage` a stage {id, text}."""
+        expand = set(request.query.get("expand") or [])
+        if "stage" in expand:
+            stage = self.table("stages").get(str(opportunity.get("stage")))
+            opportunity["stage"] = self.public(stage) if stage else opportunity.get("stage")
+        if "applications" in expand:
+            postings = self.table("opportunities")[opportunity["id"]].get("_postings") or []
+            opportunity["applications"] = [
+                {
+                    "id": app_id,
+                    "opportunityId": opportunity["id"],
+                    "candidateId": opportunity["id"],
+                    "posting": posting,
+                    "type": "user",
+                    "createdAt": opportunity.get("createdAt"),
+                }
+                for app_id, posting in zip(opportunity.get("applications") or [], postings, strict=False)
+            ]
+        return opportunity
 
     def list_archive_reasons(self, request: EmuRequest) -> Reply:
         """Answer `GET /archive_reasons`: "Lists all archive reasons in your Lever account" (paged like the
@@ -307,6 +353,148 @@ class LeverEmulator(Emulator):
         opportunity["updatedAt"] = now
         return Reply(200, {"data": self.public(opportunity)})
 
+    # --- contacts -------------------------------------------------------------------------------------
+
+    def get_contact(self, request: EmuRequest, contact_id: str) -> Reply:
+        """Answer `GET /contacts/{id}`: {id, name, headline, isAnonymized, location {name}, emails, phones}
+        ("Retrieve a single contact", #contacts), from the contact's opportunities, which share its details
+        ("Contact information will be shared and consistent across an individual person's opportunities")."""
+        contact = self._contact(request, contact_id)
+        if isinstance(contact, Reply):
+            return contact
+        return Reply(200, {"data": contact})
+
+    def update_contact(self, request: EmuRequest, contact_id: str) -> Reply:
+        """Answer `PUT /contacts/{id}` with `name`, `headline`, `location` (a name), `emails`, `phones` → 200
+        with the contact ("Update a contact", #contacts). The page does not say whether the lists replace the
+        contact's; here they do (the example sends the whole list). Each of the contact's opportunities takes
+        the details, and its `updatedAt` moves ("updated when … emails … phones … are modified")."""
+        contact = self._contact(request, contact_id)
+        if isinstance(contact, Reply):
+            return contact
+        body = request.json if isinstance(request.json, dict) else {}
+        emails = body.get("emails", contact["emails"])
+        phones = body.get("phones", contact["phones"])
+        if not isinstance(emails, list) or any("@" not in str(e) for e in emails):
+            return self.error_reply(400, "emails: must be a list of email addresses")
+        if not isinstance(phones, list) or any(not isinstance(p, dict) or not p.get("value") for p in phones):
+            return self.error_reply(400, "phones: must be a list of {type, value}")
+        now = self._now_ms()
+        for opportunity in self._of_contact(contact_id):
+            opportunity.update(
+                emails=[str(e) for e in emails], phones=[dict(p) for p in phones], updatedAt=now
+            )
+            for key in ("name", "headline", "location"):
+                if key in body:
+                    opportunity[key] = body[key]
+        return Reply(200, {"data": self._contact(request, contact_id)})
+
+    def _contact(self, request: EmuRequest, contact_id: str) -> dict[str, Any] | Reply:
+        mine = self._of_contact(contact_id)
+        if not mine:
+            return self.error_reply(404, f"Contact {contact_id} not found")
+        if all(o.get("confidentiality") == CONFIDENTIAL for o in mine) and not API_KEYS.get(
+            _api_key(request)
+        ):
+            return self.error_reply(403, NO_CONFIDENTIAL_ACCESS)
+        latest = max(mine, key=lambda o: o["updatedAt"])
+        location = latest.get("location")
+        return {
+            "id": contact_id,
+            "name": latest.get("name") or "",
+            "headline": latest.get("headline") or "",
+            "isAnonymized": False,
+            "location": {"name": location} if location else None,
+            "emails": list(latest.get("emails") or []),
+            "phones": [dict(p) for p in latest.get("phones") or []],
+        }
+
+    def _of_contact(self, contact_id: str) -> list[dict[str, Any]]:
+        return [o for o in self.table("opportunities").values() if o["contact"] == contact_id]
+
+    # --- a person in Lever, and the webhooks it sends --------------------------------------------------
+
+    def move_application(
+        self,
+        application_id: str,
+        *,
+        stage_id: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Change an opportunity (`application_id` is the opportunity: Lever keeps stages there) as a person
+        does in Lever, then deliver the webhooks: a stage (`candidateStageChange`); "rejected" or "archived"
+        with `reason`, an active non-hired archive reason's text or id (`candidateArchiveChange`); "hired",
+        archived with the account's hired reason (`candidateHired` and `candidateArchiveChange`); "active",
+        unarchived (`candidateArchiveChange`). `updatedAt` moves with `stage`, `stageChanges`, `archived`
+        (the opportunity object, #opportunities).
+        """
+        with self.lock:
+            opportunity = self.table("opportunities").get(str(application_id))
+            if opportunity is None:
+                raise KeyError(f"Lever has no opportunity {application_id}")
+            now, before = self._now_ms(), opportunity.get("archived")
+            data = {"opportunityId": opportunity["id"], "candidateId": opportunity["id"]}
+            data["contactId"] = opportunity["contact"]
+            if stage_id is not None:
+                if str(stage_id) not in self.table("stages") or before:
+                    raise ValueError(f"an archived opportunity, or no stage {stage_id}")
+                data |= {"fromStageId": opportunity.get("stage"), "toStageId": str(stage_id)}
+                changes = [
+                    *opportunity.get("stageChanges", []),
+                    {"toStageId": str(stage_id), "updatedAt": now},
+                ]
+                opportunity.update(stage=str(stage_id), stageChanges=changes, lastAdvancedAt=now)
+                events = ["candidateStageChange"]
+            elif status in ("rejected", "archived", "hired") and not before:
+                chosen = self._reason_for(status, reason)
+                opportunity["archived"] = {"archivedAt": now, "reason": chosen["id"]}
+                events = ["candidateHired"] if status == "hired" else []
+                events.append("candidateArchiveChange")
+            elif status == "active" and before:
+                opportunity["archived"] = None
+                events = ["candidateArchiveChange"]
+            else:
+                raise ValueError(f"Lever cannot make this opportunity {status or 'move'}")
+            if "candidateArchiveChange" in events:
+                # Not in the documentation's copy we read (its child fields are folded away): the archived
+                # state before and after, as `archived` objects.
+                data |= {"fromArchived": before, "toArchived": opportunity["archived"]}
+            opportunity["updatedAt"] = now
+            changed = dict(opportunity)
+        for event in events:
+            self.deliver(event, data)
+        return changed
+
+    def delete_opportunity(self, opportunity_id: str) -> None:
+        """Delete an opportunity as a person does (it answers 404 after); deliver `candidateDeleted`."""
+        with self.lock:
+            opportunity = self.table("opportunities").pop(str(opportunity_id))
+        data = {"opportunityId": opportunity["id"], "candidateId": opportunity["id"]}
+        self.deliver("candidateDeleted", data | {"contactId": opportunity["contact"]})
+
+    def deliver(self, event: str, data: Mapping[str, Any]) -> None:
+        """Send `event` to every webhook turned on for it, each signed with that webhook's token."""
+        triggered = self._now_ms()
+        for target in self.webhooks.targets_for(event):
+            self.webhooks.send(target, event, _signed(target.secret, event, triggered, data), HOOK_HEADERS)
+
+    def redeliver(self, delivery: Delivery) -> None:
+        """Send a delivery again, as Lever's retries and the history's "Rerun" do: the same event."""
+        target = next(t for t in self.webhooks.targets if t.url == delivery.url)
+        self.webhooks.send(target, delivery.event, delivery.body, HOOK_HEADERS)
+
+    def _reason_for(self, status: str, wanted: str | None) -> dict[str, Any]:
+        kind = "hired" if status == "hired" else "non-hired"
+        fit = [
+            r for r in self.table("archive_reasons").values() if r["type"] == kind and r["status"] == "active"
+        ]
+        text = (wanted or "").strip().casefold()
+        found = [r for r in fit if text in (r["id"], str(r.get("text") or "").casefold())]
+        if not (found or (fit and wanted is None)):
+            raise ValueError(f"Lever has no active {kind} archive reason {wanted!r}")
+        return (found or fit)[0]
+
     def _new_opportunity(self, perform_as: str | None, body: Mapping[str, Any], key: str) -> dict[str, Any]:
         # "All query parameters except the perform_as parameter are optional" (Lever developer documentation,
         # "Create an opportunity", https://hire.lever.co/developer/documentation#create-an-opportunity; read in
@@ -380,6 +568,20 @@ class LeverEmulator(Emulator):
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
+
+
+# "User-Agent: "Lever-Webhooks"", "Content-Type: "application/json"" (#webhooks, the test request).
+HOOK_HEADERS = {"User-Agent": "Lever-Webhooks"}
+
+
+def _signed(token_key: str, event: str, triggered: int, data: Mapping[str, Any]) -> bytes:
+    """Return a delivery body: `id` ("Unique ID for this event"), `event`, `triggeredAt`, `data`, `token`
+    ("Randomly generated string with length of 48 characters") and `signature`, the hexdigest of HMAC-SHA256
+    over `token + triggeredAt` keyed with the webhook's signature token (#webhooks, "Request signing")."""
+    token = secrets.token_hex(24)
+    signature = hmac.new(token_key.encode(), f"{token}{triggered}".encode(), hashlib.sha256).hexdigest()
+    body = {"id": str(uuid.uuid4()), "event": event, "triggeredAt": triggered, "data": dict(data)}
+    return json.dumps(body | {"token": token, "signature": signature}).encode()
 
 
 def _api_key(request: EmuRequest) -> str:

@@ -47,6 +47,8 @@ def run_emulator(
     config = emulator.connection_config()
     print(f"{spec_of(emulator.vendor).label} emulator: base URL {emulator.base_url}")
     print("Accepts: " + ", ".join(f"{k}={v}" for k, v in {**config.secrets, **config.fields}.items()))
+    if emulator.install_settings:  # Merge: the app's API key is a setting, not part of the connection
+        print("Set for ScaleUp: " + " ".join(f"{k}={v}" for k, v in emulator.install_settings.items()))
     print(f"Control: {emulator.url}/_emulator/state (GET), /_emulator/faults (POST) — Ctrl-C stops it.")
     try:
         emulator.wait()

@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -76,14 +76,47 @@ class WebhookSender:
         with self._lock:
             return [t for t in self.targets if t.wants(event)]
 
-    def send(self, target: WebhookTarget, event: str, body: bytes, headers: Mapping[str, str]) -> None:
-        """POST `body` with `headers` to `target` on a thread of its own; the outcome lands in `deliveries`."""
+    def send(
+        self,
+        target: WebhookTarget,
+        event: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        retry_delays: Sequence[float] = (),
+        final_statuses: Collection[int] = (),
+    ) -> None:
+        """POST `body` with `headers` to `target` on a thread of its own; the outcome lands in `deliveries`.
+
+        A vendor that redelivers after a failed POST passes `retry_delays` (seconds before each further try,
+        the vendor's schedule scaled down) and the `final_statuses` it never retries; every try, the same bytes
+        and headers, is one entry in `deliveries`.
+        """
         if self.paused:
             return
         thread = threading.Thread(
-            target=self._post, args=(target, event, body, dict(headers)), name="webhook", daemon=True
+            target=self._deliver,
+            args=(target, event, body, dict(headers), tuple(retry_delays), frozenset(final_statuses)),
+            name="webhook",
+            daemon=True,
         )
         thread.start()
+
+    def _deliver(
+        self,
+        target: WebhookTarget,
+        event: str,
+        body: bytes,
+        headers: dict[str, str],
+        retry_delays: tuple[float, ...],
+        final_statuses: frozenset[int],
+    ) -> None:
+        status = self._post(target, event, body, headers)
+        for delay in retry_delays:
+            if 200 <= status < 300 or status in final_statuses or self.paused:
+                return
+            time.sleep(delay)
+            status = self._post(target, event, body, headers)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Delivery]:
         """Block until at least `count` deliveries were made (or `timeout`); return them all."""
@@ -93,7 +126,7 @@ class WebhookSender:
                 self._done.wait(left)
             return list(self.deliveries)
 
-    def _post(self, target: WebhookTarget, event: str, body: bytes, headers: dict[str, str]) -> None:
+    def _post(self, target: WebhookTarget, event: str, body: bytes, headers: dict[str, str]) -> int:
         request = urllib.request.Request(target.url, data=body, method="POST")
         for name, value in {"Content-Type": "application/json", **headers}.items():
             request.add_header(name, value)
@@ -107,3 +140,4 @@ class WebhookSender:
         with self._done:
             self.deliveries.append(Delivery(event, target.url, status, time.time(), body))
             self._done.notify_all()
+        return status

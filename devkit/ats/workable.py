@@ -5,12 +5,23 @@ talent-pool-candidates-create, copy-candidate, disqualify-candidate) and
 https://workable.readme.io/docs/rate-limits. Where the documentation is silent (error statuses and bodies
 of a refused create or disqualify, how `updated_after` treats the same second) the comment beside the code
 says so and what was assumed.
+
+Webhooks: `POST /subscriptions` (https://workable.readme.io/reference/webhook-subscriptions) registers a
+target for one event; candidate events go out as the candidate under `data`
+(https://workable.readme.io/reference/candidate-events) in the envelope public integrations read (`id`,
+`event_type`, `fired_at`, `resource_type`; the documentation shows only `data`), signed in
+`X-Workable-Signature` with the HMAC-SHA256 of the body keyed with the token that subscribed, written in hex
+(the page names no encoding). A person's moves come through `move_application` (`POST /_emulator/move`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import secrets
 import time
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -18,6 +29,7 @@ from urllib.parse import urlencode
 
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
+from devkit.ats.webhooks import WebhookTarget
 from devkit.ats.wire import EmuRequest, Reply, Route
 
 DEMO_TOKEN = "workable-demo-token"
@@ -25,8 +37,27 @@ DEMO_SUBDOMAIN = "scaleup-demo"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
-# route → the token scope it needs (each reference page's "Required scope").
+# route → the token scope it needs (each reference page's "Required scope"; subscriptions need only
+# r_candidates, https://workable.readme.io/reference/webhook-subscriptions).
 SCOPES = {"jobs": "r_jobs", "candidates": "r_candidates", "write": "w_candidates"}
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Registration labels a subscription may name (webhook-subscriptions-candidates-employees).
+EVENTS = frozenset(
+    {
+        "candidate_created",
+        "candidate_deleted",
+        "candidate_moved",
+        "employee_created",
+        "employee_updated",
+        "employee_published",
+        "onboarding_completed",
+        "timeoff_updated",
+    }
+)
+# "Response status should be 200 so that Workable won't consider it an error and replays the request"
+# (webhook-subscriptions-candidates-employees); how often and when is not documented: three replays, quickly.
+WEBHOOK_RETRY_DELAYS = (0.1, 0.3, 0.7)
+SUBSCRIPTION_DAYS = 365  # the listing's `valid_until` example is a year after `created_at`
 
 
 def stamp(seconds: float) -> str:
@@ -69,8 +100,9 @@ class WorkableEmulator(Emulator):
 
     Collections: `accounts` (one; its `subdomain`), `tokens` (id = the token; `scopes`), `members`,
     `stages` (account pipeline, in order), `jobs` (id = shortcode), `candidates` (one record per job, as
-    in Workable; `job` None for the talent pool). Candidates created with `sourced: false` are counted in
-    `applied_emails` — the "thank you for applying" mail Workable would send.
+    in Workable; `job` None for the talent pool), `subscriptions` (webhook targets; `_token` signs).
+    Candidates created with `sourced: false` are counted in `applied_emails` — the "thank you for applying"
+    mail Workable would send.
 
     Args:
         talent_pool_refusal: None (default) accepts `POST /talent_pool/candidates` as its reference page
@@ -87,9 +119,16 @@ class WorkableEmulator(Emulator):
     demo_secrets: ClassVar[Mapping[str, str]] = {"api_key": DEMO_TOKEN}
     demo_fields: ClassVar[Mapping[str, str]] = {"subdomain": DEMO_SUBDOMAIN}
 
-    def __init__(self, *, talent_pool_refusal: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        talent_pool_refusal: int | None = None,
+        webhook_retry_delays: tuple[float, ...] = WEBHOOK_RETRY_DELAYS,
+        **kwargs: Any,
+    ) -> None:
         self.applied_emails: list[str] = []
         self.talent_pool_refusal = talent_pool_refusal
+        self.webhook_retry_delays = webhook_retry_delays
         super().__init__(**kwargs)
 
     def reset(self, seed: Mapping[str, Any] | None = None) -> None:
@@ -113,6 +152,10 @@ class WorkableEmulator(Emulator):
             Route("GET", p + r"/candidates/(?P<candidate_id>[^/]+)", self._candidate),
             Route("POST", p + r"/candidates/(?P<candidate_id>[^/]+)/copy", self._copy),
             Route("POST", p + r"/candidates/(?P<candidate_id>[^/]+)/disqualify", self._disqualify),
+            Route("PATCH", p + r"/candidates/(?P<candidate_id>[^/]+)", self._update),
+            Route("GET", p + "/subscriptions", self._subscriptions),
+            Route("POST", p + "/subscriptions", self._subscribe),
+            Route("DELETE", p + r"/subscriptions/(?P<subscription_id>[^/]+)", self._unsubscribe),
         ]
 
     def error_reply(
@@ -131,11 +174,12 @@ class WorkableEmulator(Emulator):
         if record is None:
             return self.error_reply(401, "Not authorized")
         path = request.path.removeprefix(self.api_prefix)
-        needed = (
-            SCOPES["write"]
-            if request.method == "POST"
-            else SCOPES["jobs" if path.startswith(("/jobs", "/stages")) else "candidates"]
-        )
+        if path.startswith("/subscriptions"):
+            needed = SCOPES["candidates"]
+        elif request.method in WRITE_METHODS:
+            needed = SCOPES["write"]
+        else:
+            needed = SCOPES["jobs" if path.startswith(("/jobs", "/stages")) else "candidates"]
         if needed not in record.get("scopes", list(SCOPES.values())):
             return self.error_reply(403, f"The access token is missing the {needed} scope")
         return None
@@ -360,6 +404,7 @@ class WorkableEmulator(Emulator):
             stage_id=stage["slug"] if stage else None,
             prospect=stage is None or stage.get("kind") == "sourced",
         )
+        self.deliver("candidate_created", record)
         return record
 
     def _copy(self, request: EmuRequest, candidate_id: str) -> Reply:
@@ -418,11 +463,171 @@ class WorkableEmulator(Emulator):
             return self.error_reply(422, "The candidate is not in a job and cannot be disqualified")
         if candidate.get("disqualified"):
             return self.error_reply(422, "The candidate is already disqualified")
+        self._disqualified(candidate, body.get("disqualification_reason") or None)
+        return Reply(200, {"candidate": self.public(candidate)})
+
+    def _disqualified(self, candidate: dict[str, Any], reason: str | None) -> None:
         now = stamp(self.clock())
         candidate |= {
             "disqualified": True,
-            "disqualification_reason": body.get("disqualification_reason") or None,
+            "disqualification_reason": reason,
             "disqualified_at": now,
             "updated_at": now,
         }
+        # No event is documented for a disqualification; the emulator sends candidate_moved for it, so the
+        # app is tested with the rejection arriving either way (a webhook here, the poll where Workable sends
+        # nothing).
+        self.deliver("candidate_moved", candidate)
+
+    def move_application(
+        self,
+        application_id: str,
+        *,
+        stage_id: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Do what a recruiter does in Workable: move the candidate (one record per job, so the application
+        id is the candidate id) to the stage slug `stage_id`, to the hired stage ("hired"), or disqualify it
+        with `reason` ("rejected"). Workable has no archived candidates: "archived" disqualifies too."""
+        with self.lock:
+            candidate = self.table("candidates")[application_id]
+            job = candidate.get("job")
+            if job is None:
+                raise ValueError("a talent-pool candidate has no stage to move")
+            if status in ("rejected", "archived"):
+                self._disqualified(candidate, reason)
+                return candidate
+            pipeline = self._pipeline(self.table("jobs").get(job["shortcode"]) or {})
+            if status == "hired":
+                stage = next(s for s in pipeline if s.get("kind") == "hired")
+            elif status is None and stage_id:
+                stage = next(s for s in pipeline if s["slug"] == stage_id)
+            else:
+                raise ValueError(f"move needs a stage_id or a status of rejected or hired, not {status!r}")
+            now = stamp(self.clock())
+            candidate |= {"stage": stage["name"], "stage_kind": stage.get("kind"), "updated_at": now}
+            if stage.get("kind") == "hired":
+                candidate["hired_at"] = now[:10]  # "hired_at | date" (job-candidates-index)
+            self.deliver("candidate_moved", candidate)
+            return candidate
+
+    def _update(self, request: EmuRequest, candidate_id: str) -> Reply:
+        """`PATCH /candidates/:id` with `{"candidate": {...}}` (https://workable.readme.io/reference/update-candidate,
+        scope w_candidates). The page documents the fields, not the errors: 404 for an unknown id and 422
+        naming a field are assumed, as for the creates."""
+        candidate = self.table("candidates").get(candidate_id)
+        if candidate is None or not self.is_visible(candidate):
+            return self.error_reply(404, "Not found")
+        body = request.json if isinstance(request.json, Mapping) else {}
+        fields = body.get("candidate")
+        if not isinstance(fields, Mapping) or not fields:
+            return self.error_reply(422, "Validation failed", field_errors={"candidate": "can't be blank"})
+        allowed = (
+            "firstname",
+            "lastname",
+            "email",
+            "headline",
+            "summary",
+            "address",
+            "phone",
+            "social_profiles",
+        )
+        unknown = sorted(set(fields) - set(allowed))
+        if unknown:
+            return self.error_reply(
+                422, "Validation failed", field_errors={unknown[0]: "is not a known field"}
+            )
+        if "email" in fields and "@" not in str(fields["email"]):
+            return self.error_reply(422, "Validation failed", field_errors={"email": "is invalid"})
+        candidate |= dict(fields) | {"updated_at": stamp(self.clock())}
+        if "firstname" in fields or "lastname" in fields:
+            candidate["name"] = " ".join(
+                filter(None, (candidate.get("firstname"), candidate.get("lastname")))
+            )
         return Reply(200, {"candidate": self.public(candidate)})
+
+    # --- webhooks ---
+
+    def _subscriptions(self, request: EmuRequest) -> Reply:
+        """`GET /subscriptions`: the active subscriptions (`id`, `target`, `valid_until`, `created_at`,
+        `stage_slug`, `job_shortcode`, as in the reference's example)."""
+        now = stamp(self.clock())
+        rows = [
+            {k: s[k] for k in ("id", "target", "valid_until", "created_at", "stage_slug", "job_shortcode")}
+            for s in self.table("subscriptions").values()
+            if s["valid_until"] > now
+        ]
+        return Reply(200, {"subscriptions": rows})
+
+    def _subscribe(self, request: EmuRequest) -> Reply:
+        """`POST /subscriptions` {target, event, args?}: "If the args object is present, job_shortcode and
+        stage_slug are required"; "The target URLs should be unique. If a target URL is already registered,
+        the service will respond with 409 - Conflict" (https://workable.readme.io/reference/webhook-subscriptions).
+        The answer's body is assumed to be `{"id": …}` (what integrations read)."""
+        body = request.json if isinstance(request.json, Mapping) else {}
+        target, event, args = body.get("target"), body.get("event"), body.get("args")
+        if not isinstance(target, str) or not target.startswith(("http://", "https://")):
+            return self.error_reply(422, "Validation failed", field_errors={"target": "is invalid"})
+        if event not in EVENTS:
+            return self.error_reply(422, "Validation failed", field_errors={"event": "is not supported"})
+        if args is not None and (
+            not isinstance(args, Mapping) or not {"job_shortcode", "stage_slug"} <= set(args)
+        ):
+            return self.error_reply(
+                422, "Validation failed", field_errors={"args": "needs job_shortcode and stage_slug"}
+            )
+        now = self.clock()
+        with self.lock:
+            if any(s["target"] == target for s in self.table("subscriptions").values()):
+                return self.error_reply(409, "Conflict")
+            token = request.headers.get("authorization", "").partition(" ")[2]
+            record = {
+                "id": int(self.new_id()),
+                "target": target,
+                "event": event,
+                "created_at": stamp(now),
+                "valid_until": stamp(now + SUBSCRIPTION_DAYS * 86400),
+                "job_shortcode": str((args or {}).get("job_shortcode") or ""),
+                "stage_slug": str((args or {}).get("stage_slug") or ""),
+                "_token": token,
+            }
+            self.table("subscriptions")[str(record["id"])] = record
+        return Reply(201, {"id": record["id"]})
+
+    def _unsubscribe(self, request: EmuRequest, subscription_id: str) -> Reply:
+        if self.table("subscriptions").pop(subscription_id, None) is None:
+            return self.error_reply(404, "Not found")
+        return Reply(200, {})
+
+    def deliver(self, event: str, candidate: Mapping[str, Any]) -> None:
+        """Send `event` for `candidate` to the subscriptions asking for it (their job and stage filters
+        applied) and to the targets an admin pasted (`POST /_emulator/webhooks`)."""
+        job = (candidate.get("job") or {}).get("shortcode") or ""
+        stage = next(
+            (s["slug"] for s in self.table("stages").values() if s.get("name") == candidate.get("stage")), ""
+        )
+        now = stamp(self.clock())
+        targets = [
+            WebhookTarget(s["target"], s["_token"], (event,), str(s["id"]))
+            for s in self.table("subscriptions").values()
+            if s["event"] == event
+            and s["valid_until"] > now
+            and s["job_shortcode"] in ("", job)
+            and s["stage_slug"] in ("", stage)
+        ]
+        targets += self.webhooks.targets_for(event)
+        if not targets:
+            return
+        payload = {
+            "id": str(uuid.uuid4()),
+            "event_type": event,
+            "fired_at": now,
+            "resource_type": "candidate",
+            "data": self.public(candidate),
+        }
+        body = json.dumps(payload).encode()
+        for target in targets:
+            digest = hmac.new(target.secret.encode(), body, hashlib.sha256).hexdigest()
+            headers = {"X-Workable-Signature": digest}
+            self.webhooks.send(target, event, body, headers, retry_delays=self.webhook_retry_delays)

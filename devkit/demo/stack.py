@@ -83,6 +83,7 @@ def start_stack(vendor: Vendor, workdir: Path, *, rate_limit: int | None = None)
         "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
         "SLACK_API_URL": slack.api_url,
         "SCALEUP_LISTENER_THREADS": 8,
+        **ats.install_settings,  # Merge: this install's API key, which the emulator accepts
     }
     settings = Settings(_env_file=None, **values)
     services = build_services(settings, auto_upgrade=True)

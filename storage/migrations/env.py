@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from storage import models, slack_models  # noqa: F401 - registers every table on Base.metadata
+from storage import models, slack_models, sync_models  # noqa: F401 - registers every table on Base.metadata
 from storage.base import Base
 from storage.db import make_engine
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import functools
 import ssl
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +27,7 @@ from ats.spec import VendorLimit
 from ats.types import EmailAddress, NewCandidate
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
+from devkit.ats.merge import DEMO_API_KEY as MERGE_API_KEY
 from devkit.ats.registry import emulator_class, load_seed
 
 
@@ -39,6 +43,10 @@ class VendorProfile:
         bad_secrets: secrets that replace the demo ones to make auth fail.
         jobs_paginated: the vendor pages its job listing (BambooHR returns every opening at once).
         emulator_kwargs: extra `Emulator.__init__` arguments.
+        reject_reason: a seeded rejection (or archive) reason's name, for `Emulator.move_application`'s
+            `reason` in the two-way sync contract (None: the reason is not checked).
+        webhook_key: the connection secret the vendor's webhooks are signed with (Workable signs with the
+            access token; the others with the connection's `webhook_secret`).
     """
 
     vendor: Vendor
@@ -49,6 +57,8 @@ class VendorProfile:
     bad_secrets: Mapping[str, str]
     jobs_paginated: bool = True
     emulator_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    reject_reason: str | None = None
+    webhook_key: str = "webhook_secret"
 
 
 PROFILES: dict[Vendor, VendorProfile] = {
@@ -59,6 +69,7 @@ PROFILES: dict[Vendor, VendorProfile] = {
         missing_job_id="999999",
         existing_email="ada@example.com",
         bad_secrets={"client_secret": "wrong-secret-value"},
+        reject_reason="Not in our hiring locations",
     ),
     Vendor.LEVER: VendorProfile(
         vendor=Vendor.LEVER,
@@ -73,6 +84,7 @@ PROFILES: dict[Vendor, VendorProfile] = {
         missing_job_id="a1b2c3d4-0000-4000-8000-00000000ffff",
         existing_email="ada@example.com",
         bad_secrets={"api_key": "wrong-lever-key-value"},
+        reject_reason="Underqualified",
     ),
     Vendor.ASHBY: VendorProfile(
         vendor=Vendor.ASHBY,
@@ -89,6 +101,7 @@ PROFILES: dict[Vendor, VendorProfile] = {
         missing_job_id="00000000-0000-4000-8000-00000000ffff",
         existing_email="grace.hopper@example.com",
         bad_secrets={"api_key": "wrong-ashby-key-value"},
+        reject_reason="Too inexperienced",  # a seeded archive reason of type RejectedByOrg
     ),
     Vendor.WORKABLE: VendorProfile(
         vendor=Vendor.WORKABLE,
@@ -97,6 +110,8 @@ PROFILES: dict[Vendor, VendorProfile] = {
         missing_job_id="FFFFFFFFFF",
         existing_email="grace.hopper@example.com",
         bad_secrets={"api_key": "wrong-workable-token-value"},
+        webhook_key="api_key",
+        reject_reason="Not a fit",  # a disqualification reason is free text
     ),
     Vendor.BAMBOOHR: VendorProfile(
         vendor=Vendor.BAMBOOHR,
@@ -109,7 +124,26 @@ PROFILES: dict[Vendor, VendorProfile] = {
         jobs_paginated=False,
         emulator_kwargs={"page_size": 2},
     ),
+    # The demo seed's Workday linked account (devkit/ats/seeds/merge.json).
+    Vendor.MERGE: VendorProfile(
+        vendor=Vendor.MERGE,
+        open_job_ids=frozenset(
+            {
+                "178cd950-dfd0-52f5-9361-36827572e88d",
+                "a21f4044-98c6-54e5-bd49-1df6eb8eed4d",
+                "bc96676b-2087-5987-a41e-bd4421d60f20",
+                "e437a13d-eef0-5e14-9b4c-85517417aeea",
+            }
+        ),
+        closed_job_id="ae5b2a93-e1b0-537c-96a1-0b439177ebcc",
+        missing_job_id="00000000-0000-4000-8000-00000000ffff",
+        existing_email="grace.hopper@example.com",
+        bad_secrets={"account_token": "wrong-merge-account-token"},
+    ),
 }
+
+#: What an install holds for vendors besides each connection (`HttpOptions.app_credentials`): Merge's API key.
+APP_CREDENTIALS = {Vendor.MERGE.value: {"api_key": MERGE_API_KEY}}
 
 
 @functools.cache
@@ -128,6 +162,7 @@ def fast_options(**overrides: Any) -> HttpOptions:
         "backoff_base": 0.001,
         "backoff_cap": 0.01,
         "sleep": lambda seconds: None,
+        "app_credentials": APP_CREDENTIALS,
     }
     return HttpOptions(**(values | overrides))
 
@@ -193,3 +228,47 @@ def person(email: str = "new.person@example.org", **overrides: Any) -> NewCandid
         "source": "ScaleUp",
     }
     return NewCandidate(**(values | overrides))
+
+
+@dataclass
+class WebhookReceiver:
+    """A loopback endpoint that answers 200 to every POST and keeps each one's headers and raw body."""
+
+    url: str
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes]]:
+        """Block until `count` deliveries arrived (fail after `timeout`); return them all."""
+        with self._arrived:
+            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout):
+                pytest.fail(f"{count} webhook deliveries expected, {len(self.received)} arrived")
+            return list(self.received)
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """Serve a `WebhookReceiver` on 127.0.0.1 (a free port) while the block runs."""
+    receiver: WebhookReceiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            with receiver._arrived:
+                receiver.received.append((dict(self.headers.items()), body))
+                receiver._arrived.notify_all()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Keep the stdlib's request lines out of test output."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_address[1]}/ats/webhooks")
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        yield receiver
+    finally:
+        server.shutdown()
+        server.server_close()

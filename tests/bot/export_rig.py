@@ -31,6 +31,7 @@ from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
 from bot.ids import Shortcut
 from bot.server import HttpServer, make_wsgi_app
+from bot.webhooks import make_webhook_app
 from bot.wiring import Services
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.registry import create_emulator, load_seed
@@ -72,7 +73,9 @@ def export_server(
         settings=make_settings(database_url, slack, secret_key, **limits), engine=db_engine, sessions=sessions
     )
     deps = build_deps(services, background_threads=4)
-    wsgi = make_wsgi_app(create_app(services, deps), services, api=make_api(services))
+    wsgi = make_wsgi_app(
+        create_app(services, deps), services, api=make_api(services), webhooks=make_webhook_app(deps)
+    )
     server = HttpServer(wsgi, threads=4).start()
     with httpx.Client(timeout=30) as http:
         yield AppServer(server.url, slack, deps, services, http)

@@ -26,6 +26,7 @@ from bot.app import create_app
 from bot.deps import Deps, build_deps
 from bot.server import HttpServer, make_wsgi_app
 from bot.settings import Settings
+from bot.webhooks import make_webhook_app
 from bot.wiring import Services
 from core.vocabulary import Vendor
 from devkit.ats.registry import create_emulator, load_seed
@@ -246,7 +247,9 @@ def app_server(
     # A fixed clock: "refreshed just now" and staleness never depend on how fast the machine is.
     deps = build_deps(services, background_threads=4, now=lambda: CLOCK)
     app = create_app(services, deps)
-    server = HttpServer(make_wsgi_app(app, services, api=make_api(services)), threads=4).start()
+    server = HttpServer(
+        make_wsgi_app(app, services, api=make_api(services), webhooks=make_webhook_app(deps)), threads=4
+    ).start()
     with httpx.Client(timeout=15) as http:
         yield AppServer(server.url, slack, deps, services, http)
     server.close()

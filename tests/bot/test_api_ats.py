@@ -8,12 +8,14 @@ import pytest
 from export_rig import add_people, linked_search
 from openapi_spec_validator import validate
 from slack_rig import TEAM, AppServer
-from sqlalchemy import update
+from sqlalchemy import select, update
 from test_held_back import put_in_ats
 
+from bot.sync_jobs import poll_statuses
 from storage.db import unit_of_work
-from storage.models import Search
+from storage.models import Export, Search
 from storage.repositories import ApiTokenRepository
+from storage.states import ExportState
 
 
 @pytest.fixture
@@ -91,3 +93,26 @@ def test_the_openapi_document_describes_the_listing_and_the_ats_object(api: Any)
     assert {p["name"] for p in listing["parameters"] if p["in"] == "query"} == {"limit", "after", "in_ats"}
     ats = document["components"]["schemas"]["AtsOut"]["properties"]
     assert {"in_ats", "matched_by", "record_id", "record_url", "exported_by_us", "exports"} <= set(ats)
+
+
+def test_ats_activity_comes_back_to_the_api_after_a_person_moves_the_candidate(
+    api: Any, export_server: AppServer, fast_greenhouse: Any
+) -> None:
+    exported = api("/candidates/ats-1").json()["ats"]
+    assert (exported["kind"], exported["status"]) == ("applicant", "active")
+    assert exported["exports"][0]["activity"]["no_application"] is False
+    with unit_of_work(export_server.sessions) as session:
+        application = session.scalars(
+            select(Export.ats_application_id).where(Export.state == ExportState.EXPORTED)
+        ).one()
+    fast_greenhouse.move_application(application, status="rejected", reason="Not a cultural fit")
+
+    (polled,) = poll_statuses(export_server.services, export_server.deps.exports)
+
+    assert polled.changes == 1
+    after = api("/candidates/ats-1").json()["ats"]
+    assert after["status"] == "rejected" and after["updated_at"]
+    assert after["exports"][0]["activity"]["reason"] == "Not a cultural fit"
+    assert api("/candidates/ats-0").json()["ats"]["status"] is None, (
+        "a held-back person has no activity of ours"
+    )

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from ats.registry import spec_of
 from bot.cli import main
 from core.vocabulary import Vendor
+from devkit.ats.merge import MergeEmulator
 from devkit.ats.registry import create_emulator, emulator_class, seed_path
 from storage.db import make_engine
 
@@ -25,6 +26,8 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path, secret_key: str) -> str:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SCALEUP_SECRET_KEY", secret_key)
     monkeypatch.setenv("SCALEUP_ATS_PRIVATE_URLS", "1")  # the ATS emulators listen on loopback
+    for name, value in MergeEmulator.install_settings.items():  # this install's Merge API key
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.chdir(tmp_path)
     return url
@@ -153,3 +156,29 @@ def test_check_refuses_a_lever_acting_user_deactivated_since_connecting(cli_env,
         assert main(["ats", "check", "--team", "T1"]) == 2
     err = capsys.readouterr().err
     assert "perform_as" in err and "deactivated" in err.lower(), err
+
+
+def test_webhooks_registers_where_the_api_allows_and_says_what_to_paste_elsewhere(
+    cli_env, capsys, monkeypatch
+) -> None:
+    assert main(["ats", "webhooks", "--team", "T1"]) == 2
+    assert "SCALEUP_PUBLIC_URL is not set" in capsys.readouterr().err
+    monkeypatch.setenv("SCALEUP_PUBLIC_URL", "https://scaleup.example.com/")
+    for vendor, registered in ((Vendor.ASHBY, True), (Vendor.GREENHOUSE, False)):
+        emu = create_emulator(vendor)
+        emu.seed_file(seed_path(vendor))
+        with emu:
+            assert main(_connect_args(emu)) == 0
+            capsys.readouterr()
+            assert main(["ats", "webhooks", "--team", "T1", "--register"]) == 0
+            out = capsys.readouterr().out
+            assert "Webhook address: https://scaleup.example.com/ats/webhooks/" in out
+            assert ("Registered with" in out) is registered, out
+            if not registered:
+                assert "Dev Center" in out and "Signing secret:" in out
+                assert main(["ats", "webhooks", "--team", "T1", "--secret", "tok-a,tok-b"]) == 0
+                assert "Signing secret:  tok-a,tok-b" in capsys.readouterr().out, "the ATS's own token, kept"
+            assert main(["ats", "webhooks", "--team", "T1", "--register"]) == 0, (
+                "registering again is harmless"
+            )
+            capsys.readouterr()

@@ -27,7 +27,7 @@ EXPORT_STEPS = (
 )
 
 
-@pytest.mark.parametrize("vendor", ["greenhouse", "lever", "ashby"])
+@pytest.mark.parametrize("vendor", ["greenhouse", "lever", "ashby", "merge"])
 def test_demo_fast_mode_finishes_with_the_expected_outcome(
     vendor: str, tmp_path, monkeypatch, capsys
 ) -> None:
@@ -40,7 +40,7 @@ def test_demo_fast_mode_finishes_with_the_expected_outcome(
         assert title in out
     assert "held back" in out and "could not be exported" in out
     assert "exported within seconds" in out
-    if vendor in ("greenhouse", "ashby"):
+    if vendor in ("greenhouse", "ashby", "merge"):
         assert "Confirm processing" in out
 
 

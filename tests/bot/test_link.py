@@ -210,7 +210,10 @@ def test_link_modal_has_every_field_of_the_export_form(app_server: AppServer, gr
         LinkIds.EMAILS_BLOCK,
         LinkIds.INCLUDE_ATS_BLOCK,
         LinkIds.CHANNEL_BLOCK,
+        LinkIds.STAGE_DIGEST_BLOCK,
     ]
+    digest = find_block(view, LinkIds.STAGE_DIGEST_BLOCK)
+    assert digest["optional"] and "initial_options" not in digest["element"], "off by default"
     search = find_block(view, LinkIds.SEARCH_BLOCK)["element"]
     assert search["initial_option"]["value"] == str(search_id)
     job = find_block(view, LinkIds.JOB_BLOCK)

@@ -28,6 +28,7 @@ from ats.types import AtsCandidate, Job, Stage
 from bot.features.export.parsing import parse_person, split_name
 from core.contacts import check_email
 from core.vocabulary import Vendor
+from devkit.ats.merge import DEMO_API_KEY as MERGE_API_KEY
 from devkit.ats.registry import create_emulator, load_seed
 from ingest.csv_rows import HeaderProblem
 from ingest.files import FileFormat, FileImport, import_candidates
@@ -251,7 +252,13 @@ def vendor_cases() -> list[Vendor]:
 @pytest.mark.parametrize("vendor", vendor_cases(), ids=lambda v: v.value)
 def test_odd_ats_answers_become_typed_results_or_ats_errors(vendor: Vendor) -> None:
     seed = load_seed(vendor)
-    options = HttpOptions(max_tries=1, timeout=5.0, page_size=50, sleep=lambda s: None)
+    options = HttpOptions(
+        max_tries=1,
+        timeout=5.0,
+        page_size=50,
+        sleep=lambda s: None,
+        app_credentials={Vendor.MERGE.value: {"api_key": MERGE_API_KEY}},  # Merge's install key
+    )
     surprises: list[str] = []
 
     emulator = create_emulator(vendor).start()

@@ -10,6 +10,7 @@ from storage.crypto import SecretBox, SecretKeyInvalid, SecretKeyMissing, genera
 from storage.export_repository import ExportRepository
 from storage.models import Candidate, Search
 from storage.repositories import (
+    WEBHOOK_SECRET,
     CandidateRepository,
     ConnectionRepository,
     LinkRepository,
@@ -65,7 +66,20 @@ def test_credentials_are_unreadable_in_the_database_without_the_key(session, sec
     assert SECRET not in dump
 
     connection = ConnectionRepository(session, "TA").get_current()
-    assert ConnectionRepository(session, "TA").secrets_of(secret_box, connection) == {"api_key": SECRET}
+    stored = ConnectionRepository(session, "TA").secrets_of(secret_box, connection)
+    webhook_secret = stored.pop(WEBHOOK_SECRET)
+    assert stored == {"api_key": SECRET}
+    assert len(webhook_secret) >= 40 and webhook_secret not in dump, (
+        "made for the connection, stored encrypted"
+    )
+    assert connection.webhook_token and connection.webhook_token != webhook_secret
+
+    # Reconnecting the same ATS keeps the webhook secret and address the ATS was given.
+    ConnectionRepository(session, "TA").save(
+        secret_box, vendor=Vendor.ASHBY, secrets={"api_key": "new-key"}, fields={}, base_url=None
+    )
+    again = ConnectionRepository(session, "TA").secrets_of(secret_box, connection)
+    assert again[WEBHOOK_SECRET] == webhook_secret and again["api_key"] == "new-key"
     with pytest.raises(SecretKeyInvalid):
         ConnectionRepository(session, "TA").secrets_of(SecretBox(generate_key()), connection)
     assert SECRET not in repr(secret_box)

@@ -41,6 +41,7 @@ CANDIDATE_KINDS = frozenset(
         AlertKind.MISSING_EMAIL,
         AlertKind.EXPORTED,
         AlertKind.UNDONE,
+        AlertKind.STAGES,
     }
 )
 
@@ -175,6 +176,10 @@ def headline(digest: Digest) -> str:
             return f":white_check_mark: *{vendor} works again.* Exports carry on where they stopped."
         case AlertKind.EXPORTED:
             return f":outbox_tray: *{plural(n, 'candidate')}{_of(digest)} exported to {vendor}.*"
+        case AlertKind.STAGES:
+            moves = f" {escape(digest.reason)}" if digest.reason else ""
+            moved = f"{plural(n, 'exported candidate')}{_of(digest)} moved in {vendor}"
+            return f":chart_with_upwards_trend: *{moved}:*{moves}"
         case AlertKind.UNDONE:
             run = digest.run or RunFacts("")
             return (
@@ -224,6 +229,8 @@ def _item_text(digest: Digest, item: DigestItem) -> str:
         parts.append(_link(item.ats_url, f"record in {digest.vendor}"))
     elif digest.kind is AlertKind.UNDONE:
         parts.append(escape(clip(redact(item.reason) or "left as it is", REASON_MAX)))
+    elif digest.kind is AlertKind.STAGES:
+        parts = [f"{name} {escape(clip(redact(item.reason) or '', REASON_MAX))}"]
     return " — ".join(parts)
 
 

@@ -36,6 +36,7 @@ from bot.features.connect.forms import (
     selected_vendor,
 )
 from bot.features.connect.ids import ConnectIds
+from bot.features.connect.sync_note import sync_note
 from bot.features.connect.views import (
     TITLE,
     ConnectForm,
@@ -270,6 +271,13 @@ def load_jobs_then_report(
     def report(error: Exception | None) -> None:
         if error is None:
             jobs = f"Open jobs loaded. Link a search to a job with `{SLASH_COMMAND} link`."
+            try:
+                note = sync_note(deps, team_id)
+            except Exception:  # the connection works; what webhooks do is secondary to saying so
+                log.exception("could not set up ATS webhooks for %s", team_id)
+                note = ""
+            if note:
+                jobs += "\n" + note
         else:
             text = (
                 error.user_message() if isinstance(error, AtsError) else "an unexpected error (see the logs)"

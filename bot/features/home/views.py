@@ -25,7 +25,7 @@ from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import CandidateRef
 from bot.features.home.ids import HomeIds
 from bot.features.router.views import usage_blocks
-from bot.features.status.views import counts_line, report_title, run_lines
+from bot.features.status.views import counts_line, funnel_line, moves_line, report_title, run_lines
 from bot.ids import SLASH_COMMAND
 from bot.views import SECTION_TEXT_MAX, ago, clip, escape, note, section
 from core.redaction import redact
@@ -218,6 +218,10 @@ def search_blocks(row: SearchRow) -> list[Block]:
     if report is None:
         return [_button_section(f"*{escape(row.name)}* — not linked to the ATS", button)]
     lines = [report_title(report), counts_line(report)]
+    if funnel := funnel_line(report):
+        lines.append(funnel)
+    if moves := moves_line(report):
+        lines.append(moves)
     if report.paused and report.paused_reason:
         lines.append(f":double_vertical_bar: Paused: {escape(redact(report.paused_reason))}")
     details = run_lines(report)

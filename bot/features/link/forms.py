@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, LinkIds
+from bot.features.link.ids import ALL_EMAILS, INCLUDE_ATS, STAGE_DIGEST, LinkIds
 from core.vocabulary import EmailType
 from storage.enums import Audience, ExportAs, LinkMode, ResponseType
 
@@ -62,6 +62,7 @@ class LinkDraft:
     email_types: tuple[EmailType, ...] = EMAIL_TYPES
     include_ats_candidates: bool = False
     alert_channel: str | None = None
+    stage_digest: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ def draft_from_state(values: dict[str, Any], *, base: LinkDraft, job: JobChoice 
             include_ats_candidates=INCLUDE_ATS
             in _checked(values, LinkIds.INCLUDE_ATS_BLOCK, LinkIds.INCLUDE_ATS_CHECKBOX),
         )
+    if LinkIds.STAGE_DIGEST_BLOCK in values:
+        checked = _checked(values, LinkIds.STAGE_DIGEST_BLOCK, LinkIds.STAGE_DIGEST_CHECKBOX)
+        draft = replace(draft, stage_digest=STAGE_DIGEST in checked)
     return draft
 
 

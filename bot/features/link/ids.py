@@ -37,12 +37,16 @@ class LinkIds(StrEnum):
     INCLUDE_ATS_CHECKBOX = "link-include-ats-checkbox"
     CHANNEL_BLOCK = "link-channel"
     CHANNEL_SELECT = "link-channel-select"
+    STAGE_DIGEST_BLOCK = "link-stage-digest"
+    STAGE_DIGEST_CHECKBOX = "link-stage-digest-checkbox"
 
 
 #: The email-type checkbox that stands for every type.
 ALL_EMAILS = "all"
 #: The value of the single "include candidates already in the ATS" checkbox.
 INCLUDE_ATS = "include"
+#: The value of the single "post a digest of ATS stage changes" checkbox.
+STAGE_DIGEST = "digest"
 #: The most searches a static select can list; beyond, the search select loads options as the user types.
 STATIC_SEARCH_LIMIT = 100
 

@@ -70,6 +70,7 @@ def draft_from_link(link: Link, job: AtsJob | None) -> LinkDraft:
         email_types=tuple(EmailType(t) for t in link.email_types or ()) or EMAIL_TYPES,
         include_ats_candidates=link.include_ats_candidates,
         alert_channel=link.alert_channel,
+        stage_digest=link.stage_digest,
     )
 
 
@@ -221,6 +222,7 @@ def save_link(
     link.email_types = [t.value for t in draft.email_types]
     link.include_ats_candidates = draft.include_ats_candidates
     link.alert_channel = draft.alert_channel
+    link.stage_digest = draft.stage_digest
     link.paused, link.paused_reason, link.last_error = False, None, None
     link.next_pass_at = utcnow()
     if link.id is None:

@@ -31,6 +31,7 @@ from bot.features.link.forms import JobChoice, LinkDraft, StageChoice, stages_fo
 from bot.features.link.ids import (
     ALL_EMAILS,
     INCLUDE_ATS,
+    STAGE_DIGEST,
     STATIC_SEARCH_LIMIT,
     LinkIds,
     LinkMeta,
@@ -233,6 +234,21 @@ def link_modal(data: LinkFormData) -> View:
             ),
         )
     )
+    if spec_of(data.vendor).capabilities.status_sync:
+        digest = option(STAGE_DIGEST, "Post a digest of ATS stage changes in the alert channel")
+        blocks.append(
+            InputBlock(
+                block_id=LinkIds.STAGE_DIGEST_BLOCK,
+                label="Stage changes",
+                optional=True,
+                hint="“3 of your exported candidates moved to Onsite”: names and stages, never an email.",
+                element=CheckboxesElement(
+                    action_id=LinkIds.STAGE_DIGEST_CHECKBOX,
+                    options=[digest],
+                    initial_options=[digest] if draft.stage_digest else None,
+                ),
+            )
+        )
     blocks.extend(form_preview_blocks(data.preview) if data.preview else ())
     meta = LinkMeta(
         vendor=data.vendor,

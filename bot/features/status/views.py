@@ -10,10 +10,12 @@ from datetime import datetime
 
 from slack_sdk.models.blocks import Block
 
+from ats.registry import spec_of
 from bot.features.alerts.views import MESSAGE_BLOCKS_MAX
 from bot.ids import SLASH_COMMAND
 from bot.views import clip, escape, note, section
 from core.redaction import redact
+from core.vocabulary import Vendor
 from exports.report import LinkReport
 from storage.enums import LinkMode
 
@@ -36,6 +38,42 @@ def counts_line(report: LinkReport) -> str:
     parts = [f"{state.label}: {n}" for state, n in report.counts.items() if n]
     parts += [f"{reason.label}: {n}" for reason, n in report.not_recorded.items() if n]
     return " · ".join([*parts, f"In the search: {report.candidates}"]) if parts else "No candidates yet"
+
+
+#: How a status reads in the funnel line (active records are named by their stage).
+STATUS_WORDS = {"rejected": "Rejected", "hired": "Hired", "archived": "Archived"}
+
+
+def funnel_line(report: LinkReport) -> str | None:
+    """Return where the link's records stand in the ATS now, e.g. "In Greenhouse now: Onsite 3 · Phone Screen 5 ·
+    Rejected 2 · Prospect (no application, so no stage activity) 1"; None before anything was exported."""
+    if not report.funnel:
+        return None
+    totals: dict[str, int] = {}
+    for status, stage, count in report.funnel:
+        label = where_now(stage, status)
+        totals[label] = totals.get(label, 0) + count
+    parts = [f"{label} {n}" for label, n in sorted(totals.items(), key=lambda item: -item[1])]
+    vendor = spec_of(report.vendor).label if report.vendor in set(Vendor) else report.vendor
+    return clip(f"In {escape(vendor)} now: " + " · ".join(parts), 1000)
+
+
+def where_now(stage: str | None, status: str) -> str:
+    """Return where a record stands in words: its stage while active, else "Rejected", "Hired" …"""
+    if status == "active":
+        return escape(stage) if stage else "Prospect (no application, so no stage activity)"
+    return STATUS_WORDS.get(status, escape(status))
+
+
+def moves_line(report: LinkReport) -> str | None:
+    """Return the newest changes in the ATS, e.g. "Lately: Ada Lovelace → Onsite · Alan Turing → Rejected"."""
+    if not report.recent_moves:
+        return None
+    moves = [
+        f"{escape(redact(name) or 'Unnamed')} → {where_now(stage, status)}"
+        for name, stage, status, _at in report.recent_moves
+    ]
+    return clip("Lately: " + " · ".join(moves), 1000)
 
 
 def run_lines(report: LinkReport) -> list[str]:
@@ -79,6 +117,10 @@ def report_title(report: LinkReport) -> str:
 def report_blocks(report: LinkReport) -> list[Block]:
     """Return one link's status: title and counts, then runs and the last error."""
     lines = [report_title(report), counts_line(report)]
+    if funnel := funnel_line(report):
+        lines.append(funnel)
+    if moves := moves_line(report):
+        lines.append(moves)
     if report.paused and report.paused_reason:
         lines.append(f":double_vertical_bar: Paused: {escape(redact(report.paused_reason))}")
     details = run_lines(report)
