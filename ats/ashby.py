@@ -5,12 +5,8 @@ Reference: https://developers.ashbyhq.com/ (mirrored as OpenAPI 3.1 in tests/spe
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -52,6 +48,8 @@ from ats.types import (
     WithdrawAction,
     Withdrawn,
 )
+from ats.values import phone_digits, utc_stamp
+from ats.webhook_checks import body_digest, capped_body, header, hmac_sha256, json_object, signature_matches
 from core.ttl import TtlMemory
 from core.vocabulary import Vendor
 
@@ -285,11 +283,6 @@ def _norm_email(value: str) -> str:
     return value.strip().lower()
 
 
-def _digits(phone: str) -> str:
-    # "+1 (555) 010-0000" and "15550100000" are the same number for deciding whether to send it again.
-    return "".join(ch for ch in phone if ch.isdigit())
-
-
 @odd_answers_are_errors(SPEC.label, "a job")
 def _to_job(item: Mapping[str, Any]) -> Job:
     location = item.get("location") if isinstance(item.get("location"), Mapping) else {}
@@ -384,17 +377,6 @@ def _next_cursor(response: httpx.Response) -> str | None:
     return str(cursor) if cursor else None
 
 
-def _utc_stamp(value: Any) -> str | None:
-    """Return an Ashby timestamp as ISO 8601 UTC ("…Z"), or None when it is missing or unreadable."""
-    try:
-        moment = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        return None
-    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-    spec = "milliseconds" if moment.microsecond else "seconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
-
-
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
@@ -428,25 +410,9 @@ def _to_status(application: Mapping[str, Any], *, record_url: str | None = None)
         stage=str(stage["title"]) if stage.get("title") else None,
         stage_id=str(stage["id"]) if stage.get("id") else None,
         reason=str(reason["text"]) if status is not AtsStatus.ACTIVE and reason.get("text") else None,
-        updated_at=_utc_stamp(application.get("updatedAt")),
+        updated_at=utc_stamp(application.get("updatedAt")),
         record_url=record_url,
     )
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # HTTP header names are case-insensitive; the receiver may hand them over in any case.
-    return next((str(v) for k, v in headers.items() if str(k).lower() == name), None)
-
-
-def _webhook_json(body: bytes) -> Mapping[str, Any]:
-    """Return a verified body's JSON object, or raise WebhookRejected (never KeyError/ValueError)."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise WebhookRejected(SPEC.label, "sent a webhook body that is not JSON") from None
-    if not isinstance(payload, Mapping):
-        raise WebhookRejected(SPEC.label, "sent a webhook body that is not a JSON object")
-    return payload
 
 
 def _delivery_id(action: str, *parts: Any, body: bytes) -> str:
@@ -458,7 +424,7 @@ def _delivery_id(action: str, *parts: Any, body: bytes) -> str:
     """
     if all(parts):
         return ":".join(["ashby", action, *map(str, parts)])
-    return "ashby:" + hashlib.sha256(body).hexdigest()
+    return "ashby:" + body_digest(body)
 
 
 # --- adapter -------------------------------------------------------------------------------------------
@@ -766,7 +732,7 @@ class AshbyAdapter(NoSyncBack):
             job_id=None,
             prospect=True,
             status=AtsStatus.ACTIVE,
-            updated_at=_utc_stamp(candidate.get("updatedAt")),
+            updated_at=utc_stamp(candidate.get("updatedAt")),
             record_url=profile_url,
         )
 
@@ -789,22 +755,20 @@ class AshbyAdapter(NoSyncBack):
         whole application (`status` filled), candidateDelete/candidateMerge the id of the candidate gone, and
         the rest (ping, jobs, offers, interviews…) is of no use here.
         """
-        if not isinstance(body, bytes | bytearray) or len(body) > MAX_WEBHOOK_BYTES:
-            raise WebhookRejected(SPEC.label, f"sent a webhook body over {MAX_WEBHOOK_BYTES:,} bytes")
+        body = capped_body(SPEC.label, body, limit=MAX_WEBHOOK_BYTES)
         if not self._webhook_secret:
             raise WebhookRejected(
                 SPEC.label,
                 "sent a webhook, but this connection has no webhook secret to check it with",
                 hint="Reconnect Ashby so ScaleUp sets up its webhook with a secret: /scaleup connect.",
             )
-        signature = _header(headers, SIGNATURE_HEADER)
+        signature = header(headers, SIGNATURE_HEADER)
         if not signature:
             raise WebhookRejected(SPEC.label, "sent a webhook without an Ashby-Signature header")
-        digest = hmac.new(self._webhook_secret.encode(), bytes(body), hashlib.sha256).hexdigest()
-        expected = (SIGNATURE_PREFIX + digest).encode()
-        if not hmac.compare_digest(signature.strip().encode("utf-8", "replace"), expected):
+        expected = SIGNATURE_PREFIX + hmac_sha256(self._webhook_secret, body).hex()
+        if not signature_matches(signature.strip(), expected):
             raise WebhookRejected(SPEC.label, "sent a webhook whose Ashby-Signature does not match")
-        return self._webhook_events(_webhook_json(bytes(body)), bytes(body))
+        return self._webhook_events(json_object(SPEC.label, body), body)
 
     def _webhook_events(self, payload: Mapping[str, Any], body: bytes) -> list[WebhookEvent]:
         action, data = payload.get("action"), payload.get("data")
@@ -941,12 +905,12 @@ class AshbyAdapter(NoSyncBack):
             if _norm_email(address) not in have
         ]
         phones = {
-            _digits(str(p["value"]))
+            phone_digits(str(p["value"]))
             for p in [candidate.get("primaryPhoneNumber"), *(candidate.get("phoneNumbers") or [])]
             if isinstance(p, Mapping) and p.get("value")
         }
         first: dict[str, Any] = {}
-        if phone and phone.strip() and _digits(phone) not in phones:
+        if phone and phone.strip() and phone_digits(phone) not in phones:
             first["phoneNumber"] = phone.strip()
         if missing and not candidate.get("primaryEmailAddress"):
             first["email"] = missing.pop(0)

@@ -13,9 +13,6 @@ real auth server. Two-way sync: see "two-way sync" in the adapter and the web ho
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -59,6 +56,8 @@ from ats.types import (
     WithdrawAction,
     Withdrawn,
 )
+from ats.values import phone_digits
+from ats.webhook_checks import capped_body, header, hmac_sha256, json_object, signature_matches
 from core.vocabulary import EmailType, Vendor
 
 log = logging.getLogger(__name__)
@@ -511,8 +510,12 @@ class GreenhouseAdapter(NoSyncBack):
             WebhookRejected: no secret stored, a body over 1 MB, no or a wrong `Signature`, a body that is not
                 Greenhouse's `{action, payload}`.
         """
-        if len(body) > MAX_WEBHOOK_BYTES:
-            raise WebhookRejected(SPEC.label, "sent a web hook body over 1 MB; it was not read")
+        body = capped_body(
+            SPEC.label,
+            body,
+            limit=MAX_WEBHOOK_BYTES,
+            too_large="sent a web hook body over 1 MB; it was not read",
+        )
         secret = self._config.secrets.get("webhook_secret")
         if not secret:
             raise WebhookRejected(
@@ -520,21 +523,19 @@ class GreenhouseAdapter(NoSyncBack):
                 "sent a web hook, but no secret key is stored for this connection to check it with",
                 hint="Reconnect Greenhouse (/scaleup connect) and use the secret key it shows in the web hooks.",
             )
-        header = next((v for k, v in headers.items() if k.lower() == "signature"), "")
-        algorithm, _, digest = header.strip().partition(" ")
+        algorithm, _, digest = (header(headers, "Signature") or "").strip().partition(" ")
         if algorithm.lower() != "sha256" or not digest.strip():
             raise WebhookRejected(SPEC.label, "sent a web hook without a sha256 Signature header")
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
-        if not hmac.compare_digest(expected, digest.strip().lower().encode("utf-8", "replace")):
+        # The hex digest is compared whatever its case.
+        if not signature_matches(digest.strip().lower(), hmac_sha256(secret, body).hex()):
             raise WebhookRejected(SPEC.label, "sent a web hook whose signature does not match")
-        try:
-            message = json.loads(body)
-        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-            raise WebhookRejected(SPEC.label, "sent a web hook body that is not JSON") from None
-        action = message.get("action") if isinstance(message, Mapping) else None
-        payload = message.get("payload") if isinstance(message, Mapping) else None
+        not_greenhouse = "sent a web hook that is not shaped like Greenhouse's"
+        message = json_object(
+            SPEC.label, body, not_json="sent a web hook body that is not JSON", not_object=not_greenhouse
+        )
+        action, payload = message.get("action"), message.get("payload")
         if not isinstance(action, str):
-            raise WebhookRejected(SPEC.label, "sent a web hook that is not shaped like Greenhouse's")
+            raise WebhookRejected(SPEC.label, not_greenhouse)
         if action not in APPLICATION_EVENTS | PERSON_EVENTS | {"delete_application"}:
             return []
         try:
@@ -578,7 +579,7 @@ class GreenhouseAdapter(NoSyncBack):
             if e.address.strip().lower() not in known
         ]
         phones = _contact_list(person.get("phone_numbers"), PHONE_TYPES)
-        new_phone = phone and _digits(phone) not in {_digits(str(p["value"])) for p in phones}
+        new_phone = phone and phone_digits(phone) not in {phone_digits(str(p["value"])) for p in phones}
         body: dict[str, Any] = {}
         if added:
             body["email_addresses"] = [*have, *list({e["value"].lower(): e for e in added}.values())]
@@ -611,20 +612,18 @@ class GreenhouseAdapter(NoSyncBack):
         )
 
     def _application(self, application_id: int) -> Mapping[str, Any] | None:
-        found = json_or_none(self._request("GET", "/v3/applications", params={"ids": application_id}))
-        if not isinstance(found, list):
-            raise VendorUnavailable(SPEC.label, "answered the applications list with something not a list")
-        return next(
-            (a for a in found if isinstance(a, Mapping) and str(a.get("id")) == str(application_id)), None
-        )
+        return self._listed("applications", application_id)
 
     def _candidate(self, candidate_id: int) -> Mapping[str, Any] | None:
-        found = json_or_none(self._request("GET", "/v3/candidates", params={"ids": candidate_id}))
+        return self._listed("candidates", candidate_id)
+
+    def _listed(self, kind: str, item_id: int) -> Mapping[str, Any] | None:
+        """Return the one of `kind` ("applications", "candidates") with `item_id`, as `GET /v3/<kind>?ids=<id>`
+        lists it, or None when the list does not hold it."""
+        found = json_or_none(self._request("GET", f"/v3/{kind}", params={"ids": item_id}))
         if not isinstance(found, list):
-            raise VendorUnavailable(SPEC.label, "answered the candidates list with something not a list")
-        return next(
-            (c for c in found if isinstance(c, Mapping) and str(c.get("id")) == str(candidate_id)), None
-        )
+            raise VendorUnavailable(SPEC.label, f"answered the {kind} list with something not a list")
+        return next((i for i in found if isinstance(i, Mapping) and str(i.get("id")) == str(item_id)), None)
 
     def _person_status(self, record: CreatedRecord) -> RecordStatus:
         """Return the status of a record without an application: the person, with no stage activity."""
@@ -842,10 +841,6 @@ def _utc(value: Any) -> str | None:
         return _iso_seconds(_sort_time(str(value))) if value else None
     except ValueError:
         return None
-
-
-def _digits(phone: str) -> str:
-    return "".join(c for c in phone if c.isdigit())
 
 
 def _contact_list(entries: Any, types: frozenset[str] | set[str]) -> list[dict[str, str]]:

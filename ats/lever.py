@@ -15,9 +15,6 @@ of the same page in the code index; Lever's help centre pages are cited by URL.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -57,6 +54,8 @@ from ats.types import (
     WithdrawAction,
     Withdrawn,
 )
+from ats.values import phone_digits
+from ats.webhook_checks import capped_body, hmac_sha256, json_object, signature_matches
 from core.vocabulary import Vendor
 
 log = logging.getLogger(__name__)
@@ -451,8 +450,8 @@ class LeverAdapter(NoSyncBack):
             WebhookRejected: no token stored, a body over 1 MB or not Lever's shape, a wrong signature, a
                 `triggeredAt` older than Lever's two weeks of delivery history (or in the future).
         """
-        if len(body) > MAX_WEBHOOK_BYTES:
-            raise WebhookRejected(SPEC.label, "sent a webhook body over 1 MB; it was not read")
+        too_large = "sent a webhook body over 1 MB; it was not read"
+        body = capped_body(SPEC.label, body, limit=MAX_WEBHOOK_BYTES, too_large=too_large)
         tokens = _signature_tokens(self._config.secrets.get("webhook_secret"))
         if not tokens:
             raise WebhookRejected(
@@ -460,14 +459,14 @@ class LeverAdapter(NoSyncBack):
                 "sent a webhook, but no Lever signature token is stored for this connection to check it with",
                 hint="Copy each Lever webhook's signature token into the connection: /scaleup connect.",
             )
-        payload = _json_body(body)
+        # Lever signs fields of the body, so it is read before it is verified.
+        payload = json_object(SPEC.label, body, not_object="sent a webhook that is not shaped like Lever's")
         token, triggered, signature = (payload.get(k) for k in ("token", "triggeredAt", "signature"))
         if not (isinstance(token, str) and isinstance(signature, str) and _is_int(triggered)):
             raise WebhookRejected(SPEC.label, "sent a webhook without its token, triggeredAt and signature")
         signed = f"{token}{triggered}".encode()
-        given = signature.strip().lower().encode("utf-8", "replace")
-        expected = (hmac.new(t.encode(), signed, hashlib.sha256).hexdigest().encode() for t in tokens)
-        if not any(hmac.compare_digest(e, given) for e in expected):
+        # Any of the connection's tokens may have signed it; the hex digest is compared whatever its case.
+        if not signature_matches(signature.strip().lower(), *(hmac_sha256(t, signed).hex() for t in tokens)):
             raise WebhookRejected(SPEC.label, "sent a webhook whose signature does not match")
         age = int(self.http.options.now() * 1000) - int(triggered)
         if not -CLOCK_SKEW_SECONDS * 1000 <= age <= MAX_WEBHOOK_AGE_MS:
@@ -524,7 +523,8 @@ class LeverAdapter(NoSyncBack):
         known = {e.strip().lower() for e in have}
         added = [e.address for e in emails if e.address.strip().lower() not in known]
         phones = [dict(p) for p in contact.get("phones") or [] if isinstance(p, Mapping)]
-        new_phone = phone and _digits(phone) not in {_digits(str(p.get("value") or "")) for p in phones}
+        had = {phone_digits(str(p.get("value") or "")) for p in phones}
+        new_phone = phone and phone_digits(phone) not in had
         if not added and not new_phone:
             return
         location = contact.get("location")
@@ -763,22 +763,8 @@ def _signature_tokens(secret: str | None) -> list[str]:
     return [t for t in re.split(r"[\s,]+", secret or "") if t]
 
 
-def _json_body(body: bytes) -> Mapping[str, Any]:
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        raise WebhookRejected(SPEC.label, "sent a webhook body that is not JSON") from None
-    if not isinstance(payload, Mapping):
-        raise WebhookRejected(SPEC.label, "sent a webhook that is not shaped like Lever's")
-    return payload
-
-
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
 
 
 def _iso_ms(value: Any) -> str | None:

@@ -13,9 +13,6 @@ Merge's available actions for the account and refines `capabilities` from them (
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -67,6 +64,7 @@ from ats.types import (
     WebhookSetup,
     Withdrawn,
 )
+from ats.webhook_checks import body_digest, header, hmac_sha256, json_body, signature_matches
 from core.ttl import TtlMemory
 from core.vocabulary import EmailType, Vendor
 
@@ -768,14 +766,12 @@ class MergeAdapter(NoSyncBack):
         `ApplicationRequest.candidate` as a Merge id, and the article keeps the two-step way "fully
         supported". The job is checked first, so a closed job leaves no candidate behind.
         """
-        account = self._for_writes(applications=True)
-        if not account.creates_applications:
-            raise NotSupported(
-                SPEC.label,
-                f"Merge cannot create applications in this {account.integration} account",
-                hint="Export prospects without a job instead (/scaleup link), or add people in the ATS by hand.",
-            )
-        self._open_job(job_id)
+        account = self._for_applications(
+            job_id,
+            candidates=True,
+            cannot="create applications",
+            hint="Export prospects without a job instead (/scaleup link), or add people in the ATS by hand.",
+        )
         candidate = self._create_candidate(person, account)
         application = self._apply_new(candidate, job_id, stage_id, person, account)
         return _created(candidate, application)
@@ -784,14 +780,12 @@ class MergeAdapter(NoSyncBack):
         self, candidate_id: str, *, job_id: str, stage_id: str | None, prospect: bool
     ) -> CreatedApplication:
         """Create an application on `job_id` for a candidate the ATS has (`POST /applications`)."""
-        account = self._for_writes(applications=True, candidates=False)
-        if not account.creates_applications:
-            raise NotSupported(
-                SPEC.label,
-                f"Merge cannot add candidates to jobs in this {account.integration} account",
-                hint="Add the person to the job in the ATS by hand.",
-            )
-        self._open_job(job_id)
+        account = self._for_applications(
+            job_id,
+            candidates=False,
+            cannot="add candidates to jobs",
+            hint="Add the person to the job in the ATS by hand.",
+        )
         application = self._apply(candidate_id, job_id, stage_id, None, account)
         return CreatedApplication(
             candidate_id=candidate_id,
@@ -867,14 +861,11 @@ class MergeAdapter(NoSyncBack):
             raise NotSupported(
                 SPEC.label, "this install has no Merge webhook signature key", hint=WEBHOOK_KEY_HINT
             )
-        given = next((v for k, v in headers.items() if k.lower() == WEBHOOK_SIGNATURE_HEADER.lower()), "")
+        given = header(headers, WEBHOOK_SIGNATURE_HEADER) or ""
         expected = _signature(self._webhook_secret, body)
-        if not given or not hmac.compare_digest(expected, given.strip().rstrip("=")):
+        if not given or not signature_matches(given.strip().rstrip("="), expected):
             raise WebhookRejected(SPEC.label, "a webhook delivery came without a valid Merge signature")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise WebhookRejected(SPEC.label, "a signed webhook delivery is not JSON") from None
+        payload = json_body(SPEC.label, body, not_json="a signed webhook delivery is not JSON")
         hook = payload.get("hook") if isinstance(payload, Mapping) else None
         data = payload.get("data") if isinstance(payload, Mapping) else None
         if not isinstance(hook, Mapping) or not isinstance(hook.get("event"), str):
@@ -884,7 +875,7 @@ class MergeAdapter(NoSyncBack):
             return []
         if not self._about_this_account(payload.get("linked_account")):
             return []
-        delivery = hashlib.sha256(body).hexdigest()[:32]
+        delivery = body_digest(body)[:32]
         if model == "candidate":
             return [WebhookEvent(delivery, hook["event"], candidate_id=str(data["id"]))]
         candidate = str(data["candidate"]) if data.get("candidate") else None
@@ -1054,6 +1045,19 @@ class MergeAdapter(NoSyncBack):
             )
         return account
 
+    def _for_applications(self, job_id: str, *, candidates: bool, cannot: str, hint: str) -> LinkedAccount:
+        """Return the linked account for a write that adds an application on `job_id` (and, with `candidates`,
+        creates the candidate first), refusing before anything is written: `NotSupported` ("Merge cannot
+        <cannot> in this <ATS> account", with `hint`) where the account takes no applications, and NotFound
+        where the job is not open."""
+        account = self._for_writes(applications=True, candidates=candidates)
+        if not account.creates_applications:
+            raise NotSupported(
+                SPEC.label, f"Merge cannot {cannot} in this {account.integration} account", hint=hint
+            )
+        self._open_job(job_id)
+        return account
+
     def _checked_remote_user(self, account: LinkedAccount) -> str | None:
         """Return who exports act as; refuse a missing remote user the ATS needs, or an unknown or disabled one."""
         if not self._remote_user_id:
@@ -1174,8 +1178,7 @@ class MergeAdapter(NoSyncBack):
 
 def _signature(secret: str, body: bytes) -> str:
     """Return Merge's signature of `body`: base64url HMAC-SHA256 under the webhook's key, without padding."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return base64.urlsafe_b64encode(hmac_sha256(secret, body)).decode().rstrip("=")
 
 
 def _created(candidate: Mapping[str, Any], application: Mapping[str, Any] | None) -> CreatedApplication:

@@ -8,9 +8,6 @@ update-candidate, webhook-subscriptions, candidate-events).
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import json
 import logging
 import re
 import time
@@ -59,6 +56,8 @@ from ats.types import (
     WithdrawAction,
     Withdrawn,
 )
+from ats.values import phone_digits, utc_stamp
+from ats.webhook_checks import body_digest, capped_body, header, hmac_sha256, json_object, signature_matches
 from core.ttl import TtlMemory
 from core.vocabulary import Vendor
 
@@ -395,16 +394,6 @@ def _single(response: httpx.Response, key: str) -> Mapping[str, Any]:
     return body if isinstance(body, Mapping) else {}
 
 
-def _utc_stamp(value: Any) -> str | None:
-    """Return a Workable timestamp as ISO 8601 UTC ("…Z"), or None when missing or unreadable."""
-    moment = _instant(value) if isinstance(value, str) else None
-    if moment is None:
-        return None
-    moment = moment.astimezone(UTC)
-    spec = "milliseconds" if moment.microsecond else "seconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
-
-
 def _stage_key(value: Any) -> str:
     return str(value or "").strip().casefold()
 
@@ -422,7 +411,7 @@ def _to_status(item: Mapping[str, Any], stages: Mapping[str, Mapping[str, Any]])
     and a sourced-stage candidate is a prospect.
     """
     candidate_id = str(item["id"])
-    updated_at = _utc_stamp(item.get("updated_at"))
+    updated_at = utc_stamp(item.get("updated_at"))
     record_url = str(item["profile_url"]) if item.get("profile_url") else None
     job = item.get("job")
     if not isinstance(job, Mapping) or not job.get("shortcode"):
@@ -454,27 +443,6 @@ def _to_status(item: Mapping[str, Any], stages: Mapping[str, Mapping[str, Any]])
         updated_at=updated_at,
         record_url=record_url,
     )
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    # HTTP header names are case-insensitive; the receiver may hand them over in any case.
-    return next((str(v) for k, v in headers.items() if str(k).lower() == name), None)
-
-
-def _webhook_json(body: bytes) -> Mapping[str, Any]:
-    """Return a verified body's JSON object, or raise WebhookRejected (never KeyError/ValueError)."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise WebhookRejected(SPEC.label, "sent a webhook body that is not JSON") from None
-    if not isinstance(payload, Mapping):
-        raise WebhookRejected(SPEC.label, "sent a webhook body that is not a JSON object")
-    return payload
-
-
-def _digits(phone: str) -> str:
-    # "+1 (555) 010-0000" and "15550100000" are the same number for deciding whether to send it again.
-    return "".join(ch for ch in phone if ch.isdigit())
 
 
 def _talent_pool_refused(classify: Classifier) -> Classifier:
@@ -823,20 +791,15 @@ class WorkableAdapter(NoSyncBack):
         timestamp, so staleness cannot be judged; replays are idempotent by `delivery_id`. Bodies over
         `MAX_WEBHOOK_BYTES` are refused unread; employee events give nothing.
         """
-        if not isinstance(body, bytes | bytearray) or len(body) > MAX_WEBHOOK_BYTES:
-            raise WebhookRejected(SPEC.label, f"sent a webhook body over {MAX_WEBHOOK_BYTES:,} bytes")
-        body = bytes(body)
-        signature = _header(headers, SIGNATURE_HEADER)
+        body = capped_body(SPEC.label, body, limit=MAX_WEBHOOK_BYTES)
+        signature = header(headers, SIGNATURE_HEADER)
         if not signature:
             raise WebhookRejected(SPEC.label, "sent a webhook without an X-Workable-Signature header")
-        digest = hmac.new(self._signing_key.encode(), body, hashlib.sha256).digest()
-        sent = signature.strip().encode("utf-8", "replace")
-        # Both compared, so the time taken does not tell which encoding was close.
-        hex_ok = hmac.compare_digest(sent, digest.hex().encode())
-        base64_ok = hmac.compare_digest(sent, base64.b64encode(digest))
-        if not (hex_ok or base64_ok):
+        digest = hmac_sha256(self._signing_key, body)
+        # Hex or base64: the page names no encoding (`SIGNATURE_HEADER`).
+        if not signature_matches(signature.strip(), digest.hex(), base64.b64encode(digest).decode()):
             raise WebhookRejected(SPEC.label, "sent a webhook whose X-Workable-Signature does not match")
-        return self._webhook_events(_webhook_json(body), body)
+        return self._webhook_events(json_object(SPEC.label, body), body)
 
     def _webhook_events(self, payload: Mapping[str, Any], body: bytes) -> list[WebhookEvent]:
         event, resource = payload.get("event_type"), payload.get("resource_type")
@@ -854,7 +817,7 @@ class WorkableAdapter(NoSyncBack):
         elif isinstance(data.get("updated_at"), str):
             delivery_id = f"workable:{kind}:{data['id']}:{data['updated_at']}"
         else:
-            delivery_id = "workable:" + hashlib.sha256(body).hexdigest()
+            delivery_id = "workable:" + body_digest(body)
         if kind == "candidate_deleted":
             return [WebhookEvent(delivery_id, kind, str(data["id"]))]
         try:
@@ -915,7 +878,7 @@ class WorkableAdapter(NoSyncBack):
         changes: dict[str, str] = {}
         if wanted and not current:
             changes["email"] = wanted[0]
-        if phone and phone.strip() and _digits(phone) != _digits(str(item.get("phone") or "")):
+        if phone and phone.strip() and phone_digits(phone) != phone_digits(str(item.get("phone") or "")):
             changes["phone"] = phone.strip()
         if changes:
             # Setting the same values again changes nothing, so a timed-out PATCH may be retried.

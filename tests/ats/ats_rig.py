@@ -8,15 +8,20 @@ exist yet) are skipped, never failed.
 from __future__ import annotations
 
 import functools
+import json
 import ssl
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
+import httpx
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 from ats import registry
 from ats.base import AtsAdapter, RateBudget
@@ -24,7 +29,7 @@ from ats.budgets import NullBudget, SharedBudgets
 from ats.http import HttpOptions
 from ats.registry import spec_of
 from ats.spec import VendorLimit
-from ats.types import EmailAddress, NewCandidate
+from ats.types import EmailAddress, NewCandidate, RecordStatus
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.merge import DEMO_API_KEY as MERGE_API_KEY
@@ -192,6 +197,16 @@ class VendorRig:
         return adapter
 
 
+class HandClock:
+    """A clock moved by hand (`clock.at += seconds`), for an emulator's `clock` and an adapter's `now`."""
+
+    def __init__(self) -> None:
+        self.at = time.time()
+
+    def __call__(self) -> float:
+        return self.at
+
+
 def memory_budget(vendor: Vendor, limit: VendorLimit) -> RateBudget:
     """Return an in-process budget of `limit` for one connection of `vendor`, from the app's one budget factory."""
     return SharedBudgets(None, limits={vendor: limit}).for_connection(1, vendor)
@@ -230,45 +245,115 @@ def person(email: str = "new.person@example.org", **overrides: Any) -> NewCandid
     return NewCandidate(**(values | overrides))
 
 
+class Received(NamedTuple):
+    """One POST the receiver got: its headers as sent (names in the sender's case) and its raw body.
+
+    A tuple, so `adapter.read_webhook(*delivery)` reads it as the app's endpoint would.
+    """
+
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """Return the body's JSON (raises for a body that is not JSON)."""
+        return json.loads(self.body)
+
+    def has(self, **fields: Any) -> bool:
+        """Return True when the body is a JSON object holding each of `fields` with that value."""
+        try:
+            payload = json.loads(self.body)
+        except ValueError:
+            return False
+        return isinstance(payload, dict) and all(payload.get(k) == v for k, v in fields.items())
+
+
 @dataclass
 class WebhookReceiver:
-    """A loopback endpoint that answers 200 to every POST and keeps each one's headers and raw body."""
+    """A loopback endpoint standing in for the app's webhook URL: keeps every POST and answers the `statuses`
+    given in turn, then 200 (a failing answer makes a vendor retry)."""
 
     url: str
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[tuple[dict[str, str], bytes]]:
-        """Block until `count` deliveries arrived (fail after `timeout`); return them all."""
+    def wait_for(self, count: int = 1, timeout: float = 10.0, **fields: Any) -> list[Received]:
+        """Block until `count` deliveries arrived whose JSON body holds `fields` (any delivery when none are
+        given); return them all (fail after `timeout`)."""
         with self._arrived:
-            if not self._arrived.wait_for(lambda: len(self.received) >= count, timeout):
-                pytest.fail(f"{count} webhook deliveries expected, {len(self.received)} arrived")
-            return list(self.received)
+            if not self._arrived.wait_for(lambda: len(self.of(**fields)) >= count, timeout):
+                pytest.fail(
+                    f"{count} webhook deliveries {fields or ''} expected, {len(self.of(**fields))} arrived"
+                )
+            return self.of(**fields)
+
+    def of(self, **fields: Any) -> list[Received]:
+        """Return the deliveries so far whose JSON body holds `fields` (all of them when none are given)."""
+        with self._arrived:
+            return [r for r in self.received if r.has(**fields)] if fields else list(self.received)
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[WebhookReceiver]:
-    """Serve a `WebhookReceiver` on 127.0.0.1 (a free port) while the block runs."""
+def webhook_receiver(statuses: Sequence[int] = ()) -> Iterator[WebhookReceiver]:
+    """Serve a `WebhookReceiver` on 127.0.0.1 (a free port) while the block runs; it answers `statuses` in turn,
+    then 200."""
     receiver: WebhookReceiver
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
+            with receiver._arrived:
+                receiver.received.append(Received(dict(self.headers.items()), body))
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                receiver._arrived.notify_all()
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            with receiver._arrived:
-                receiver.received.append((dict(self.headers.items()), body))
-                receiver._arrived.notify_all()
 
         def log_message(self, format: str, *args: Any) -> None:
             """Keep the stdlib's request lines out of test output."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_address[1]}/ats/webhooks")
+    server.daemon_threads = True
+    url = f"http://127.0.0.1:{server.server_address[1]}/ats/webhooks"
+    receiver = WebhookReceiver(url, list(statuses))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         yield receiver
     finally:
         server.shutdown()
         server.server_close()
+
+
+def paste_webhook(rig: VendorRig, url: str, secret: str) -> None:
+    """Do what an admin does in the vendor's settings where its API cannot register webhooks: paste the app's
+    URL and secret (every event), through the emulator's `POST /_emulator/webhooks`."""
+    pasted = {"url": url, "secret": secret}
+    httpx.post(f"{rig.emulator.url}/_emulator/webhooks", json=pasted).raise_for_status()
+
+
+def move(emulator: Emulator, record_id: str, **change: Any) -> dict[str, Any]:
+    """Move an application (Workable: a candidate) as a recruiter would in the ATS, through the emulator's
+    control endpoint over HTTP (`POST /_emulator/move`: `stage_id`, `status`, `reason`)."""
+    response = httpx.post(f"{emulator.url}/_emulator/move", json={"application_id": record_id, **change})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def all_statuses(adapter: AtsAdapter, since: str | None) -> tuple[list[RecordStatus], str | None]:
+    """Return every status `iter_status_pages(since)` lists, and the cursor of its last page."""
+    statuses: list[RecordStatus] = []
+    cursor = since
+    for page in adapter.iter_status_pages(since):
+        statuses.extend(page.statuses)
+        cursor = page.cursor
+    return statuses, cursor
+
+
+#: Settings and payloads for fuzzing what a signed delivery may carry: deterministic, at most 150 examples.
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from ats_rig import VendorRig, open_rig
+from ats_rig import HandClock, VendorRig, WebhookReceiver, open_rig, webhook_receiver
 
 from core.vocabulary import Vendor
 
@@ -30,3 +30,16 @@ def make_rig() -> Iterator[Callable[..., VendorRig]]:
     yield make
     for generator in stack:
         generator.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """Yield a loopback webhook receiver that answers 200 to every delivery (ats_rig.webhook_receiver)."""
+    with webhook_receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def clock() -> HandClock:
+    """Return a clock the test moves by hand (`clock.at += seconds`)."""
+    return HandClock()

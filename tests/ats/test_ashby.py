@@ -99,17 +99,22 @@ def spec_errors(spec: tuple[OpenAPI, Mapping[str, Any]], method: str, path: str,
     return problems
 
 
+def assert_within_spec(spec: tuple[OpenAPI, Mapping[str, Any]], emu: AshbyEmulator) -> None:
+    """Fail if any request in `emu`'s log broke the published spec, naming each with what is wrong."""
+    bad = {
+        f"{r.method} {r.path} {json.dumps(r.json)}": errors
+        for r in emu.requests()
+        if (errors := spec_errors(spec, r.method, r.path, r.json))
+    }
+    assert not bad, f"requests outside ashby-openapi.yml: {bad}"
+
+
 @pytest.fixture
 def emulator(ashby_spec: tuple[OpenAPI, Mapping[str, Any]]) -> Iterator[AshbyEmulator]:
     """Serve a seeded Ashby; afterwards, fail if any request the adapter sent broke the published spec."""
     with AshbyEmulator(seed=load_seed(Vendor.ASHBY)) as emu:
         yield emu
-        bad = {
-            f"{r.method} {r.path} {json.dumps(r.json)}": errors
-            for r in emu.requests()
-            if (errors := spec_errors(ashby_spec, r.method, r.path, r.json))
-        }
-        assert not bad, f"requests outside ashby-openapi.yml: {bad}"
+        assert_within_spec(ashby_spec, emu)
 
 
 def make_adapter(emu: AshbyEmulator, **secrets: str) -> AshbyAdapter:

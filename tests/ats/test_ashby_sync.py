@@ -6,8 +6,8 @@ their registration, and corrected contact details.
 - `Ashby-Signature: sha256=<hex HMAC-SHA256 of the body>`: https://developers.ashbyhq.com/docs/authenticating-webhooks
 - retries of failed deliveries: https://developers.ashbyhq.com/docs/retries
 
-A person's moves come through the emulator's `POST /_emulator/move`; webhooks go to `WebhookReceiver`, a plain
-http.server on 127.0.0.1:0 that keeps the headers and raw body of every POST.
+A person's moves come through the emulator's `POST /_emulator/move`; webhooks go to ats_rig's
+`WebhookReceiver`, a plain http.server on 127.0.0.1:0 that keeps the headers and raw body of every POST.
 """
 
 from __future__ import annotations
@@ -15,113 +15,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import httpx
 import pytest
-from ats_rig import VendorRig, person
-from hypothesis import HealthCheck, given, settings
+from ats_rig import FUZZ, JSONISH, VendorRig, WebhookReceiver, all_statuses, move, person, webhook_receiver
+from hypothesis import given
 from hypothesis import strategies as st
 from openapi_core import OpenAPI
-from test_ashby import ashby_spec, spec_errors  # noqa: F401 (ashby_spec is a fixture)
+from test_ashby import ashby_spec, assert_within_spec  # noqa: F401 (ashby_spec is a fixture)
 
 from ats.ashby import MAX_WEBHOOK_BYTES, REGISTERED_WEBHOOKS, SPEC, AshbyAdapter
 from ats.errors import NotFound, WebhookRejected
-from ats.types import AtsStatus, CreatedRecord, EmailAddress, RecordStatus
+from ats.types import AtsStatus, CreatedRecord, EmailAddress
 from core.vocabulary import EmailType, Vendor
-from devkit.ats.ashby import AshbyEmulator
 
 BACKEND_JOB = "fe44a7d3-3d51-5f03-9423-c02b9707a62b"
 RECRUITER_SCREEN = "08e3a97b-9b23-5b74-8564-ef4c7b067338"
 TECHNICAL_INTERVIEW = "d2d7d8f7-016a-5b27-8b84-0fcd79bfa854"
 SECRET = "whsec-ashby-connection-7"
-
-
-# --- a webhook receiver -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Received:
-    """One POST the receiver got: lower-cased headers and the raw body."""
-
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-class WebhookReceiver:
-    """A loopback HTTP server standing in for the app's webhook endpoint; answers `statuses` in turn (then 200)."""
-
-    def __init__(self, statuses: Sequence[int] = ()) -> None:
-        self.received: list[Received] = []
-        self._statuses = list(statuses)
-        self._cond = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver._cond:
-                    receiver.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
-                    status = receiver._statuses.pop(0) if receiver._statuses else 200
-                    receiver._cond.notify_all()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/ats/webhooks/test/1"
-
-    def wait_for(self, predicate: Callable[[list[Received]], bool], timeout: float = 10.0) -> list[Received]:
-        """Block until `predicate(received)` holds (or fail after `timeout`); return what was received."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not predicate(self.received):
-                left = deadline - time.monotonic()
-                assert left > 0, f"webhooks not received in time: {[r.body[:80] for r in self.received]}"
-                self._cond.wait(left)
-            return list(self.received)
-
-    def of(self, key: str, value: str) -> list[Received]:
-        """Return the bodies whose JSON `key` is `value`."""
-        with self._cond:
-            return [r for r in self.received if _json_field(r.body, key) == value]
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-def _json_field(body: bytes, key: str) -> Any:
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return None
-    return payload.get(key) if isinstance(payload, dict) else None
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.close()
 
 
 # --- rig -----------------------------------------------------------------------------------------------
@@ -135,12 +48,7 @@ def rig(
     """Serve a seeded Ashby; afterwards, fail if any request broke the published spec."""
     built = make_rig(Vendor.ASHBY)
     yield built
-    bad = {
-        f"{r.method} {r.path} {json.dumps(r.json)}": errors
-        for r in built.emulator.requests()
-        if (errors := spec_errors(ashby_spec, r.method, r.path, r.json))
-    }
-    assert not bad, f"requests outside ashby-openapi.yml: {bad}"
+    assert_within_spec(ashby_spec, built.emulator)
 
 
 def sync_adapter(rig: VendorRig, **fields: str) -> AshbyAdapter:
@@ -149,27 +57,11 @@ def sync_adapter(rig: VendorRig, **fields: str) -> AshbyAdapter:
     return adapter
 
 
-def move(emu: AshbyEmulator, application_id: str, **change: Any) -> dict[str, Any]:
-    """A recruiter moving the application in Ashby (the emulator's control endpoint, over HTTP)."""
-    response = httpx.post(f"{emu.url}/_emulator/move", json={"application_id": application_id, **change})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def exported(adapter: AshbyAdapter, email: str = "new.person@example.org") -> CreatedRecord:
     created = adapter.create_applicant(person(email), job_id=BACKEND_JOB, stage_id=RECRUITER_SCREEN)
     return CreatedRecord(
         created.candidate_id, created.application_id, BACKEND_JOB, prospect=False, stage_id=RECRUITER_SCREEN
     )
-
-
-def all_statuses(adapter: AshbyAdapter, since: str | None) -> tuple[list[RecordStatus], str | None]:
-    statuses: list[RecordStatus] = []
-    cursor = since
-    for page in adapter.iter_status_pages(since):
-        statuses.extend(page.statuses)
-        cursor = page.cursor
-    return statuses, cursor
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
@@ -316,15 +208,13 @@ def test_registered_webhooks_deliver_a_move_that_read_webhook_verifies(
     assert sorted((h["webhookType"], h["requestUrl"], h["secretToken"]) for h in hooks) == sorted(
         (kind, receiver.url, SECRET) for kind in REGISTERED_WEBHOOKS
     )
-    pings = receiver.wait_for(lambda got: len(got) >= 3)
+    pings = receiver.wait_for(3)
     assert all(adapter.read_webhook(p.headers, p.body) == [] for p in pings)  # pings announce nothing
 
     move(rig.emulator, str(record.application_id), status="rejected", reason="Too inexperienced")
 
-    (delivery,) = receiver.wait_for(
-        lambda got: any(_json_field(r.body, "action") == "applicationUpdate" for r in got)
-    )[-1:]
-    assert delivery.headers["ashby-signature"].startswith("sha256=")
+    delivery = receiver.wait_for(action="applicationUpdate")[-1]
+    assert delivery.headers["Ashby-Signature"].startswith("sha256=")
     (event,) = adapter.read_webhook(delivery.headers, delivery.body)
     assert (event.kind, event.candidate_id, event.application_id) == (
         "applicationUpdate",
@@ -338,7 +228,7 @@ def test_registered_webhooks_deliver_a_move_that_read_webhook_verifies(
         "Archived",
     )
     # Only the registered type reaches the URL: the stage-change and hire webhooks are not asked for.
-    assert receiver.of("action", "candidateStageChange") == []
+    assert receiver.of(action="candidateStageChange") == []
 
 
 def test_read_webhook_rejects_a_wrong_secret_a_tampered_body_and_a_missing_signature(
@@ -348,8 +238,7 @@ def test_read_webhook_rejects_a_wrong_secret_a_tampered_body_and_a_missing_signa
     record = exported(adapter)
     adapter.register_webhooks(receiver.url)
     move(rig.emulator, str(record.application_id), stage_id=TECHNICAL_INTERVIEW)
-    got = receiver.wait_for(lambda got: bool(receiver.of("action", "applicationUpdate")))
-    delivery = next(r for r in got if _json_field(r.body, "action") == "applicationUpdate")
+    delivery = receiver.wait_for(action="applicationUpdate")[0]
 
     wrong = rig.adapter(secrets={"webhook_secret": "another-connections-secret"})
     with pytest.raises(WebhookRejected, match="does not match"):
@@ -357,49 +246,43 @@ def test_read_webhook_rejects_a_wrong_secret_a_tampered_body_and_a_missing_signa
     tampered = delivery.body.replace(b"Technical Interview", b"Offer Accepted!!!!!")
     with pytest.raises(WebhookRejected, match="does not match"):
         adapter.read_webhook(delivery.headers, tampered)
-    unsigned = {k: v for k, v in delivery.headers.items() if k != "ashby-signature"}
+    unsigned = {k: v for k, v in delivery.headers.items() if k != "Ashby-Signature"}
     with pytest.raises(WebhookRejected, match="without an Ashby-Signature"):
         adapter.read_webhook(unsigned, delivery.body)
     no_secret = rig.adapter()
     with pytest.raises(WebhookRejected, match="no webhook secret"):
         no_secret.read_webhook(delivery.headers, delivery.body)
     # The header's name is case-insensitive; the value is checked as sent.
-    upper = {"ASHBY-SIGNATURE": delivery.headers["ashby-signature"]}
-    assert len(adapter.read_webhook(upper, delivery.body)) == 1
+    for name in ("ASHBY-SIGNATURE", "ashby-signature"):
+        assert len(adapter.read_webhook({name: delivery.headers["Ashby-Signature"]}, delivery.body)) == 1
 
 
 def test_a_redelivery_has_the_same_delivery_id(rig: VendorRig) -> None:
-    receiver = WebhookReceiver(statuses=[200, 200, 200, 503])  # 3 pings, then the first try of the move fails
-    try:
+    # 3 pings, then the first try of the move fails.
+    with webhook_receiver(statuses=[200, 200, 200, 503]) as receiver:
         adapter = sync_adapter(rig)
         record = exported(adapter)
         adapter.register_webhooks(receiver.url)
-        receiver.wait_for(lambda got: len(got) >= 3)
+        receiver.wait_for(3)
 
         move(rig.emulator, str(record.application_id), stage_id=TECHNICAL_INTERVIEW)
 
-        got = receiver.wait_for(lambda got: len(receiver.of("action", "applicationUpdate")) >= 2)
-        first, again = [r for r in got if _json_field(r.body, "action") == "applicationUpdate"][:2]
+        first, again = receiver.wait_for(2, action="applicationUpdate")[:2]
         ids = {e.delivery_id for r in (first, again) for e in adapter.read_webhook(r.headers, r.body)}
         assert len(ids) == 1
         deliveries = rig.emulator.webhooks.wait_for(5)  # 3 pings and 2 tries, as the emulator recorded them
         assert [d.status for d in deliveries if d.event == "applicationUpdate"][:2] == [503, 200]
-    finally:
-        receiver.close()
 
 
 def test_a_rejected_delivery_is_not_retried(rig: VendorRig) -> None:
-    receiver = WebhookReceiver(statuses=[200, 200, 200, 401])  # "401 Unauthorized" is not retried
-    try:
+    with webhook_receiver(statuses=[200, 200, 200, 401]) as receiver:  # "401 Unauthorized" is not retried
         adapter = sync_adapter(rig)
         record = exported(adapter)
         adapter.register_webhooks(receiver.url)
         move(rig.emulator, str(record.application_id), stage_id=TECHNICAL_INTERVIEW)
-        receiver.wait_for(lambda got: bool(receiver.of("action", "applicationUpdate")))
+        receiver.wait_for(action="applicationUpdate")
         time.sleep(0.5)  # longer than the emulator's first retry delay (0.1 s)
-        assert len(receiver.of("action", "applicationUpdate")) == 1
-    finally:
-        receiver.close()
+        assert len(receiver.of(action="applicationUpdate")) == 1
 
 
 def test_registering_twice_keeps_one_registration_per_type(rig: VendorRig, receiver: WebhookReceiver) -> None:
@@ -512,14 +395,6 @@ def test_a_body_over_one_megabyte_is_refused_before_it_is_read(rig: VendorRig) -
         adapter.read_webhook(signed(b'{"action": "ping", "data": {}}'), b'{"action": "ping", "data": {}}')
         == []
     )
-
-
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-JSONISH = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
-    max_leaves=12,
-)
 
 
 @FUZZ

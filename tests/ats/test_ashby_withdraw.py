@@ -7,7 +7,6 @@ test_ashby.py.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from ats_rig import VendorRig, person
 from openapi_core import OpenAPI
-from test_ashby import ashby_spec, spec_errors  # noqa: F401 (ashby_spec is a fixture)
+from test_ashby import ashby_spec, assert_within_spec  # noqa: F401 (ashby_spec is a fixture)
 
 from ats.ashby import SPEC, _reason_rank
 from ats.errors import ChangedSince, NotFound, NotSupported
@@ -41,12 +40,7 @@ def rig(
     """Serve a seeded Ashby; afterwards, fail if any request broke the published spec."""
     built = make_rig(Vendor.ASHBY)
     yield built
-    bad = {
-        f"{r.method} {r.path} {json.dumps(r.json)}": errors
-        for r in built.emulator.requests()
-        if (errors := spec_errors(ashby_spec, r.method, r.path, r.json))
-    }
-    assert not bad, f"requests outside ashby-openapi.yml: {bad}"
+    assert_within_spec(ashby_spec, built.emulator)
 
 
 def as_person(emu: AshbyEmulator, action: str, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,11 +15,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 
-import httpx
 import pytest
-from ats_rig import VendorRig, WebhookReceiver, person, webhook_receiver
+from ats_rig import VendorRig, WebhookReceiver, paste_webhook, person
 
 from ats.errors import NotFound, ValidationFailed, WebhookRejected
 from ats.types import AtsStatus, CreatedRecord, EmailAddress
@@ -38,12 +36,10 @@ def gh(make_rig) -> VendorRig:
 
 
 @pytest.fixture
-def receiver(gh: VendorRig) -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as running:
-        # What an admin does in Dev Center → Web Hooks: the URL and the Secret Key (every event here).
-        pasted = {"url": running.url, "secret": SECRET}
-        httpx.post(f"{gh.emulator.url}/_emulator/webhooks", json=pasted).raise_for_status()
-        yield running
+def receiver(receiver: WebhookReceiver, gh: VendorRig) -> WebhookReceiver:
+    """The conftest's receiver, set up as an admin does in Dev Center → Web Hooks: its URL and the Secret Key."""
+    paste_webhook(gh, receiver.url, SECRET)
+    return receiver
 
 
 def _adapter(gh: VendorRig, secret: str = SECRET):

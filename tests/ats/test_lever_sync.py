@@ -16,11 +16,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 
-import httpx
 import pytest
-from ats_rig import VendorRig, WebhookReceiver, person, webhook_receiver
+from ats_rig import VendorRig, WebhookReceiver, paste_webhook, person
 
 from ats.errors import NotFound, WebhookRejected
 from ats.types import AtsStatus, CreatedRecord, EmailAddress
@@ -39,12 +37,11 @@ def lever(make_rig) -> VendorRig:
 
 
 @pytest.fixture
-def receiver(lever: VendorRig) -> Iterator[WebhookReceiver]:
-    with webhook_receiver() as running:
-        # A Super Admin turning the webhooks on in Settings; the secret stands for the token Lever shows.
-        pasted = {"url": running.url, "secret": TOKEN}
-        httpx.post(f"{lever.emulator.url}/_emulator/webhooks", json=pasted).raise_for_status()
-        yield running
+def receiver(receiver: WebhookReceiver, lever: VendorRig) -> WebhookReceiver:
+    """The conftest's receiver, set up as a Super Admin turns the webhooks on in Settings (the secret stands
+    for the token Lever shows)."""
+    paste_webhook(lever, receiver.url, TOKEN)
+    return receiver
 
 
 def _adapter(lever: VendorRig, secret: str = TOKEN):

@@ -8,13 +8,12 @@ model field Merge would ignore is recorded as a warning, which the fixture requi
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from ats_rig import fast_options, person
+from ats_rig import HandClock, fast_options, person
 
 from ats import registry
 from ats.base import ConnectionConfig
@@ -42,24 +41,10 @@ RELINK = "merge-demo-relink-token"
 RILEY = "6bd4e1f0-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
 
 
-class Clock:
-    """The emulator's clock, moved by hand (visibility of new records)."""
-
-    def __init__(self) -> None:
-        self.at = time.time()
-
-    def __call__(self) -> float:
-        return self.at
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emulator(clock: Clock) -> Iterator[MergeEmulator]:
-    """Serve the demo seed; afterwards no request may have drawn a warning (a field Merge would ignore)."""
+def emulator(clock: HandClock) -> Iterator[MergeEmulator]:
+    """Serve the demo seed on the test's clock (it decides when new records show); afterwards no request may
+    have drawn a warning (a field Merge would ignore)."""
     with MergeEmulator(seed=load_seed(Vendor.MERGE), clock=clock) as emu:
         yield emu
         assert emu.warnings == [], emu.warnings

@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
-from ats_rig import fast_options, person
+from ats_rig import HandClock, WebhookReceiver, fast_options, person
 
 from ats import registry
 from ats.budgets import NullBudget
@@ -27,61 +23,17 @@ OPEN_JOB = "178cd950-dfd0-52f5-9361-36827572e88d"
 WEBHOOK_KEY = "merge-webhook-signature-key"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = time.time()
-
-    def __call__(self) -> float:
-        return self.at
-
-
-class Receiver:
-    """A loopback endpoint that keeps what Merge's deliveries carried (headers and raw body)."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.arrived = threading.Event()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.received.append((dict(self.headers.items()), body))
-                owner.arrived.set()
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/merge"
-
-    def wait(self) -> tuple[dict[str, str], bytes]:
-        assert self.arrived.wait(10), "no delivery arrived"
-        return self.received[-1]
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def emulator(clock: Clock) -> Iterator[MergeEmulator]:
+def emulator(clock: HandClock) -> Iterator[MergeEmulator]:
     with MergeEmulator(seed=load_seed(Vendor.MERGE), clock=clock) as emu:
         yield emu
 
 
 @pytest.fixture
-def receiver(emulator: MergeEmulator) -> Iterator[Receiver]:
-    made = Receiver()
-    emulator.webhooks.register(WebhookTarget(made.url, WEBHOOK_KEY))
-    yield made
-    made.server.shutdown()
-    made.server.server_close()
+def receiver(receiver: WebhookReceiver, emulator: MergeEmulator) -> WebhookReceiver:
+    """The conftest's receiver, made the Merge organization's webhook (signed with `WEBHOOK_KEY`)."""
+    emulator.webhooks.register(WebhookTarget(receiver.url, WEBHOOK_KEY))
+    return receiver
 
 
 @pytest.fixture
@@ -135,7 +87,7 @@ def test_the_poll_lists_changed_applications_after_its_cursor(emulator, adapter,
 def test_a_signed_delivery_names_the_changed_application(emulator, adapter, receiver) -> None:
     record = exported(adapter, "hooked@example.org")
     emulator.move_application(str(record.application_id), stage_id=adapter.list_stages(OPEN_JOB)[3].id)
-    headers, body = receiver.wait()
+    headers, body = receiver.wait_for(1)[-1]
     (event,) = adapter.read_webhook(headers, body)
     assert (event.kind, event.application_id, event.candidate_id) == (
         "Application.changed",
@@ -149,6 +101,14 @@ def test_a_signed_delivery_names_the_changed_application(emulator, adapter, rece
         adapter.read_webhook(headers, body.replace(b"Application", b"Applicatiom"))
     with pytest.raises(WebhookRejected):
         adapter.read_webhook({}, body)
+    with pytest.raises(WebhookRejected):  # a header value that is not ASCII compares unequal, never raises
+        adapter.read_webhook({"X-Merge-Webhook-Signature": headers["X-Merge-Webhook-Signature"] + "é"}, body)
+
+
+def test_a_signed_body_nested_deeper_than_the_parser_goes_is_rejected_not_raised(adapter) -> None:
+    body = b"[" * 100_000
+    with pytest.raises(WebhookRejected, match="not JSON"):
+        adapter.read_webhook({"X-Merge-Webhook-Signature": signature(WEBHOOK_KEY, body)}, body)
 
 
 def test_deliveries_about_other_accounts_and_pings_yield_nothing(emulator, adapter) -> None:

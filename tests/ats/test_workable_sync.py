@@ -8,8 +8,7 @@ subscriptions, and corrected contact details.
   the payload keyed with the account token, in X-Workable-Signature)
 - contact details: https://workable.readme.io/reference/update-candidate
 
-A person's moves come through the emulator's `POST /_emulator/move`; webhooks go to the `WebhookReceiver` of
-test_ashby_sync.py.
+A person's moves come through the emulator's `POST /_emulator/move`; webhooks go to ats_rig's `WebhookReceiver`.
 """
 
 from __future__ import annotations
@@ -18,21 +17,28 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from ats_rig import VendorRig, person
-from hypothesis import HealthCheck, given, settings
+from ats_rig import (
+    FUZZ,
+    JSONISH,
+    Received,
+    VendorRig,
+    WebhookReceiver,
+    all_statuses,
+    move,
+    person,
+    webhook_receiver,
+)
+from hypothesis import given
 from hypothesis import strategies as st
-from test_ashby_sync import JSONISH, WebhookReceiver
 
 from ats.errors import NotFound, NotSupported, WebhookRejected
-from ats.types import AtsStatus, CreatedRecord, EmailAddress, RecordStatus
+from ats.types import AtsStatus, CreatedRecord, EmailAddress
 from ats.workable import MAX_WEBHOOK_BYTES, SPEC, SUBSCRIBED_EVENT, WorkableAdapter
 from core.vocabulary import EmailType, Vendor
-from devkit.ats.workable import DEMO_TOKEN, WorkableEmulator
+from devkit.ats.workable import DEMO_TOKEN
 
 JOB = "A1B2C3D4E5"
 
@@ -42,24 +48,10 @@ def wk(make_rig) -> VendorRig:
     return make_rig(Vendor.WORKABLE)
 
 
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.close()
-
-
 def adapter_of(rig: VendorRig, **secrets: str) -> WorkableAdapter:
     adapter = rig.adapter(secrets={"webhook_secret": "the-app-generated-secret", **secrets})
     assert isinstance(adapter, WorkableAdapter)
     return adapter
-
-
-def move(emu: WorkableEmulator, candidate_id: str, **change: Any) -> dict[str, Any]:
-    """A recruiter moving the candidate in Workable (the emulator's control endpoint, over HTTP)."""
-    response = httpx.post(f"{emu.url}/_emulator/move", json={"application_id": candidate_id, **change})
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def exported(
@@ -73,22 +65,12 @@ def stored(rig: VendorRig, candidate_id: str) -> dict[str, Any]:
     return next(c for c in rig.emulator.records("candidates") if c["id"] == candidate_id)
 
 
-def all_statuses(adapter: WorkableAdapter, since: str | None) -> tuple[list[RecordStatus], str | None]:
-    statuses: list[RecordStatus] = []
-    cursor = since
-    for page in adapter.iter_status_pages(since):
-        statuses.extend(page.statuses)
-        cursor = page.cursor
-    return statuses, cursor
-
-
 def signed(body: bytes, key: str = DEMO_TOKEN) -> dict[str, str]:
     return {"X-Workable-Signature": hmac.new(key.encode(), body, hashlib.sha256).hexdigest()}
 
 
-def moved_deliveries(receiver: WebhookReceiver, count: int = 1) -> list[Any]:
-    receiver.wait_for(lambda got: len(receiver.of("event_type", SUBSCRIBED_EVENT)) >= count)
-    return receiver.of("event_type", SUBSCRIBED_EVENT)
+def moved_deliveries(receiver: WebhookReceiver, count: int = 1) -> list[Received]:
+    return receiver.wait_for(count, event_type=SUBSCRIBED_EVENT)
 
 
 # --- capabilities and record_status --------------------------------------------------------------------
@@ -273,10 +255,8 @@ def test_read_webhook_rejects_another_token_a_tampered_body_and_a_missing_signat
 
 
 def test_a_replay_has_the_same_delivery_id(wk: VendorRig) -> None:
-    receiver = WebhookReceiver(
-        statuses=[500]
-    )  # "Response status should be 200 so that Workable won't … replay"
-    try:
+    # "Response status should be 200 so that Workable won't … replay"
+    with webhook_receiver(statuses=[500]) as receiver:
         adapter = adapter_of(wk)
         record = exported(adapter)
         adapter.register_webhooks(receiver.url)
@@ -288,8 +268,6 @@ def test_a_replay_has_the_same_delivery_id(wk: VendorRig) -> None:
         ids = {e.delivery_id for r in (first, again) for e in adapter.read_webhook(r.headers, r.body)}
         assert len(ids) == 1
         assert [d.status for d in wk.emulator.webhooks.wait_for(2)][:2] == [500, 200]
-    finally:
-        receiver.close()
 
 
 def test_registering_twice_keeps_one_subscription(wk: VendorRig, receiver: WebhookReceiver) -> None:
@@ -403,9 +381,6 @@ def test_a_body_over_one_megabyte_is_refused_before_it_is_read(wk: VendorRig) ->
     body = b'{"data": {"id": "x", "pad": "' + b"x" * MAX_WEBHOOK_BYTES + b'"}}'
     with pytest.raises(WebhookRejected, match="over 1,048,576 bytes"):
         adapter_of(wk).read_webhook(signed(body), body)
-
-
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 @FUZZ
