@@ -26,6 +26,12 @@ def spec_of(vendor: Vendor | str) -> VendorSpec:
     return ADAPTERS[Vendor(vendor)].spec
 
 
+def exclusion_only(vendor: Vendor | str, found: bool | None = None) -> bool:
+    """Return whether a connection can only exclude people: what its last job refresh `found` where that varies
+    per account (Merge's linked accounts), else the vendor's spec (BambooHR)."""
+    return found if found is not None else spec_of(vendor).capabilities.exclusion_only
+
+
 def create_adapter(
     config: ConnectionConfig, *, budget: RateBudget, http_options: HttpOptions | None = None
 ) -> AtsAdapter:

@@ -149,7 +149,11 @@ class JobCache:
             if connection is None:
                 return 0
             session.expunge(connection)
-        jobs = list(self._adapter_for(connection).iter_jobs())  # the slow part, outside any transaction
+        adapter = self._adapter_for(connection)
+        jobs = list(adapter.iter_jobs())  # the slow part, outside any transaction
+        # Per account where it varies (Merge reads its linked account's available actions): forms and views
+        # read this instead of the vendor's spec, without an ATS call of their own.
+        exclusion_only = adapter.capabilities.exclusion_only
         with unit_of_work(self._sessions) as session:
             current = ConnectionRepository(session, team_id).get_current()
             if current is None or current.id != connection.id:
@@ -170,6 +174,7 @@ class JobCache:
             for row in cached.values():
                 row.is_open = False
             current.jobs_refreshed_at = stamp
+            current.exclusion_only = exclusion_only
         log.info("Refreshed %d jobs for team %s", len(jobs), team_id)
         self._prefetch_stages(team_id, connection.id)
         return len(jobs)

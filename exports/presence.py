@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
+from ats.registry import exclusion_only
 from core.vocabulary import Vendor
 from exports.eligibility import load_facts, lookup_keys
 from exports.mirror import MirrorHit, first_hit, match_many
@@ -119,11 +119,11 @@ def presence(session: Session, team_id: str, candidate_ids: Sequence[int]) -> di
         records.setdefault(candidate_id, []).append(
             (ExportState(state), ats_id, url, search_id, search, activity)
         )
-    exclusion_only = spec_of(connection.vendor).capabilities.exclusion_only
+    only_excludes = exclusion_only(connection.vendor, connection.exclusion_only)
     found = {}
     for cid in ids:
         hit = first_hit(keys.get(cid, ()), hits)
-        found[cid] = _presence(connection.vendor, exclusion_only, hit, records.get(cid, []))
+        found[cid] = _presence(connection.vendor, only_excludes, hit, records.get(cid, []))
     return found
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
+from ats.registry import exclusion_only
 from exports.eligibility import count_new_eligible
 from exports.links import snapshot_of
 from storage.ats_records import AtsRecordRepository
@@ -125,7 +125,7 @@ class LinkReport:
 def link_reports(session: Session, team_id: str, *, search_name: str | None = None) -> list[LinkReport]:
     """Return a report for each link of the workspace (only the named search's when `search_name`)."""
     stmt = (
-        select(Link, Search.name, AtsConnection.vendor)
+        select(Link, Search.name, AtsConnection.vendor, AtsConnection.exclusion_only)
         .join(Search, Search.id == Link.search_id)
         .join(AtsConnection, AtsConnection.id == Link.connection_id)
         .where(Link.team_id == team_id, Search.team_id == team_id)
@@ -135,7 +135,7 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
         stmt = stmt.where(Search.name.ilike(search_name.strip()))
     exports = ExportRepository(session, team_id)
     reports = []
-    for link, name, vendor in session.execute(stmt):
+    for link, name, vendor, found_exclusion_only in session.execute(stmt):
         counts = exports.count_by_state(link.id)
         search_size = (
             session.scalar(
@@ -167,7 +167,14 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
                 stage_name=link.stage_name,
                 alert_channel=link.alert_channel,
                 interval_minutes=link.interval_minutes,
-                not_recorded=not_recorded(session, link, name, vendor, search_size - sum(counts.values())),
+                not_recorded=not_recorded(
+                    session,
+                    link,
+                    name,
+                    vendor,
+                    search_size - sum(counts.values()),
+                    only_excludes=exclusion_only(vendor, found_exclusion_only),
+                ),
                 funnel=AtsRecordRepository(session, team_id).funnel(link.id),
                 recent_moves=AtsRecordRepository(session, team_id).recent_moves(link.id),
             )
@@ -176,15 +183,14 @@ def link_reports(session: Session, team_id: str, *, search_name: str | None = No
 
 
 def not_recorded(
-    session: Session, link: Link, search_name: str, vendor: Any, unrecorded: int
+    session: Session, link: Link, search_name: str, vendor: Any, unrecorded: int, *, only_excludes: bool
 ) -> dict[NotRecorded, int]:
     """Say why `unrecorded` candidates of the link's search have no record: each is counted once."""
     if unrecorded <= 0:
         return {reason: 0 for reason in NotRecorded}
     snapshot = snapshot_of(link, search_name, vendor)
     eligible = count_new_eligible(session, snapshot)
-    exclusion_only = spec_of(vendor).capabilities.exclusion_only
-    seen_next = count_new_eligible(session, snapshot, in_mirror_only=True) if exclusion_only else eligible
+    seen_next = count_new_eligible(session, snapshot, in_mirror_only=True) if only_excludes else eligible
     return {
         NotRecorded.NOT_MATCHING: unrecorded - eligible,
         NotRecorded.NOT_IN_ATS: eligible - seen_next,

@@ -81,6 +81,9 @@ class AtsConnection(Timestamped, Base):
     mirror_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Two-way sync: the unguessable path part of this connection's webhook URL, and the poll's cursor.
     webhook_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # What the ATS behind the connection allows where it varies per account (Merge: the linked account's
+    # available actions), written by each job refresh; None: the vendor's spec says (`exclusion_only_of`).
+    exclusion_only: Mapped[bool | None] = mapped_column(Boolean)
     status_cursor: Mapped[str | None] = mapped_column(String(512))
     status_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     jobs_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
+from ats.registry import exclusion_only, spec_of
 from bot.features.alerts.views import Digest, DigestItem, RunFacts
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Alert, AtsConnection, Candidate, Export, Link, Search
@@ -47,7 +47,7 @@ def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Dig
         items=_items(session, alert.team_id, alert.link_id, entries[:max_listed]),
         reason=payload.get("reason") or payload.get("message") or payload.get("moves"),
         resolved=bool(payload.get("resolved")),
-        exclusion_only=bool(spec and spec.capabilities.exclusion_only),
+        exclusion_only=bool(connection and exclusion_only(connection.vendor, connection.exclusion_only)),
         run=_run_facts(alert, payload, bool(spec and spec.capabilities.withdraw)),
     )
 

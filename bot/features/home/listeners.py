@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
+from ats.registry import exclusion_only, spec_of
 from bot.deps import Deps
 from bot.errors import known_error_text
 from bot.features.admins.views import REFUSAL
@@ -131,7 +131,8 @@ def collect_home(session: Session, deps: Deps, team_id: str, *, notice: str | No
         failure_count=failure_count,
         held_back=held_back,
         held_back_count=held_back_count,
-        vendor_takes_exports=connection is None or not spec_of(connection.vendor).capabilities.exclusion_only,
+        vendor_takes_exports=connection is None
+        or not exclusion_only(connection.vendor, connection.exclusion_only),
         undelivered=undelivered,
         undelivered_count=undelivered_count,
         notice=notice,

@@ -336,7 +336,7 @@ def submit_link(
         ack(response_action="errors", errors={LinkIds.SEARCH_BLOCK: "No ATS is connected any more."})
         return
     values = view["state"]["values"]
-    supported = exports_supported(connection.vendor)
+    supported = exports_supported(connection)
     job = selected_job(values, session, connection)
     parsed = parse_link_form(values, base=base_draft(view), job=job, exports_supported=supported)
     if isinstance(parsed, dict):

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from ats.registry import spec_of
+from ats.registry import exclusion_only
 from bot.deps import Deps
 from bot.features.link.forms import EMAIL_TYPES, JobChoice, LinkDraft, StageChoice, draft_from_state
 from bot.features.link.ids import STATIC_SEARCH_LIMIT, LinkIds, LinkMeta
@@ -29,9 +29,10 @@ from storage.repositories import (
 )
 
 
-def exports_supported(vendor: Vendor) -> bool:
-    """Return False for exclusion-only vendors (BambooHR), whose form offers no job."""
-    return not spec_of(vendor).capabilities.exclusion_only
+def exports_supported(connection: AtsConnection) -> bool:
+    """Return False for exclusion-only connections (BambooHR; a Merge account whose ATS takes no candidates),
+    whose form offers no job."""
+    return not exclusion_only(connection.vendor, connection.exclusion_only)
 
 
 def job_choice(row: AtsJob) -> JobChoice:
@@ -111,7 +112,7 @@ def form_data(
         jobs_refreshing=deps.job_cache.is_refreshing(team_id) if refreshing is None else refreshing,
         now=deps.now(),
         interval_minutes=deps.services.settings.export_interval_minutes,
-        exports_supported=exports_supported(connection.vendor),
+        exports_supported=exports_supported(connection),
         notice=notice,
         problem=problem,
         preview=draft_preview(session, deps, connection, draft) if preview else None,
@@ -203,7 +204,7 @@ def save_link(
         and link.id is not None
         and not link.include_ats_candidates
         and draft.include_ats_candidates
-        and exports_supported(connection.vendor)
+        and exports_supported(connection)
     )
     if link is None:
         link = Link(search_id=search.id, created_by=user_id)
