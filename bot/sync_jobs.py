@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.features.export.live import redraw_stale
+from bot.slack_clients import clients_by_team
 from bot.wiring import Services
 from exports.engine import ExportEngine
 from exports.stage_digest import announce_stage_changes
@@ -45,6 +47,7 @@ def poll_statuses(services: Services, engine: ExportEngine) -> list[PollResult]:
     results = poll_all(services.sessions, engine.adapter_for)
     with unit_of_work(services.sessions) as session:  # webhooks' changes since the last poll, too
         announce_stage_changes(session)
+    redraw_stale(services.sessions, clients_by_team(services))
     for result in results:
         if result.changes or result.error:
             log.info(

@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.deps import Deps
+from bot.features.export.live import redraw_stale
 from bot.http_limits import WEBHOOK_PREFIX
+from bot.slack_clients import clients_by_team
 from sync.webhooks import MAX_BODY, read_back, receive
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,12 @@ def make_webhook_app(deps: Deps) -> Wsgi:
     """Return the WSGI app answering ATS webhook deliveries with `deps`' adapters and background pool."""
     sessions = deps.services.sessions
     engine = deps.exports
+    clients = clients_by_team(deps.services)
+
+    def follow_up(connection_id: int, to_read: list[int]) -> None:
+        if to_read:
+            read_back(sessions, adapter_for(connection_id), to_read)
+        redraw_stale(sessions, clients)  # the candidates' answers in Slack show where they are now
 
     def adapter_for(connection_id: int):  # the shared adapter: its rate budget covers the read-backs too
         assert engine is not None
@@ -53,9 +61,8 @@ def make_webhook_app(deps: Deps) -> Wsgi:
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         intake = receive(sessions, adapter_for, token, headers, body)
-        if intake.to_read and intake.connection_id is not None:
-            adapter = adapter_for(intake.connection_id)
-            deps.background.submit(read_back, sessions, adapter, intake.to_read)
+        if intake.connection_id is not None and (intake.to_read or intake.applied):
+            deps.background.submit(follow_up, intake.connection_id, intake.to_read)
         return _answer(start_response, intake.status, intake.message)
 
     return application

@@ -142,6 +142,7 @@ class AtsRecordRepository(Repository[AtsRecord]):
                 at=now,
             )
             self.session.add(change)
+            row.slack_stale = row.slack_ts is not None
         row.stage, row.stage_id, row.status, row.reason = seen.stage, seen.stage_id, seen.status, seen.reason
         row.activity_at = seen.activity_at or row.activity_at
         row.record_url = seen.record_url or row.record_url
@@ -149,6 +150,18 @@ class AtsRecordRepository(Repository[AtsRecord]):
         row.synced_at, row.source = now, source
         self.session.flush()
         return change
+
+    def remember_answer(self, export_id: int, channel: str, ts: str) -> None:
+        """Remember the Slack answer about an export, to redraw it as the candidate moves in the ATS."""
+        row = self.for_export(export_id)
+        if row is not None:
+            row.slack_channel, row.slack_ts, row.slack_stale = channel[:32], ts[:32], False
+
+    def stale_answers(self, *, limit: int = 100) -> list[AtsRecord]:
+        """Return records whose Slack answer is older than what the ATS says now."""
+        return list(
+            self.session.scalars(self.base_statement().where(AtsRecord.slack_stale.is_(True)).limit(limit))
+        )
 
     def funnel(self, link_id: int) -> list[tuple[str, str | None, int]]:
         """Return (status, stage, count) of a link's records, most first: the funnel App Home draws."""

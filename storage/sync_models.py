@@ -47,6 +47,11 @@ class AtsRecord(Base):
     activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     source: Mapped[str] = mapped_column(String(16), default="export")
+    # The Slack answer about this export (its thread reply), redrawn with where the candidate is now when
+    # `slack_stale` says a change came since it was drawn.
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    slack_stale: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class AtsRecordChange(Base):

@@ -42,6 +42,8 @@ class OutcomeView:
     ats_candidate_id: str | None = None
     linkedin_url: str | None = None
     export_id: int | None = None
+    #: Where the candidate stands in the ATS now ("Onsite", "Rejected: not a fit"), once two-way sync heard.
+    where_now: str | None = None
 
 
 def candidate_actions(
@@ -129,6 +131,8 @@ def outcome_blocks(o: OutcomeView) -> list[Block]:
     ref = CandidateRef(candidate_id=o.candidate_id, link_id=o.link_id)
     blocks: list[Block] = [section(outcome_text(o))]
     blocks[0].block_id = candidate_block_id(ref)
+    if o.where_now:
+        blocks.append(note(f"Now in {spec_of(o.vendor).label}: {escape(redact(o.where_now))}"))
     actions = candidate_actions(
         ref,
         export_id=o.export_id,

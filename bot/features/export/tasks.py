@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.metadata import Metadata
 from sqlalchemy import select
 
+from bot.features.export import live
 from bot.features.export.answers import (
     BulkProgress,
     OutcomeView,
@@ -158,7 +159,11 @@ def answer_outcome(
         return None
     shown = outcome_view(mine[0], link, name, linkedin)
     text = outcome_text(shown)
-    post(client, where, text, outcome_blocks(shown), candidate_metadata(candidate_id, link.link_id))
+    channel, ts = post(
+        client, where, text, outcome_blocks(shown), candidate_metadata(candidate_id, link.link_id)
+    )
+    if shown.export_id is not None:  # redrawn as the candidate moves in the ATS (two-way sync)
+        live.remember(deps.services.sessions, link.team_id, shown.export_id, channel, ts)
     if view_id:
         update_modal_quietly(client, view_id, notice_modal("Export to ATS", text))
     return shown.state
