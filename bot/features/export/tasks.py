@@ -45,6 +45,7 @@ from storage.db import unit_of_work
 from storage.enums import LinkMode
 from storage.models import Candidate, Export
 from storage.states import ExportState
+from sync.contact import push_contacts
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +244,10 @@ def email_added(
     where: ReplyTarget,
     note: str,
 ) -> ExportState | None:
-    """Hand a new email to the engine (Reachout → back in line) and export at once on automatic links."""
+    """Hand a new email to the engine (Reachout → back in line) and export at once on automatic links; a
+    candidate exported already gets the address added to their ATS record (two-way sync)."""
     deps.exports.candidate_updated(team_id, [candidate_id])
+    push_contacts(deps.exports.sessions, deps.exports.adapter_for, team_id, [candidate_id])
     ref = CandidateRef(candidate_id=candidate_id, link_id=link.link_id if link else None)
     automatic = link is not None and link.mode is LinkMode.AUTOMATIC
     blocks = [section(note)] if automatic else [section(note), candidate_actions(ref)]
