@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from ats.errors import VendorUnavailable
+from ats.registry import spec_of
 from ats.types import Job, Stage
 from bot.background import Background
 from bot.jobcache import JobCache
@@ -25,6 +26,8 @@ TEAM = "T0001"
 
 class FakeAdapter:
     """An ATS whose job listing can be held open or made to fail."""
+
+    capabilities = spec_of(Vendor.LEVER).capabilities  # what each refresh records about the connection
 
     def __init__(self) -> None:
         self.jobs = [Job("1", "Backend Engineer", "open", True), Job("2", "Designer", "open", True)]
