@@ -90,7 +90,8 @@ def read_csv(
             tally.row_lines += len(parts)
             yield start, FieldProblem("", f"cannot be read as CSV ({exc})")
             continue
-        if not any(v.strip() for v in values):
+        joined = "".join(values)
+        if not joined or joined.isspace():  # every value blank
             tally.blank += len(parts)
             continue
         tally.row_lines += len(parts)
@@ -100,8 +101,11 @@ def read_csv(
                 FieldProblem("", f"has {len(values)} values but the header names {len(header)} columns"),
             )
             continue
-        # A short row leaves its trailing columns empty (spreadsheets drop trailing separators).
-        yield start, dict(zip(header, values + [""] * (len(header) - len(values)), strict=True))
+        if len(values) < len(
+            header
+        ):  # a short row leaves its trailing columns empty (spreadsheets drop them)
+            values += [""] * (len(header) - len(values))
+        yield start, dict(zip(header, values, strict=True))
 
 
 def sniff_delimiter(header_line: str) -> str:

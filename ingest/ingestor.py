@@ -1,9 +1,10 @@
 """Upsert what the sourcing side sends — searches, candidates, emails, campaign responses — into a workspace.
 
-One `Ingestor` serves the file import and the ingest API. Candidates are matched within the workspace by
-the source's id, else by any of their (normalised) emails, else by their normalised LinkedIn URL, so the same
-person never becomes two. Writing the same data twice changes nothing: attributes are only assigned when
-their value differs, so no row is rewritten and no `updated_at` moves.
+One `Ingestor` serves the file import, the ingest API and the Slack forms that add a person. Candidates are
+matched within the workspace by the source's id, else by any of their (normalised) emails, else by their
+normalised LinkedIn URL, so the same person never becomes two; they are stored set-based, a chunk at a time
+(`ingest.candidates`), one record or a million alike. Writing the same data twice changes nothing: a value
+is only written when it differs, so no row is rewritten and no `updated_at` moves.
 
 The ingestor never commits. `finish()` returns the candidates for which an email or a response arrived (or
 which are new); after the commit, the caller hands them to `on_changed`, which the server and CLI wire to
@@ -13,48 +14,32 @@ the export engine so a Reachout-on-LinkedIn candidate goes back in line at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, selectinload
 
 from core.vocabulary import EmailType
+from ingest.candidates import ChunkResult, store_candidates
 from ingest.catalog import Catalog
-from ingest.lookup import (
-    EMAIL,
-    LINKEDIN,
-    SOURCE,
-    CandidateIndex,
-    ResponseRepository,
-)
+from ingest.lookup import EMAIL, LINKEDIN, SOURCE, CandidateIndex, ResponseRepository
 from ingest.records import CandidateIn, ResponseIn
-from ingest.results import Conflict, NotFound, Outcome, Upserted
+from ingest.replay import distinct
+from ingest.results import Conflict, IngestError, NotFound, Outcome, Upserted
 from storage.base import utcnow
-from storage.enums import ResponseType
-from storage.models import Campaign, CampaignResponse, Candidate, CandidateEmail, Search, SearchCandidate
+from storage.models import CampaignResponse, Candidate, CandidateEmail, Search, SearchCandidate
 
 log = logging.getLogger(__name__)
-
-#: Candidate attributes a record may set; an empty value in the record leaves the stored one alone.
-_CANDIDATE_FIELDS = (
-    "source_id",
-    "first_name",
-    "last_name",
-    "linkedin_url",
-    "title",
-    "company",
-    "location",
-    "phone",
-)
 
 
 class Ingestor:
     """Upserts into one workspace within the caller's unit of work.
 
-    New candidates, memberships and responses are only added to the session; `finish()` flushes them (in
-    bulk) and returns the candidates to hand to `on_changed`; call it before the commit. Every
-    `IngestError` is raised before the ingestor writes anything for the record at hand, so a caller can
-    report the record and go on with the next one in the same transaction.
+    Candidates are written as each call stores them; the memberships responses add are only collected,
+    and `finish()` flushes them (in bulk) and returns the candidates to hand to `on_changed`; call it
+    before the commit. Every `IngestError` is raised (or, for a batch, returned) before the ingestor writes
+    anything for the record at hand, so a caller can report the record and go on with the next one in the
+    same transaction.
     """
 
     def __init__(self, session: Session, team_id: str) -> None:
@@ -64,16 +49,15 @@ class Ingestor:
         self.responses = ResponseRepository(session, team_id)
         self.index = CandidateIndex(session, team_id)
         self._new_members: list[tuple[int, Candidate]] = []
-        self._new_responses: list[tuple[Campaign, Candidate, ResponseType]] = []
-        self._changed: set[Candidate] = set()
+        self._changed: set[int] = set()
 
     def finish(self) -> set[int]:
         """Flush everything pending; return the ids of the candidates whose email or responses changed."""
         self._flush_pending()
-        return {candidate.id for candidate in self._changed}
+        return set(self._changed)
 
     def _flush_pending(self) -> None:
-        self.session.flush()  # new candidates and their emails first: the rows below need their ids
+        self.session.flush()
         # Plain executemany INSERTs: nothing reads these rows back in the batch, so no ORM objects are needed.
         if self._new_members:
             self.session.execute(
@@ -88,38 +72,31 @@ class Ingestor:
                     for search_id, candidate in self._new_members
                 ],
             )
-        if self._new_responses:
-            self.session.execute(
-                insert(CampaignResponse),
-                [
-                    {
-                        "team_id": self.team_id,
-                        "campaign_id": campaign.id,
-                        "candidate_id": candidate.id,
-                        "type": type_,
-                        "received_at": utcnow(),
-                    }
-                    for campaign, candidate, type_ in self._new_responses
-                ],
-            )
         self._new_members.clear()
-        self._new_responses.clear()
 
     # -- candidates -------------------------------------------------------------------------------------
 
-    def prepare(self, records: Iterable[CandidateIn | ResponseIn]) -> None:
-        """Load at once every stored candidate the records may match (an optimisation for batches)."""
+    def prepare(self, records: Iterable[ResponseIn]) -> None:
+        """Load at once every stored candidate the responses may refer to (an optimisation for batches)."""
         keys = []
         for record in records:
-            if isinstance(record, CandidateIn):
-                keys.extend((EMAIL, address) for address in record.typed().values())
-                source = record.source_id
-            else:
-                keys.extend([(EMAIL, record.email)] if record.email else [])
-                source = record.candidate_id
-            keys.extend([(SOURCE, source)] if source else [])
+            keys.extend([(EMAIL, record.email)] if record.email else [])
+            keys.extend([(SOURCE, record.candidate_id)] if record.candidate_id else [])
             keys.extend([(LINKEDIN, record.linkedin_url)] if record.linkedin_url else [])
         self.index.load(keys)
+
+    def store_candidates(self, search: Search, records: Sequence[CandidateIn]) -> ChunkResult:
+        """Create or update the candidates `records` describe, in order, and put them in `search`.
+
+        Each record's result says created / updated / unchanged, or why it was refused (a Conflict: an
+        email or LinkedIn URL of the record belongs to a candidate with another source id); a refused
+        record leaves nothing behind, and the others are stored all the same.
+        """
+        self._flush_pending()
+        done = store_candidates(self.session, self.team_id, search, records, self.catalog)
+        self._changed |= done.changed
+        self.index = CandidateIndex(self.session, self.team_id)  # its look-ups predate these writes
+        return done
 
     def upsert_candidate(self, search: Search, record: CandidateIn) -> Upserted:
         """Create or update the candidate `record` describes and put them in `search`.
@@ -127,39 +104,17 @@ class Ingestor:
         Raises:
             Conflict: an email or LinkedIn URL of the record belongs to a candidate with another source id.
         """
-        emails = record.typed()
-        candidate = self._match(record, emails)
-        if candidate is None:
-            values = {name: getattr(record, name) for name in _CANDIDATE_FIELDS}
-            candidate = Candidate(
-                team_id=self.team_id,
-                **{**values, "last_name": values["last_name"] or ""},
-                emails=[
-                    CandidateEmail(team_id=self.team_id, address=address, type=type_, valid=True)
-                    for type_, address in _distinct(emails)
-                ],
-            )
-            self.session.add(candidate)
-            self.index.add(candidate)
-            self._join(search, candidate)
-            self._campaign_of_row(search, candidate, record)
-            self._changed.add(candidate)
-            return Upserted(Outcome.CREATED, candidate)
-
-        fields_changed = False
-        for name in _CANDIDATE_FIELDS:
-            value = getattr(record, name)
-            if value is not None and getattr(candidate, name) != value:
-                setattr(candidate, name, value)
-                fields_changed = True
-        arrived = self._apply_emails(candidate, emails)
-        arrived |= self._join(search, candidate)
-        arrived |= self._campaign_of_row(search, candidate, record)
-        if fields_changed or arrived:
-            self.index.add(candidate)
-        if arrived:
-            self._changed.add(candidate)
-        return Upserted(Outcome.UPDATED if arrived or fields_changed else Outcome.UNCHANGED, candidate)
+        done = self.store_candidates(search, [record])
+        (outcome,) = done.outcomes
+        if isinstance(outcome, IngestError):
+            raise outcome
+        stmt = (
+            select(Candidate)
+            .where(Candidate.id == done.candidate_ids[0])
+            .options(selectinload(Candidate.emails))
+            .execution_options(populate_existing=True)  # written behind the ORM's back: read it afresh
+        )
+        return Upserted(outcome, self.session.scalars(stmt).one())
 
     def candidate_by_source_id(self, source_id: str) -> Candidate:
         """Return the workspace's candidate with `source_id` (emails loaded), or raise NotFound."""
@@ -173,27 +128,8 @@ class Ingestor:
         if not self._apply_emails(candidate, emails):
             return Outcome.UNCHANGED
         self.index.add(candidate)
-        self._changed.add(candidate)
+        self._changed.add(candidate.id)
         return Outcome.UPDATED
-
-    def _match(self, record: CandidateIn, emails: Mapping[EmailType, str]) -> Candidate | None:
-        """Find the candidate by source id, else email, else LinkedIn URL; refuse one with another source id."""
-        if record.source_id:
-            found = self.index.get(SOURCE, record.source_id)
-            if found is not None:
-                return found
-        for kind, value in [*((EMAIL, a) for _, a in _distinct(emails)), (LINKEDIN, record.linkedin_url)]:
-            found = self.index.get(kind, value) if value else None
-            if found is None:
-                continue
-            if record.source_id and found.source_id not in (None, record.source_id):
-                raise Conflict(
-                    "source_id",
-                    f"the {kind} {value} belongs to the candidate with id {found.source_id!r}, "
-                    f"not {record.source_id!r}",
-                )
-            return found
-        return None
 
     def _join(self, search: Search, candidate: Candidate) -> bool:
         """Put the candidate in the search; return False when it already was."""
@@ -215,7 +151,7 @@ class Ingestor:
             # type to another is not inserted while its old row still holds (candidate_id, address).
             self.session.flush()
         changed = bool(stale)
-        for type_, address in _distinct(emails):
+        for type_, address in distinct(emails):
             existing = next((e for e in candidate.emails if e.address == address), None)
             if existing is None:
                 candidate.emails.append(
@@ -270,7 +206,7 @@ class Ingestor:
             self.index.add_response(campaign.id, candidate, record.type)
             outcome = Outcome.CREATED
         if outcome is not Outcome.UNCHANGED or member:
-            self._changed.add(candidate)
+            self._changed.add(candidate.id)
         return Upserted(Outcome.UPDATED if outcome is Outcome.UNCHANGED and member else outcome, row)
 
     def _response_candidate(self, record: ResponseIn) -> Candidate:
@@ -282,28 +218,3 @@ class Ingestor:
                 return found
         field = EMAIL if record.email else LINKEDIN
         raise NotFound(field, f"there is no candidate with this {field}")
-
-    def _campaign_of_row(self, search: Search, candidate: Candidate, record: CandidateIn) -> bool:
-        """Record the row's campaign and response, if any; return True when the response is new."""
-        if not record.campaign:
-            return False
-        campaign = self.catalog.settle_campaign(
-            search, self.catalog.find_campaign(search, record.campaign, None), record.campaign, None
-        )
-        if record.response is None or self.index.has_response(campaign.id, candidate, record.response):
-            return False
-        self.index.add_response(campaign.id, candidate, record.response)
-        self._new_responses.append((campaign, candidate, record.response))
-        return True
-
-
-def _distinct(emails: Mapping[EmailType, str | None]) -> list[tuple[EmailType, str]]:
-    """Return (type, address) pairs in preference order, each address once (the first type wins)."""
-    seen: set[str] = set()
-    pairs = []
-    for type_ in EmailType:
-        address = emails.get(type_)
-        if address and address not in seen:
-            seen.add(address)
-            pairs.append((type_, address))
-    return pairs

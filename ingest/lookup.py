@@ -1,4 +1,5 @@
-"""Look-ups the ingestor makes, loaded a batch at a time so a 1,000-row batch costs a few queries, not thousands.
+"""Look-ups the ingestor makes for responses and email edits, loaded a batch at a time so a 1,000-response
+batch costs a few queries, not thousands (candidates are matched set-based: `ingest.matching`).
 
 `CandidateIndex` answers "which candidate has this source id / email / LinkedIn URL", "is this candidate in
 that search" and "does this id-less response exist" from memory once `load` has fetched what a batch

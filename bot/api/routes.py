@@ -66,12 +66,17 @@ def post_candidate(call: Call) -> CandidateResult:
 
 
 def post_candidates(call: Call) -> BatchResult:
-    """Upsert up to 1,000 candidates into the search, all or nothing."""
+    """Upsert up to 1,000 candidates into the search, all or nothing (the file import's set-based path)."""
     search = call.ingestor.catalog.search_by_source_id(call.params["search_id"])
-    call.ingestor.prepare(call.body.candidates)
-    return _batch(
-        call.body.candidates, "candidates", lambda record: call.ingestor.upsert_candidate(search, record)
-    )
+    outcomes = iter(call.ingestor.store_candidates(search, call.body.candidates).outcomes)
+
+    def upsert(record: CandidateIn) -> Upserted:
+        outcome = next(outcomes)
+        if isinstance(outcome, IngestError):
+            raise outcome  # the first refused record fails the batch; nothing is committed
+        return Upserted(outcome, None)
+
+    return _batch(call.body.candidates, "candidates", upsert)
 
 
 def get_history(call: Call) -> HistoryOut:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from ingest.bulk_sql import BulkSql
 from ingest.files import FileImport, import_candidates
 from storage import migrate
 from storage.db import make_engine, make_session_factory
@@ -64,5 +65,59 @@ def test_a_sqlite_import_gives_the_planner_its_statistics(tmp_path: Path) -> Non
         assert "candidate_id" in plan, (
             f"a chunk of candidates is read by candidate, not by scanning the workspace: {plan}"
         )
+    finally:
+        engine.dispose()
+
+
+LOOKUPS = [  # what `ingest.matching` asks of a chunk: (columns, table, key, extra condition)
+    ("id, source_id", "candidate", "source_id", " AND team_id = %s"),
+    ("candidate_id", "candidate_email", "address", " AND team_id = %s"),
+    ("id, source_id", "candidate", "linkedin_url", " AND team_id = %s"),
+    ("id, candidate_id, address", "candidate_email", "candidate_id", ""),
+]
+
+
+def test_the_import_looks_candidates_up_by_index_whatever_the_statistics(postgres_server) -> None:
+    """Statistics taken while the tables were empty say they still are: a chunk's 5,000 keys are still
+    looked up one index search each, never by reading the whole table (issue 22)."""
+    engine = make_engine(postgres_server.new_database_url("scaleup_plans"))
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as conn:
+            for table in IMPORT_TABLES:
+                conn.execute(text(f"ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+            conn.execute(text("ANALYZE candidate, candidate_email"))  # empty now, and never again
+            conn.execute(
+                text("INSERT INTO workspace (team_id, created_at, updated_at) VALUES ('T1', now(), now())")
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO candidate (team_id, source_id, first_name, last_name, linkedin_url, created_at, "
+                    "updated_at) SELECT 'T1', 's-' || n, 'A', 'B', 'https://www.linkedin.com/in/p' || n, now(), "
+                    "now() FROM generate_series(1, 60000) AS n"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO candidate_email (team_id, candidate_id, address, type, valid, created_at, "
+                    "updated_at) SELECT 'T1', id, source_id || '@example.com', 'primary', true, now(), now() "
+                    "FROM candidate"
+                )
+            )
+        keys = {
+            "source_id": [f"s-{n}" for n in range(0, 60000, 12)],
+            "address": [f"s-{n}@example.com" for n in range(0, 60000, 12)],
+            "linkedin_url": [f"https://www.linkedin.com/in/p{n}" for n in range(0, 60000, 12)],
+            "candidate_id": list(range(1, 60000, 12)),
+        }
+        with make_session_factory(engine)() as session:
+            sql = BulkSql(session)
+            for columns, table, key, where in LOOKUPS:
+                statement, values = sql.lookup_statement(columns, table, key, keys[key], where)
+                params = (values, "T1") if where else (values,)
+                plan = "\n".join(
+                    r[0] for r in session.connection().exec_driver_sql("EXPLAIN " + statement, params)
+                )
+                assert f"Seq Scan on {table}" not in plan and "Index" in plan, plan
     finally:
         engine.dispose()
