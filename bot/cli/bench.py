@@ -14,6 +14,7 @@ BENCHMARKS = {
     "ack_latency": "Slack acknowledgement latency of `scaleup serve` against a bare Bolt app",
     "reply_to_ats": "from an ingested interested reply to the record in the ATS",
     "import_speed": "rows/s of `scaleup import candidates` (100k, 1M rows) against COPY / executemany",
+    "ats_to_slack": "from a stage change in the ATS to the API and the Slack answer (webhooks, then polls)",
 }
 
 
