@@ -13,6 +13,7 @@ import httpx
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
+from ats.contact_patch import effective
 from ats.errors import (
     AlreadyExists,
     AtsError,
@@ -35,9 +36,11 @@ from ats.types import (
     AtsStatus,
     CandidatePage,
     Capabilities,
+    ContactDetails,
+    ContactField,
+    ContactPatch,
     CreatedApplication,
     CreatedRecord,
-    EmailAddress,
     Job,
     NewCandidate,
     RecordStatus,
@@ -48,7 +51,7 @@ from ats.types import (
     WithdrawAction,
     Withdrawn,
 )
-from ats.values import phone_digits, utc_stamp
+from ats.values import utc_stamp
 from ats.webhook_checks import body_digest, capped_body, header, hmac_sha256, json_object, signature_matches
 from core.ttl import TtlMemory
 from core.vocabulary import Vendor
@@ -100,8 +103,13 @@ SPEC = VendorSpec(
         # created through `webhook.create` when the key has apiKeysWrite (see `register_webhooks`).
         webhooks=True,
         webhook_registration=True,
-        # candidate.update's `alternateEmail` adds an address and `phoneNumber` sets the phone.
-        contact_update=True,
+        # candidate.update (https://developers.ashbyhq.com/reference/candidateupdate; ashby-openapi.yml
+        # `/candidate.update`) takes `name` ("The first and last name"), `alternateEmail` ("An alternate email
+        # address to add"), `phoneNumber` and `linkedInUrl`. No REMOVE_EMAIL: no documented operation takes an
+        # address off a candidate (`email` replaces the primary one, which is not a removal the app asked for).
+        contact_fields=frozenset(
+            {ContactField.NAME, ContactField.EMAILS, ContactField.PHONE, ContactField.LINKEDIN}
+        ),
     ),
 )
 
@@ -881,45 +889,71 @@ class AshbyAdapter(NoSyncBack):
         self._webhook_ids.append(str(created["id"]))
         return str(created["id"])
 
-    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
-        """Add the addresses the candidate lacks and set the phone, with candidate.update (candidatesWrite).
+    def read_contact(self, candidate_id: str) -> ContactDetails:
+        """Return the candidate's name, addresses, phones and LinkedIn link as Ashby holds them.
 
-        candidate.update's `alternateEmail` is "An alternate email address to add to the candidate's profile"
-        (one per call), `email` the "Primary, personal email" (sent only when the candidate has none, so no
-        address is replaced) and `phoneNumber` the "Primary, personal phone number"
-        (https://developers.ashbyhq.com/reference/candidateupdate). The candidate is read first
-        (candidate.info) so addresses and a phone it already has are not sent again; `sendNotifications`
-        false keeps the people subscribed to the candidate from being notified of a correction.
+        `candidate.info {id}` → `name`, `primaryEmailAddress`, `emailAddresses`, `primaryPhoneNumber`,
+        `phoneNumbers`, `socialLinks [{type, url}]` (ashby-openapi.yml `/candidate.info`). Ashby keeps one
+        `name` ("The candidate's name"): its first word is read as the first name, the rest as the last. A
+        merged-away candidate is announced by the `candidateMerge` webhook ("Includes the deleted candidate's
+        id and merged candidate data"); what `candidate.info` answers for its id is not documented, so a
+        missing candidate is `NotFound` and `merged_into` stays None.
+
+        Raises:
+            NotFound: the candidate does not exist (any more).
         """
         candidate = _results(self._call("candidate.info", {"id": candidate_id}))
         if not isinstance(candidate, Mapping) or not candidate.get("id"):
             raise NotFound(SPEC.label, f"candidate {candidate_id} was not found")
-        have = {
-            _norm_email(str(e["value"]))
-            for e in [candidate.get("primaryEmailAddress"), *(candidate.get("emailAddresses") or [])]
-            if isinstance(e, Mapping) and e.get("value")
-        }
-        missing = [
-            address
-            for address in dict.fromkeys(e.address.strip() for e in emails if e.address.strip())
-            if _norm_email(address) not in have
-        ]
-        phones = {
-            phone_digits(str(p["value"]))
-            for p in [candidate.get("primaryPhoneNumber"), *(candidate.get("phoneNumbers") or [])]
-            if isinstance(p, Mapping) and p.get("value")
-        }
+
+        def values(primary: str, listed: str) -> tuple[str, ...]:
+            found: dict[str, str] = {}
+            for entry in [candidate.get(primary), *(candidate.get(listed) or [])]:
+                if isinstance(entry, Mapping) and entry.get("value"):
+                    found.setdefault(str(entry["value"]).strip().lower(), str(entry["value"]).strip())
+            return tuple(found.values())
+
+        first, _, last = str(candidate.get("name") or "").strip().partition(" ")
+        return ContactDetails(
+            first_name=first or None,
+            last_name=last.strip() or None,
+            emails=values("primaryEmailAddress", "emailAddresses"),
+            phones=values("primaryPhoneNumber", "phoneNumbers"),
+            linkedin_url=_to_candidate(candidate).linkedin_url,
+        )
+
+    def update_contact(self, candidate_id: str, patch: ContactPatch, *, current: ContactDetails) -> None:
+        """Write what `patch` changes relative to `current` with candidate.update (candidatesWrite).
+
+        candidate.update (https://developers.ashbyhq.com/reference/candidateupdate) sets fields one by one,
+        no list is replaced: `name` is "The first and last name" (the patch's, `current`'s where the patch has
+        none), `phoneNumber` the "Primary, personal phone number", `linkedInUrl` the LinkedIn link (not
+        `socialLinks`, which "replaces existing socialLinks"), `alternateEmail` "An alternate email address
+        to add to the candidate's profile" (one per call) and `email` the "Primary, personal email" (sent only
+        when the candidate has none, so no address is replaced). The first call carries every field and one
+        address; each further address is one more call. `sendNotifications` false keeps the people subscribed
+        to the candidate from being notified of a correction. Nothing is sent when nothing changes.
+
+        Raises:
+            NotFound: the candidate does not exist (any more).
+        """
+        change = effective(patch, current, SPEC.capabilities.contact_fields)
+        if change.empty:
+            return
         first: dict[str, Any] = {}
-        if phone and phone.strip() and phone_digits(phone) not in phones:
-            first["phoneNumber"] = phone.strip()
-        if missing and not candidate.get("primaryEmailAddress"):
-            first["email"] = missing.pop(0)
-        elif missing:
-            first["alternateEmail"] = missing.pop(0)
-        calls = [first] if first else []
-        calls += [{"alternateEmail": address} for address in missing]
+        if change.first_name or change.last_name:
+            names = (change.first_name or current.first_name, change.last_name or current.last_name)
+            first["name"] = " ".join(n for n in names if n)
+        if change.phone:
+            first["phoneNumber"] = change.phone
+        if change.linkedin_url:
+            first["linkedInUrl"] = change.linkedin_url
+        missing = [e.address for e in change.add_emails]
+        if missing:
+            first["email" if not current.emails else "alternateEmail"] = missing.pop(0)
+        calls = [first, *({"alternateEmail": address} for address in missing)]
         for fields in calls:
-            body = {"candidateId": str(candidate["id"]), **fields, "sendNotifications": False}
+            body = {"candidateId": candidate_id, **fields, "sendNotifications": False}
             self._call("candidate.update", body, write=True)
 
     def close(self) -> None:

@@ -24,9 +24,10 @@ from ats.types import (
     AtsCandidate,
     CandidatePage,
     Capabilities,
+    ContactDetails,
+    ContactPatch,
     CreatedApplication,
     CreatedRecord,
-    EmailAddress,
     Job,
     NewCandidate,
     RecordStatus,
@@ -169,10 +170,20 @@ class AtsAdapter(Protocol):
         admin must paste where. Idempotent: an existing registration for `url` is kept."""
         ...
 
-    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
-        """Correct a person's contact details in the ATS: add the addresses it lacks (never removing one a
-        person added) and set the phone where given. Raises `NotSupported` where `capabilities.contact_update`
-        is False."""
+    def read_contact(self, candidate_id: str) -> ContactDetails:
+        """Return the person's contact details as the ATS holds them now.
+
+        Raises:
+            NotFound: the record was deleted (or merged away, where the vendor answers so).
+            NotSupported: `capabilities.contact_update` is False.
+        """
+        ...
+
+    def update_contact(self, candidate_id: str, patch: ContactPatch, *, current: ContactDetails) -> None:
+        """Write `patch` to the person, `current` being what `read_contact` just returned (vendors whose API
+        replaces a whole list are sent `current`'s list with the patch applied). Fields outside
+        `capabilities.contact_fields` are ignored. Raises `NotFound` for a deleted record, `NotSupported` where
+        `capabilities.contact_update` is False."""
         ...
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ import httpx
 
 from ats.base import ConnectionConfig, RateBudget
 from ats.classify import odd_answers_are_errors
+from ats.contact_patch import effective, email_key, is_linkedin, patched_emails, url_key
 from ats.errors import (
     AuthFailed,
     ChangedSince,
@@ -43,9 +44,11 @@ from ats.types import (
     AtsStatus,
     CandidatePage,
     Capabilities,
+    ContactDetails,
+    ContactField,
+    ContactPatch,
     CreatedApplication,
     CreatedRecord,
-    EmailAddress,
     Job,
     NewCandidate,
     RecordStatus,
@@ -202,8 +205,19 @@ SPEC = VendorSpec(
         # to webhooks owned by the calling partner application"), and this app connects as a customer's
         # custom integration (client credentials), so an admin creates the web hooks in the Dev Center.
         webhook_registration=False,
-        # PATCH /v3/candidates/{id} takes `email_addresses` and `phone_numbers` (HD-OAS "Update candidate").
-        contact_update=True,
+        # PATCH /v3/candidates/{id} ("Update candidate", HD-OAS; harvestdocs.greenhouse.io/reference/
+        # patch_v3-candidates-id) takes `first_name`, `last_name`, `email_addresses`, `phone_numbers` and
+        # `social_media_addresses` (untyped `{value}`: where a LinkedIn URL goes). Array fields "replace the
+        # existing collection wholesale", so an address is taken off by sending the list without it.
+        contact_fields=frozenset(
+            {
+                ContactField.NAME,
+                ContactField.EMAILS,
+                ContactField.REMOVE_EMAIL,
+                ContactField.PHONE,
+                ContactField.LINKEDIN,
+            }
+        ),
     ),
 )
 
@@ -554,39 +568,55 @@ class GreenhouseAdapter(NoSyncBack):
         names = ", ".join(WEBHOOK_EVENTS.values())
         return WebhookSetup(False, WEBHOOK_SETUP.format(names=names, url=url), tuple(WEBHOOK_EVENTS))
 
-    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
-        """Add the addresses (and phone) the candidate lacks, keeping every one it has.
+    def read_contact(self, candidate_id: str) -> ContactDetails:
+        """Return the candidate's name, addresses, phones and LinkedIn URL as Greenhouse holds them.
 
-        `PATCH /v3/candidates/{id}`: "Only the keys included in the request body are modified … Array fields
-        (`phone_numbers`, … `email_addresses` …) replace the existing collection wholesale — send the full
-        desired list, not a delta" (HD-OAS "Update candidate"). So the candidate is read first
-        (`GET /v3/candidates?ids=`) and each list is sent whole: what it has plus what it lacks. Nothing is
-        sent when nothing is missing. Types: email `personal|work|other`, phone `home|work|mobile|skype|other`
-        (same operation); a listed entry of another type is sent back as `other`. The docs offer no
-        conditional write: an address a person adds between the read and the write is not in the list sent.
+        `GET /v3/candidates?ids=<id>` (v3 has no single-record GET, HD-ref get_v3-candidates). A deleted
+        candidate, and one merged into another, is not listed: `NotFound`. The list does not say which
+        candidate a merged one went into (the "Candidate merged" web hook does, webhooks.html), so
+        `merged_into` stays None.
 
         Raises:
             NotFound: the candidate does not exist (any more).
         """
+        return _contact_details(self._contact_person(candidate_id))
+
+    def update_contact(self, candidate_id: str, patch: ContactPatch, *, current: ContactDetails) -> None:
+        """Write what `patch` changes relative to `current` with one `PATCH /v3/candidates/{id}`.
+
+        "Only the keys included in the request body are modified … Array fields (`phone_numbers`, …
+        `email_addresses`, `website_addresses`, `social_media_addresses` …) replace the existing collection
+        wholesale — send the full desired list, not a delta" (HD-OAS "Update candidate"). So the names go as
+        they are, and a changed list is sent whole: the candidate is read again (`GET /v3/candidates?ids=`)
+        so each entry keeps its type (`current` holds values only) and an entry added since `current` was
+        read is kept; the patch is applied to that list. An address leaves only when `patch.remove_emails`
+        names it; a phone is added (as `mobile`) beside the others; the LinkedIn URL replaces the listed
+        LinkedIn entry in place (other social entries stay). Types: email `personal|work|other`, phone
+        `home|work|mobile|skype|other`; a listed entry of another type is sent back as `other`. Nothing is
+        sent when nothing changes. The docs offer no conditional write: an entry a person adds between that
+        second read and the write is not in the list sent.
+
+        Raises:
+            NotFound: the candidate does not exist (any more).
+        """
+        change = effective(patch, current, SPEC.capabilities.contact_fields)
+        if change.empty:
+            return
+        body: dict[str, Any] = {}
+        if change.first_name:
+            body["first_name"] = change.first_name  # maxLength 255 (HD-OAS); a longer one is a 422
+        if change.last_name:
+            body["last_name"] = change.last_name
+        if change.add_emails or change.remove_emails or change.phone or change.linkedin_url:
+            body |= _contact_lists(self._contact_person(candidate_id), change)
+        if body:
+            self._request("PATCH", f"/v3/candidates/{_int_id(candidate_id, 'candidate')}", json=body)
+
+    def _contact_person(self, candidate_id: str) -> Mapping[str, Any]:
         person = self._candidate(_int_id(candidate_id, "candidate"))
         if person is None:
-            raise NotFound(SPEC.label, f"candidate {candidate_id} does not exist")
-        have = _contact_list(person.get("email_addresses"), set(EMAIL_TYPES.values()))
-        known = {str(e["value"]).strip().lower() for e in have}
-        added = [
-            {"value": e.address, "type": EMAIL_TYPES[e.type]}
-            for e in emails
-            if e.address.strip().lower() not in known
-        ]
-        phones = _contact_list(person.get("phone_numbers"), PHONE_TYPES)
-        new_phone = phone and phone_digits(phone) not in {phone_digits(str(p["value"])) for p in phones}
-        body: dict[str, Any] = {}
-        if added:
-            body["email_addresses"] = [*have, *list({e["value"].lower(): e for e in added}.values())]
-        if new_phone:
-            body["phone_numbers"] = [*phones, {"value": phone, "type": PHONE_TYPE}]
-        if body:
-            self._request("PATCH", f"/v3/candidates/{int(person['id'])}", json=body)
+            raise NotFound(SPEC.label, f"has no candidate {candidate_id} any more (deleted or merged)")
+        return person
 
     def close(self) -> None:
         """Release the HTTP connections."""
@@ -851,6 +881,56 @@ def _contact_list(entries: Any, types: frozenset[str] | set[str]) -> list[dict[s
             kind = str(entry.get("type") or "").strip()
             kept.append({"value": str(entry["value"]), "type": kind if kind in types else "other"})
     return kept
+
+
+def _contact_lists(person: Mapping[str, Any], change: ContactPatch) -> dict[str, Any]:
+    """Return the whole lists `change` alters on `person` (as read now), the patch applied; only those that
+    differ from what `person` holds."""
+    body: dict[str, Any] = {}
+    emails = _contact_list(person.get("email_addresses"), set(EMAIL_TYPES.values()))
+    by_key = {email_key(e["value"]): e for e in emails}
+    added = {
+        email_key(e.address): {"value": e.address, "type": EMAIL_TYPES[e.type]} for e in change.add_emails
+    }
+    wanted = patched_emails([e["value"] for e in emails], change)
+    new_emails = [by_key.get(email_key(v)) or added[email_key(v)] for v in wanted]
+    if new_emails != emails:
+        body["email_addresses"] = new_emails
+    phones = _contact_list(person.get("phone_numbers"), PHONE_TYPES)
+    if change.phone and phone_digits(change.phone) not in {phone_digits(p["value"]) for p in phones}:
+        body["phone_numbers"] = [*phones, {"value": change.phone, "type": PHONE_TYPE}]
+    social = [
+        {"value": str(s["value"])}
+        for s in person.get("social_media_addresses") or []
+        if isinstance(s, Mapping) and s.get("value")
+    ]
+    if change.linkedin_url and url_key(change.linkedin_url) not in {url_key(s["value"]) for s in social}:
+        at = next((i for i, s in enumerate(social) if is_linkedin(s["value"])), None)
+        entry = {"value": change.linkedin_url}
+        body["social_media_addresses"] = (
+            [*social, entry] if at is None else [*social[:at], entry, *social[at + 1 :]]
+        )
+    return body
+
+
+def _contact_details(person: Mapping[str, Any]) -> ContactDetails:
+    """Return a v3 candidate's contact details (the candidate object, HD-OAS)."""
+
+    def values(key: str) -> tuple[str, ...]:
+        entries = person.get(key)
+        return tuple(
+            str(e["value"]).strip()
+            for e in (entries if isinstance(entries, list) else [])
+            if isinstance(e, Mapping) and e.get("value")
+        )
+
+    return ContactDetails(
+        first_name=person.get("first_name") or None,
+        last_name=person.get("last_name") or None,
+        emails=values("email_addresses"),
+        phones=values("phone_numbers"),
+        linkedin_url=next((s for s in values("social_media_addresses") if is_linkedin(s)), None),
+    )
 
 
 @odd_answers_are_errors(SPEC.label, "an application")

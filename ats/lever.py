@@ -23,6 +23,7 @@ from typing import Any, Self
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import odd_answers_are_errors
+from ats.contact_patch import effective, email_key, is_linkedin
 from ats.errors import (
     ChangedSince,
     NotFound,
@@ -41,9 +42,11 @@ from ats.types import (
     AtsStatus,
     CandidatePage,
     Capabilities,
+    ContactDetails,
+    ContactField,
+    ContactPatch,
     CreatedApplication,
     CreatedRecord,
-    EmailAddress,
     Job,
     NewCandidate,
     RecordStatus,
@@ -181,9 +184,15 @@ SPEC = VendorSpec(
         # Webhook", same article): a customer's API key cannot register the app's own secret, so an admin
         # turns the webhooks on and copies Lever's tokens into ScaleUp (`register_webhooks` says where).
         webhook_registration=False,
-        # PUT /contacts/:contact takes `emails` and `phones` ("Update a contact",
-        # https://hire.lever.co/developer/documentation#contacts); the adapter's candidate id is the contact's.
-        contact_update=True,
+        # PUT /contacts/:contact takes `name`, `headline`, `location`, `emails` and `phones` ("Update a
+        # contact", https://hire.lever.co/developer/documentation#contacts); the adapter's candidate id is the
+        # contact's. Links, LinkedIn among them, are the contact's too but change through an opportunity:
+        # POST /opportunities/:opportunity/addLinks and /removeLinks ("Update contact links by opportunity",
+        # #update-contact-links-by-opportunity). No REMOVE_EMAIL: the page does not say whether `emails`
+        # replaces the contact's list or adds to it, and documents no other way to take an address off.
+        contact_fields=frozenset(
+            {ContactField.NAME, ContactField.EMAILS, ContactField.PHONE, ContactField.LINKEDIN}
+        ),
     ),
 )
 
@@ -502,42 +511,109 @@ class LeverAdapter(NoSyncBack):
         names = ", ".join(WEBHOOK_EVENT_NAMES)
         return WebhookSetup(False, WEBHOOK_SETUP.format(names=names, url=url), WEBHOOK_EVENTS)
 
-    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
-        """Add the addresses (and phone) the contact lacks, keeping every one it has.
+    def read_contact(self, candidate_id: str) -> ContactDetails:
+        """Return the contact's name, addresses, phones and LinkedIn link as Lever holds them.
 
-        `GET /contacts/:contact` then `PUT /contacts/:contact` with the example's fields (`name`, `headline`,
-        `location` as its name, `emails`, `phones`) ("Retrieve a single contact", "Update a contact",
-        https://hire.lever.co/developer/documentation#contacts). The page does not say whether the lists
-        replace or extend the contact's, so the whole list is sent: what the contact has plus what it lacks,
-        nothing removed. Nothing is sent when nothing is missing. The docs offer no conditional write: an
-        address a person adds between the read and the write is not in the list sent.
+        `GET /contacts/:contact` → `{data: {id, name, headline, location, emails, phones}}` ("Retrieve a single
+        contact", #contacts); a contact without opportunities left (deleted) is not found. Lever keeps one
+        `name`: its first word is read as the first name, the rest as the last name. Links are not on the
+        contact object: they are read from one of its opportunities (`GET /opportunities?contact_id=`, whose
+        `links` are the contact's: "Contact information will be shared and consistent across an individual
+        person's opportunities", #opportunities). The docs say nothing of merged contacts: `merged_into` is
+        None.
 
         Raises:
             NotFound: the contact does not exist (any more).
         """
+        contact = self._contact(candidate_id)
+        opportunity = self._contact_opportunity(candidate_id)
+        links = [str(link) for link in (opportunity or {}).get("links") or [] if link]
+        first, _, last = str(contact.get("name") or "").strip().partition(" ")
+        return ContactDetails(
+            first_name=first or None,
+            last_name=last.strip() or None,
+            emails=tuple(str(e).strip() for e in contact.get("emails") or [] if e),
+            phones=tuple(
+                str(p["value"])
+                for p in contact.get("phones") or []
+                if isinstance(p, Mapping) and p.get("value")
+            ),
+            linkedin_url=next((link for link in links if is_linkedin(link)), None),
+        )
+
+    def update_contact(self, candidate_id: str, patch: ContactPatch, *, current: ContactDetails) -> None:
+        """Write what `patch` changes relative to `current`: the name, addresses and phone with one
+        `PUT /contacts/:contact`, the LinkedIn link through one of the contact's opportunities.
+
+        `PUT /contacts/:contact` with the example's fields (`name`, `headline`, `location` as its name,
+        `emails`, `phones`) ("Update a contact", #contacts). The page does not say whether the lists replace
+        or extend the contact's, so the contact is read again (`GET /contacts/:contact`) and each list is sent
+        whole: what it has now plus what the patch adds (a phone as `mobile`), nothing removed (Lever has no
+        `ContactField.REMOVE_EMAIL`). The name is one string: the patch's first and last names, `current`'s
+        where the patch has none. LinkedIn: `POST /opportunities/:opportunity/addLinks {links: [url]}`, then
+        `removeLinks` with `current`'s LinkedIn link, which the new one replaces ("Update contact links by
+        opportunity", #update-contact-links-by-opportunity); adding first means a failed removal leaves both,
+        never neither. Nothing is sent when nothing changes. The docs offer no conditional write.
+
+        Raises:
+            NotFound: the contact does not exist (any more).
+        """
+        change = effective(patch, current, SPEC.capabilities.contact_fields)
+        if change.empty:
+            return
+        if change.first_name or change.last_name or change.add_emails or change.phone:
+            self._put_contact(candidate_id, change, current)
+        if change.linkedin_url:
+            opportunity = self._contact_opportunity(candidate_id)
+            if opportunity is None:
+                raise NotFound(
+                    SPEC.label, f"contact {candidate_id} has no opportunity left to hold its links"
+                )
+            path = f"/opportunities/{opportunity['id']}"
+            self.http.request("POST", f"{path}/addLinks", json={"links": [change.linkedin_url]})
+            held = {str(link) for link in opportunity.get("links") or []}
+            if current.linkedin_url and current.linkedin_url in held:
+                self.http.request("POST", f"{path}/removeLinks", json={"links": [current.linkedin_url]})
+
+    def _put_contact(self, candidate_id: str, change: ContactPatch, current: ContactDetails) -> None:
+        contact = self._contact(candidate_id)
+        have = [str(e) for e in contact.get("emails") or [] if e]
+        known = {email_key(e) for e in have}
+        phones = [dict(p) for p in contact.get("phones") or [] if isinstance(p, Mapping)]
+        had = {phone_digits(str(p.get("value") or "")) for p in phones}
+        name = " ".join(
+            part
+            for part in (change.first_name or current.first_name, change.last_name or current.last_name)
+            if part
+        )
+        location = contact.get("location")
+        body: dict[str, Any] = {
+            "name": name or contact.get("name"),
+            "headline": contact.get("headline"),
+            "location": location.get("name") if isinstance(location, Mapping) else location,
+            "emails": [*have, *(e.address for e in change.add_emails if email_key(e.address) not in known)],
+            "phones": [*phones, {"type": "mobile", "value": change.phone}]
+            if change.phone and phone_digits(change.phone) not in had
+            else phones,
+        }
+        if body["name"] == contact.get("name") and body["emails"] == have and body["phones"] == phones:
+            return  # the contact has it all already (changed since `current` was read)
+        self.http.request(
+            "PUT", f"/contacts/{candidate_id}", json={k: v for k, v in body.items() if v is not None}
+        )
+
+    def _contact(self, candidate_id: str) -> Mapping[str, Any]:
         found = json_or_none(self.http.get(f"/contacts/{candidate_id}"))
         contact = found.get("data") if isinstance(found, Mapping) else None
         if not isinstance(contact, Mapping):
             raise NotFound(SPEC.label, f"contact {candidate_id} does not exist")
-        have = [str(e) for e in contact.get("emails") or [] if e]
-        known = {e.strip().lower() for e in have}
-        added = [e.address for e in emails if e.address.strip().lower() not in known]
-        phones = [dict(p) for p in contact.get("phones") or [] if isinstance(p, Mapping)]
-        had = {phone_digits(str(p.get("value") or "")) for p in phones}
-        new_phone = phone and phone_digits(phone) not in had
-        if not added and not new_phone:
-            return
-        location = contact.get("location")
-        body: dict[str, Any] = {
-            "name": contact.get("name"),
-            "headline": contact.get("headline"),
-            "location": location.get("name") if isinstance(location, Mapping) else location,
-            "emails": list(dict.fromkeys([*have, *added])),
-            "phones": [*phones, {"type": "mobile", "value": phone}] if new_phone else phones,
-        }
-        self.http.request(
-            "PUT", f"/contacts/{candidate_id}", json={k: v for k, v in body.items() if v is not None}
-        )
+        return contact
+
+    def _contact_opportunity(self, candidate_id: str) -> Mapping[str, Any] | None:
+        """Return one of the contact's opportunities (the newest), or None when it has none."""
+        found = [o for page in self._opportunities({"contact_id": candidate_id}) for o in page.items]
+        found = [o for o in found if isinstance(o, Mapping) and o.get("id")]
+        return max(found, key=lambda o: o.get("updatedAt") or 0, default=None)
 
     def close(self) -> None:
         """Release the HTTP connections."""

@@ -163,7 +163,15 @@ SPEC = VendorSpec(
         # merge-unified/reading-data/webhooks/merge-webhooks), so there is no per-team registration call.
         webhooks=True,
         webhook_registration=False,
-        contact_update=False,  # PATCH /candidates/{id} exists, but which fields each ATS takes is not listed
+        # contact_fields stays empty (read_contact/update_contact refuse, `NoSyncBack`): PATCH /ats/v1/candidates/
+        # {id} takes `model` {first_name, last_name, phone_numbers, email_addresses, urls, …} and a required
+        # `remote_user_id` (devkit/ats/specs/merge-ats-openapi.yml, PatchedCandidateEndpointRequest), but which
+        # of those fields each integration writes — and whether its lists replace or add — is per integration
+        # ("Field support by integration", dropped from our copy; Merge's `GET /candidates/meta/patch/{id}` is
+        # not in it) and unknown here. GET /ats/v1/available-actions (read per account, see `capabilities`)
+        # gives each model one `supported_fields` list, not one per operation, so it does not say what a PATCH
+        # writes either (ModelOperation schema). A wrong guess would send fields an ATS ignores or drop
+        # addresses a person added, so no correction is written through Merge.
     ),
 )
 

@@ -5,11 +5,19 @@ A vendor adapter inherits `NoSyncBack` and overrides what its API allows (its ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 
 from ats.errors import NotSupported
 from ats.spec import VendorSpec
-from ats.types import CreatedRecord, EmailAddress, RecordStatus, StatusPage, WebhookEvent, WebhookSetup
+from ats.types import (
+    ContactDetails,
+    ContactPatch,
+    CreatedRecord,
+    RecordStatus,
+    StatusPage,
+    WebhookEvent,
+    WebhookSetup,
+)
 
 
 class NoSyncBack:
@@ -36,6 +44,10 @@ class NoSyncBack:
         """Refuse: nothing to register."""
         raise self._refuse("send signed change notifications")
 
-    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
+    def read_contact(self, candidate_id: str) -> ContactDetails:
+        """Refuse: contact details are read only to correct them, which the vendor's API cannot."""
+        raise self._refuse("correct a candidate's contact details")
+
+    def update_contact(self, candidate_id: str, patch: ContactPatch, *, current: ContactDetails) -> None:
         """Refuse: the vendor's API cannot change a person's contact details."""
         raise self._refuse("correct a candidate's contact details")

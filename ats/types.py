@@ -10,6 +10,16 @@ from typing import Any
 from core.vocabulary import EmailType, Vendor
 
 
+class ContactField(StrEnum):
+    """A contact detail two-way sync can write to an ATS person."""
+
+    NAME = "name"  # first and last name
+    EMAILS = "emails"  # add an address
+    REMOVE_EMAIL = "remove_email"  # take an address off (one this app added and a user marked wrong)
+    PHONE = "phone"
+    LINKEDIN = "linkedin"
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What a vendor's API lets the app do.
@@ -34,7 +44,8 @@ class Capabilities:
         webhooks: the vendor delivers signed change notifications (`read_webhook`).
         webhook_registration: the app can register its webhook through the API (`register_webhooks`);
             otherwise an admin pastes the URL and secret in the vendor's settings.
-        contact_update: a created person's email addresses and phone can be corrected (`update_contact`).
+        contact_fields: which of a created person's contact details can be corrected (`update_contact`);
+            `ContactField.REMOVE_EMAIL` where an address can also be taken off the record.
     """
 
     export_prospects: bool
@@ -52,7 +63,12 @@ class Capabilities:
     status_sync: bool = False
     webhooks: bool = False
     webhook_registration: bool = False
-    contact_update: bool = False
+    contact_fields: frozenset[ContactField] = frozenset()
+
+    @property
+    def contact_update(self) -> bool:
+        """Return True when some contact detail of a created person can be corrected."""
+        return bool(self.contact_fields)
 
     @property
     def exclusion_only(self) -> bool:
@@ -271,3 +287,48 @@ class WebhookSetup:
     instructions: str
     events: tuple[str, ...] = ()
     ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """A person's contact details as the ATS holds them now, read before every correction: what the app
+    compares with what it last sent to tell a correction from someone's edit in the ATS (the ATS wins).
+
+    Attributes:
+        emails: as the ATS holds them (compare case-insensitively).
+        phones: as the ATS shows them (compare with `ats.values` phone digits).
+        linkedin_url: the LinkedIn profile URL on the record, if any.
+        merged_into: the id of the person this record was merged into, where the vendor says so.
+    """
+
+    first_name: str | None = None
+    last_name: str | None = None
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    linkedin_url: str | None = None
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactPatch:
+    """One correction of an ATS person; a field left None (or empty) is not touched. The adapter writes only
+    what is here: never removes an address not in `remove_emails`, never clears a field."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    add_emails: tuple[EmailAddress, ...] = ()
+    remove_emails: tuple[str, ...] = ()
+    phone: str | None = None
+    linkedin_url: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Return True when the patch changes nothing."""
+        return not (
+            self.first_name
+            or self.last_name
+            or self.add_emails
+            or self.remove_emails
+            or self.phone
+            or self.linkedin_url
+        )

@@ -21,6 +21,7 @@ import httpx
 
 from ats.base import ConnectionConfig, RateBudget, visible_one_by_one
 from ats.classify import Classifier, odd_answers_are_errors
+from ats.contact_patch import effective, url_key
 from ats.errors import (
     AlreadyExists,
     AtsError,
@@ -43,9 +44,11 @@ from ats.types import (
     AtsStatus,
     CandidatePage,
     Capabilities,
+    ContactDetails,
+    ContactField,
+    ContactPatch,
     CreatedApplication,
     CreatedRecord,
-    EmailAddress,
     Job,
     NewCandidate,
     RecordStatus,
@@ -56,7 +59,7 @@ from ats.types import (
     WithdrawAction,
     Withdrawn,
 )
-from ats.values import phone_digits, utc_stamp
+from ats.values import utc_stamp
 from ats.webhook_checks import body_digest, capped_body, header, hmac_sha256, json_object, signature_matches
 from core.ttl import TtlMemory
 from core.vocabulary import Vendor
@@ -111,8 +114,13 @@ SPEC = VendorSpec(
         # X-Workable-Signature (https://workable.readme.io/reference/webhook-subscriptions-candidates-employees).
         webhooks=True,
         webhook_registration=True,
-        # PATCH /candidates/:id (https://workable.readme.io/reference/update-candidate); one `email` only.
-        contact_update=True,
+        # PATCH /candidates/:id takes `firstname`, `lastname`, `email`, `phone` and `social_profiles`
+        # (https://workable.readme.io/docs/update-candidate). One `email` per candidate: an address is set
+        # where there is none, and none can be taken off without putting another in its place (the page
+        # documents no empty value), so no REMOVE_EMAIL.
+        contact_fields=frozenset(
+            {ContactField.NAME, ContactField.EMAILS, ContactField.PHONE, ContactField.LINKEDIN}
+        ),
     ),
 )
 
@@ -863,30 +871,72 @@ class WorkableAdapter(NoSyncBack):
             events=(SUBSCRIBED_EVENT,),
         )
 
-    def update_contact(self, candidate_id: str, *, emails: Sequence[EmailAddress], phone: str | None) -> None:
-        """Give the candidate an email when it has none and set the phone: `PATCH /candidates/:id` with
-        `{"candidate": {"email", "phone"}}` (https://workable.readme.io/reference/update-candidate, scope
-        w_candidates), after reading it (`GET /candidates/:id`) so nothing it already has is sent again.
+    def read_contact(self, candidate_id: str) -> ContactDetails:
+        """Return the candidate's name, email, phone and LinkedIn profile as Workable holds them.
 
-        A Workable candidate has one `email` (SPEC: multiple_emails False). When it holds one of `emails`,
-        nothing is added; when it holds another, a new one could only replace it, removing an address someone
-        gave it, so that is refused (`NotSupported`, after the phone is written) and the address stays.
+        `GET /candidates/:id` → `firstname`, `lastname`, `email`, `phone`, `social_profiles [{type, url}]`
+        (https://workable.readme.io/reference/job-candidates-show). A deleted candidate answers 404:
+        `NotFound`. The docs say nothing of merged candidates: `merged_into` is None.
+
+        Raises:
+            NotFound: the candidate does not exist (any more).
         """
         item = self._candidate_now(candidate_id)
-        wanted = list(dict.fromkeys(e.address.strip() for e in emails if e.address.strip()))
-        current = str(item.get("email") or "").strip()
-        changes: dict[str, str] = {}
-        if wanted and not current:
-            changes["email"] = wanted[0]
-        if phone and phone.strip() and phone_digits(phone) != phone_digits(str(item.get("phone") or "")):
-            changes["phone"] = phone.strip()
+        email, phone = str(item.get("email") or "").strip(), str(item.get("phone") or "").strip()
+        return ContactDetails(
+            first_name=item.get("firstname") or None,
+            last_name=item.get("lastname") or None,
+            emails=(email,) if email else (),
+            phones=(phone,) if phone else (),
+            linkedin_url=_to_candidate(item).linkedin_url,
+        )
+
+    def update_contact(self, candidate_id: str, patch: ContactPatch, *, current: ContactDetails) -> None:
+        """Write what `patch` changes relative to `current` with one `PATCH /candidates/:id`
+        `{"candidate": {...}}` (https://workable.readme.io/docs/update-candidate, scope w_candidates).
+
+        `firstname`, `lastname` and `phone` (one number: a new one replaces it) are strings set as given.
+        A Workable candidate has one `email` (SPEC: multiple_emails False): the first added address is set
+        when the candidate has none; when it holds another, setting one would remove that address, so the
+        rest is written and `NotSupported` is raised for the address. `social_profiles` "works like a PUT
+        request; i.e the end result will match exactly your input. Any pre-existing entries or values that
+        are not included in the request will be deleted" (same page): the candidate is read again
+        (`GET /candidates/:id`) and its profiles are sent back whole, the LinkedIn one replaced. Nothing is
+        sent when nothing changes. Setting the same values again changes nothing, so a timed-out PATCH may be
+        retried.
+
+        Raises:
+            NotFound: the candidate does not exist (any more).
+            NotSupported: an address was to be added to a candidate that holds another.
+        """
+        change = effective(patch, current, SPEC.capabilities.contact_fields)
+        if change.empty:
+            return
+        changes: dict[str, Any] = {}
+        if change.first_name:
+            changes["firstname"] = change.first_name
+        if change.last_name:
+            changes["lastname"] = change.last_name
+        if change.phone:
+            changes["phone"] = change.phone
+        blocked = bool(change.add_emails) and bool(current.emails)
+        if change.add_emails and not current.emails:
+            changes["email"] = change.add_emails[0].address
+        if change.linkedin_url:
+            profiles = [
+                {"type": str(p.get("type") or ""), "url": str(p.get("url") or "")}
+                for p in self._candidate_now(candidate_id).get("social_profiles") or []
+                if isinstance(p, Mapping) and p.get("url")
+            ]
+            if url_key(change.linkedin_url) not in {url_key(p["url"]) for p in profiles}:
+                others = [p for p in profiles if p["type"].lower() != SOCIAL_LINKEDIN]
+                changes["social_profiles"] = [*others, {"type": SOCIAL_LINKEDIN, "url": change.linkedin_url}]
         if changes:
-            # Setting the same values again changes nothing, so a timed-out PATCH may be retried.
             path = f"/candidates/{_q(candidate_id)}"
             self._http.request(
                 "PATCH", path, json={"candidate": changes}, headers=self._headers, idempotent=True
             )
-        if current and wanted and current.lower() not in {w.lower() for w in wanted}:
+        if blocked:
             raise NotSupported(
                 SPEC.label,
                 "keeps one email per candidate and this one already has another, so the new address was not "

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.vocabulary import Vendor
+from storage.contact_records import ContactChange, ContactEventRepository
 from storage.models import AtsConnection, Candidate, CandidateEmail, Export, ExportEvent, Link, Search
 from storage.states import ExportState
 
@@ -79,6 +80,8 @@ class LinkHistory:
     last_error: str | None
     events: tuple[HistoryEvent, ...]
     created_by_run: str | None = None  # the run whose ATS call created the record, when this app created it
+    # What corrected contact details out did to the record (field and action, never a value), oldest first.
+    contact_changes: tuple[ContactChange, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,9 @@ def candidate_history(session: Session, team_id: str, candidate_id: int) -> Cand
                 run_id=row.run_id,
             )
         )
+    contact: dict[int, list[ContactChange]] = {}
+    for change in ContactEventRepository(session, team_id).of_exports([e.id for e, *_ in exports]):
+        contact.setdefault(change.export_id, []).append(change)
     links = tuple(
         LinkHistory(
             link_id=export.link_id,
@@ -140,6 +146,7 @@ def candidate_history(session: Session, team_id: str, candidate_id: int) -> Cand
             last_error=export.last_error_message,
             events=tuple(events.get(export.id, ())),
             created_by_run=export.run_id,
+            contact_changes=tuple(contact.get(export.id, ())),
         )
         for export, search, vendor, job in exports
     )

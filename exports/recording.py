@@ -22,6 +22,7 @@ from exports.links import LinkSnapshot
 from exports.mirror import Key, MirrorHit
 from exports.types import EngineConfig
 from storage.ats_records import AtsRecordRepository
+from storage.contact_records import SentContact
 from storage.db import unit_of_work
 from storage.enums import ExportAs
 from storage.export_repository import ExportRepository
@@ -146,7 +147,7 @@ class Recorder:
                 link = self.link  # where the record went: two-way sync reads it back from there
                 prospect = link.export_as == ExportAs.PROSPECT
                 AtsRecordRepository(session, link.team_id).placed(
-                    export, stage=link.stage_name, prospect=prospect
+                    export, stage=link.stage_name, prospect=prospect, sent=sent_contact(item, state)
                 )
             if mirror_entries:
                 mirror.upsert(
@@ -246,3 +247,19 @@ class Recorder:
             message=export.last_error_message if export.state == ExportState.FAILED else None,
             ats_candidate_id=export.ats_candidate_id,
         )
+
+
+def sent_contact(item: Claimed, state: ExportState) -> SentContact | None:
+    """Return what a create sent (the baseline of corrected contact details out); None for a record the
+    app found rather than created, whose details are the ATS's own."""
+    person = item.person
+    if state not in CREATED_STATES or person is None:
+        return None
+    return SentContact(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        phone=person.phone,
+        linkedin_url=person.linkedin_url,
+        emails=tuple(e.address.lower() for e in person.emails),
+        confirmed=False,
+    )

@@ -52,7 +52,8 @@ class Ingestor:
         self._changed: set[int] = set()
 
     def finish(self) -> set[int]:
-        """Flush everything pending; return the ids of the candidates whose email or responses changed."""
+        """Flush everything pending; return the ids of the candidates to hand to `on_changed`
+        (`ingest.replay`: new, or an email, the search, a response or a contact detail changed)."""
         self._flush_pending()
         return set(self._changed)
 
@@ -142,7 +143,12 @@ class Ingestor:
     def _apply_emails(self, candidate: Candidate, emails: Mapping[EmailType, str | None]) -> bool:
         """Make `address` the candidate's one email of each given type; return True when anything changed."""
         changed = False
-        stale = [e for e in candidate.emails if e.type in emails and e.address != emails[e.type]]
+        # An address someone marked wrong stays (so the mark is kept) and never becomes valid again.
+        stale = [
+            e
+            for e in candidate.emails
+            if e.type in emails and e.address != emails[e.type] and e.wrong_at is None
+        ]
         for email in stale:
             candidate.emails.remove(email)
             self.index.forget(EMAIL, email.address, candidate)
@@ -158,7 +164,7 @@ class Ingestor:
                     CandidateEmail(team_id=self.team_id, address=address, type=type_, valid=True)
                 )
                 changed = True
-            elif existing.type != type_ or not existing.valid:
+            elif existing.wrong_at is None and (existing.type != type_ or not existing.valid):
                 existing.type, existing.valid = type_, True
                 changed = True
         return changed

@@ -74,9 +74,13 @@ def _complete(sql: BulkSql, search_id: int, people: dict[int, Person], *, respon
     address of the workspace (`storage.statistics`).
     """
     ids = people.keys()
-    mails = sql.lookup("id, candidate_id, address, type, valid", "candidate_email", "candidate_id", ids)
-    for mail_id, candidate_id, address, type_, valid in sorted(mails):  # by id: the order they were added
-        people[candidate_id].emails.append(Mail(mail_id, address, EmailType(type_), bool(valid)))
+    mails = sql.lookup(
+        "id, candidate_id, address, type, valid, wrong_at IS NOT NULL", "candidate_email", "candidate_id", ids
+    )
+    for mail_id, candidate_id, address, type_, valid, wrong in sorted(
+        mails
+    ):  # by id: the order they were added
+        people[candidate_id].emails.append(Mail(mail_id, address, EmailType(type_), bool(valid), bool(wrong)))
     members = sql.lookup(
         "candidate_id", "search_candidate", "candidate_id", ids, " AND search_id = %s", search_id
     )

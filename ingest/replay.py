@@ -18,8 +18,9 @@ The rules (what `upsert` decides for one record):
 - The candidate joins the search; the row's campaign is created on first sight and its response recorded
   once (campaign, candidate, type).
 - Outcome: created; updated when a value, an email, the search or a response changed; else unchanged.
-  The candidate "changed" (handed to the export engine after the commit) when created or when an email,
-  the search or a response arrived — a new title alone is no news to the engine.
+  The candidate "changed" (handed to `on_changed` after the commit: the export engine, and two-way sync for
+  people already exported) when created, when an email, the search or a response arrived, or when a
+  contact detail the ATS record carries changed (name, LinkedIn URL, phone) — a new title alone is no news.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from ingest.results import Conflict, Outcome
 #: Candidate columns a record may set, in the order they are loaded and written.
 FIELDS = ("source_id", "first_name", "last_name", "linkedin_url", "title", "company", "location", "phone")
 SOURCE, LINKEDIN = 0, 3  # their positions in FIELDS
+#: The fields two-way sync writes to the ATS record of an exported candidate (`sync.contact`): a change of
+#: one of them hands the candidate to `on_changed`, as a new address does.
+CONTACT_FIELDS = frozenset(
+    FIELDS.index(name) for name in ("first_name", "last_name", "linkedin_url", "phone")
+)
 _fields_of = attrgetter(*FIELDS)
 #: Provisional ids of the chunk's new candidates: above every stored id, in the order they are created.
 NEW_IDS = 1 << 62
@@ -48,10 +54,13 @@ CampaignOf = Callable[[str], int]
 class Mail:
     """One email of a candidate: stored (`id`) or new in this chunk (`id` None)."""
 
-    __slots__ = ("address", "dirty", "id", "live", "type", "valid")
+    __slots__ = ("address", "dirty", "id", "live", "type", "valid", "wrong")
 
-    def __init__(self, id_: int | None, address: str, type_: EmailType, valid: bool) -> None:
+    def __init__(
+        self, id_: int | None, address: str, type_: EmailType, valid: bool, wrong: bool = False
+    ) -> None:
         self.id, self.address, self.type, self.valid = id_, address, type_, valid
+        self.wrong = wrong  # marked wrong in Slack: kept (so the mark is), never valid again
         self.dirty = False  # a stored email whose type or validity changed
         self.live = True  # False once dropped
 
@@ -110,11 +119,11 @@ class Replay:
             self._campaign_of_row(person, record)
             self.changed[id(person)] = person
             return Outcome.CREATED, person
-        fields_changed = self._assign(person, record)
+        fields_changed, contact_changed = self._assign(person, record)
         arrived = self._apply_emails(person, emails, pairs)
         arrived |= self._join(person)
         arrived |= self._campaign_of_row(person, record)
-        if arrived:
+        if arrived or contact_changed:
             self.changed[id(person)] = person
         return (Outcome.UPDATED if arrived or fields_changed else Outcome.UNCHANGED), person
 
@@ -166,8 +175,9 @@ class Replay:
         self._join(person)
         return person
 
-    def _assign(self, person: Person, record: CandidateIn) -> bool:
-        changed = False
+    def _assign(self, person: Person, record: CandidateIn) -> tuple[bool, bool]:
+        """Set the record's given fields; return whether any changed and whether a contact field did."""
+        changed = contact = False
         values = person.values
         for position, value in enumerate(_fields_of(record)):
             if value is None or values[position] == value:
@@ -180,16 +190,17 @@ class Replay:
                 self.by_linkedin.setdefault(value, []).append(person)
             values[position] = value
             changed = True
+            contact |= position in CONTACT_FIELDS
         if changed and not person.new:
             person.fields_changed = True
             self.updated[person.id] = person
-        return changed
+        return changed, contact
 
     def _apply_emails(
         self, person: Person, emails: Mapping[EmailType, str], pairs: list[tuple[EmailType, str]]
     ) -> bool:
         """Make each given address the candidate's one email of its type; return True when any changed."""
-        stale = [m for m in person.emails if m.type in emails and m.address != emails[m.type]]
+        stale = [m for m in person.emails if m.type in emails and m.address != emails[m.type] and not m.wrong]
         for mail in stale:
             person.emails.remove(mail)
             self.by_email[mail.address].remove(person)
@@ -205,7 +216,7 @@ class Replay:
                 self.new_mails.append((person, mail))
                 self.by_email.setdefault(address, []).append(person)
                 changed = True
-            elif existing.type != type_ or not existing.valid:
+            elif not existing.wrong and (existing.type != type_ or not existing.valid):
                 existing.type, existing.valid = type_, True
                 if existing.id is not None and not existing.dirty:
                     existing.dirty = True

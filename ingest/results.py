@@ -12,7 +12,8 @@ from storage.models import CampaignResponse, Candidate
 
 log = logging.getLogger(__name__)
 
-#: Called after a commit with the workspace and the candidates whose email or responses changed.
+#: Called after a commit with the workspace and the candidates that changed (`ingest.replay`: new, or an
+#: email, the search, a response or a contact detail the ATS record carries).
 OnChanged = Callable[[str, Sequence[int]], None]
 
 

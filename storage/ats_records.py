@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 
 from storage.base import utcnow
+from storage.contact_records import SentContact
 from storage.models import AtsJob, Candidate, Export, Link
 from storage.repository import Repository
 from storage.sync_models import AtsRecord, AtsRecordChange
@@ -37,9 +38,16 @@ class AtsRecordRepository(Repository[AtsRecord]):
     model = AtsRecord
 
     def placed(
-        self, export: Export, *, stage: str | None, prospect: bool, now: datetime | None = None
+        self,
+        export: Export,
+        *,
+        stage: str | None,
+        prospect: bool,
+        now: datetime | None = None,
+        sent: SentContact | None = None,
     ) -> None:
-        """Remember a record just created or found, where the export placed it (nothing read back yet)."""
+        """Remember a record just created or found, where the export placed it (nothing read back yet), and
+        `sent`, the contact details a create sent: the baseline corrected contact details out compare with."""
         if not export.ats_candidate_id:
             return
         row = self.for_export(export.id)
@@ -64,6 +72,8 @@ class AtsRecordRepository(Repository[AtsRecord]):
         row.status, row.reason = "active", None
         row.record_url = export.ats_profile_url
         row.synced_at, row.source = now or utcnow(), "export"
+        if sent is not None:
+            row.contact_sent, row.contact_told = sent.to_json(), None
         self.session.flush()
 
     def _first_stage(self, connection_id: int, job_id: str) -> tuple[str, str] | None:

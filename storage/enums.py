@@ -57,6 +57,7 @@ class AlertKind(StrEnum):
     EXPORTED = "exported"  # what one run created: the run's summary, with its Undo button
     UNDONE = "undone"  # what undoing a run did, in the thread of the run's summary
     STAGES = "stages"  # the opt-in digest of ATS stage changes of a link's exported candidates
+    CONTACTS = "contacts"  # what corrected contact details out did to a link's records (no values)
 
 
 class AlertStatus(StrEnum):

@@ -164,7 +164,11 @@ class Candidate(Timestamped, Base):
 
 
 class CandidateEmail(Timestamped, Base):
-    """One typed email address of a candidate; `address` is trimmed and lower-cased."""
+    """One typed email address of a candidate; `address` is trimmed and lower-cased.
+
+    `wrong_at`/`wrong_by`: someone marked the address wrong ("Wrong contact"); it is then not `valid`, never
+    exported or pushed again, and an import sending it again does not make it valid (`ingest.ingestor`).
+    """
 
     __tablename__ = "candidate_email"
     __table_args__ = (UniqueConstraint("candidate_id", "address"), Index(None, "team_id", "address"))
@@ -175,6 +179,8 @@ class CandidateEmail(Timestamped, Base):
     address: Mapped[str] = mapped_column(String(320))
     type: Mapped[EmailType] = mapped_column(_enum(EmailType))
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
+    wrong_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wrong_by: Mapped[str | None] = mapped_column(String(64))
 
     candidate: Mapped[Candidate] = relationship(back_populates="emails", lazy="raise")
 

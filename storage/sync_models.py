@@ -3,14 +3,16 @@
 `ats_record` is the app's copy of the ATS's current view of one export's record (the export's job, stage,
 status, last activity), kept up to date by the vendor's webhooks and the poll that catches what they missed;
 `ats_record_change` the stage and status changes it saw (App Home's recent changes, the opt-in channel
-digest); `webhook_delivery` the deliveries already acted on, so a vendor's redelivery changes nothing.
+digest); `webhook_delivery` the deliveries already acted on, so a vendor's redelivery changes nothing;
+`contact_event` what corrected contact details out did to each record (the candidate's history).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
@@ -24,7 +26,8 @@ class AtsRecord(Base):
     `status` is an `ats.types.AtsStatus` value; `application_id` None with `prospect` set means the vendor keeps
     no application for the person, so the ATS records no stage activity for them (said so in every view).
     `activity_at` is the vendor's last-activity stamp; `synced_at` when the app last heard (and from `source`:
-    `export`, `webhook`, `poll` or `read`).
+    `export`, `webhook`, `poll` or `read`). `status` is `deleted` or `merged` once a contact push found the
+    record gone (`sync.contact`): told once, never written to or recreated again.
     """
 
     __tablename__ = "ats_record"
@@ -52,6 +55,12 @@ class AtsRecord(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     slack_stale: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Corrected contact details out (`sync.contact_plan.Sent`): what the app last sent to the record (names,
+    # phone, LinkedIn URL, the addresses it added), to tell our correction from someone's edit in the ATS.
+    # Personal data, like `candidate_email`: kept out of logs and messages. None: exported before it was kept.
+    contact_sent: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The fields whose conflict with an edit in the ATS the channel was told of (told once while it lasts).
+    contact_told: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class AtsRecordChange(Base):
@@ -83,3 +92,22 @@ class WebhookDelivery(Base):
     connection_id: Mapped[int] = mapped_column(ForeignKey("ats_connection.id", ondelete="CASCADE"))
     delivery_id: Mapped[str] = mapped_column(String(255))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ContactEvent(Base):
+    """One outcome of corrected contact details out for one record: a field and what happened, never a value.
+
+    `field` is `name`, `email`, `phone` or `linkedin` (`record` for a record gone); `action` is `added`,
+    `removed`, `updated`, `conflict`, `not_supported` or `record_gone` (`sync.contact_plan.Action`).
+    """
+
+    __tablename__ = "contact_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM, index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidate.id", ondelete="CASCADE"), index=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("export.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -309,6 +309,20 @@ class HistoryEventOut(Out):
     run: str | None = Field(default=None, description="The pass or manual export it happened in.")
 
 
+class ContactChangeOut(Out):
+    """What corrected contact details out did to one field of the candidate's ATS record (never the value)."""
+
+    at: str = Field(description="When, ISO 8601 in UTC.")
+    field: str = Field(description="`name`, `email`, `phone`, `linkedin`, or `record` (the record itself).")
+    action: str = Field(
+        description="`added`, `removed`, `updated`, `conflict` (changed in the ATS since the export: theirs "
+        "kept), `not_supported` (an address marked wrong the ATS's API cannot remove), `one_address` (the ATS keeps "
+        "one address per person and has one: the new one was not added) or `record_gone` "
+        "(deleted or merged in the ATS: never recreated)."
+    )
+    by: str = Field(description="Who or what: `ingest` (an import or the ingest API), `slack:<user id>`.")
+
+
 class LinkHistoryOut(Out):
     """A candidate's export on one linked search: where it stands, the ATS record, every change."""
 
@@ -325,6 +339,9 @@ class LinkHistoryOut(Out):
         description="The run whose ATS call created the record (null: the ATS had them already).",
     )
     events: list[HistoryEventOut]
+    contact_changes: list[ContactChangeOut] = Field(
+        default_factory=list, description="Corrections of the ATS record's contact details, oldest first."
+    )
 
 
 class HistoryOut(Out):
@@ -362,6 +379,10 @@ class HistoryOut(Out):
                             run=event.run_id,
                         )
                         for event in link.events
+                    ],
+                    contact_changes=[
+                        ContactChangeOut(at=c.at.isoformat(), field=c.field, action=c.action, by=c.actor)
+                        for c in link.contact_changes
                     ],
                 )
                 for link in history.links

@@ -463,6 +463,17 @@ class AshbyEmulator(Emulator):
                 candidate["emailAddresses"].append({"value": address, "type": "Personal", "isPrimary": False})
         if body.get("phoneNumber"):
             self._set_primary(candidate, "phoneNumbers", "primaryPhoneNumber", body["phoneNumber"].strip())
+        if "linkedInUrl" in body:
+            # `linkedInUrl` is candidate.create's field; candidate.update's `socialLinks` "replaces existing
+            # socialLinks", and "If this value is submitted along with linkedInUrl … those values will be
+            # ignored". The LinkedIn link replaces the candidate's LinkedIn entry.
+            url = body["linkedInUrl"]
+            if not isinstance(url, str) or not url.strip():
+                raise InputError("linkedInUrl must be a non-empty string", field="linkedInUrl")
+            if not isinstance(body.get("socialLinks"), list):
+                _set_linkedin(candidate, url.strip())
+        if isinstance(body.get("socialLinks"), list):
+            candidate["socialLinks"] = [dict(link) for link in body["socialLinks"] if isinstance(link, dict)]
         self._touch(candidate)
         return {"results": self._candidate_view(candidate)}
 
@@ -681,6 +692,43 @@ class AshbyEmulator(Emulator):
         if application["status"] == "Hired":
             self.deliver("candidateHire", data)
 
+    def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
+        """Edit a candidate as a person does in Ashby (see `Emulator.edit_person`): one `name` (first and last
+        joined); the first address and phone are the primary ones; the LinkedIn link replaces the LinkedIn
+        social link."""
+        with self.lock:
+            candidate = self.table("candidates")[str(person_id)]
+            first, _, last = str(candidate.get("name") or "").partition(" ")
+            if "first_name" in changes or "last_name" in changes:
+                names = (changes.get("first_name", first), changes.get("last_name", last))
+                candidate["name"] = " ".join(n for n in names if n)
+            for key, many, primary in (
+                ("emails", "emailAddresses", "primaryEmailAddress"),
+                ("phones", "phoneNumbers", "primaryPhoneNumber"),
+            ):
+                if key in changes:
+                    entries = [
+                        {"value": v, "type": "Personal", "isPrimary": i == 0}
+                        for i, v in enumerate(changes[key])
+                    ]
+                    candidate[many] = entries
+                    if entries:
+                        candidate[primary] = entries[0]
+                    else:
+                        candidate.pop(primary, None)
+            if "linkedin_url" in changes:
+                _set_linkedin(candidate, changes["linkedin_url"])
+            self._touch(candidate)
+            return dict(candidate)
+
+    def delete_person(self, person_id: str) -> None:
+        """Delete a candidate and their applications (Ashby's UI can; its API cannot)."""
+        with self.lock:
+            self.table("candidates").pop(str(person_id))
+            for key, application in list(self.table("applications").items()):
+                if (application.get("candidate") or {}).get("id") == str(person_id):
+                    self.table("applications").pop(key)
+
     def move_application(
         self,
         application_id: str,
@@ -827,3 +875,9 @@ class AshbyEmulator(Emulator):
             retry_delays=self.webhook_retry_delays,
             final_statuses=WEBHOOK_FINAL_STATUSES,
         )
+
+
+def _set_linkedin(candidate: dict[str, Any], url: str | None) -> None:
+    """Replace the candidate's LinkedIn social link with `url` (None or "" takes it off)."""
+    links = [link for link in candidate.get("socialLinks") or [] if link.get("type") != "LinkedIn"]
+    candidate["socialLinks"] = [{"type": "LinkedIn", "url": url}, *links] if url else links

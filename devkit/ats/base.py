@@ -22,6 +22,10 @@ a redacted request log, and control endpoints under `/_emulator/` for out-of-pro
                                         "archived"|"active", "reason"?: ...}  a person moving a candidate in the
                                         ATS ("active": unreject / unarchive, where the vendor's UI can) (the
                                         vendor's record changes and its webhook goes out)
+    POST /_emulator/edit               {"person_id": ..., "first_name"?: ..., "last_name"?: ..., "emails"?: [...],
+                                        "phones"?: [...], "linkedin_url"?: ... | null}  a person editing a
+                                        candidate's profile in the ATS (`edit_person`); answers the record
+    POST /_emulator/delete             {"person_id": ...}  a person deleting the candidate (`delete_person`)
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ from devkit.ats.webhooks import WebhookSender, WebhookTarget
 from devkit.ats.wire import EmulatorHandler, EmuRequest, LoggedRequest, Reply, Route, header_number
 
 log = logging.getLogger(__name__)
+
+#: What `POST /_emulator/edit` changes (`Emulator.edit_person`).
+PERSON_EDITS = frozenset({"first_name", "last_name", "emails", "phones", "linkedin_url"})
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,21 @@ class Emulator:
         it updated and deliver the vendor's webhook. Returns the changed record. Vendors without stage activity
         leave this unimplemented."""
         raise NotImplementedError(f"{self.vendor} emulator has no stage changes")
+
+    def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
+        """Do what a person does on a candidate's profile in the vendor's UI, for two-way sync tests.
+
+        `person_id` is the id the adapter's `read_contact` takes. `changes` (each optional): `first_name`,
+        `last_name`, `emails` (the whole list of addresses, in order), `phones` (the whole list),
+        `linkedin_url` (None or "" takes it off). Addresses and phones that stay keep their type; new ones get
+        the vendor's default. Stamps the record updated. Returns the changed record; KeyError for an unknown
+        id."""
+        raise NotImplementedError(f"{self.vendor} emulator has no profile edits")
+
+    def delete_person(self, person_id: str) -> None:
+        """Delete the candidate `person_id` (and what hangs off it) as a person does in the vendor's UI;
+        KeyError for an unknown id."""
+        raise NotImplementedError(f"{self.vendor} emulator has no candidate deletes")
 
     def normalize_seed(self, collection: str, record: dict[str, Any]) -> dict[str, Any]:
         """Fill defaults into a seeded record (ids, timestamps) before it is stored."""
@@ -419,6 +441,16 @@ class Emulator:
                 reason=body.get("reason"),
             )
             return Reply(200, self.public(changed))
+        elif action in ("edit", "delete"):
+            person_id = str(body.get("person_id") or "")
+            try:
+                if action == "delete":
+                    self.delete_person(person_id)
+                else:
+                    edits = {k: v for k, v in body.items() if k in PERSON_EDITS}
+                    return Reply(200, self.public(self.edit_person(person_id, **edits)))
+            except KeyError:
+                return Reply(404, {"error": f"no person {person_id!r}"})
         else:
             return Reply(404, {"error": f"unknown control action {action!r}"})
         return Reply(200, self.state())

@@ -362,6 +362,21 @@ class GreenhouseEmulator(Emulator):
             return self.error_reply(
                 422, "Validation error", field_errors={unknown[0]: "is not a candidate field"}
             )
+        for name in ("first_name", "last_name"):
+            # `first_name`/`last_name`: string, maxLength 255 (HD-OAS "Update candidate").
+            value = body.get(name, "kept")
+            if not isinstance(value, str) or not value.strip() or len(value) > 255:
+                return self.error_reply(
+                    422, "Validation error", field_errors={name: "must be text of 1 to 255 characters"}
+                )
+        for index, entry in enumerate(body.get("social_media_addresses") or []):
+            # Untyped `{value}` entries, `value` required (HD-OAS).
+            if not isinstance(entry, dict) or not entry.get("value") or set(entry) - {"value"}:
+                return self.error_reply(
+                    422,
+                    "Validation error",
+                    field_errors={f"social_media_addresses[{index}]": "needs a value and nothing else"},
+                )
         for field, types in (("email_addresses", EMAIL_TYPES), ("phone_numbers", PHONE_TYPES)):
             for index, entry in enumerate(body.get(field) or []):
                 if not isinstance(entry, dict) or entry.get("type") not in types or not entry.get("value"):
@@ -579,6 +594,37 @@ class GreenhouseEmulator(Emulator):
         self.deliver(action, message)
         return changed
 
+    def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
+        """Edit a candidate's profile as a person does in Greenhouse (see `Emulator.edit_person`): new
+        addresses are `personal`, new phones `mobile`; the LinkedIn URL replaces the social entry naming
+        LinkedIn. Greenhouse sends no web hook for a profile edit (none of its events is one)."""
+        with self.lock:
+            candidate = self.table("candidates")[str(person_id)]
+            for name in ("first_name", "last_name"):
+                if name in changes:
+                    candidate[name] = changes[name]
+            if "emails" in changes:
+                candidate["email_addresses"] = _retyped(
+                    candidate.get("email_addresses"), changes["emails"], "personal"
+                )
+            if "phones" in changes:
+                candidate["phone_numbers"] = _retyped(
+                    candidate.get("phone_numbers"), changes["phones"], "mobile"
+                )
+            if "linkedin_url" in changes:
+                social = [
+                    s for s in candidate.get("social_media_addresses") or [] if "linkedin." not in s["value"]
+                ]
+                url = changes["linkedin_url"]
+                candidate["social_media_addresses"] = [*social, {"value": url}] if url else social
+            now = iso(self.clock())
+            candidate.update(updated_at=now)
+            return dict(candidate)
+
+    def delete_person(self, person_id: str) -> None:
+        """Delete the candidate `person_id` and their applications (`delete_candidate`)."""
+        self.delete_candidate(person_id)
+
     def delete_candidate(self, candidate_id: str) -> None:
         """Delete a candidate and their applications, as a person does; deliver `delete_candidate`.
 
@@ -698,6 +744,12 @@ class GreenhouseEmulator(Emulator):
         if job is None:
             raise Invalid(f"Job {job_id} not found", field=field, status=404)
         return job
+
+
+def _retyped(entries: Any, values: list[str], default: str) -> list[dict[str, str]]:
+    """Return `values` as `{value, type}` entries, keeping the type an unchanged value had."""
+    types = {str(e["value"]).lower(): e.get("type") for e in entries or [] if isinstance(e, dict)}
+    return [{"value": v, "type": types.get(v.lower()) or default} for v in values]
 
 
 def _terminal(application: Mapping[str, Any]) -> dict[str, Any]:

@@ -118,6 +118,8 @@ class LeverEmulator(Emulator):
             Route("PUT", r"/v1/opportunities/(?P<opportunity_id>[^/]+)/archived", self.update_archived),
             Route("GET", r"/v1/contacts/(?P<contact_id>[^/]+)", self.get_contact),
             Route("PUT", r"/v1/contacts/(?P<contact_id>[^/]+)", self.update_contact),
+            Route("POST", r"/v1/opportunities/(?P<opportunity_id>[^/]+)/addLinks", self.add_links),
+            Route("POST", r"/v1/opportunities/(?P<opportunity_id>[^/]+)/removeLinks", self.remove_links),
         ]
 
     def error_reply(
@@ -389,6 +391,34 @@ class LeverEmulator(Emulator):
                     opportunity[key] = body[key]
         return Reply(200, {"data": self._contact(request, contact_id)})
 
+    def add_links(self, request: EmuRequest, opportunity_id: str) -> Reply:
+        """Answer `POST /opportunities/{id}/addLinks {links: [url, …]}` ("Update contact links by opportunity",
+        https://hire.lever.co/developer/documentation#update-contact-links-by-opportunity; body typed in
+        torchsmith/lever-js). Links are the contact's, so every opportunity of the contact takes them. The
+        answer's body is not documented: here the opportunity."""
+        return self._links(request, opportunity_id, add=True)
+
+    def remove_links(self, request: EmuRequest, opportunity_id: str) -> Reply:
+        """Answer `POST /opportunities/{id}/removeLinks {links: [url, …]}` (same section as `add_links`)."""
+        return self._links(request, opportunity_id, add=False)
+
+    def _links(self, request: EmuRequest, opportunity_id: str, *, add: bool) -> Reply:
+        opportunity = self.table("opportunities").get(opportunity_id)
+        if opportunity is None:
+            return self.error_reply(404, f"Opportunity {opportunity_id} not found")
+        body = request.json if isinstance(request.json, dict) else {}
+        links = body.get("links")
+        if not isinstance(links, list) or not links or not all(isinstance(x, str) and x for x in links):
+            return self.error_reply(400, "links: must be a list of URLs")
+        now = self._now_ms()
+        for mine in self._of_contact(opportunity["contact"]):
+            held = list(mine.get("links") or [])
+            mine["links"] = (
+                [*held, *(x for x in links if x not in held)] if add else [x for x in held if x not in links]
+            )
+            mine["updatedAt"] = now
+        return Reply(200, {"data": self.public(opportunity)})
+
     def _contact(self, request: EmuRequest, contact_id: str) -> dict[str, Any] | Reply:
         mine = self._of_contact(contact_id)
         if not mine:
@@ -465,6 +495,43 @@ class LeverEmulator(Emulator):
         for event in events:
             self.deliver(event, data)
         return changed
+
+    def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
+        """Edit a contact as a person does in Lever (see `Emulator.edit_person`); every opportunity of the
+        contact shows it. Lever keeps one `name`: the first and last names are joined. New phones are
+        `mobile`; the LinkedIn link replaces the contact's LinkedIn links."""
+        with self.lock:
+            mine = self._of_contact(str(person_id))
+            if not mine:
+                raise KeyError(person_id)
+            first, _, last = str(mine[0].get("name") or "").partition(" ")
+            name = " ".join(
+                p for p in (changes.get("first_name", first), changes.get("last_name", last)) if p
+            )
+            now = self._now_ms()
+            for opportunity in mine:
+                opportunity.update(name=name, updatedAt=now)
+                if "emails" in changes:
+                    opportunity["emails"] = list(changes["emails"])
+                if "phones" in changes:
+                    types = {p.get("value"): p.get("type") for p in opportunity.get("phones") or []}
+                    opportunity["phones"] = [
+                        {"type": types.get(v) or "mobile", "value": v} for v in changes["phones"]
+                    ]
+                if "linkedin_url" in changes:
+                    links = [x for x in opportunity.get("links") or [] if "linkedin." not in x]
+                    url = changes["linkedin_url"]
+                    opportunity["links"] = [*links, url] if url else links
+            return dict(mine[0])
+
+    def delete_person(self, person_id: str) -> None:
+        """Delete every opportunity of the contact (each delivers `candidateDeleted`); the contact is gone."""
+        with self.lock:
+            mine = [o["id"] for o in self._of_contact(str(person_id))]
+        if not mine:
+            raise KeyError(person_id)
+        for opportunity_id in mine:
+            self.delete_opportunity(opportunity_id)
 
     def delete_opportunity(self, opportunity_id: str) -> None:
         """Delete an opportunity as a person does (it answers 404 after); deliver `candidateDeleted`."""

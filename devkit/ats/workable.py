@@ -479,6 +479,40 @@ class WorkableEmulator(Emulator):
         # nothing).
         self.deliver("candidate_moved", candidate)
 
+    def edit_person(self, person_id: str, **changes: Any) -> dict[str, Any]:
+        """Edit a candidate as a recruiter does in Workable (see `Emulator.edit_person`): one `email` and one
+        `phone` (the first of each list; an empty list clears it); the LinkedIn URL replaces the `linkedin`
+        social profile."""
+        with self.lock:
+            candidate = self.table("candidates")[str(person_id)]
+            for key, field in (("first_name", "firstname"), ("last_name", "lastname")):
+                if key in changes:
+                    candidate[field] = changes[key]
+            candidate["name"] = " ".join(
+                filter(None, (candidate.get("firstname"), candidate.get("lastname")))
+            )
+            for key, field in (("emails", "email"), ("phones", "phone")):
+                if key in changes:
+                    candidate[field] = next(iter(changes[key]), None)
+            if "linkedin_url" in changes:
+                profiles = [
+                    p
+                    for p in candidate.get("social_profiles") or []
+                    if str(p.get("type")).lower() != "linkedin"
+                ]
+                url = changes["linkedin_url"]
+                candidate["social_profiles"] = (
+                    [*profiles, {"type": "linkedin", "url": url}] if url else profiles
+                )
+            candidate["updated_at"] = stamp(self.clock())
+            return dict(candidate)
+
+    def delete_person(self, person_id: str) -> None:
+        """Delete a candidate as a recruiter does; `candidate_deleted` goes to the subscriptions asking."""
+        with self.lock:
+            candidate = self.table("candidates").pop(str(person_id))
+        self.deliver("candidate_deleted", candidate)
+
     def move_application(
         self,
         application_id: str,
@@ -540,6 +574,17 @@ class WorkableEmulator(Emulator):
             )
         if "email" in fields and "@" not in str(fields["email"]):
             return self.error_reply(422, "Validation failed", field_errors={"email": "is invalid"})
+        profiles = fields.get("social_profiles", [])
+        # `social_profiles` entries are `{type, url}` (the page's complete example); the array is replaced.
+        if not isinstance(profiles, list) or any(
+            not isinstance(p, Mapping) or not p.get("type") or not p.get("url") for p in profiles
+        ):
+            return self.error_reply(
+                422, "Validation failed", field_errors={"social_profiles": "entries need a type and a url"}
+            )
+        for key in ("firstname", "lastname"):
+            if key in fields and (not isinstance(fields[key], str) or not fields[key].strip()):
+                return self.error_reply(422, "Validation failed", field_errors={key: "can't be blank"})
         candidate |= dict(fields) | {"updated_at": stamp(self.clock())}
         if "firstname" in fields or "lastname" in fields:
             candidate["name"] = " ".join(

@@ -28,7 +28,7 @@ from test_ashby import ashby_spec, assert_within_spec  # noqa: F401 (ashby_spec 
 
 from ats.ashby import MAX_WEBHOOK_BYTES, REGISTERED_WEBHOOKS, SPEC, AshbyAdapter
 from ats.errors import NotFound, WebhookRejected
-from ats.types import AtsStatus, CreatedRecord, EmailAddress
+from ats.types import AtsStatus, ContactField, ContactPatch, CreatedRecord, EmailAddress
 from core.vocabulary import EmailType, Vendor
 
 BACKEND_JOB = "fe44a7d3-3d51-5f03-9423-c02b9707a62b"
@@ -424,25 +424,25 @@ def test_update_contact_adds_addresses_and_the_phone_and_drops_none(rig: VendorR
         rig.emulator.table("candidates")[record.candidate_id]["emailAddresses"].append(
             {"value": "by.hand@example.org", "type": "Work", "isPrimary": False}
         )
-    emails = (
-        EmailAddress("First@Example.org", EmailType.PRIMARY),  # already there, in another case
-        EmailAddress("new.work@example.org", EmailType.WORK),
-        EmailAddress("new.home@example.org", EmailType.PERSONAL),
+    patch = ContactPatch(
+        add_emails=(
+            EmailAddress("First@Example.org", EmailType.PRIMARY),  # already there, in another case
+            EmailAddress("new.work@example.org", EmailType.WORK),
+            EmailAddress("new.home@example.org", EmailType.PERSONAL),
+        ),
+        phone="+1 555 010 0199",
     )
 
-    adapter.update_contact(record.candidate_id, emails=emails, phone="+1 555 010 0199")
+    adapter.update_contact(record.candidate_id, patch, current=adapter.read_contact(record.candidate_id))
 
-    stored = rig.emulator.records("candidates")
-    mine = next(c for c in stored if c["id"] == record.candidate_id)
-    addresses = [e["value"] for e in mine["emailAddresses"]]
-    assert addresses == [
+    details = adapter.read_contact(record.candidate_id)
+    assert details.emails == (
         "first@example.org",
         "by.hand@example.org",
         "new.work@example.org",
         "new.home@example.org",
-    ]
-    assert mine["primaryEmailAddress"]["value"] == "first@example.org"
-    assert mine["primaryPhoneNumber"]["value"] == "+1 555 010 0199"
+    )
+    assert details.phones == ("+1 555 010 0199",)
     updates = [r.json for r in rig.emulator.requests(path="/candidate.update")]
     assert updates == [
         {
@@ -458,19 +458,80 @@ def test_update_contact_adds_addresses_and_the_phone_and_drops_none(rig: VendorR
         },
     ]
 
-    adapter.update_contact(record.candidate_id, emails=emails, phone="+1 (555) 010-0199")  # nothing new
-    assert len(rig.emulator.requests(path="/candidate.update")) == 2
+    again = ContactPatch(add_emails=patch.add_emails, phone="+1 (555) 010-0199")
+    before = len(rig.emulator.requests())
+    adapter.update_contact(record.candidate_id, again, current=details)  # nothing new: nothing sent
+    assert len(rig.emulator.requests()) == before
+
+
+def test_read_contact_splits_the_name_and_finds_the_linkedin_link(rig: VendorRig) -> None:
+    adapter = sync_adapter(rig)
+    record = exported(adapter, "first@example.org")
+
+    details = adapter.read_contact(record.candidate_id)
+
+    assert (details.first_name, details.last_name) == ("New", "Person")
+    assert details.emails == ("first@example.org",) and details.phones == ()
+    assert details.linkedin_url == "https://www.linkedin.com/in/new-person" and details.merged_into is None
+
+
+def test_a_name_change_and_linkedin_go_in_one_update(rig: VendorRig) -> None:
+    adapter = sync_adapter(rig)
+    record = exported(adapter, "first@example.org")
+    url = "https://www.linkedin.com/in/newer-person"
+
+    adapter.update_contact(
+        record.candidate_id,
+        ContactPatch(first_name="Newer", linkedin_url=url),
+        current=adapter.read_contact(record.candidate_id),
+    )
+
+    (update,) = [r.json for r in rig.emulator.requests(path="/candidate.update")]
+    assert update == {
+        "candidateId": record.candidate_id,
+        "name": "Newer Person",
+        "linkedInUrl": url,
+        "sendNotifications": False,
+    }
+    details = adapter.read_contact(record.candidate_id)
+    assert (details.first_name, details.last_name, details.linkedin_url) == ("Newer", "Person", url)
+
+
+def test_email_removal_is_ignored_as_ashby_documents_none(rig: VendorRig) -> None:
+    adapter = sync_adapter(rig)
+    record = exported(adapter, "first@example.org")
+    current = adapter.read_contact(record.candidate_id)
+
+    adapter.update_contact(
+        record.candidate_id, ContactPatch(remove_emails=("first@example.org",)), current=current
+    )
+
+    assert ContactField.REMOVE_EMAIL not in adapter.capabilities.contact_fields
+    assert rig.emulator.requests(path="/candidate.update") == []
 
 
 def test_update_contact_gives_a_candidate_without_email_a_primary_one(rig: VendorRig) -> None:
     adapter = sync_adapter(rig)
     created = adapter.create_prospect(person("x@example.org", emails=()), job_id=None)
+    patch = ContactPatch(add_emails=(EmailAddress("found@example.org", EmailType.WORK),))
 
-    adapter.update_contact(
-        created.candidate_id, emails=(EmailAddress("found@example.org", EmailType.WORK),), phone=None
-    )
+    adapter.update_contact(created.candidate_id, patch, current=adapter.read_contact(created.candidate_id))
 
     mine = next(c for c in rig.emulator.records("candidates") if c["id"] == created.candidate_id)
     assert mine["primaryEmailAddress"]["value"] == "found@example.org"
+
+
+def test_an_edit_in_ashby_is_read_and_a_deleted_candidate_is_not_found(rig: VendorRig) -> None:
+    adapter = sync_adapter(rig)
+    record = exported(adapter, "first@example.org")
+    current = adapter.read_contact(record.candidate_id)
+
+    rig.emulator.edit_person(record.candidate_id, last_name="Persson", emails=["edited@example.org"])
+    edited = adapter.read_contact(record.candidate_id)
+    assert (edited.last_name, edited.emails) == ("Persson", ("edited@example.org",))
+
+    rig.emulator.delete_person(record.candidate_id)
     with pytest.raises(NotFound):
-        adapter.update_contact("00000000-0000-4000-8000-00000000abcd", emails=(), phone="1")
+        adapter.read_contact(record.candidate_id)
+    with pytest.raises(NotFound):
+        adapter.update_contact(record.candidate_id, ContactPatch(phone="+1 555 0100"), current=current)

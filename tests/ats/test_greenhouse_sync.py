@@ -6,7 +6,8 @@ Documented behaviour relied on:
   in_process|rejected|hired|converted; `stage_id`/`job_interview_stage_id` are null for prospects and
   terminal applications.
 - `Signature: sha256 <hex HMAC-SHA256 of the body with the Secret Key>`; Unicode escaped before signing.
-- `PATCH /v3/candidates/{id}`: array fields replace the whole collection (HD-OAS "Update candidate").
+- `PATCH /v3/candidates/{id}`: array fields replace the whole collection (HD-OAS "Update candidate"), so an
+  address is removed by leaving it out; `social_media_addresses` are untyped `{value}`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import hmac
 import json
 import time
 
+import httpx
 import pytest
 from ats_rig import VendorRig, WebhookReceiver, paste_webhook, person
 
 from ats.errors import NotFound, ValidationFailed, WebhookRejected
-from ats.types import AtsStatus, CreatedRecord, EmailAddress
+from ats.types import AtsStatus, ContactPatch, CreatedRecord, EmailAddress
 from core.vocabulary import EmailType, Vendor
 
 SECRET = "gh-web-hook-secret-key"
@@ -342,20 +344,29 @@ def test_web_hook_set_up_is_left_to_an_admin_in_the_dev_center(gh: VendorRig) ->
 # --- corrected contact details out ---------------------------------------------------------------------
 
 
+def test_read_contact_returns_what_greenhouse_holds(gh: VendorRig) -> None:
+    details = _adapter(gh).read_contact(ADA)
+
+    assert (details.first_name, details.last_name) == ("Ada", "Lovelace")
+    assert details.emails == ("ada@example.com", "ada.lovelace@engines.example")
+    assert details.phones == () and details.merged_into is None
+    assert details.linkedin_url == "https://www.linkedin.com/in/ada-lovelace"
+
+
 def test_update_contact_adds_an_address_and_a_phone_and_keeps_the_others(gh: VendorRig) -> None:
     adapter = _adapter(gh)
-
-    adapter.update_contact(
-        ADA,
-        emails=[
+    patch = ContactPatch(
+        add_emails=(
             EmailAddress("ADA@example.com", EmailType.PRIMARY),
             EmailAddress("ada@new.example", EmailType.WORK),
-        ],
+        ),
         phone="+44 20 7946 0000",
     )
 
-    (patch,) = gh.emulator.requests("PATCH", f"/v3/candidates/{ADA}")
-    assert patch.json == {
+    adapter.update_contact(ADA, patch, current=adapter.read_contact(ADA))
+
+    (sent,) = gh.emulator.requests("PATCH", f"/v3/candidates/{ADA}")
+    assert sent.json == {
         "email_addresses": [
             {"value": "ada@example.com", "type": "personal"},
             {"value": "ada.lovelace@engines.example", "type": "work"},
@@ -363,24 +374,142 @@ def test_update_contact_adds_an_address_and_a_phone_and_keeps_the_others(gh: Ven
         ],
         "phone_numbers": [{"value": "+44 20 7946 0000", "type": "mobile"}],
     }
-    found = adapter.get_candidate(ADA)
-    assert found is not None and len(found.emails) == 3
+    assert adapter.read_contact(ADA).emails == (
+        "ada@example.com",
+        "ada.lovelace@engines.example",
+        "ada@new.example",
+    )
 
 
-def test_update_contact_sends_nothing_when_nothing_is_missing(gh: VendorRig) -> None:
+def test_a_name_change_sends_only_the_names(gh: VendorRig) -> None:
     adapter = _adapter(gh)
-    adapter.update_contact(ADA, emails=[EmailAddress("ada@new.example", EmailType.WORK)], phone="+1 555 0100")
 
     adapter.update_contact(
-        ADA, emails=[EmailAddress("Ada@New.example", EmailType.WORK)], phone="+1 (555) 0100"
+        ADA, ContactPatch(first_name="Augusta Ada", last_name="Lovelace"), current=adapter.read_contact(ADA)
     )
+
+    (sent,) = gh.emulator.requests("PATCH", f"/v3/candidates/{ADA}")
+    assert sent.json == {"first_name": "Augusta Ada"}  # the last name is unchanged
+    assert len(gh.emulator.requests("GET", "/v3/candidates")) == 1  # no list changes: no second read
+    assert adapter.read_contact(ADA).first_name == "Augusta Ada"
+
+
+def test_linkedin_replaces_the_linkedin_entry_and_keeps_other_social_entries(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+    gh.emulator.table("candidates")[ADA]["social_media_addresses"].append({"value": "https://github.com/ada"})
+    url = "https://www.linkedin.com/in/augusta-ada"
+
+    adapter.update_contact(ADA, ContactPatch(linkedin_url=url), current=adapter.read_contact(ADA))
+
+    (sent,) = gh.emulator.requests("PATCH", f"/v3/candidates/{ADA}")
+    assert sent.json == {"social_media_addresses": [{"value": url}, {"value": "https://github.com/ada"}]}
+    assert adapter.read_contact(ADA).linkedin_url == url
+
+
+def test_linkedin_is_added_where_the_candidate_has_none(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+    record = _export(adapter, "no.link@example.org")
+    gh.emulator.edit_person(record.candidate_id, linkedin_url=None)
+    url = "https://www.linkedin.com/in/no-link"
+
+    adapter.update_contact(
+        record.candidate_id, ContactPatch(linkedin_url=url), current=adapter.read_contact(record.candidate_id)
+    )
+
+    assert adapter.read_contact(record.candidate_id).linkedin_url == url
+
+
+def test_an_address_is_removed_only_when_the_patch_names_it(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+
+    adapter.update_contact(
+        ADA, ContactPatch(remove_emails=("ADA.Lovelace@engines.example",)), current=adapter.read_contact(ADA)
+    )
+
+    (sent,) = gh.emulator.requests("PATCH", f"/v3/candidates/{ADA}")
+    assert sent.json == {"email_addresses": [{"value": "ada@example.com", "type": "personal"}]}
+    assert adapter.read_contact(ADA).emails == ("ada@example.com",)
+
+
+def test_an_address_a_person_added_after_the_read_is_kept(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+    current = adapter.read_contact(ADA)
+    gh.emulator.edit_person(ADA, emails=[*current.emails, "ada@person.example"])
+
+    adapter.update_contact(
+        ADA, ContactPatch(add_emails=(EmailAddress("ada@new.example", EmailType.WORK),)), current=current
+    )
+
+    assert adapter.read_contact(ADA).emails == (
+        "ada@example.com",
+        "ada.lovelace@engines.example",
+        "ada@person.example",
+        "ada@new.example",
+    )
+
+
+def test_nothing_is_sent_when_nothing_changes(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+    current = adapter.read_contact(ADA)
+    before = len(gh.emulator.requests())
+    same = ContactPatch(
+        first_name="Ada",
+        last_name="Lovelace",
+        add_emails=(EmailAddress("Ada@Example.com", EmailType.WORK),),
+        remove_emails=("gone@example.org",),
+        linkedin_url="http://linkedin.com/in/ada-lovelace/",
+    )
+
+    adapter.update_contact(ADA, same, current=current)
+    adapter.update_contact(ADA, ContactPatch(), current=current)
+
+    assert len(gh.emulator.requests()) == before
+
+
+def test_a_phone_with_the_same_digits_is_not_sent_again(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+    adapter.update_contact(ADA, ContactPatch(phone="+1 555 0100"), current=adapter.read_contact(ADA))
+
+    adapter.update_contact(ADA, ContactPatch(phone="+1 (555) 0100"), current=adapter.read_contact(ADA))
 
     assert len(gh.emulator.requests("PATCH", f"/v3/candidates/{ADA}")) == 1
 
 
-def test_update_contact_of_a_missing_candidate_is_not_found(gh: VendorRig) -> None:
+def test_an_edit_in_greenhouse_is_what_read_contact_returns(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+
+    gh.emulator.edit_person(ADA, first_name="Augusta", emails=["augusta@example.com"], phones=["+1 555 0199"])
+
+    details = adapter.read_contact(ADA)
+    assert (details.first_name, details.emails, details.phones) == (
+        "Augusta",
+        ("augusta@example.com",),
+        ("+1 555 0199",),
+    )
+
+
+def test_a_deleted_candidate_is_not_found(gh: VendorRig) -> None:
+    adapter = _adapter(gh)
+    current = adapter.read_contact(ADA)
+    gh.emulator.delete_person(ADA)
+
     with pytest.raises(NotFound):
-        _adapter(gh).update_contact("999999", emails=[], phone="+1 555 0100")
+        adapter.read_contact(ADA)
+    with pytest.raises(NotFound):
+        adapter.update_contact(ADA, ContactPatch(phone="+1 555 0100"), current=current)
+    with pytest.raises(NotFound):
+        adapter.read_contact("not-a-number")
+
+
+def test_the_control_api_edits_and_deletes_a_person(gh: VendorRig) -> None:
+    url = gh.emulator.url + "/_emulator/"
+    edited = httpx.post(url + "edit", json={"person_id": ADA, "last_name": "King", "linkedin_url": None})
+    assert edited.status_code == 200 and edited.json()["last_name"] == "King"
+    assert edited.json()["social_media_addresses"] == []
+    assert httpx.post(url + "delete", json={"person_id": ADA}).status_code == 200
+    assert httpx.post(url + "delete", json={"person_id": ADA}).status_code == 404
+    with pytest.raises(NotFound):
+        _adapter(gh).read_contact(ADA)
 
 
 def test_emulator_patch_takes_documented_fields_and_types_only(gh: VendorRig) -> None:

@@ -20,8 +20,8 @@ import time
 import pytest
 from ats_rig import VendorRig, WebhookReceiver, paste_webhook, person
 
-from ats.errors import NotFound, WebhookRejected
-from ats.types import AtsStatus, CreatedRecord, EmailAddress
+from ats.errors import NotFound, ValidationFailed, WebhookRejected
+from ats.types import AtsStatus, ContactField, ContactPatch, CreatedRecord, EmailAddress
 from core.vocabulary import EmailType, Vendor
 
 TOKEN = "5f2c0a9e1d7b4c3a8e6f0b2d4c6a8e0f1a3b5c7d9e1f3a5b"  # a webhook's signature token, as Lever shows it
@@ -317,17 +317,26 @@ def test_webhook_set_up_is_left_to_a_super_admin_in_settings(lever: VendorRig) -
 # --- corrected contact details out ---------------------------------------------------------------------
 
 
+def test_read_contact_returns_the_contact_and_its_linkedin_link(lever: VendorRig) -> None:
+    details = _adapter(lever).read_contact(ADA)
+
+    assert (details.first_name, details.last_name) == ("Ada", "Lovelace")
+    assert details.emails == ("ada@example.com", "ada.lovelace@engines.example")
+    assert details.linkedin_url == "https://www.linkedin.com/in/ada-lovelace"
+    assert details.phones == () and details.merged_into is None
+
+
 def test_update_contact_adds_an_address_and_a_phone_and_keeps_the_others(lever: VendorRig) -> None:
     adapter = _adapter(lever)
-
-    adapter.update_contact(
-        ADA,
-        emails=[
+    patch = ContactPatch(
+        add_emails=(
             EmailAddress("ADA@example.com", EmailType.PRIMARY),
             EmailAddress("ada@new.example", EmailType.WORK),
-        ],
+        ),
         phone="+44 20 7946 0000",
     )
+
+    adapter.update_contact(ADA, patch, current=adapter.read_contact(ADA))
 
     (put,) = lever.emulator.requests("PUT", f"/v1/contacts/{ADA}")
     assert put.json == {
@@ -336,22 +345,99 @@ def test_update_contact_adds_an_address_and_a_phone_and_keeps_the_others(lever: 
         "emails": ["ada@example.com", "ada.lovelace@engines.example", "ada@new.example"],
         "phones": [{"type": "mobile", "value": "+44 20 7946 0000"}],
     }
-    found = adapter.get_candidate(ADA)
-    assert found is not None
-    assert found.emails == ("ada@example.com", "ada.lovelace@engines.example", "ada@new.example")
-
-
-def test_update_contact_sends_nothing_when_nothing_is_missing(lever: VendorRig) -> None:
-    adapter = _adapter(lever)
-    adapter.update_contact(ADA, emails=[EmailAddress("ada@new.example", EmailType.WORK)], phone="+1 555 0100")
-
-    adapter.update_contact(
-        ADA, emails=[EmailAddress("Ada@New.example", EmailType.WORK)], phone="+1 (555) 0100"
+    assert adapter.read_contact(ADA).emails == (
+        "ada@example.com",
+        "ada.lovelace@engines.example",
+        "ada@new.example",
     )
+
+
+def test_a_name_change_puts_the_whole_name(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+
+    adapter.update_contact(ADA, ContactPatch(last_name="King"), current=adapter.read_contact(ADA))
+
+    (put,) = lever.emulator.requests("PUT", f"/v1/contacts/{ADA}")
+    assert put.json["name"] == "Ada King"
+    assert put.json["emails"] == ["ada@example.com", "ada.lovelace@engines.example"]
+    assert (adapter.read_contact(ADA).first_name, adapter.read_contact(ADA).last_name) == ("Ada", "King")
+
+
+def test_linkedin_is_added_then_the_old_link_removed_through_an_opportunity(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+    url = "https://www.linkedin.com/in/augusta-ada"
+
+    adapter.update_contact(ADA, ContactPatch(linkedin_url=url), current=adapter.read_contact(ADA))
+
+    path = f"/v1/opportunities/{ADA_OPPORTUNITY}"
+    assert [r.json for r in lever.emulator.requests("POST", f"{path}/addLinks")] == [{"links": [url]}]
+    assert [r.json for r in lever.emulator.requests("POST", f"{path}/removeLinks")] == [
+        {"links": ["https://www.linkedin.com/in/ada-lovelace"]}
+    ]
+    assert lever.emulator.requests("PUT", f"/v1/contacts/{ADA}") == []
+    assert adapter.read_contact(ADA).linkedin_url == url
+
+
+def test_email_removal_is_ignored_as_lever_documents_none(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+    current = adapter.read_contact(ADA)
+    before = len(lever.emulator.requests())
+
+    adapter.update_contact(ADA, ContactPatch(remove_emails=("ada@example.com",)), current=current)
+
+    assert ContactField.REMOVE_EMAIL not in adapter.capabilities.contact_fields
+    assert len(lever.emulator.requests()) == before
+    assert "ada@example.com" in adapter.read_contact(ADA).emails
+
+
+def test_nothing_is_sent_when_nothing_changes(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+    current = adapter.read_contact(ADA)
+    before = len(lever.emulator.requests())
+    same = ContactPatch(
+        first_name="Ada",
+        last_name="Lovelace",
+        add_emails=(EmailAddress("Ada@Example.com", EmailType.WORK),),
+        linkedin_url="https://linkedin.com/in/ada-lovelace/",
+    )
+
+    adapter.update_contact(ADA, same, current=current)
+
+    assert len(lever.emulator.requests()) == before
+
+
+def test_a_phone_with_the_same_digits_is_not_sent_again(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+    adapter.update_contact(ADA, ContactPatch(phone="+1 555 0100"), current=adapter.read_contact(ADA))
+
+    adapter.update_contact(ADA, ContactPatch(phone="+1 (555) 0100"), current=adapter.read_contact(ADA))
 
     assert len(lever.emulator.requests("PUT", f"/v1/contacts/{ADA}")) == 1
 
 
-def test_update_contact_of_a_missing_contact_is_not_found(lever: VendorRig) -> None:
+def test_an_edit_in_lever_is_what_read_contact_returns(lever: VendorRig) -> None:
+    lever.emulator.edit_person(ADA, first_name="Augusta", emails=["augusta@example.com"], linkedin_url=None)
+
+    details = _adapter(lever).read_contact(ADA)
+
+    assert (details.first_name, details.last_name) == ("Augusta", "Lovelace")
+    assert details.emails == ("augusta@example.com",) and details.linkedin_url is None
+
+
+def test_a_deleted_contact_is_not_found(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+    current = adapter.read_contact(ADA)
+    lever.emulator.delete_person(ADA)
+
     with pytest.raises(NotFound):
-        _adapter(lever).update_contact("c0000000-0000-4000-8000-00000000ffff", emails=[], phone="+1 555 0100")
+        adapter.read_contact(ADA)
+    with pytest.raises(NotFound):
+        adapter.update_contact(ADA, ContactPatch(phone="+1 555 0100"), current=current)
+
+
+def test_emulator_links_take_a_list_of_urls(lever: VendorRig) -> None:
+    adapter = _adapter(lever)
+    with pytest.raises(ValidationFailed):
+        adapter.http.request("POST", f"/opportunities/{ADA_OPPORTUNITY}/addLinks", json={"links": "x"})
+    with pytest.raises(NotFound):
+        adapter.http.request("POST", "/opportunities/nope/addLinks", json={"links": ["https://x.example"]})

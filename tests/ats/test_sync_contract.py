@@ -2,8 +2,10 @@
 
 A person moves an exported record in the vendor's emulator (`Emulator.move_application`); the adapter must see
 it through `record_status`, through `iter_status_pages` from the cursor of the listing before, and through the
-vendor's signed webhook delivered to a loopback receiver. Vendors without `status_sync` / `webhooks` /
-`contact_update` skip the tests that need them; vendors without a profile in ats_rig.py skip all.
+vendor's signed webhook delivered to a loopback receiver. Contact corrections go out through `update_contact`
+and come back through `read_contact`; a person's edit or delete in the ATS is `Emulator.edit_person` /
+`delete_person`. Vendors without `status_sync` / `webhooks` / `contact_update` skip the tests that need them
+(those without `contact_update` must refuse plainly); vendors without a profile in ats_rig.py skip all.
 """
 
 from __future__ import annotations
@@ -17,7 +19,18 @@ from ats_rig import Received, VendorRig, WebhookReceiver, paste_webhook, person
 from ats.base import AtsAdapter
 from ats.errors import NotFound, NotSupported, WebhookRejected
 from ats.registry import spec_of
-from ats.types import AtsStatus, CreatedRecord, EmailAddress, RecordStatus, Stage, WebhookEvent
+from ats.types import (
+    AtsStatus,
+    ContactDetails,
+    ContactField,
+    ContactPatch,
+    CreatedRecord,
+    EmailAddress,
+    RecordStatus,
+    Stage,
+    WebhookEvent,
+)
+from ats.values import phone_digits
 from core.vocabulary import EmailType
 
 SECRET = "contract-webhook-secret-0123456789"
@@ -219,11 +232,117 @@ def test_update_contact_adds_addresses_and_never_drops_one(rig: VendorRig) -> No
     record = _export(rig, adapter, "first@example.org")
     second = EmailAddress("second@example.org", EmailType.WORK)
     third = EmailAddress("third@example.org", EmailType.PERSONAL)
+    cid = record.candidate_id
 
-    adapter.update_contact(record.candidate_id, emails=[second], phone="+1 555 0100")
-    adapter.update_contact(record.candidate_id, emails=[third], phone=None)
-    adapter.update_contact(record.candidate_id, emails=[second, third], phone="+1 555 0100")
+    adapter.update_contact(
+        cid, ContactPatch(add_emails=(second,), phone="+1 555 0100"), current=adapter.read_contact(cid)
+    )
+    adapter.update_contact(cid, ContactPatch(add_emails=(third,)), current=adapter.read_contact(cid))
+    adapter.update_contact(
+        cid, ContactPatch(add_emails=(second, third), phone="+1 555 0100"), current=adapter.read_contact(cid)
+    )
 
-    found = adapter.get_candidate(record.candidate_id)
-    assert found is not None
-    assert sorted(found.emails) == ["first@example.org", "second@example.org", "third@example.org"]
+    details = adapter.read_contact(cid)
+    assert sorted(e.lower() for e in details.emails) == [
+        "first@example.org",
+        "second@example.org",
+        "third@example.org",
+    ]
+    assert [phone_digits(p) for p in details.phones] == ["15550100"]
+
+
+def test_read_contact_shows_the_export_and_a_person_s_edit(rig: VendorRig) -> None:
+    adapter = _skip_unless(rig, "contact_update")
+    record = _export(rig, adapter, "first@example.org")
+
+    created = adapter.read_contact(record.candidate_id)
+    rig.emulator.edit_person(record.candidate_id, first_name="Edited", emails=["edited@example.org"])
+    edited = adapter.read_contact(record.candidate_id)
+
+    assert (created.first_name, created.last_name) == ("New", "Person")
+    assert [e.lower() for e in created.emails] == ["first@example.org"]
+    assert created.linkedin_url == "https://www.linkedin.com/in/new-person"
+    assert (edited.first_name, edited.last_name, edited.emails) == (
+        "Edited",
+        "Person",
+        ("edited@example.org",),
+    )
+
+
+def test_name_and_linkedin_corrections_round_trip(rig: VendorRig) -> None:
+    adapter = _skip_unless(rig, "contact_update")
+    fields = adapter.capabilities.contact_fields
+    record = _export(rig, adapter, "first@example.org")
+    url = "https://www.linkedin.com/in/corrected-person"
+    patch = ContactPatch(first_name="Corrected", last_name="Name", linkedin_url=url)
+
+    adapter.update_contact(record.candidate_id, patch, current=adapter.read_contact(record.candidate_id))
+
+    details = adapter.read_contact(record.candidate_id)
+    if ContactField.NAME in fields:
+        assert (details.first_name, details.last_name) == ("Corrected", "Name")
+    if ContactField.LINKEDIN in fields:
+        assert details.linkedin_url == url
+
+
+def test_an_address_is_removed_only_where_the_vendor_allows(rig: VendorRig) -> None:
+    adapter = _skip_unless(rig, "contact_update")
+    if not adapter.capabilities.multiple_emails:
+        pytest.skip("one email per candidate")
+    record = _export(rig, adapter, "first@example.org")
+    cid = record.candidate_id
+    wrong = EmailAddress("wrong@example.org", EmailType.WORK)
+    adapter.update_contact(cid, ContactPatch(add_emails=(wrong,)), current=adapter.read_contact(cid))
+
+    adapter.update_contact(
+        cid, ContactPatch(remove_emails=("WRONG@example.org",)), current=adapter.read_contact(cid)
+    )
+
+    left = sorted(e.lower() for e in adapter.read_contact(cid).emails)
+    if ContactField.REMOVE_EMAIL in adapter.capabilities.contact_fields:
+        assert left == ["first@example.org"]
+    else:
+        assert left == ["first@example.org", "wrong@example.org"]
+
+
+def test_nothing_is_sent_when_the_patch_changes_nothing(rig: VendorRig) -> None:
+    adapter = _skip_unless(rig, "contact_update")
+    record = _export(rig, adapter, "first@example.org")
+    current = adapter.read_contact(record.candidate_id)
+    before = len(rig.emulator.requests())
+    same = ContactPatch(
+        first_name=current.first_name,
+        last_name=current.last_name,
+        add_emails=tuple(EmailAddress(e.upper(), EmailType.WORK) for e in current.emails),
+        linkedin_url=current.linkedin_url,
+    )
+
+    adapter.update_contact(record.candidate_id, same, current=current)
+    adapter.update_contact(record.candidate_id, ContactPatch(), current=current)
+
+    assert len(rig.emulator.requests()) == before
+
+
+def test_a_deleted_person_is_not_found(rig: VendorRig) -> None:
+    adapter = _skip_unless(rig, "contact_update")
+    record = _export(rig, adapter, "first@example.org")
+    current = adapter.read_contact(record.candidate_id)
+
+    rig.emulator.delete_person(record.candidate_id)
+
+    with pytest.raises(NotFound):
+        adapter.read_contact(record.candidate_id)
+    with pytest.raises(NotFound):
+        adapter.update_contact(record.candidate_id, ContactPatch(phone="+1 555 0100"), current=current)
+
+
+def test_vendors_without_contact_fields_refuse_plainly(rig: VendorRig) -> None:
+    adapter = rig.adapter(secrets={"webhook_secret": SECRET})
+    if adapter.capabilities.contact_update:
+        pytest.skip(f"{spec_of(rig.profile.vendor).label} corrects contact details")
+    before = len(rig.emulator.requests())  # Merge reads the account's available actions for its capabilities
+    with pytest.raises(NotSupported):
+        adapter.read_contact("1")
+    with pytest.raises(NotSupported):
+        adapter.update_contact("1", ContactPatch(first_name="X"), current=ContactDetails())
+    assert len(rig.emulator.requests()) == before

@@ -35,7 +35,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ats.errors import NotFound, NotSupported, WebhookRejected
-from ats.types import AtsStatus, CreatedRecord, EmailAddress
+from ats.types import AtsStatus, ContactField, ContactPatch, CreatedRecord, EmailAddress
 from ats.workable import MAX_WEBHOOK_BYTES, SPEC, SUBSCRIBED_EVENT, WorkableAdapter
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.workable import DEMO_TOKEN
@@ -407,15 +407,73 @@ def patches(rig: VendorRig) -> list[Any]:
 def test_update_contact_sets_the_phone_and_keeps_the_email(wk: VendorRig) -> None:
     adapter = adapter_of(wk)
     record = exported(adapter, "same@example.org")
+    patch = ContactPatch(
+        add_emails=(EmailAddress("Same@Example.org", EmailType.PRIMARY),), phone="+30 210 000 0000"
+    )
 
-    emails = (EmailAddress("Same@Example.org", EmailType.PRIMARY),)
-    adapter.update_contact(record.candidate_id, emails=emails, phone="+30 210 000 0000")
+    adapter.update_contact(record.candidate_id, patch, current=adapter.read_contact(record.candidate_id))
 
     after = stored(wk, record.candidate_id)
     assert (after["email"], after["phone"]) == ("same@example.org", "+30 210 000 0000")
     assert patches(wk) == [{"candidate": {"phone": "+30 210 000 0000"}}]
-    adapter.update_contact(record.candidate_id, emails=emails, phone="+30 (210) 000-0000")  # nothing new
-    assert len(patches(wk)) == 1
+    again = ContactPatch(add_emails=patch.add_emails, phone="+30 (210) 000-0000")
+    before = len(wk.emulator.requests())
+    adapter.update_contact(record.candidate_id, again, current=adapter.read_contact(record.candidate_id))
+    assert len(wk.emulator.requests()) == before + 1  # the read only: nothing new is sent
+
+
+def test_read_contact_returns_the_one_email_and_phone(wk: VendorRig) -> None:
+    adapter = adapter_of(wk)
+    record = exported(adapter, "same@example.org")
+
+    details = adapter.read_contact(record.candidate_id)
+
+    assert (details.first_name, details.last_name) == ("New", "Person")
+    assert details.emails == ("same@example.org",) and details.phones == ()
+    assert details.linkedin_url == "https://www.linkedin.com/in/new-person" and details.merged_into is None
+
+
+def test_a_name_change_and_linkedin_go_in_one_patch_keeping_other_profiles(wk: VendorRig) -> None:
+    adapter = adapter_of(wk)
+    record = exported(adapter, "same@example.org")
+    with wk.emulator.lock:
+        wk.emulator.table("candidates")[record.candidate_id]["social_profiles"].append(
+            {"type": "github", "url": "https://github.com/new-person"}
+        )
+    url = "https://www.linkedin.com/in/newer-person"
+
+    adapter.update_contact(
+        record.candidate_id,
+        ContactPatch(first_name="Newer", last_name="Person", linkedin_url=url),
+        current=adapter.read_contact(record.candidate_id),
+    )
+
+    assert patches(wk) == [
+        {
+            "candidate": {
+                "firstname": "Newer",
+                "social_profiles": [
+                    {"type": "github", "url": "https://github.com/new-person"},
+                    {"type": "linkedin", "url": url},
+                ],
+            }
+        }
+    ]
+    details = adapter.read_contact(record.candidate_id)
+    assert (details.first_name, details.linkedin_url) == ("Newer", url)
+
+
+def test_email_removal_is_ignored_and_nothing_is_sent(wk: VendorRig) -> None:
+    adapter = adapter_of(wk)
+    record = exported(adapter, "kept@example.org")
+    current = adapter.read_contact(record.candidate_id)
+
+    adapter.update_contact(
+        record.candidate_id, ContactPatch(remove_emails=("kept@example.org",)), current=current
+    )
+
+    assert ContactField.REMOVE_EMAIL not in adapter.capabilities.contact_fields
+    assert patches(wk) == [] and stored(wk, record.candidate_id)["email"] == "kept@example.org"
 
 
 def test_update_contact_gives_a_candidate_without_email_one(wk: VendorRig) -> None:
@@ -431,9 +489,12 @@ def test_update_contact_gives_a_candidate_without_email_one(wk: VendorRig) -> No
             ]
         }
     )
+    adapter = adapter_of(wk)
 
-    adapter_of(wk).update_contact(
-        "noemail", emails=(EmailAddress("found@example.org", EmailType.WORK),), phone=None
+    adapter.update_contact(
+        "noemail",
+        ContactPatch(add_emails=(EmailAddress("found@example.org", EmailType.WORK),)),
+        current=adapter.read_contact("noemail"),
     )
 
     assert stored(wk, "noemail")["email"] == "found@example.org"
@@ -442,16 +503,31 @@ def test_update_contact_gives_a_candidate_without_email_one(wk: VendorRig) -> No
 def test_update_contact_never_replaces_the_one_email_a_candidate_has(wk: VendorRig) -> None:
     adapter = adapter_of(wk)
     record = exported(adapter, "kept@example.org")
+    patch = ContactPatch(add_emails=(EmailAddress("other@example.org", EmailType.WORK),), phone="+1 555 0100")
 
     with pytest.raises(NotSupported, match="one email per candidate") as refused:
-        adapter.update_contact(
-            record.candidate_id,
-            emails=(EmailAddress("other@example.org", EmailType.WORK),),
-            phone="+1 555 0100",
-        )
+        adapter.update_contact(record.candidate_id, patch, current=adapter.read_contact(record.candidate_id))
 
     assert "other@example.org" not in refused.value.user_message()  # channel messages carry no addresses
     after = stored(wk, record.candidate_id)
     assert (after["email"], after["phone"]) == ("kept@example.org", "+1 555 0100")  # the phone still went out
+
+
+def test_an_edit_in_workable_is_read_and_a_deleted_candidate_is_not_found(wk: VendorRig) -> None:
+    adapter = adapter_of(wk)
+    record = exported(adapter, "kept@example.org")
+    current = adapter.read_contact(record.candidate_id)
+
+    wk.emulator.edit_person(
+        record.candidate_id, last_name="Persson", phones=["+1 555 0199"], linkedin_url=None
+    )
+    edited = adapter.read_contact(record.candidate_id)
+    assert (edited.last_name, edited.phones, edited.linkedin_url) == ("Persson", ("+1 555 0199",), None)
+
+    wk.emulator.delete_person(record.candidate_id)
     with pytest.raises(NotFound):
-        adapter.update_contact("gone123", emails=(), phone="1")
+        adapter.read_contact(record.candidate_id)
+    with pytest.raises(NotFound):
+        adapter.update_contact(
+            record.candidate_id, ContactPatch(linkedin_url="https://linkedin.com/in/x"), current=current
+        )

@@ -355,6 +355,9 @@ def test_digest_snapshots_of_every_kind() -> None:
                     )
                     if kind in (AlertKind.EXPORTED, AlertKind.UNDONE)
                     else None,
+                    tally={"updated": 2, "conflict": 1, "by_hand": 1, "gone": 1}
+                    if kind is AlertKind.CONTACTS
+                    else {},
                 )
             )
         ]

@@ -173,14 +173,46 @@ def test_bulk_snapshots() -> None:
 @pytest.mark.parametrize(
     ("state", "buttons"),
     [
-        (None, ["export-candidate-button"]),
-        (ExportState.FAILED, ["export-retry-button"]),
-        (ExportState.REACHOUT_ON_LINKEDIN, ["export-add-email-button"]),
-        (ExportState.EXPORTED, []),
-        (ExportState.DUPLICATE, []),
+        (None, ["export-candidate-button", "export-wrong-contact-button"]),
+        (ExportState.FAILED, ["export-retry-button", "export-wrong-contact-button"]),
+        (ExportState.REACHOUT_ON_LINKEDIN, ["export-add-email-button"]),  # no valid address to mark wrong
+        (ExportState.EXPORTED, ["export-wrong-contact-button"]),
+        (ExportState.DUPLICATE, ["export-wrong-contact-button"]),
     ],
 )
 def test_candidate_actions_by_state(state: ExportState | None, buttons: list[str]) -> None:
     block = candidate_actions(CandidateRef(candidate_id=7, link_id=3), export_id=11, state=state)
     assert [e.action_id for e in block.elements] == [*buttons, "history-button"], "History comes last, always"
     assert candidate_metadata(7).to_dict()["event_payload"] == {"candidate_id": 7}
+
+
+def test_wrong_contact_snapshots() -> None:
+    from bot.features.export.ids import WrongContactMeta
+    from bot.features.export.wrong_views import (
+        AddressChoice,
+        RecordAnswer,
+        RecordFate,
+        wrong_contact_answer,
+        wrong_contact_modal,
+    )
+
+    meta = WrongContactMeta(candidate_id=7, link_id=3, channel_id="C1", thread_ts="1.2")
+    addresses = [
+        AddressChoice(11, "jane@example.com", "work"),
+        AddressChoice(12, "jd@home.example", "personal"),
+    ]
+    url = "https://app.greenhouse.io/people/42"
+    answers = {
+        fate.value: wrong_contact_answer("Jane Doe", 1, [RecordAnswer("Greenhouse", fate, url)])
+        for fate in RecordFate
+    }
+    answers["no record"] = wrong_contact_answer("Jane Doe", 2, [])
+    snapshot(
+        "export_wrong_contact",
+        {
+            "modal": wrong_contact_modal("Jane Doe", addresses, meta).to_dict(),
+            "nothing to mark": wrong_contact_modal("Jane Doe", [], meta).to_dict(),
+            "answers": answers,
+        },
+    )
+    assert "@" not in json.dumps(answers), "the answer names no address"

@@ -113,7 +113,12 @@ def test_a_thread_answer_about_a_held_back_candidate_offers_to_add_them() -> Non
 
     ref = CandidateRef(candidate_id=7, link_id=3)
     offered = candidate_actions(ref, state=ExportState.EXCLUDED).to_dict()
-    assert [e["action_id"] for e in offered["elements"]] == [ExportIds.ADD_TO_JOB_BUTTON, HistoryIds.BUTTON]
+    wrong = ExportIds.WRONG_CONTACT_BUTTON
+    assert [e["action_id"] for e in offered["elements"]] == [
+        ExportIds.ADD_TO_JOB_BUTTON,
+        wrong,
+        HistoryIds.BUTTON,
+    ]
     bamboo = candidate_actions(ref, state=ExportState.EXCLUDED, can_add_existing=False).to_dict()
-    assert [e["action_id"] for e in bamboo["elements"]] == [HistoryIds.BUTTON], "nothing to add: history only"
+    assert [e["action_id"] for e in bamboo["elements"]] == [wrong, HistoryIds.BUTTON], "nothing to add"
     assert button({"blocks": [offered]}, ExportIds.ADD_TO_JOB_BUTTON)["text"]["text"] == "Add to this job"

@@ -142,13 +142,14 @@ def test_a_corrected_address_goes_out_to_the_record_we_exported_and_nothing_is_d
     engine = unthrottled_engine(app_server)
     before = [e["value"] for e in greenhouse.table("candidates")[first.ats_candidate_id]["email_addresses"]]
 
-    updated = push_contacts(engine.sessions, engine.adapter_for, TEAM, [first.candidate_id])
+    report = push_contacts(engine.sessions, engine.adapter_for, TEAM, [first.candidate_id])
 
-    assert updated == 1
+    assert report.written == 1 and report.counts == {"added": 1}
     after = [e["value"] for e in greenhouse.table("candidates")[first.ats_candidate_id]["email_addresses"]]
     assert "fixed@example.org" in after and set(before) <= set(after)
     writes = len(greenhouse.requests("PATCH"))
-    assert push_contacts(engine.sessions, engine.adapter_for, TEAM, [first.candidate_id]) == 1
+    again = push_contacts(engine.sessions, engine.adapter_for, TEAM, [first.candidate_id])
+    assert again.written == 0 and again.counts == {"unchanged": 1}
     assert len(greenhouse.requests("PATCH")) == writes, "nothing missing: nothing written"
 
 

@@ -48,18 +48,19 @@ def upsert_candidate(
         _join(session, team_id, search, candidate)
         _campaign_of_row(session, catalog, search, candidate, record)
         return Outcome.CREATED, candidate.id, True
-    fields_changed = False
+    fields_changed = contact_changed = False
     for name in FIELDS:
         value = getattr(record, name)
         if value is not None and getattr(candidate, name) != value:
             setattr(candidate, name, value)
             fields_changed = True
+            contact_changed |= name in ("first_name", "last_name", "linkedin_url", "phone")
     arrived = _apply_emails(session, team_id, candidate, emails)
     arrived |= _join(session, team_id, search, candidate)
     arrived |= _campaign_of_row(session, catalog, search, candidate, record)
     session.flush()
     outcome = Outcome.UPDATED if arrived or fields_changed else Outcome.UNCHANGED
-    return outcome, candidate.id, arrived
+    return outcome, candidate.id, arrived or contact_changed
 
 
 def _get(session: Session, team_id: str, kind: str, value: str) -> Candidate | None:

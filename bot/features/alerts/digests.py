@@ -49,6 +49,7 @@ def build_digest(session: Session, alert: Alert, *, max_listed: int = 10) -> Dig
         resolved=bool(payload.get("resolved")),
         exclusion_only=bool(connection and exclusion_only(connection.vendor, connection.exclusion_only)),
         run=_run_facts(alert, payload, bool(spec and spec.capabilities.withdraw)),
+        tally={str(k): int(v) for k, v in (payload.get("tally") or {}).items() if isinstance(v, int)},
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, MarkdownTextObject, SectionBlock
 
+from bot.features.alerts.contact_views import contacts_headline
 from bot.features.alerts.ids import AlertIds
 from bot.features.connect.ids import ConnectIds
 from bot.features.export.ids import CandidateRef, ExportIds, RetryValue
@@ -42,6 +43,7 @@ CANDIDATE_KINDS = frozenset(
         AlertKind.EXPORTED,
         AlertKind.UNDONE,
         AlertKind.STAGES,
+        AlertKind.CONTACTS,
     }
 )
 
@@ -86,6 +88,8 @@ class Digest:
         exclusion_only: the ATS cannot take exports (BambooHR): being in it is why a candidate is left out.
         run: the run an `exported` summary or an `undone` report is about, and what undoing it did
             (`RunFacts`); None for the other kinds.
+        tally: of a `contacts` digest, how many records each line counts (`updated`, `conflict`, `by_hand`,
+            `gone`).
     """
 
     alert_id: int
@@ -101,6 +105,7 @@ class Digest:
     resolved: bool = False
     exclusion_only: bool = False
     run: RunFacts | None = None
+    tally: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,8 @@ def headline(digest: Digest) -> str:
             moves = f" {escape(digest.reason)}" if digest.reason else ""
             moved = f"{plural(n, 'exported candidate')}{_of(digest)} moved in {vendor}"
             return f":chart_with_upwards_trend: *{moved}:*{moves}"
+        case AlertKind.CONTACTS:
+            return contacts_headline(digest.vendor, digest.tally, _of(digest))
         case AlertKind.UNDONE:
             run = digest.run or RunFacts("")
             return (
@@ -231,6 +238,10 @@ def _item_text(digest: Digest, item: DigestItem) -> str:
         parts.append(escape(clip(redact(item.reason) or "left as it is", REASON_MAX)))
     elif digest.kind is AlertKind.STAGES:
         parts = [f"{name} {escape(clip(redact(item.reason) or '', REASON_MAX))}"]
+    elif digest.kind is AlertKind.CONTACTS:
+        parts.append(escape(clip(redact(item.reason) or "", REASON_MAX)))
+        if item.ats_url:
+            parts.append(_link(item.ats_url, "View record"))
     return " — ".join(parts)
 
 

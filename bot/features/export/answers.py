@@ -54,8 +54,8 @@ def candidate_actions(
     can_add_existing: bool = True,
 ) -> ActionsBlock:
     """Return the buttons of an app message about a candidate: Export, or Retry / Add email / Add to this
-    job by state (`can_add_existing`: the ATS can take exports, so a held-back person can be added), and
-    History."""
+    job by state (`can_add_existing`: the ATS can take exports, so a held-back person can be added), Wrong
+    contact (to mark an address wrong) and History."""
     value = ref.model_dump_json(exclude_none=True)
     elements = []
     if state is ExportState.FAILED and export_id is not None:
@@ -80,6 +80,10 @@ def candidate_actions(
         ExportState.EXCLUDED,
     ):
         elements.append(ButtonElement(action_id=ExportIds.EXPORT_BUTTON, text="Export to ATS", value=value))
+    if state is not ExportState.REACHOUT_ON_LINKEDIN:  # a candidate without a valid address has none to mark
+        elements.append(
+            ButtonElement(action_id=ExportIds.WRONG_CONTACT_BUTTON, text="Wrong contact", value=value)
+        )
     elements.append(history_button(ref.candidate_id))  # shown only to whoever presses it
     return ActionsBlock(block_id=ExportIds.ACTIONS, elements=elements)
 

@@ -205,6 +205,10 @@ def submit_add_email(
         problem = UNKNOWN_CANDIDATE if candidate is None else f"That email belongs to {owner.full_name}."  # type: ignore[union-attr]
         ack(response_action="errors", errors={ExportIds.ADD_EMAIL_BLOCK: problem})
         return
+    if any(e.address == address and e.wrong_at is not None for e in candidate.emails):
+        # Marked wrong with Wrong contact: never used again (the ingest would not make it valid either).
+        ack(response_action="errors", errors={ExportIds.ADD_EMAIL_BLOCK: "That address was marked wrong."})
+        return
     link = link_of_candidate(session, team_id, CandidateRef(candidate_id=candidate.id, link_id=meta.link_id))
     wanted = {EmailType(t) for t in (link.email_types if link else ())} or set(EmailType)
     kind = next(t for t in EMAIL_PREFERENCE if t in wanted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from slack_sdk.models.metadata import Metadata
 
 from storage.enums import ExportAs
@@ -42,6 +42,10 @@ class ExportIds(StrEnum):
     ADD_EMAIL_VIEW = "export-add-email-view"
     ADD_EMAIL_BLOCK = "export-add-email"
     ADD_EMAIL_INPUT = "export-add-email-input"
+    WRONG_CONTACT_BUTTON = "export-wrong-contact-button"
+    WRONG_CONTACT_VIEW = "export-wrong-contact-view"
+    WRONG_CONTACT_BLOCK = "export-wrong-contact"
+    WRONG_CONTACT_CHECKBOXES = "export-wrong-contact-checkboxes"
     BULK_CONFIRM = "export-bulk-confirm"
     BULK_CANCEL = "export-bulk-cancel"
 
@@ -116,6 +120,7 @@ def candidate_of_message(message: dict[str, Any]) -> CandidateRef | None:
                 ExportIds.EXPORT_BUTTON,
                 ExportIds.ADD_EMAIL_BUTTON,
                 ExportIds.ADD_TO_JOB_BUTTON,
+                ExportIds.WRONG_CONTACT_BUTTON,
             ):
                 try:
                     return CandidateRef.model_validate_json(element.get("value") or "")
@@ -149,6 +154,15 @@ class AddEmailMeta(BaseModel):
     """The Add email modal's `private_metadata`."""
 
     candidate_id: int
+    link_id: int | None = None
+    channel_id: str | None = None
+    thread_ts: str | None = None
+
+
+class WrongContactMeta(BaseModel):
+    """The Wrong contact modal's `private_metadata` (the addresses' ids travel as the checkbox values)."""
+
+    candidate_id: int = Field(gt=0, lt=2**63)  # a row id; a forged one past 64 bits is refused, not queried
     link_id: int | None = None
     channel_id: str | None = None
     thread_ts: str | None = None

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ats.registry import spec_of
 from bot.deps import Deps
-from bot.features.export import bulk, buttons, tasks
+from bot.features.export import bulk, buttons, tasks, wrong_contact
 from bot.features.export.forms import check_choice, choice_answers, parse_export_form
 from bot.features.export.ids import (
     ExportIds,
@@ -77,6 +77,8 @@ def register(app: App, deps: Deps) -> None:
     app.action(ExportIds.ADD_EMAIL_BUTTON.value)(buttons.open_add_email)
     app.action(ExportIds.ADD_TO_JOB_BUTTON.value)(buttons.add_to_job_button)
     app.view(ExportIds.ADD_EMAIL_VIEW.value)(buttons.submit_add_email)
+    app.action(ExportIds.WRONG_CONTACT_BUTTON.value)(wrong_contact.open_wrong_contact)
+    app.view(ExportIds.WRONG_CONTACT_VIEW.value)(wrong_contact.submit_wrong_contact)
     app.action(ExportIds.BULK_CONFIRM.value)(bulk.confirm_bulk)
     app.action(ExportIds.BULK_CANCEL.value)(bulk.cancel_bulk)
 

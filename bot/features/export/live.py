@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.features.export.answers import OutcomeView, outcome_blocks, outcome_text
@@ -45,16 +45,27 @@ def where_now(record: AtsRecord) -> str:
 def redraw_stale(
     sessions: sessionmaker[Session], client_for_team: Callable[[str], WebClient | None], *, limit: int = 100
 ) -> int:
-    """Redraw the answers of records that changed since they were drawn; return how many were updated."""
+    """Redraw the answers of records that changed since they were drawn; return how many were updated.
+
+    Each answer is claimed before it is drawn (its stale flag cleared by a statement that only one caller
+    can win): two webhook deliveries arriving together each start a redraw, and without the claim both
+    drew the same answers, and an older redraw could clear the flag a newer change had just set.
+    """
     with unit_of_work(sessions) as session:
+        stale = select(AtsRecord.id).where(AtsRecord.slack_stale.is_(True)).limit(limit)
+        claimed = session.scalars(
+            update(AtsRecord)
+            .where(AtsRecord.id.in_(stale.scalar_subquery()), AtsRecord.slack_stale.is_(True))
+            .values(slack_stale=False)
+            .returning(AtsRecord.id)
+        ).all()
         rows = session.execute(
             select(AtsRecord, Export, Candidate, Link, AtsConnection.vendor)
             .join(Export, Export.id == AtsRecord.export_id)
             .join(Candidate, Candidate.id == Export.candidate_id)
             .join(Link, Link.id == Export.link_id)
             .join(AtsConnection, AtsConnection.id == Link.connection_id)
-            .where(AtsRecord.slack_stale.is_(True))
-            .limit(limit)
+            .where(AtsRecord.id.in_(claimed))
         ).all()
         drawn = [
             (record.id, record.team_id, record.slack_channel, record.slack_ts, _view(*row))
@@ -66,7 +77,6 @@ def redraw_stale(
         client = client_for_team(team_id)
         if client is None or not channel or not ts:
             continue
-        forget = False
         try:
             client.chat_update(
                 channel=channel,
@@ -75,17 +85,18 @@ def redraw_stale(
                 blocks=[b.to_dict() for b in outcome_blocks(view)],
             )
             updated += 1
+            continue
         except SlackApiError as exc:
-            if exc.response.get("error") not in GONE:
-                log.info("export answer %s not redrawn yet: %s", record_id, exc.response.get("error"))
-                continue
-            forget = True
+            error = exc.response.get("error")
         with unit_of_work(sessions) as session:
             record = session.get(AtsRecord, record_id)
-            if record is not None:
-                record.slack_stale = False
-                if forget:
-                    record.slack_channel = record.slack_ts = None
+            if record is None:
+                continue
+            if error in GONE:
+                record.slack_channel = record.slack_ts = None
+            else:  # drawn again by the next run
+                log.info("export answer %s not redrawn yet: %s", record_id, error)
+                record.slack_stale = True
     return updated
 
 

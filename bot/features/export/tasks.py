@@ -247,7 +247,9 @@ def email_added(
     """Hand a new email to the engine (Reachout → back in line) and export at once on automatic links; a
     candidate exported already gets the address added to their ATS record (two-way sync)."""
     deps.exports.candidate_updated(team_id, [candidate_id])
-    push_contacts(deps.exports.sessions, deps.exports.adapter_for, team_id, [candidate_id])
+    push_contacts(
+        deps.exports.sessions, deps.exports.adapter_for, team_id, [candidate_id], actor=f"slack:{user_id}"
+    )
     ref = CandidateRef(candidate_id=candidate_id, link_id=link.link_id if link else None)
     automatic = link is not None and link.mode is LinkMode.AUTOMATIC
     blocks = [section(note)] if automatic else [section(note), candidate_actions(ref)]

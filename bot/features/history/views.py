@@ -57,6 +57,11 @@ def _link_text(link: LinkHistory) -> str:
     lines = [_event_line(event) for event in shown]
     if len(link.events) > len(shown):
         lines.insert(0, f"…{_count(len(link.events) - len(shown), 'earlier change')}")
+    if link.contact_changes:  # field names and what happened, never a value
+        done = ", ".join(
+            f"{c.field} {c.action.replace('_', ' ')}" for c in link.contact_changes[-EVENTS_SHOWN:]
+        )
+        lines.append(f"• Contact details in {ats}: {escape(done)}")
     return clip("\n".join([head, *lines]), SECTION_TEXT_MAX)
 
 
