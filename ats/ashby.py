@@ -54,7 +54,7 @@ from ats.types import (
 from ats.values import utc_stamp
 from ats.webhook_checks import body_digest, capped_body, header, hmac_sha256, json_object, signature_matches
 from core.ttl import TtlMemory
-from core.vocabulary import Vendor
+from core.vocabulary import WEBHOOK_IDS_FIELD, Vendor
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +192,9 @@ REGISTERED_WEBHOOKS = ("applicationUpdate", "candidateDelete", "candidateMerge")
 applicationUpdate is "Also triggered by candidateHire and candidateStageChange" (the webhook's description in
 the spec), so stage changes, hires and archives arrive once each instead of two or three times."""
 
-WEBHOOK_IDS_FIELD = "webhook_ids"
-"""Connection field holding the ids of the webhook settings created before (comma-separated). Ashby's API has
-webhook.create/info/update/delete but no listing, so only a remembered id lets a second registration find
-the first instead of creating a duplicate."""
+# `WEBHOOK_IDS_FIELD` (core.vocabulary) holds the ids of the webhook settings created before. Ashby's API has
+# webhook.create/info/update/delete but no listing, so only a remembered id lets a second registration find
+# the first instead of creating a duplicate.
 
 WEBHOOK_SETTINGS_PAGE = "Admin → Integrations → Webhooks"
 """Where Ashby's webhooks are configured by hand (https://developers.ashbyhq.com/docs/setting-up-webhooks)."""

@@ -675,8 +675,8 @@ class LeverAdapter(NoSyncBack):
         - `archived` {archivedAt, reason} ("Opportunity archived status"): none → active; archived with a reason
           of `type` "hired" → hired ("Opportunities exit your pipeline by being archived for one of two
           reasons: (1) The candidate was rejected ... or (2) The candidate was hired", #opportunities); any
-          other → archived, with the reason's `text` ("The name of the archive reason as shown in the Lever
-          interface", #archive-reasons), the word Lever's interface uses.
+          other reason (`type` "non-hired") → rejected, with the reason's `text` ("The name of the archive
+          reason as shown in the Lever interface", #archive-reasons), as every other vendor's rejection.
         - stage: the expanded `stage` {id, text}; job: the posting of the opportunity's application ("An
           Opportunity will have no more than one Application", #applications). An opportunity without an
           application is a lead not applied to a posting: `prospect`. Lever keeps stages for leads too, so
@@ -692,7 +692,7 @@ class LeverAdapter(NoSyncBack):
             status, reason_text = AtsStatus.HIRED, None
         else:
             status, reason_text = (
-                AtsStatus.ARCHIVED,
+                AtsStatus.REJECTED,
                 (str(reason.get("text") or "") or None) if reason else None,
             )
         return _status_of(opportunity, status, reason_text)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from core.vocabulary import Vendor
+from core.vocabulary import APP_FIELDS, Vendor
 from storage.base import utcnow
 from storage.crypto import SecretBox, SecretKeyInvalid
 from storage.models import (
@@ -87,6 +87,7 @@ class ConnectionRepository(Repository[AtsConnection]):
         """
         connection = self.get_current()
         webhook_secret = None
+        kept: dict[str, str] = {}
         if connection is None:
             connection = AtsConnection(team_id=self.team_id)
             self.session.add(connection)
@@ -98,11 +99,13 @@ class ConnectionRepository(Repository[AtsConnection]):
             connection.status_cursor = None
         else:
             webhook_secret = self._kept_webhook_secret(box, connection)
+            # The webhooks registered before (Ashby's ids) stay known, or registering again would duplicate them.
+            kept = {k: v for k, v in (connection.fields or {}).items() if k in APP_FIELDS}
         connection.vendor = vendor
         secrets = {WEBHOOK_SECRET: webhook_secret or pysecrets.token_urlsafe(32), **secrets}
         connection.credentials_encrypted = box.encrypt(secrets)
         connection.webhook_token = connection.webhook_token or pysecrets.token_urlsafe(24)
-        connection.fields = dict(fields)
+        connection.fields = {**kept, **fields}
         connection.base_url = base_url
         connection.connected_by = connected_by
         connection.healthy = True

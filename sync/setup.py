@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ats.base import AtsAdapter
 from ats.errors import AtsError
 from ats.types import WebhookSetup
+from core.vocabulary import WEBHOOK_IDS_FIELD, WEBHOOKS_CHECKED_FIELD
 from storage.base import utcnow
 from storage.db import unit_of_work
 from storage.models import AtsConnection
@@ -19,7 +20,7 @@ from storage.models import AtsConnection
 #: Where the app receives webhooks; `bot.http_limits.WEBHOOK_PREFIX` routes it.
 WEBHOOK_PATH = "/ats/webhooks/"
 #: The connection field that remembers webhooks registered through the API (Ashby cannot list its own).
-WEBHOOK_IDS = "webhook_ids"
+WEBHOOK_IDS = WEBHOOK_IDS_FIELD
 
 
 def webhook_url(public_url: str, token: str) -> str:
@@ -54,7 +55,7 @@ def remember(connection: AtsConnection, outcome: WebhookOutcome) -> None:
 
 
 #: The connection field saying when the registration was last confirmed (Workable's subscriptions lapse).
-CHECKED_AT = "webhooks_checked_at"
+CHECKED_AT = WEBHOOKS_CHECKED_FIELD
 #: How often registrations are confirmed (registering is idempotent: an existing one costs a read or two).
 RECHECK = timedelta(days=1)
 

@@ -116,7 +116,7 @@ def test_archiving_hiring_and_unarchiving(lever: VendorRig) -> None:
     was = adapter.record_status(archived)
     lever.emulator.move_application(archived.application_id, status="active")
 
-    assert (was.status, was.reason) == (AtsStatus.ARCHIVED, UNDERQUALIFIED)
+    assert (was.status, was.reason) == (AtsStatus.REJECTED, UNDERQUALIFIED)
     assert (adapter.record_status(hired).status, adapter.record_status(hired).reason) == (
         AtsStatus.HIRED,
         None,

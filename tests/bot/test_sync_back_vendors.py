@@ -47,8 +47,8 @@ from devkit.ats.merge import DEMO_API_KEY as MERGE_API_KEY
 from devkit.ats.registry import create_emulator, load_seed
 from devkit.slack.emulator import SlackEmulator
 from storage.db import unit_of_work
-from storage.enums import Audience, ExportAs, LinkMode
-from storage.models import Candidate, CandidateEmail, Export, Link
+from storage.enums import AlertKind, Audience, ExportAs, LinkMode
+from storage.models import Alert, Candidate, CandidateEmail, Export, Link
 from storage.repositories import ApiTokenRepository, CandidateRepository, SearchRepository
 from storage.states import ExportState
 from storage.sync_models import AtsRecord
@@ -125,7 +125,7 @@ CASES = [
         moved_id="8a7e2c5b-4a57-4b9b-9d0e-0d2f8f3b4c11",
         moved="On-site interview",
         reason="Underqualified",
-        rejected="archived",
+        rejected="rejected",
         setup="lever",
         emails_of=_lever_emails,
         update=("PUT", "/v1/contacts/"),
@@ -528,3 +528,35 @@ def test_a_name_and_phone_corrected_through_the_ingest_api_reach_the_ats_record_
     sent = [r.json for r in emulator.requests(method) if r.path.startswith(path)]
     assert len([body for body in sent if "Augusta" in json.dumps(body)]) == 1, sent
     assert "555 7777" in json.dumps(sent) or "5557777" in json.dumps(sent), sent
+
+
+EDITABLE = [c for c in CASES if c.vendor is not Vendor.MERGE]  # Merge takes no contact corrections
+
+
+@pytest.mark.parametrize("case", EDITABLE, ids=[c.vendor.value for c in EDITABLE], indirect=True)
+def test_a_name_someone_changed_in_the_ats_is_not_overwritten_and_the_channel_is_told_once(
+    server: AppServer, case: Case, emulator: Emulator
+) -> None:
+    world = exported(server, case, emulator, people=1)
+    (export,) = world.exports
+    auth = {"Authorization": f"Bearer {world.token}"}
+    method, path = case.update
+    emulator.edit_person(export.ats_candidate_id, first_name="Recruiters")  # someone fixed it in the ATS
+    assert server.http.put(
+        f"{server.url}/api/v1/searches/fixes", json={"name": "Fixes"}, headers=auth
+    ).is_success
+    corrected = {"source_id": world.source_id(export), "first_name": "Augusta"}
+
+    for _ in range(2):  # ScaleUp hears another name, twice
+        answer = server.http.post(
+            f"{server.url}/api/v1/searches/fixes/candidates", json=corrected, headers=auth
+        )
+        assert answer.status_code == 200, answer.text
+        settle(server)
+
+    sent = [r.json for r in emulator.requests(method) if r.path.startswith(path)]
+    assert not [body for body in sent if "Augusta" in json.dumps(body)], "theirs kept"
+    with unit_of_work(server.sessions) as session:
+        told = session.scalars(select(Alert).where(Alert.kind == AlertKind.CONTACTS)).all()
+        assert [a.payload["tally"] for a in told] == [{"conflict": 1}], "told once"
+        assert json.dumps(told[0].payload).count("Augusta") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from core.vocabulary import Vendor
+from core.vocabulary import WEBHOOK_IDS_FIELD, Vendor
 from storage.crypto import SecretBox, SecretKeyInvalid, SecretKeyMissing, generate_key
 from storage.export_repository import ExportRepository
 from storage.models import Candidate, Search
@@ -74,12 +74,21 @@ def test_credentials_are_unreadable_in_the_database_without_the_key(session, sec
     )
     assert connection.webhook_token and connection.webhook_token != webhook_secret
 
-    # Reconnecting the same ATS keeps the webhook secret and address the ATS was given.
+    # Reconnecting the same ATS keeps the webhook secret and address the ATS was given, and the ids of
+    # the webhooks registered through its API (Ashby cannot list them: forgetting them would duplicate).
+    connection.fields = {WEBHOOK_IDS_FIELD: "wh-1,wh-2", "subdomain": "old"}
     ConnectionRepository(session, "TA").save(
         secret_box, vendor=Vendor.ASHBY, secrets={"api_key": "new-key"}, fields={}, base_url=None
     )
     again = ConnectionRepository(session, "TA").secrets_of(secret_box, connection)
     assert again[WEBHOOK_SECRET] == webhook_secret and again["api_key"] == "new-key"
+    assert connection.fields == {WEBHOOK_IDS_FIELD: "wh-1,wh-2"}, (
+        "the app's own fields kept, the form's replaced"
+    )
+    ConnectionRepository(session, "TA").save(
+        secret_box, vendor=Vendor.LEVER, secrets={"api_key": "lever"}, fields={}, base_url=None
+    )
+    assert connection.fields == {}, "another ATS starts afresh"
     with pytest.raises(SecretKeyInvalid):
         ConnectionRepository(session, "TA").secrets_of(SecretBox(generate_key()), connection)
     assert SECRET not in repr(secret_box)
