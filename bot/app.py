@@ -21,6 +21,7 @@ import os
 import re
 
 from slack_bolt import App
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.error import BoltError
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 
@@ -75,15 +76,30 @@ def create_app(
 
     token = settings.slack_bot_token.get_secret_value() if mode is InstallMode.SINGLE else None
     client = web_client(token, settings.slack_api_url)
-    oauth_settings = None
+    oauth_settings = authorize = None
     if mode is InstallMode.OAUTH:
+        store = EncryptedInstallationStore(
+            client_id=settings.slack_client_id or "", engine=services.engine, box=services.secret_box
+        )
+        # Bolt's default authorize calls auth.test with the workspace's token before every request's
+        # listener, so before every acknowledgement: "300-500 milliseconds in average" (bolt-python#122,
+        # https://github.com/slackapi/bolt-python/pull/122, which added `cache_enabled`). Its answer for a
+        # token never changes, so it is remembered by token; the token itself is still looked up in the
+        # store on each request, so an uninstalled workspace is refused at once.
+        authorize = InstallationStoreAuthorize(
+            logger=log,
+            installation_store=store,
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),  # type: ignore[union-attr]
+            bot_only=True,
+            cache_enabled=True,
+            client=client,
+        )
         oauth_settings = OAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),  # type: ignore[union-attr]
             scopes=list(BOT_SCOPES),
-            installation_store=EncryptedInstallationStore(
-                client_id=settings.slack_client_id or "", engine=services.engine, box=services.secret_box
-            ),
+            installation_store=store,
             installation_store_bot_only=True,
             state_store=DatabaseOAuthStateStore(services.engine),
             install_path=INSTALL_PATH,
@@ -98,6 +114,7 @@ def create_app(
             token_verification_enabled=verify_token and mode is InstallMode.SINGLE,
             request_verification_enabled=not socket_mode,
             oauth_settings=oauth_settings,
+            authorize=authorize,
             process_before_response=False,
             listener_executor=deps.listeners,
         )
@@ -115,6 +132,7 @@ def create_app(
         ) from None
     if mode is InstallMode.OAUTH:
         app.enable_token_revocation_listeners()
+    app.use(services.metrics.request_kinds.middleware)  # for the answer's metric (`bot.server`)
     app.use(guard_response_urls(ResponseUrls.for_api(settings.slack_api_url)))  # before anything can reply
     app.use(drop_slack_retries())
     app.use(provide_deps(deps))

@@ -43,6 +43,9 @@ class Deps:
             "Checking…" and finishes in the background.
         now: the clock.
         slack_roles: Slack's admin flags remembered across requests, so admin checks rarely call Slack.
+        workspaces: the workspaces known to exist, with their names, so a request need not read its
+            workspace's row before its listener starts (`bot.middleware`); rows are never deleted while
+            the app runs, and a renamed workspace is written on its next request that can write.
         seen_requests: the identities of requests answered in the last ten minutes (Slack retries within a
             minute or so, and a double click sends two), so a repeat is acknowledged and dropped.
         started_work: work started from Slack (this candidate on this link for a minute, unless it failed;
@@ -60,6 +63,9 @@ class Deps:
     now: Callable[[], datetime] = utcnow
     slack_roles: TtlMemory[tuple[str, str], bool] = field(
         default_factory=lambda: TtlMemory(300.0, max_size=50_000)
+    )
+    workspaces: TtlMemory[str, tuple[str | None]] = field(
+        default_factory=lambda: TtlMemory(600.0, max_size=50_000)
     )
     seen_requests: TtlMemory[Hashable, bool] = field(default_factory=lambda: TtlMemory(600.0))
     started_work: TtlMemory[Hashable, bool] = field(default_factory=lambda: TtlMemory(60.0))

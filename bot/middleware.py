@@ -29,7 +29,7 @@ from slack_bolt import Ack, BoltRequest, BoltResponse
 from slack_bolt.kwargs_injection.args import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.errors import handle_error
 from core.ttl import TtlMemory
@@ -52,10 +52,11 @@ class AdminCheck:
     """Answers "may this user connect the ATS and change links?" at most once per request.
 
     Workspace admins and owners may (Slack's `users.info` flags, remembered in `roles` for a few minutes),
-    and so may users an admin added with `/scaleup admins add` (an `app_admin` row, checked first because
-    it costs no API call). `users.info` is a Web API round trip that would otherwise stand before the
-    acknowledgement of every `/scaleup link` and link submission by a non-app-admin; a demotion in Slack
-    takes effect once the remembered flag expires.
+    and so may users an admin added with `/scaleup admins add` (an `app_admin` row). Either grants it, so
+    the cheapest answer goes first: a remembered "admin" flag (no statement at all), then the `app_admin`
+    row (one statement), then the remembered "not an admin" flag, and `users.info` last. `users.info` is a
+    Web API round trip that would otherwise stand before the acknowledgement of every `/scaleup link` and
+    link submission by a non-app-admin; a demotion in Slack takes effect once the remembered flag expires.
     """
 
     def __init__(
@@ -81,12 +82,13 @@ class AdminCheck:
     def _decide(self) -> bool:
         if not self._user_id:
             return False
+        known = self._roles.get((self._team_id, self._user_id)) if self._roles is not None else None
+        if known:
+            return True
         if AdminRepository(self._session, self._team_id).is_admin(self._user_id):
             return True
-        if self._roles is not None:
-            known = self._roles.get((self._team_id, self._user_id))
-            if known is not None:
-                return known
+        if known is not None:
+            return known
         try:
             user = self._client.users_info(user=self._user_id)["user"]
         except SlackApiError as exc:
@@ -191,7 +193,7 @@ def scoped(fn: Callable[..., Any] | None = None, *, read_only: bool = False) -> 
         if not team_id:
             raise ValueError("a scoped listener got a request without a workspace")
         session = (deps.services.read_sessions if read_only else deps.services.sessions)()
-        ack = CommittingAck(args.ack, session)
+        ack = CommittingAck(args.ack, session, commit=not read_only)
         client = CommitFirstClient(args.client, session.commit)
         try:
             workspace = _workspace(session, deps, team_id, domain, read_only=read_only)
@@ -210,6 +212,8 @@ def scoped(fn: Callable[..., Any] | None = None, *, read_only: bool = False) -> 
             }
             result = fn(**{name: extra[name] if name in extra else _bolt_arg(args, name) for name in wanted})
             session.commit()
+            if deps.workspaces.get(team_id) != (workspace.name,):
+                deps.workspaces.put(team_id, (workspace.name,))  # committed, so it exists
         except Exception as error:
             session.rollback()
             if not ack.called:
@@ -279,16 +283,20 @@ class CommittingAck:
     """The `ack` a scoped listener gets: it commits the request's session, then acknowledges.
 
     Slack's answer leaves at once (the request's thread is waiting for it), and only after the writes it
-    may announce ("Saved") are durable.
+    may announce ("Saved") are durable. A read-only unit has no writes to make durable (`commit=False`):
+    its transaction goes on after the answer, rather than a second one beginning for what the listener
+    reads next (on SQLite three statements more: `PRAGMA query_only`, `BEGIN`, and its end).
     """
 
-    def __init__(self, ack: Ack, session: Session) -> None:
+    def __init__(self, ack: Ack, session: Session, *, commit: bool = True) -> None:
         self._ack = ack
         self._session = session
+        self._commit = commit
         self.called = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        self._session.commit()
+        if self._commit:
+            self._session.commit()
         answer = self._ack(*args, **kwargs)
         self.called = True
         return answer
@@ -297,7 +305,20 @@ class CommittingAck:
 def _workspace(
     session: Session, deps: Deps, team_id: str, domain: str | None, *, read_only: bool
 ) -> Workspace:
-    """Return the request's workspace, created on first sight (in a unit of its own for a read-only one)."""
+    """Return the request's workspace, created on first sight (in a unit of its own for a read-only one).
+
+    A workspace this process saw committed in the last minutes (`deps.workspaces`) is not read again:
+    its row is put in the session as it was (`make_transient_to_detached`, "as though the instance were
+    freshly loaded from a query", https://docs.sqlalchemy.org/en/21/orm/session_api.html#sqlalchemy.orm.make_transient_to_detached),
+    which costs no statement; listeners read its `team_id`, and any other column is loaded on first
+    use. A unit that can write still reads the row when Slack reports another workspace name, to store it.
+    """
+    known = deps.workspaces.get(team_id)
+    if known is not None and (read_only or not domain or known[0] == domain):
+        workspace = Workspace(team_id=team_id, name=known[0])
+        make_transient_to_detached(workspace)
+        session.add(workspace)
+        return workspace
     if not read_only:
         return ensure_workspace(session, team_id, domain)
     workspace = session.get(Workspace, team_id)

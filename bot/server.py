@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from bot.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH
 from bot.http_limits import API_PREFIX, WEBHOOK_PREFIX, HttpLimits, limited_channel
-from bot.metrics import METRICS_PATH, slack_kind
+from bot.metrics import METRICS_PATH
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,10 @@ def make_wsgi_app(
                 log.info("Refused a Slack request without a valid signature (%d bytes)", len(body))
                 return _json(start_response, "401 Unauthorized", {"error": "invalid_request"})
             environ["wsgi.input"] = io.BytesIO(body)
+            metrics.request_kinds.start()
             answer = to_bolt(environ, start_response)
             # Bolt returns as soon as the listener calls ack() (`bot.app`): this is how long Slack waited.
-            metrics.slack_ack(slack_kind(body), time.perf_counter() - started)
+            metrics.slack_ack(metrics.request_kinds.take(body), time.perf_counter() - started)
             return answer
         if path == EVENTS_PATH or path in oauth_paths:
             return to_bolt(environ, start_response)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import select
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -30,7 +31,52 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
         for pool_event in ("checkin", "invalidate", "close"):
             event.listen(engine.pool, pool_event, turns.release_if_held)
         return engine
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size)
+    event.listen(engine.pool, "checkout", ServerClosedCheck(engine.dialect.do_ping))
+    return engine
+
+
+class ServerClosedCheck:
+    """Hands out a pooled PostgreSQL connection only if the server has not closed it, without a round trip.
+
+    `pool_pre_ping` sent `SELECT 1` at every checkout, and a Slack request checks a connection out once
+    per transaction (one to three before its acknowledgement): a round trip each, where the statements
+    themselves take three to six (`devkit/bench/README.md`, acknowledgement latency). An idle
+    connection in the pool has nothing to read unless the server spoke: when PostgreSQL stops or
+    restarts, or a backend is terminated (`pg_terminate_backend`), it sends an error and closes the
+    socket. So the socket is polled (a system call, no round trip) and only a connection with something
+    to read pays for a real ping; a ping that fails raises DisconnectionError, on which the pool discards
+    the connection and checks out a fresh one ("If you raise a DisconnectionError, the current connection
+    will be disposed and a fresh connection retrieved",
+    https://docs.sqlalchemy.org/en/21/core/events.html#sqlalchemy.events.PoolEvents.checkout).
+    A connection that breaks silently (a network path dropped without a FIN) still fails its first
+    statement; SQLAlchemy then invalidates the whole pool ("Disconnect Handling - Optimistic",
+    https://docs.sqlalchemy.org/en/21/core/pooling.html#disconnect-handling-optimistic), so one unit
+    of work fails rather than every pooled connection in turn.
+    """
+
+    def __init__(self, ping: Callable[[Any], object]) -> None:
+        self._ping = ping
+
+    def __call__(self, dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        """Raise DisconnectionError when the psycopg connection is closed or the server closed it."""
+        if dbapi_connection.closed or dbapi_connection.broken:
+            raise DisconnectionError("the connection was closed")
+        if not _readable(dbapi_connection.pgconn.socket):
+            return
+        try:  # a notice or a changed server parameter may be what is waiting: ask before discarding
+            self._ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("the server closed the connection") from exc
+
+
+def _readable(fd: int) -> bool:
+    """Return True when socket `fd` has something to read now (poll: select() cannot watch fd >= 1024)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
@@ -48,6 +94,7 @@ READ_ONLY = "scaleup_read_only"
 #: How long a SQLite writer waits for the write lock before "database is locked".
 SQLITE_WAIT_SECONDS = 30.0
 _TURN = "scaleup_writer_turn"
+_QUERY_ONLY = "scaleup_query_only"
 
 
 class WriterTurns:
@@ -56,7 +103,7 @@ class WriterTurns:
     pysqlite defers BEGIN until the first write, so a transaction that reads then writes can fail with
     "database is locked" when another writer got in between (busy_timeout cannot help a lock upgrade).
     Every writing unit therefore takes the write lock at BEGIN (IMMEDIATE), and WAL keeps readers free.
-    https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
+    https://docs.sqlalchemy.org/en/21/dialects/sqlite.html#serializable-isolation-savepoints-transactional-ddl
     Writers that find the lock taken would wait in SQLite's busy handler, which sleeps in steps of up to
     100 ms and favours whoever arrives last: under load some writers waited seconds behind newcomers. The
     threads of one process queue on a Python lock instead (woken as soon as it is free); only writers of
@@ -74,7 +121,13 @@ class WriterTurns:
     def begin(self, conn: Connection) -> None:
         """Start the transaction: deferred for readers; for writers, once it is their turn, IMMEDIATE."""
         read_only = bool(conn.get_execution_options().get(READ_ONLY))
-        conn.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+        # The pragma stays set on the connection until changed, so it is sent only when this unit needs
+        # the other setting than the connection's last unit: `conn.info` "is persistent for the lifespan
+        # of the DBAPI connection itself, including across pool checkins and checkouts", and cleared when
+        # it is replaced (https://docs.sqlalchemy.org/en/21/core/pooling.html#sqlalchemy.pool.PoolProxiedConnection.info).
+        if conn.info.get(_QUERY_ONLY) is not read_only:
+            conn.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+            conn.info[_QUERY_ONLY] = read_only
         if read_only:
             conn.exec_driver_sql("BEGIN")
             return
@@ -114,11 +167,21 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
 
     Args:
         read_only: for units that only read (opening a modal, answering options). On SQLite they never
-            wait for the write lock and may not write; on PostgreSQL, whose readers never wait, they are
-            ordinary sessions.
+            wait for the write lock and may not write. On PostgreSQL, whose readers never wait, they run
+            in autocommit: psycopg sends no BEGIN before their first statement and no COMMIT after
+            their last (two round trips of each unit, https://www.psycopg.org/psycopg3/docs/basic/transactions.html),
+            and each statement reads what was committed before it started, as it already did at the
+            default READ COMMITTED level
+            (https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED). A write
+            there would commit at once instead of with the unit: SQLite's `query_only` refuses it, and
+            every unit is tested on both databases.
     """
-    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
-    return sessionmaker(bind, expire_on_commit=False)
+    if not read_only:
+        return sessionmaker(engine, expire_on_commit=False)
+    options: dict[str, Any] = {READ_ONLY: True}
+    if is_postgres(engine):
+        options["isolation_level"] = "AUTOCOMMIT"
+    return sessionmaker(engine.execution_options(**options), expire_on_commit=False)
 
 
 @contextmanager

@@ -187,7 +187,9 @@ def test_a_worker_process_serves_its_own_metrics_on_its_port(tmp_path: Path, sec
             def exported() -> Samples | None:
                 _, samples = scrape(metrics_url)
                 done = value(samples, "scaleup_exports", state="exported", vendor="lever") == 3
-                return samples if done else None
+                # The pass is timed when it ends, a moment after its exports are stored.
+                timed = value(samples, "scaleup_export_pass_seconds_count", kind="export") >= 1
+                return samples if done and timed else None
 
             deadline = time.monotonic() + 60
             while (samples := exported()) is None:

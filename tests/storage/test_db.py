@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import make_session_factory, unit_of_work
+from storage.db import make_engine, make_session_factory, unit_of_work
 from storage.models import Workspace
 from storage.repositories import ensure_workspace
 
@@ -41,6 +41,34 @@ def test_sqlite_refuses_writes_in_a_read_only_unit_and_the_connection_writes_aga
         ensure_workspace(session, "T2")
     with unit_of_work(reading) as session:
         assert session.get(Workspace, "T2") is not None
+
+
+def test_sqlite_sets_query_only_only_when_a_connection_changes_between_reading_and_writing(
+    sessions: sessionmaker[Session], db_engine: Engine
+) -> None:
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("query_only is SQLite's")
+    engine = make_engine(db_engine.url.render_as_string(hide_password=False))  # one connection, used in turn
+    writing, reading = make_session_factory(engine), make_session_factory(engine, read_only=True)
+    pragmas: list[str] = []
+    event.listen(
+        engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: pragmas.append(statement) if "query_only" in statement else None,
+    )
+    try:
+        for factory in (reading, reading, writing, writing, reading):
+            with unit_of_work(factory) as session:
+                session.get(Workspace, "T3")
+        assert pragmas == ["PRAGMA query_only = ON", "PRAGMA query_only = OFF", "PRAGMA query_only = ON"]
+        with pytest.raises(OperationalError, match="readonly"), unit_of_work(reading) as session:
+            ensure_workspace(session, "T3")  # still refused, with no pragma sent
+        with unit_of_work(writing) as session:
+            ensure_workspace(session, "T3")
+        with unit_of_work(reading) as session:
+            assert session.get(Workspace, "T3") is not None
+    finally:
+        engine.dispose()
 
 
 def test_every_way_a_sqlite_writer_ends_passes_the_turn_on(db_engine: Engine) -> None:

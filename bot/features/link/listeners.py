@@ -39,6 +39,7 @@ from bot.features.link.messages import (
     no_ats_blocks,
 )
 from bot.features.link.queries import (
+    Read,
     base_draft,
     current_connection,
     draft_from_link,
@@ -47,7 +48,7 @@ from bot.features.link.queries import (
     form_data,
     job_choice,
     save_link,
-    selected_job,
+    selected_job_row,
     stage_choices,
 )
 from bot.features.link.views import (
@@ -162,13 +163,13 @@ def open_link(
         ack(text=REFUSAL)
         return
     searches = SearchRepository(session, team_id)
-    if not searches.list(limit=1):
+    # Slack escapes &, < and > in command text (https://docs.slack.dev/interactivity/implementing-slash-commands).
+    name = html.unescape(split_command(body.get("text"))[2])
+    search = searches.get_by_name(name) if name else None  # when found, there are searches
+    if search is None and not searches.list(limit=1):
         ack(text=NO_SEARCHES_TEXT)
         return
     ack()
-    # Slack escapes &, < and > in command text (https://docs.slack.dev/interactivity/implementing-slash-commands).
-    name = html.unescape(split_command(body.get("text"))[2])
-    search = searches.get_by_name(name) if name else None
     notice = f"No search is called “{name[:100]}”. Choose one below." if name and search is None else None
     open_link_form(client, body["trigger_id"], session, deps, scope, connection, search, notice=notice)
 
@@ -187,12 +188,10 @@ def open_link_form(
     """Open the export form for `search` (prefilled from its link); App Home's ⚡ buttons call this too."""
     team_id = connection.team_id
     link = LinkRepository(session, team_id).get_by_search(search.id) if search else None
+    job = None
     if link is not None:
-        job = (
-            JobCacheRepository(session, team_id).get_by_job_id(connection.id, link.job_id)
-            if link.job_id
-            else None
-        )
+        if link.job_id:
+            job = JobCacheRepository(session, team_id).get_by_job_id(connection.id, link.job_id)
         draft = draft_from_link(link, job)
     else:
         draft = LinkDraft(search_id=search.id if search else None)
@@ -201,7 +200,8 @@ def open_link_form(
         search is not None
         and SearchRepository(session, team_id).count_candidates(search.id) <= INLINE_PREVIEW
     )
-    data = form_data(session, deps, connection, draft, notice=notice, preview=small)
+    read = Read(search=search, link=link, job=job)  # form_data reads none of them again
+    data = form_data(session, deps, connection, draft, notice=notice, preview=small, read=read)
     opened = client.views_open(trigger_id=trigger_id, view=link_modal(data))["view"]
     _load_missing(scope, deps, client, connection, data, opened["id"], opened.get("hash"))
 
@@ -337,7 +337,8 @@ def submit_link(
         return
     values = view["state"]["values"]
     supported = exports_supported(connection)
-    job = selected_job(values, session, connection)
+    row = selected_job_row(values, session, connection)
+    job = job_choice(row) if row else None
     parsed = parse_link_form(values, base=base_draft(view), job=job, exports_supported=supported)
     if isinstance(parsed, dict):
         ack(response_action="errors", errors=parsed)
@@ -345,7 +346,6 @@ def submit_link(
     errors: dict[str, str] = {}
     stages: list[StageChoice] | None = None
     if supported:
-        row = JobCacheRepository(session, team_id).get_by_job_id(connection.id, job.id) if job else None
         stages = stage_choices(row)
         errors.update(
             check_job(

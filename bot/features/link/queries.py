@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
@@ -75,6 +76,21 @@ def draft_from_link(link: Link, job: AtsJob | None) -> LinkDraft:
     )
 
 
+@dataclass(frozen=True)
+class Read:
+    """Rows the caller has read already in this unit of work, so `form_data` does not read them again.
+
+    Attributes:
+        search: the draft's search (None: not read).
+        link: that search's saved link, None when it has none (only looked at when `search` is given).
+        job: the cached row of the draft's job (None: not read).
+    """
+
+    search: Search | None = None
+    link: Link | None = None
+    job: AtsJob | None = None
+
+
 def form_data(
     session: Session,
     deps: Deps,
@@ -85,6 +101,7 @@ def form_data(
     problem: str | None = None,
     refreshing: bool | None = None,
     preview: bool = True,
+    read: Read = Read(),
 ) -> LinkFormData:
     """Collect what the link modal shows for `draft` from the database (never from the ATS); `preview`:
     work out what saving would do (left out when the modal must open within Slack's 3 seconds)."""
@@ -96,11 +113,14 @@ def form_data(
         chosen = searches_repo.get(draft.search_id)
         if chosen is not None:
             searches.append(SearchChoice(chosen.id, chosen.name))
-    count = session.scalar(searches_repo.base_statement().with_only_columns(func.count())) or 0
+    count = len(rows)  # all of them, unless the list stopped at its limit
+    if count >= STATIC_SEARCH_LIMIT:
+        count = session.scalar(searches_repo.base_statement().with_only_columns(func.count())) or 0
     stages = None
     if draft.job is not None:
+        job = read.job if read.job is not None and read.job.job_id == draft.job.id else None
         stages = stage_choices(
-            JobCacheRepository(session, team_id).get_by_job_id(connection.id, draft.job.id)
+            job or JobCacheRepository(session, team_id).get_by_job_id(connection.id, draft.job.id)
         )
     return LinkFormData(
         vendor=connection.vendor,
@@ -115,19 +135,24 @@ def form_data(
         exports_supported=exports_supported(connection),
         notice=notice,
         problem=problem,
-        preview=draft_preview(session, deps, connection, draft) if preview else None,
+        preview=draft_preview(session, deps, connection, draft, read) if preview else None,
     )
 
 
 def draft_preview(
-    session: Session, deps: Deps, connection: AtsConnection, draft: LinkDraft
+    session: Session, deps: Deps, connection: AtsConnection, draft: LinkDraft, read: Read = Read()
 ) -> Preview | None:
     """Return what saving `draft` would do now: the engine's preview (`exports.preview`) of the link as the
     form says it, on the search's saved link's records when it has one. None before a search is chosen."""
-    search = SearchRepository(session, connection.team_id).get(draft.search_id) if draft.search_id else None
-    if search is None or deps.exports is None:
+    if draft.search_id is None or deps.exports is None:
         return None
-    saved = LinkRepository(session, connection.team_id).get_by_search(search.id)
+    if read.search is not None and read.search.id == draft.search_id:
+        search, saved = read.search, read.link
+    else:
+        search = SearchRepository(session, connection.team_id).get(draft.search_id)
+        if search is None:
+            return None
+        saved = LinkRepository(session, connection.team_id).get_by_search(search.id)
     view = LinkSnapshot(
         team_id=connection.team_id,
         id=saved.id if saved is not None else 0,  # a link not saved yet has no records
@@ -163,11 +188,16 @@ def current_connection(session: Session, team_id: str) -> AtsConnection:
 
 def selected_job(values: dict[str, Any], session: Session, connection: AtsConnection) -> JobChoice | None:
     """Return the job chosen in the view state, from the cache (None when none is chosen or it is unknown)."""
+    row = selected_job_row(values, session, connection)
+    return job_choice(row) if row else None
+
+
+def selected_job_row(values: dict[str, Any], session: Session, connection: AtsConnection) -> AtsJob | None:
+    """Return the cached row of the job chosen in the view state (None when none is chosen or unknown)."""
     option = values.get(LinkIds.JOB_BLOCK, {}).get(LinkIds.JOB_SELECT, {}).get("selected_option")
     if not option:
         return None
-    row = JobCacheRepository(session, connection.team_id).get_by_job_id(connection.id, option["value"])
-    return job_choice(row) if row else None
+    return JobCacheRepository(session, connection.team_id).get_by_job_id(connection.id, option["value"])
 
 
 def base_draft(view: dict[str, Any]) -> LinkDraft:
