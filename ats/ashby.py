@@ -92,8 +92,6 @@ SPEC = VendorSpec(
         # tells its customers that new records take "a short processing time, typically a couple of seconds
         # to a minute or two". So a create stays `processing` until `candidate.info` (documented) shows it.
         delayed_visibility=True,
-        tags=True,
-        notes=True,
         # application.changeStage to the plan's `Archived` stage with an `archiveReasonId` (see `withdraw`).
         # A candidate without an application cannot be taken back: the API has no candidate delete/archive.
         withdraw=True,

@@ -64,8 +64,6 @@ SPEC = VendorSpec(
         candidate_sync=True,  # GET /applicant_tracking/applications?newSince=
         add_to_job=False,
         delayed_visibility=False,
-        tags=False,
-        notes=False,
     ),
 )
 

@@ -192,8 +192,6 @@ SPEC = VendorSpec(
         # v1 documented delayed, truncated creates; unconfirmed for v3, so the adapter reads back to check.
         delayed_visibility=True,
         batch_visibility=True,  # `GET /v3/candidates?ids=` takes 50 ids (docs/list-endpoints)
-        tags=True,
-        notes=False,
         # POST /v3/applications/{id}/reject ("Reject application", harvestdocs.greenhouse.io/reference/
         # post_v3-applications-id-reject): applications and prospect applications alike.
         withdraw=True,

@@ -170,8 +170,6 @@ SPEC = VendorSpec(
         candidate_sync=True,  # updated_at_start
         add_to_job=True,
         delayed_visibility=False,
-        tags=True,
-        notes=False,
         withdraw=True,  # archive the opportunity (Update opportunity archived state)
         # GET /opportunities/:opportunity and GET /opportunities?updated_at_start= ("Retrieve a single
         # opportunity", "List all opportunities": https://hire.lever.co/developer/documentation#opportunities).

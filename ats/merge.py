@@ -154,8 +154,6 @@ SPEC = VendorSpec(
         # `processing` until read back with one (see `get_candidate`).
         delayed_visibility=True,
         batch_visibility=False,  # GET /candidates has no filter by Merge id: read back one by one
-        tags=True,  # Candidate `tags`: "Array of `Tag` names as strings."
-        notes=False,
         withdraw=False,  # the ATS common model has no reject, archive or delete of an application
         status_sync=True,  # GET /applications/{id} and GET /applications?modified_after=
         # "Changed data" webhooks, signed (`read_webhook`); set up by the Merge organization's admin in the
@@ -312,7 +310,6 @@ class LinkedAccount:
             prospect_stages=candidates and applications,
             add_to_job=applications,
             candidate_sync=reads,
-            tags=candidates and self.candidate is not None and self.candidate.supports("tags"),
         )
 
     def export_refusal(self) -> str | None:

@@ -36,8 +36,6 @@ class Capabilities:
             a read-back shows it.
         batch_visibility: `visible_candidates` asks about many records per request, so the batch that created
             them confirms them at its end; otherwise the scheduled confirmation reads each back later.
-        tags: created candidates can be tagged.
-        notes: a note can be attached to the created candidate.
         withdraw: a record this app created can be taken back (`AtsAdapter.withdraw`: its application
             rejected or archived with a reason, or the record deleted, as the vendor's API allows).
         status_sync: where a record stands now can be read back (`record_status`, `iter_status_pages`).
@@ -57,8 +55,6 @@ class Capabilities:
     add_to_job: bool = True
     delayed_visibility: bool = False
     batch_visibility: bool = False
-    tags: bool = True
-    notes: bool = False
     withdraw: bool = False
     status_sync: bool = False
     webhooks: bool = False

@@ -103,8 +103,6 @@ SPEC = VendorSpec(
         candidate_sync=True,  # GET /candidates?updated_after=
         add_to_job=False,  # /candidates/{id}/copy needs a `member_id`; enabled when the connection has one
         delayed_visibility=False,
-        tags=True,
-        notes=False,  # comments need a member and are not part of the create call
         # POST /candidates/{id}/disqualify needs a `member_id`; enabled when the connection has one
         # (https://workable.readme.io/reference/disqualify-candidate).
         withdraw=False,

@@ -1,4 +1,4 @@
-"""Alerts the engine writes to the outbox, through one function: `raise_alert`.
+"""Alerts the engine writes to the outbox, through one function: `storage.repositories.raise_alert`.
 
 An incident (a link paused, a connection broken or back) is one alert. What a pass does to candidates that
 someone should hear about (failed, already in the ATS, waiting for an email) is collected by `PassAlerts`
@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from exports.links import LinkSnapshot
-from storage.enums import AlertKind, AlertStatus
-from storage.models import Alert
-from storage.repositories import AlertRepository
+from storage.enums import AlertKind
+from storage.repositories import raise_alert
 from storage.states import ExportState
 
 #: The outcomes recruiters hear about in the link's channel, and the kind of alert each is listed in.
@@ -35,40 +34,6 @@ OUTCOME_ALERTS: dict[ExportState, AlertKind] = {
 def pass_incident(kind: AlertKind, link_id: int, pass_id: str) -> str:
     """Return the incident key of the alert of `kind` one pass (run) of a link raised."""
     return f"{kind.value}:link-{link_id}:pass-{pass_id}"
-
-
-def raise_alert(
-    session: Session,
-    team_id: str,
-    *,
-    kind: AlertKind,
-    incident_key: str,
-    link_id: int | None,
-    channel: str | None,
-    payload: dict[str, Any],
-    candidates: list[dict[str, Any]] | None = None,
-) -> Alert:
-    """Write the alert of `incident_key` once; a second call for the same incident returns the first row.
-
-    With `candidates`, the alert lists them (`payload["candidates"]` and its `count`), and a second call
-    adds its candidates to the row. A row already posted goes back to `pending` (keeping its `slack_ts`),
-    so the poster updates the message it posted instead of leaving it short of the later candidates.
-    """
-    repo = AlertRepository(session, team_id)
-    existing = repo.get_by_incident(incident_key[:255])
-    if existing is not None:
-        if candidates:
-            listed = [*existing.payload.get("candidates", []), *candidates]
-            # A new dict, so the JSON column sees the change.
-            existing.payload = {**existing.payload, "count": len(listed), "candidates": listed}
-            if existing.status == AlertStatus.POSTED:
-                existing.status = AlertStatus.PENDING
-        return existing
-    if candidates is not None:
-        payload = {**payload, "count": len(candidates), "candidates": candidates}
-    return repo.add(
-        Alert(link_id=link_id, kind=kind, incident_key=incident_key[:255], channel=channel, payload=payload)
-    )
 
 
 @dataclass

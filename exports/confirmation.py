@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ats.base import AtsAdapter
 from core.errors import ScaleUpError
-from exports.alerts import raise_alert
 from exports.types import EngineConfig
 from storage.db import unit_of_work
 from storage.enums import AlertKind
 from storage.export_repository import ExportRepository
 from storage.models import Export, Link
+from storage.repositories import raise_alert
 from storage.states import ExportState
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,12 @@ from ats.base import AtsAdapter
 from ats.errors import CONNECTION_ERRORS, AtsError, NotFound, VendorUnavailable
 from ats.registry import spec_of
 from core.ttl import TtlMemory
-from exports.alerts import raise_alert
 from exports.links import LinkSnapshot, load_link
 from exports.types import Stop
 from storage.db import unit_of_work
 from storage.enums import AlertKind, ExportAs
 from storage.models import AtsConnection
+from storage.repositories import raise_alert
 
 log = logging.getLogger(__name__)
 

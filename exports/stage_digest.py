@@ -13,10 +13,10 @@ from collections import Counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from exports.alerts import raise_alert
 from storage.ats_records import AtsRecordRepository
 from storage.enums import AlertKind
 from storage.models import Export, Link, Search
+from storage.repositories import raise_alert
 
 #: How a status reads in a digest (an active record is named by its stage).
 STATUS_WORDS = {"rejected": "Rejected", "hired": "Hired", "archived": "Archived"}

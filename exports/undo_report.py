@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from exports.alerts import pass_incident, raise_alert
+from exports.alerts import pass_incident
 from storage.enums import AlertKind, AlertStatus
 from storage.models import Link
-from storage.repositories import AlertRepository
+from storage.repositories import AlertRepository, raise_alert
 from storage.runs import RunRepository
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import hashlib
 import secrets as pysecrets
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from core.vocabulary import APP_FIELDS, Vendor
 from storage.base import utcnow
 from storage.crypto import SecretBox, SecretKeyInvalid
+from storage.enums import AlertKind, AlertStatus
 from storage.models import (
     Alert,
     ApiToken,
@@ -276,6 +278,40 @@ class AlertRepository(Repository[Alert]):
         return self.session.scalars(
             self.base_statement().where(Alert.incident_key == incident_key)
         ).one_or_none()
+
+
+def raise_alert(
+    session: Session,
+    team_id: str,
+    *,
+    kind: AlertKind,
+    incident_key: str,
+    link_id: int | None,
+    channel: str | None,
+    payload: dict[str, Any],
+    candidates: list[dict[str, Any]] | None = None,
+) -> Alert:
+    """Write the alert of `incident_key` once; a second call for the same incident returns the first row.
+
+    With `candidates`, the alert lists them (`payload["candidates"]` and its `count`), and a second call
+    adds its candidates to the row. A row already posted goes back to `pending` (keeping its `slack_ts`),
+    so the poster updates the message it posted instead of leaving it short of the later candidates.
+    """
+    repo = AlertRepository(session, team_id)
+    existing = repo.get_by_incident(incident_key[:255])
+    if existing is not None:
+        if candidates:
+            listed = [*existing.payload.get("candidates", []), *candidates]
+            # A new dict, so the JSON column sees the change.
+            existing.payload = {**existing.payload, "count": len(listed), "candidates": listed}
+            if existing.status == AlertStatus.POSTED:
+                existing.status = AlertStatus.PENDING
+        return existing
+    if candidates is not None:
+        payload = {**payload, "count": len(candidates), "candidates": candidates}
+    return repo.add(
+        Alert(link_id=link_id, kind=kind, incident_key=incident_key[:255], channel=channel, payload=payload)
+    )
 
 
 class ApiTokenRepository(Repository[ApiToken]):

@@ -18,7 +18,7 @@ from core.vocabulary import EmailType, Vendor
 from storage.contact_records import ContactEventRepository, SentContact
 from storage.enums import AlertKind
 from storage.models import Alert, AtsConnection, Candidate, CandidateEmail, Export, Link, Search
-from storage.repositories import AlertRepository
+from storage.repositories import raise_alert
 from storage.states import ExportState
 from storage.sync_models import AtsRecord
 from sync.contact_plan import Action, Field, Wanted
@@ -188,14 +188,13 @@ def raise_digest(
     if link is None or link.team_id != team_id:
         return None
     search = session.get(Search, link.search_id)
-    payload = {"search": search.name if search else None, "job": link.job_name, "tally": tally}
-    payload |= {"count": len(entries), "candidates": entries}
-    return AlertRepository(session, team_id).add(
-        Alert(
-            link_id=link.id,
-            kind=AlertKind.CONTACTS,
-            incident_key=f"contacts:link-{link.id}:{uuid.uuid4().hex[:12]}",
-            channel=link.alert_channel,
-            payload=payload,
-        )
+    return raise_alert(
+        session,
+        team_id,
+        kind=AlertKind.CONTACTS,
+        incident_key=f"contacts:link-{link.id}:{uuid.uuid4().hex[:12]}",  # one digest per push
+        link_id=link.id,
+        channel=link.alert_channel,
+        payload={"search": search.name if search else None, "job": link.job_name, "tally": tally},
+        candidates=entries,
     )

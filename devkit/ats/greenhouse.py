@@ -1,6 +1,6 @@
 """A loopback Greenhouse Harvest **v3**: OAuth client-credentials tokens, cursor pagination, candidates.
 
-Built to the v3 notes in shared/research/ats-apis.md ("Greenhouse Harvest v3 (verified)"):
+Built to Greenhouse's Harvest v3 documentation:
 https://harvestdocs.greenhouse.io/docs/authentication, /docs/pagination, /docs/list-endpoints.
 The token endpoint is served on the same host at `POST /token` (the real one is auth.greenhouse.io/token).
 

@@ -173,8 +173,6 @@ def test_an_account_whose_ats_cannot_take_candidates_is_exclusion_only_and_says_
 
     workday = adapters().capabilities
     assert workday.export_applicants and workday.add_to_job and workday.prospect_stages
-    assert not workday.tags  # Workday's supported fields have no tags (Field support by integration)
-    assert adapters(token=GREENHOUSE, fields={"remote_user_id": RILEY}).capabilities.tags
 
 
 def test_the_available_actions_are_asked_once_per_adapter_for_a_while(emulator, adapters) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.deps import Deps
-from bot.features.router.ids import Subcommand, split_command
-from bot.features.router.views import coming_soon_text, usage_blocks, usage_text
+from bot.features.router.ids import split_command
+from bot.features.router.views import usage_blocks, usage_text
 from bot.ids import SLASH_COMMAND
 
 
@@ -24,10 +24,8 @@ def register(app: App, deps: Deps) -> None:
 
 
 def answer_usage(ack: Ack, body: dict[str, Any]) -> None:
-    """Answer `help`, unknown subcommands and not-yet-available ones with what the command can do."""
+    """Answer `help` and unknown subcommands with what the command can do (every known one has its
+    feature's listener, registered before this fallback)."""
     subcommand, word, _ = split_command(body.get("text"))
-    if subcommand in (None, Subcommand.HELP):
-        unknown = word if subcommand is None and word else None
-        ack(text=usage_text(unknown), blocks=usage_blocks(unknown))
-        return
-    ack(text=coming_soon_text(subcommand))
+    unknown = word if subcommand is None and word else None
+    ack(text=usage_text(unknown), blocks=usage_blocks(unknown))

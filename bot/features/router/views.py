@@ -37,9 +37,3 @@ def usage_blocks(unknown: str | None = None) -> list[Block]:
         note("Searches and candidates arrive from ScaleUp through `scaleup import` or the ingest API.")
     )
     return blocks
-
-
-def coming_soon_text(subcommand: Subcommand) -> str:
-    """Return the answer for a subcommand the router knows but no feature handles yet."""
-    line = USAGE[subcommand].format(cmd=SLASH_COMMAND)
-    return f"{line}: not available in this version yet. Use `{SLASH_COMMAND} link` to set up exports."
