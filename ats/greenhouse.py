@@ -771,6 +771,13 @@ class GreenhouseAdapter(NoSyncBack):
         return status
 
     def _source(self) -> dict[str, Any]:
+        # The source credited sits on the application, not the person: Harvest "POST: Add Candidate" takes
+        # `applications`, "See [Add Application] for parameters", whose candidate and prospect application
+        # bodies both list "source_id | No | integer | The id of the source to be credited for this
+        # application" (grnhse/greenhouse-api-docs, source/includes/harvest/_candidates.md and
+        # _applications.md, "POST: Add Application to Candidate/Prospect"; v1, commit 0c37c31). The v3 pages
+        # (harvestdocs.greenhouse.io/reference/post_v3-candidates, post_v3-applications) are not in our
+        # stored copy, so v3's own wording is unchecked: we keep v1's documented name and integer type.
         source_id = self._config.fields.get("source_id")
         return {"source_id": int(source_id)} if source_id and source_id.isdigit() else {}
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from export_rig import add_people, linked_search
 from openapi_spec_validator import validate
-from slack_rig import TEAM, AppServer
-from sqlalchemy import select, update
+from slack_rig import TEAM, AppServer, connect_ats, seeded_emulator
+from sqlalchemy import insert, select, update
 from test_held_back import put_in_ats
 
 from bot.sync_jobs import poll_statuses
+from core.vocabulary import EmailType, Vendor
 from storage.db import unit_of_work
-from storage.models import Export, Search
-from storage.repositories import ApiTokenRepository
+from storage.enums import Audience, ExportAs, LinkMode
+from storage.models import CandidateEmail, Export, Link, Search
+from storage.repositories import ApiTokenRepository, SearchRepository
 from storage.states import ExportState
 
 
@@ -116,3 +119,67 @@ def test_ats_activity_comes_back_to_the_api_after_a_person_moves_the_candidate(
     assert api("/candidates/ats-0").json()["ats"]["status"] is None, (
         "a held-back person has no activity of ours"
     )
+
+
+@pytest.fixture
+def bamboohr() -> Iterator[Any]:
+    """Return a started BambooHR emulator with its demo seed (Ada Lovelace and Grace Hopper among applicants)."""
+    yield from seeded_emulator(Vendor.BAMBOOHR)
+
+
+def test_people_bamboohr_has_are_flagged_to_leave_out_and_nothing_is_written(
+    export_server: AppServer, bamboohr: Any
+) -> None:
+    connection_id = connect_ats(export_server, bamboohr, jobs_loaded=False)
+    with unit_of_work(export_server.sessions) as session:
+        search = SearchRepository(session, TEAM).get_or_create("Exclusion only")
+        search.source_id = "s-bamboo"
+        link = Link(
+            team_id=TEAM,
+            search_id=search.id,
+            connection_id=connection_id,
+            job_id=None,  # BambooHR takes no candidates: the link only leaves people out
+            export_as=ExportAs.APPLICANT,
+            mode=LinkMode.AUTOMATIC,
+            audience=Audience.ALL,
+            email_types=[],
+            include_ats_candidates=False,
+            created_by="UADMIN01",
+        )
+        session.add(link)
+        session.flush()
+        search_id, link_id = search.id, link.id
+        token = ApiTokenRepository(session, TEAM).issue("sourcing")[1]
+    known, _fresh = add_people(export_server, search_id, 2, prefix="bhr")
+    with unit_of_work(export_server.sessions) as session:  # the first is an applicant of the seed
+        session.execute(
+            insert(CandidateEmail),
+            [
+                {
+                    "team_id": TEAM,
+                    "candidate_id": known,
+                    "address": "ada.lovelace@example.com",
+                    "type": EmailType.PERSONAL,
+                    "valid": True,
+                }
+            ],
+        )
+    export_server.deps.exports.run_pass(TEAM, link_id)
+
+    def get(**params: Any) -> Any:
+        answer = export_server.http.get(
+            f"{export_server.url}/api/v1/searches/s-bamboo/candidates",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 200, answer.text
+        return answer.json()["candidates"]
+
+    by_id = {c["id"]: c["ats"] for c in get()}
+    ada, new = by_id["bhr-0"], by_id["bhr-1"]
+    assert (ada["vendor"], ada["in_ats"], ada["matched_by"]) == ("bamboohr", True, "email")
+    assert ada["exclusion_only"] and not ada["exported_by_us"] and ada["record_id"]
+    assert (new["in_ats"], new["exclusion_only"], new["record_id"]) == (False, True, None)
+    assert [c["id"] for c in get(in_ats="false")] == ["bhr-1"]
+    assert [c["id"] for c in get(in_ats="true")] == ["bhr-0"]
+    assert bamboohr.requests(method="POST") == [] and not bamboohr.created, "exclusion only: nothing written"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import signal
 import subprocess
@@ -27,7 +28,7 @@ EXPORT_STEPS = (
 )
 
 
-@pytest.mark.parametrize("vendor", ["greenhouse", "lever", "ashby", "merge"])
+@pytest.mark.parametrize("vendor", ["greenhouse", "lever", "ashby", "merge", "workable"])
 def test_demo_fast_mode_finishes_with_the_expected_outcome(
     vendor: str, tmp_path, monkeypatch, capsys
 ) -> None:
@@ -83,7 +84,12 @@ def test_demo_keep_says_how_to_point_the_cli_at_its_database(tmp_path) -> None:
         assert "/healthz" in printed and "Slack stand-in: http://127.0.0.1:" in printed, printed
         status = run_scaleup(tmp_path, env, "status", "--team", "T0DEMO001", "--json")
         assert status.returncode == 0, status.stderr
-        assert "search_size" in status.stdout and '"exported"' in status.stdout, status.stdout
+        (report,) = json.loads(status.stdout)
+        assert report["counts"]["exported"] > 0, status.stdout
+        # Every candidate of the search is counted once: the states plus the reasons for no record.
+        assert all(n >= 0 for n in report["not_recorded"].values()), status.stdout
+        parts = sum(report["counts"].values()) + sum(report["not_recorded"].values())
+        assert parts == report["search_size"] > 0, status.stdout
         checked = run_scaleup(tmp_path, env, "ats", "check", "--team", "T0DEMO001")
         assert checked.returncode == 0, checked.stderr
     finally:

@@ -75,7 +75,26 @@ def test_a_held_back_candidate_is_announced_and_one_click_adds_them_with_their_r
     )
     assert "linked to the existing record" in answer[-1].payload["text"]
 
-    # Asking again (the link's own next pass, or another click later) adds nothing more.
+    # Clicking the same button again adds nothing more: at once (a double click, dropped while the app
+    # remembers the work for a minute) or later (the app's memory of it gone: the engine finds them linked).
+    for later in (False, True):
+        if later:
+            export_server.deps.started_work.forget(("export", TEAM, link_id, kept))
+        answered = len(posts(export_server))
+        export_server.interact(click(ExportIds.ADD_TO_JOB_BUTTON, add["value"], message_ts="5.1"))
+        settle(export_server)
+        assert len(fast_greenhouse.requests("POST", "/v3/applications")) == applications_before + 1
+        assert len(fast_greenhouse.requests("POST", "/v3/candidates")) == 2
+        states = export_states(export_server, link_id)
+        assert states == {kept: ExportState.DUPLICATE, fresh: ExportState.EXPORTED}
+        told = [p.payload["text"] for p in posts(export_server)[answered:]]
+        if later:  # the answer says where they are; nothing new was made
+            (text,) = told
+            assert "already in Greenhouse" in text and "no second profile" in text
+        else:
+            assert told == [], "the first click's answer is the only one"
+
+    # Nor does the link's own next pass.
     export_server.deps.exports.run_pass(TEAM, link_id)
     assert len(fast_greenhouse.requests("POST", "/v3/applications")) == applications_before + 1
 

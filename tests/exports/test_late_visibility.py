@@ -13,8 +13,9 @@ from storage.enums import AlertKind
 from storage.models import Alert
 from storage.states import ExportState
 
-#: Vendors whose creates may be read only later (see each adapter's SPEC: `delayed_visibility`).
-LATE = [Vendor.GREENHOUSE, Vendor.ASHBY]
+#: Vendors whose creates may be read only later (see each adapter's SPEC: `delayed_visibility`); Merge through
+#: the seed's Workday linked account, which takes candidates.
+LATE = [Vendor.GREENHOUSE, Vendor.ASHBY, Vendor.MERGE]
 
 
 @pytest.mark.parametrize("vendor", LATE, ids=lambda v: v.value)
