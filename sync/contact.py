@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -140,7 +140,7 @@ def _push_one(
         return _gone(sessions, team_id, target, result, "deleted", actor)
     except AtsError as exc:
         log.info("contact details of export %s not pushed: %s", target.export_id, exc.code)
-        return RecordPush(**{**result.__dict__, "failed": exc.code})
+        return replace(result, failed=exc.code)
     with unit_of_work(sessions) as session:
         contact_store.save(
             session,
@@ -152,7 +152,7 @@ def _push_one(
             actor=actor,
             now=utcnow(),
         )
-    return RecordPush(**{**result.__dict__, "outcomes": decided.outcomes, "kept": len(decided.kept)})
+    return replace(result, outcomes=decided.outcomes, kept=len(decided.kept))
 
 
 def _gone(
@@ -172,7 +172,7 @@ def _gone(
             now=utcnow(),
             gone=how,
         )
-    return RecordPush(**{**result.__dict__, "outcomes": outcomes, "gone": how})
+    return replace(result, outcomes=outcomes, gone=how)
 
 
 def _tell(sessions: sessionmaker[Session], team_id: str, done: list[RecordPush]) -> None:

@@ -160,7 +160,9 @@ def import_run(rows: int, folder: Path) -> Run:
     with rig.temp_database("sqlite", "bench_memory") as url:
         engine, _ = rig.migrated(url)
         engine.dispose()
-        argv = scaleup("import", "candidates", str(path), "--team", rig.TEAM, "--search", "Imported")
+        argv = scaleup(
+            "import", "candidates", str(path), "--team", rig.TEAM, "--search", "Imported", "--new-team"
+        )
         return run_child("import candidates", rows, argv, environment(url, generate_key()))
 
 
