@@ -263,16 +263,7 @@ def start_stack(
     """Start both servers on database `url`; open the link modal once and choose a job, as a recruiter
     would. Return the stack and how long the first (cold) job options request took, in milliseconds."""
     secret = secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SCALEUP_SECRET_KEY": key,
-        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
-        "SLACK_SIGNING_SECRET": secret,
-        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-        "SLACK_API_URL": slack.api_url,
-        "LOG_LEVEL": "warning",
-    }
+    env = rig.app_environment(url, key, slack_api_url=slack.api_url, signing_secret=secret)
     ours_port, bare_port = free_port(), free_port()
     ours = ["-m", "bot.cli", "serve", "--port", str(ours_port)]
     if profiler() == "in-process":  # every thread of `scaleup serve` recorded (`thread_profile`)

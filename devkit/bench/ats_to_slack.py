@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -54,7 +53,7 @@ from devkit.ats.base import Emulator
 from devkit.bench import rig
 from devkit.bench.ack_latency import free_port, wait_healthy
 from devkit.slack.driver import SlackDriver, answer_json
-from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.slack.emulator import SlackEmulator
 from exports.stage_digest import where
 from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
@@ -194,16 +193,7 @@ def world(candidates: int) -> Iterator[World]:
                 )
                 _, token = ApiTokenRepository(session, TEAM).issue("bench")
             rig.seed_candidates(engine, TEAM, [search_id] * candidates, email="sync{i}@bench.example.org")
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "SCALEUP_SECRET_KEY": key,
-                "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
-                "SLACK_SIGNING_SECRET": signing,
-                "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-                "SLACK_API_URL": slack.api_url,
-                "LOG_LEVEL": "warning",
-            }
+            env = rig.app_environment(url, key, slack_api_url=slack.api_url, signing_secret=signing)
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             with httpx.Client(

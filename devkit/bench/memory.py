@@ -91,18 +91,6 @@ def run_child(what: str, size: int, argv: list[str], env: dict[str, str]) -> Run
     return run
 
 
-def environment(url: str, key: str, **extra: str) -> dict[str, str]:
-    """Return the child's environment: this one plus the app's settings."""
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "SCALEUP_SECRET_KEY": key,
-        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
-        "LOG_LEVEL": "warning",
-        **extra,
-    }
-
-
 def scaleup(*args: str) -> list[str]:
     """Return the command line of `scaleup ARGS` with this interpreter."""
     return [rig.python(), "-m", "bot.cli", *args]
@@ -123,7 +111,7 @@ def worker_run(size: int) -> Run:
                 session.add(rig.bench_link(rig.TEAM, search_id, connection_id, rig.OPEN_JOBS[Vendor.LEVER]))
             rig.seed_candidates(engine, rig.TEAM, [search_id] * size, email="m{i}@bench.example.org")
             engine.dispose()
-            env = environment(url, key, SCALEUP_ATS_RATE_LIMITS=json.dumps({"lever": "1000/1"}))
+            env = rig.app_environment(url, key, SCALEUP_ATS_RATE_LIMITS=json.dumps({"lever": "1000/1"}))
             run = run_child("worker --once", size, scaleup("worker", "--once"), env)
             engine = make_engine(url)
             with engine.connect() as conn:
@@ -163,7 +151,7 @@ def import_run(rows: int, folder: Path) -> Run:
         argv = scaleup(
             "import", "candidates", str(path), "--team", rig.TEAM, "--search", "Imported", "--new-team"
         )
-        return run_child("import candidates", rows, argv, environment(url, generate_key()))
+        return run_child("import candidates", rows, argv, rig.app_environment(url, generate_key()))
 
 
 def main(argv: list[str] | None = None) -> int:

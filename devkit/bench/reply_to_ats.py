@@ -14,8 +14,6 @@ the emulator holding the candidate's record is measured.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import subprocess
 import sys
 import time
@@ -27,7 +25,7 @@ from ats.registry import spec_of
 from core.vocabulary import Vendor
 from devkit.bench import rig
 from devkit.bench.ack_latency import free_port, wait_healthy
-from devkit.slack.emulator import DEFAULT_TOKEN, SlackEmulator
+from devkit.slack.emulator import SlackEmulator
 from storage.crypto import SecretBox, generate_key
 from storage.db import unit_of_work
 from storage.enums import Audience, ResponseType
@@ -63,16 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 _, token = ApiTokenRepository(session, TEAM).issue("bench")
             engine.dispose()
             port = free_port()
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "SCALEUP_SECRET_KEY": key,
-                "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
-                "SLACK_SIGNING_SECRET": secrets.token_hex(16),
-                "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
-                "SLACK_API_URL": slack.api_url,
-                "LOG_LEVEL": "warning",
-            }
+            env = rig.app_environment(url, key, slack_api_url=slack.api_url)
             proc = subprocess.Popen(
                 [rig.python(), "-m", "bot.cli", "serve", "--with-worker", "--port", str(port)],
                 env=env,

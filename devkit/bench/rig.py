@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.vocabulary import Vendor
 from devkit.ats.base import Emulator
 from devkit.ats.registry import create_emulator, load_seed
+from devkit.slack.emulator import DEFAULT_TOKEN
 from storage import migrate
 from storage.crypto import SecretBox
 from storage.db import make_engine, make_session_factory, unit_of_work
@@ -204,6 +206,27 @@ def busiest_window(times: Sequence[float], window: float) -> int:
             start += 1
         best = max(best, end - start + 1)
     return best
+
+
+def app_environment(
+    url: str, key: str, *, slack_api_url: str | None = None, signing_secret: str | None = None, **extra: str
+) -> dict[str, str]:
+    """Return the environment of a `scaleup` child process: this one plus the app's settings, and Slack's
+    (the Web API stand-in at `slack_api_url`, a signing secret) when it serves Slack."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SCALEUP_SECRET_KEY": key,
+        "SCALEUP_ATS_PRIVATE_URLS": "1",  # the ATS emulators listen on loopback
+        "LOG_LEVEL": "warning",
+    }
+    if slack_api_url is not None:
+        env |= {
+            "SLACK_SIGNING_SECRET": signing_secret or secrets.token_hex(16),
+            "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+            "SLACK_API_URL": slack_api_url,
+        }
+    return env | extra
 
 
 def python() -> str:

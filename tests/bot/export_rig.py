@@ -20,18 +20,15 @@ from slack_rig import (
     connect_ats,
     make_settings,
     new_trigger,
+    serving,
     user_of,
 )
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.api import make_api
-from bot.app import create_app
 from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
 from bot.ids import Shortcut
-from bot.server import HttpServer, make_wsgi_app
-from bot.webhooks import make_webhook_app
 from bot.wiring import Services
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.registry import create_emulator, load_seed
@@ -72,18 +69,8 @@ def export_server(
     services = Services(
         settings=make_settings(database_url, slack, secret_key, **limits), engine=db_engine, sessions=sessions
     )
-    deps = build_deps(services, background_threads=4)
-    wsgi = make_wsgi_app(
-        create_app(services, deps), services, api=make_api(services), webhooks=make_webhook_app(deps)
-    )
-    server = HttpServer(wsgi, threads=4).start()
-    with httpx.Client(timeout=30) as http:
-        yield AppServer(server.url, slack, deps, services, http)
-    server.close()
-    deps.listeners.wait_idle(timeout=60)
-    deps.background.wait_idle(timeout=60)
-    deps.close()
-    services.close()  # the ATS budgets' threads and files (the shared engine only loses its pooled connections)
+    with serving(services, build_deps(services, background_threads=4), slack, timeout=30, idle=60) as server:
+        yield server
 
 
 def linked_search(

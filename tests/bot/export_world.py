@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer
+from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer, connect_ats
 from slack_sdk import WebClient
 
 from ats.budgets import NullBudget
@@ -22,7 +22,7 @@ from exports.adapters import AdapterFactory
 from exports.engine import ExportEngine
 from storage.db import unit_of_work
 from storage.enums import Audience, ExportAs, LinkMode
-from storage.models import Candidate, CandidateEmail, Link
+from storage.models import Candidate, CandidateEmail, Export, Link
 from storage.repositories import CandidateRepository, SearchRepository, ensure_workspace
 
 JOB = "4001"  # Greenhouse seed: Senior Backend Engineer
@@ -100,6 +100,20 @@ def unthrottled_engine(server: AppServer) -> ExportEngine:
     engine = ExportEngine(server.sessions, factory, worker_id="tests")
     server.services.on_close(engine.close)
     return engine
+
+
+def exported_by_pass(server: AppServer, emulator: Any, search: str, people: int) -> list[Export]:
+    """Connect `emulator`, link a search of `people` candidates with email to its job, run a pass and the
+    confirmation; return the link's exports (detached), in order."""
+    connection_id = connect_ats(server, emulator)  # jobs and their stages cached, as connecting does
+    _, link_id = linked_search(server, connection_id, search, with_email=people)
+    engine = unthrottled_engine(server)
+    engine.run_pass(TEAM, link_id)
+    engine.confirm_processing(TEAM)
+    with unit_of_work(server.sessions) as session:
+        rows = list(session.query(Export).filter_by(link_id=link_id).order_by(Export.id))
+        session.expunge_all()
+        return rows
 
 
 def slack_client(server: AppServer) -> Callable[[str], WebClient]:

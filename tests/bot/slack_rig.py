@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.api import make_api
 from bot.app import create_app
+from bot.changes import changes_to
 from bot.deps import Deps, build_deps
 from bot.server import HttpServer, make_wsgi_app
 from bot.settings import Settings
@@ -246,15 +248,39 @@ def app_server(
     services = Services(settings=settings, engine=db_engine, sessions=sessions)
     # A fixed clock: "refreshed just now" and staleness never depend on how fast the machine is.
     deps = build_deps(services, background_threads=4, now=lambda: CLOCK)
-    app = create_app(services, deps)
-    server = HttpServer(
-        make_wsgi_app(app, services, api=make_api(services), webhooks=make_webhook_app(deps)), threads=4
-    ).start()
-    with httpx.Client(timeout=15) as http:
+    with serving(services, deps, slack) as server:
+        yield server
+
+
+@contextmanager
+def serving(
+    services: Services,
+    deps: Deps,
+    slack: SlackEmulator,
+    *,
+    on_changed: bool = False,
+    timeout: float = 15.0,
+    idle: float = 20.0,
+) -> Iterator[AppServer]:
+    """Serve the app on loopback (Slack, the ingest API, ATS webhooks); then wait for its work and close it.
+
+    `on_changed`: the ingest API hands changed candidates to the engine and out to their ATS records, as
+    `scaleup serve` wires it (`bot.changes.changes_to`); `timeout` is the HTTP client's, `idle` how long the
+    listeners and background work may take to finish.
+    """
+    changes = changes_to(deps.exports, deps.background.submit) if on_changed else None
+    wsgi = make_wsgi_app(
+        create_app(services, deps),
+        services,
+        api=make_api(services, on_changed=changes),
+        webhooks=make_webhook_app(deps),
+    )
+    server = HttpServer(wsgi, threads=4).start()
+    with httpx.Client(timeout=timeout) as http:
         yield AppServer(server.url, slack, deps, services, http)
     server.close()
-    deps.listeners.wait_idle(timeout=20)
-    deps.background.wait_idle(timeout=20)
+    deps.listeners.wait_idle(timeout=idle)
+    deps.background.wait_idle(timeout=idle)
     deps.close()
     services.close()  # the ATS budgets' threads and files (the shared engine only loses its pooled connections)
 

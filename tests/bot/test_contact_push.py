@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from export_world import deliver, linked_search, posts, unthrottled_engine
-from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer, connect_ats
+from export_world import deliver, exported_by_pass, posts, unthrottled_engine
+from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer
 
 from core.vocabulary import EmailType
 from storage.db import unit_of_work
@@ -20,15 +20,7 @@ from sync.contact import push_contacts
 
 
 def exported(server: AppServer, greenhouse: Any, people: int = 1) -> list[Export]:
-    connection_id = connect_ats(server, greenhouse)
-    _, link_id = linked_search(server, connection_id, "Fix contacts", with_email=people)
-    engine = unthrottled_engine(server)
-    engine.run_pass(TEAM, link_id)
-    engine.confirm_processing(TEAM)
-    with unit_of_work(server.sessions) as session:
-        rows = list(session.query(Export).filter_by(link_id=link_id).order_by(Export.id))
-        session.expunge_all()
-        return rows
+    return exported_by_pass(server, greenhouse, "Fix contacts", people)
 
 
 def push(server: AppServer, *candidate_ids: int):

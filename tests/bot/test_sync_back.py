@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import httpx
-from export_world import deliver, linked_search, posts, unthrottled_engine, wait_until
+from export_world import deliver, exported_by_pass, posts, unthrottled_engine, wait_until
 from slack_rig import PUBLIC_CHANNEL, TEAM, AppServer, connect_ats
 
 from bot.sync_jobs import poll_statuses
@@ -42,15 +42,7 @@ def records(server: AppServer) -> list[AtsRecord]:
 
 
 def exported(server: AppServer, greenhouse: Any, people: int = 2) -> list[Export]:
-    connection_id = connect_ats(server, greenhouse)  # jobs and their stages cached, as connecting does
-    _, link_id = linked_search(server, connection_id, "Sync hires", with_email=people)
-    engine = unthrottled_engine(server)
-    engine.run_pass(TEAM, link_id)
-    engine.confirm_processing(TEAM)
-    with unit_of_work(server.sessions) as session:
-        rows = list(session.query(Export).filter_by(link_id=link_id).order_by(Export.id))
-        session.expunge_all()
-        return rows
+    return exported_by_pass(server, greenhouse, "Sync hires", people)
 
 
 def test_a_stage_change_in_the_ats_comes_back_by_webhook_once_and_forgeries_change_nothing(

@@ -26,20 +26,15 @@ import httpx
 import pytest
 from export_rig import click, settle, thread_answers
 from export_world import wait_until
-from slack_rig import ADMIN, PUBLIC_CHANNEL, TEAM, AppServer, connect_ats, make_settings
+from slack_rig import ADMIN, PUBLIC_CHANNEL, TEAM, AppServer, connect_ats, make_settings, serving
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ats.registry import spec_of
-from bot.api import make_api
-from bot.app import create_app
-from bot.changes import changes_to
 from bot.cli import main
 from bot.deps import build_deps
 from bot.features.export.ids import ExportIds
-from bot.server import HttpServer, make_wsgi_app
 from bot.sync_jobs import poll_statuses
-from bot.webhooks import make_webhook_app
 from bot.wiring import Services
 from core.vocabulary import EmailType, Vendor
 from devkit.ats.base import Emulator
@@ -217,16 +212,8 @@ def server(
         sessions=sessions,
     )
     deps = build_deps(services, background_threads=4)
-    api = make_api(services, on_changed=changes_to(deps.exports, deps.background.submit))
-    wsgi = make_wsgi_app(create_app(services, deps), services, api=api, webhooks=make_webhook_app(deps))
-    running = HttpServer(wsgi, threads=4).start()
-    with httpx.Client(timeout=30) as http:
-        yield AppServer(running.url, slack, deps, services, http)
-    running.close()
-    deps.listeners.wait_idle(timeout=30)
-    deps.background.wait_idle(timeout=30)
-    deps.close()
-    services.close()
+    with serving(services, deps, slack, on_changed=True, timeout=30, idle=30) as running:
+        yield running
 
 
 @dataclass
